@@ -1,0 +1,146 @@
+using ImageBuild.Engine.Host;
+using ImageBuild.Engine.Info;
+
+namespace ImageBuild.Engine.Block;
+
+/// <summary>
+/// An opened image (qemu's BlockDriverState for a format node): a guest-visible byte array of
+/// <see cref="VirtualSize"/> bytes backed by a format driver, with an optional backing device.
+/// Reads of ranges this layer does not allocate fall through to the backing device (zeros past
+/// its end). A device is not thread-safe: one caller at a time.
+/// </summary>
+public abstract class BlockDevice : IDisposable
+{
+    private bool _disposed;
+
+    protected BlockDevice(string filename, bool readOnly)
+    {
+        Filename = filename;
+        ReadOnly = readOnly;
+    }
+
+    /// <summary>The image's filename as the user gave it (or as resolved for a backing file).</summary>
+    public string Filename { get; }
+
+    /// <summary>The driver name as qemu prints it ("raw", "qcow2", ...).</summary>
+    public abstract string FormatName { get; }
+
+    public bool ReadOnly { get; }
+
+    public abstract long VirtualSize { get; }
+
+    /// <summary>Cluster size reported by info; 0 when the format has none.</summary>
+    public virtual int ClusterSize => 0;
+
+    /// <summary>The primary host file (for actual size and protocol-level status).</summary>
+    public abstract HostFile File { get; }
+
+    /// <summary>Host disk usage in bytes (st_blocks), or null when unavailable.</summary>
+    public virtual long? ActualSize
+    {
+        get
+        {
+            long n = File.AllocatedBytes;
+            return n < 0 ? null : n;
+        }
+    }
+
+    /// <summary>Backing file name exactly as stored in the image; null when none.</summary>
+    public string? BackingFilename { get; protected set; }
+
+    /// <summary>Backing format as stored in the image; null when not recorded.</summary>
+    public string? BackingFormat { get; protected set; }
+
+    /// <summary>The backing name resolved against this image's directory (qemu's full-backing-filename).</summary>
+    public string? FullBackingFilename { get; internal set; }
+
+    /// <summary>The opened backing device, when the chain was opened.</summary>
+    public BlockDevice? Backing { get; private set; }
+
+    /// <summary>Whether the format can have a backing file at all (qemu's supports_backing).</summary>
+    public virtual bool SupportsBacking => false;
+
+    /// <summary>Whether a freshly created image of this format reads as zeros (bdrv_has_zero_init).</summary>
+    public virtual bool HasZeroInit => true;
+
+    /// <summary>True when the image was not cleanly closed (qcow2 dirty bit).</summary>
+    public virtual bool IsDirty => false;
+
+    public virtual bool IsEncrypted => false;
+
+    /// <summary>Format-specific information for info (null: none).</summary>
+    public virtual FormatSpecificInfo? GetSpecificInfo() => null;
+
+    /// <summary>Internal snapshots, in table order.</summary>
+    public virtual IReadOnlyList<SnapshotInfo> Snapshots => [];
+
+    /// <summary>Reads guest bytes [offset, offset+dest.Length). Must lie within VirtualSize.</summary>
+    public abstract void Read(long offset, Span<byte> dest);
+
+    /// <summary>Writes guest bytes. Must lie within VirtualSize.</summary>
+    public virtual void Write(long offset, ReadOnlySpan<byte> src) => throw NotWritable();
+
+    /// <summary>Makes a range read as zeros; with MayUnmap the driver may free storage.</summary>
+    public virtual void WriteZeroes(long offset, long length, WriteZeroesFlags flags)
+    {
+        ReadOnlySpan<byte> zeros = ZeroBuffer.Get();
+        while (length > 0)
+        {
+            int n = (int)Math.Min(length, zeros.Length);
+            Write(offset, zeros[..n]);
+            offset += n;
+            length -= n;
+        }
+    }
+
+    /// <summary>Hints that a range is no longer needed; contents become unspecified (zeros or backing).</summary>
+    public virtual void Discard(long offset, long length) { }
+
+    public virtual void Flush() => File.Flush();
+
+    /// <summary>
+    /// This layer's status for the start of [offset, offset+length): offset &lt; VirtualSize and
+    /// offset+length &lt;= VirtualSize are guaranteed by the caller. Do not set Allocated; the block
+    /// layer derives it from Data/Zero as qemu does.
+    /// </summary>
+    public abstract DriverStatus GetDriverStatus(long offset, long length);
+
+    /// <summary>Attaches the opened backing chain (done by <see cref="ImageOpener"/>).</summary>
+    internal void AttachBacking(BlockDevice backing) => Backing = backing;
+
+    /// <summary>Reads from the backing chain, or zeros where there is none or past its end.</summary>
+    protected void ReadBacking(long offset, Span<byte> dest)
+    {
+        BlockDevice? b = Backing;
+        if (b is null)
+        {
+            dest.Clear();
+            return;
+        }
+        long avail = Math.Max(0, b.VirtualSize - offset);
+        int n = (int)Math.Min(avail, dest.Length);
+        if (n > 0)
+            b.Read(offset, dest[..n]);
+        dest[n..].Clear();
+    }
+
+    protected ImageException NotWritable() => new($"Could not write to '{Filename}': image is opened read-only");
+
+    /// <summary>Checks that a guest range lies inside the device.</summary>
+    protected void CheckRange(long offset, long length)
+    {
+        if (offset < 0 || length < 0 || offset > VirtualSize - length)
+            throw new ImageException($"'{Filename}': request at offset {offset} length {length} is outside the image ({VirtualSize} bytes)");
+    }
+
+    protected virtual void Dispose(bool disposing) { }
+
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        Dispose(true);
+        Backing?.Dispose();
+        GC.SuppressFinalize(this);
+    }
+}

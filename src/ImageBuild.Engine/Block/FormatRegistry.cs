@@ -1,0 +1,39 @@
+namespace ImageBuild.Engine.Block;
+
+/// <summary>The known format drivers, in registration order (first registered wins probe ties).</summary>
+public sealed class FormatRegistry
+{
+    private readonly List<ImageFormat> _formats = [];
+
+    public IReadOnlyList<ImageFormat> All => _formats;
+
+    public FormatRegistry Register(ImageFormat format)
+    {
+        if (Find(format.Name) is not null)
+            throw new ArgumentException($"format '{format.Name}' registered twice");
+        _formats.Add(format);
+        return this;
+    }
+
+    public ImageFormat? Find(string name) => _formats.Find(f => f.Name == name);
+
+    /// <summary>The registry with every driver this engine ships.</summary>
+    public static FormatRegistry CreateDefault() => BuiltinFormats.Register(new FormatRegistry());
+
+    /// <summary>Picks the driver whose probe scores highest (qemu's bdrv_probe_all).</summary>
+    public ImageFormat? Probe(ReadOnlySpan<byte> header, string filename)
+    {
+        ImageFormat? best = null;
+        int bestScore = 0;
+        foreach (var f in _formats)
+        {
+            int score = f.Probe(header, filename);
+            if (score > bestScore)
+            {
+                best = f;
+                bestScore = score;
+            }
+        }
+        return best;
+    }
+}

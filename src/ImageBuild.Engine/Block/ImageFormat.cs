@@ -1,0 +1,53 @@
+using ImageBuild.Engine.Host;
+using ImageBuild.Engine.Info;
+using ImageBuild.Engine.Options;
+
+namespace ImageBuild.Engine.Block;
+
+/// <summary>What a driver gets to open an image.</summary>
+/// <param name="Context">Engine context (warnings, formats).</param>
+/// <param name="Filename">The image's filename as given.</param>
+/// <param name="File">The opened host file (owned by the device once Open succeeds).</param>
+/// <param name="Writable">Open for writing.</param>
+public sealed record OpenRequest(ImageContext Context, string Filename, HostFile File, bool Writable);
+
+/// <summary>What a driver gets to create an image.</summary>
+/// <param name="Context">Engine context.</param>
+/// <param name="Filename">Path of the new image.</param>
+/// <param name="Size">Virtual size in bytes (already resolved from the backing file when omitted).</param>
+/// <param name="Options">Validated create options (size is in <paramref name="Size"/>).</param>
+public sealed record CreateRequest(ImageContext Context, string Filename, long Size, OptionValues Options);
+
+/// <summary>Result of measure (qemu's BlockMeasureInfo).</summary>
+public sealed record MeasureResult(long Required, long FullyAllocated, long? Bitmaps);
+
+/// <summary>
+/// A format driver (qemu's BlockDriver): probes, opens, creates and measures images of one format.
+/// Drivers throw <see cref="ImageException"/> with qemu's wording, without the "Could not open 'F':" prefix
+/// that <see cref="ImageOpener"/> adds.
+/// </summary>
+public abstract class ImageFormat
+{
+    /// <summary>Driver name as qemu spells it.</summary>
+    public abstract string Name { get; }
+
+    /// <summary>Probe score for the first 512 bytes (zero-padded) and the filename: 0 = not this format.</summary>
+    public virtual int Probe(ReadOnlySpan<byte> header, string filename) => 0;
+
+    public abstract BlockDevice Open(OpenRequest request);
+
+    /// <summary>Create options in the driver's table order; null when the format cannot be created.</summary>
+    public virtual IReadOnlyList<CreateOption>? CreateOptions => null;
+
+    public bool SupportsCreate => CreateOptions is not null;
+
+    /// <summary>Whether images of this format can have a backing file.</summary>
+    public virtual bool SupportsBacking => false;
+
+    public virtual void Create(CreateRequest request) =>
+        throw new ImageException($"Format driver '{Name}' does not support image creation");
+
+    /// <summary>measure: sizes for a new image of this format with the given options, for a source image or a size.</summary>
+    public virtual MeasureResult Measure(OptionValues options, BlockDevice? source, long size) =>
+        throw new ImageException($"Block driver '{Name}' does not support size measurement");
+}

@@ -1,0 +1,143 @@
+using ImageBuild.Engine.Host;
+
+namespace ImageBuild.Engine.Block;
+
+/// <summary>Opens images by path: probes the format, opens the driver, resolves and opens the backing chain.</summary>
+public static class ImageOpener
+{
+    /// <summary>qemu reads this much for probing (BLOCK_PROBE_BUF_SIZE).</summary>
+    public const int ProbeSize = 512;
+
+    /// <summary>Deepest backing chain we follow before refusing (guards hostile images).</summary>
+    public const int MaxChainDepth = 1000;
+
+    public static BlockDevice Open(ImageContext context, string filename, OpenOptions options)
+    {
+        if (options.ForceShare && options.Writable)
+            throw new ImageException($"Could not open '{filename}': force-share=on can only be used with read-only images");
+        var visited = new HashSet<string>(StringComparer.Ordinal);
+        return OpenChain(context, filename, options, visited, 0);
+    }
+
+    private static BlockDevice OpenChain(ImageContext context, string filename, OpenOptions options, HashSet<string> visited, int depth)
+    {
+        BlockDevice device = OpenOne(context, filename, options.Format, options.Writable);
+        try
+        {
+            if (device.BackingFilename is { } backingName)
+            {
+                string full = ResolveBackingName(filename, backingName);
+                device.FullBackingFilename = full;
+                if (!options.NoBacking)
+                {
+                    string identity = Identity(filename);
+                    visited.Add(identity);
+                    if (visited.Contains(Identity(full)) || depth >= MaxChainDepth)
+                        throw new ImageException($"Backing file '{full}' creates an infinite loop.");
+                    BlockDevice backing;
+                    try
+                    {
+                        backing = OpenChain(context, full,
+                            options with { Format = device.BackingFormat, Writable = options.BackingWritable }, visited, depth + 1);
+                    }
+                    catch (ImageException e) when (!e.Message.Contains("infinite loop", StringComparison.Ordinal))
+                    {
+                        throw new ImageException($"Could not open backing file: {e.Message}", e);
+                    }
+                    device.AttachBacking(backing);
+                }
+            }
+            return device;
+        }
+        catch (ImageException e) when (depth == 0 && !e.Message.StartsWith("Could not open '", StringComparison.Ordinal))
+        {
+            device.Dispose();
+            throw new ImageException($"Could not open '{filename}': {e.Message}", e);
+        }
+        catch
+        {
+            device.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Opens a single image without its backing chain.</summary>
+    public static BlockDevice OpenOne(ImageContext context, string filename, string? format, bool writable)
+    {
+        ImageFormat? driver = null;
+        if (format is not null)
+        {
+            driver = context.Formats.Find(format)
+                ?? throw new ImageException($"Could not open '{filename}': Unknown driver '{format}'");
+        }
+        if (Directory.Exists(filename))
+            throw new ImageException($"Could not open '{filename}': Is a directory");
+        if (!System.IO.File.Exists(filename))
+            throw new ImageException($"Could not open '{filename}': Could not open '{filename}': No such file or directory");
+
+        HostFile file = HostFile.Open(filename, writable);
+        try
+        {
+            if (driver is null)
+            {
+                driver = ProbeFormat(context, file, filename);
+                if (driver.Name == "raw" && writable)
+                    context.Warn(
+                        $"WARNING: Image format was not specified for '{filename}' and probing guessed raw.\n" +
+                        "         Automatically detecting the format is dangerous for raw images, write operations on block 0 will be restricted.\n" +
+                        "         Specify the 'raw' format explicitly to remove the restrictions.");
+            }
+            return driver.Open(new OpenRequest(context, filename, file, writable));
+        }
+        catch (ImageException e)
+        {
+            file.Dispose();
+            if (e.Message.StartsWith("Could not open '", StringComparison.Ordinal))
+                throw;
+            throw new ImageException($"Could not open '{filename}': {e.Message}", e);
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidDataException or OverflowException or IndexOutOfRangeException)
+        {
+            // A driver should have reported this precisely; never let it escape as a crash.
+            file.Dispose();
+            throw new ImageException($"Could not open '{filename}': invalid image: {e.Message}", e);
+        }
+    }
+
+    /// <summary>qemu's probing: empty file → raw; otherwise the best score over the first 512 bytes.</summary>
+    public static ImageFormat ProbeFormat(ImageContext context, HostFile file, string filename)
+    {
+        ImageFormat raw = context.Formats.Find("raw") ?? throw new ImageException("raw driver missing");
+        if (file.Length == 0)
+            return raw;
+        Span<byte> header = stackalloc byte[ProbeSize];
+        file.Read(0, header);
+        return context.Formats.Probe(header, filename) ?? raw;
+    }
+
+    /// <summary>
+    /// qemu's path_combine: a relative backing name is taken relative to the directory part of the overlay's
+    /// filename string (not realpath, not the working directory); absolute names are used as they are.
+    /// </summary>
+    public static string ResolveBackingName(string overlayFilename, string backingName)
+    {
+        if (backingName.StartsWith('/') || backingName.Length == 0)
+            return backingName;
+        int slash = overlayFilename.LastIndexOf('/');
+        return slash < 0 ? backingName : overlayFilename[..(slash + 1)] + backingName;
+    }
+
+    private static string Identity(string path)
+    {
+        try
+        {
+            var info = new FileInfo(path);
+            var target = info.ResolveLinkTarget(returnFinalTarget: true);
+            return Path.GetFullPath(target?.FullName ?? info.FullName);
+        }
+        catch (IOException)
+        {
+            return Path.GetFullPath(path);
+        }
+    }
+}

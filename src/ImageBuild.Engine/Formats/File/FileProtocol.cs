@@ -1,0 +1,58 @@
+using ImageBuild.Engine.Host;
+using ImageBuild.Engine.Options;
+
+namespace ImageBuild.Engine.Formats.File;
+
+/// <summary>
+/// The "file" protocol's create options (qemu's file-posix), appended after a format's own options,
+/// and the preallocation it performs.
+/// </summary>
+public static class FileProtocol
+{
+    public static readonly IReadOnlyList<CreateOption> CreateOptions =
+    [
+        new("extent_size_hint", OptionType.Size, "Extent size hint for the image file, 0 to disable"),
+        new("nocow", OptionType.Bool, "Turn off copy-on-write (valid only on btrfs)"),
+        new("preallocation", OptionType.String, "Preallocation mode (allowed values: off, falloc, full)"),
+        new("size", OptionType.Size, "Virtual disk size"),
+    ];
+
+    /// <summary>Validates a file-level preallocation mode (off, falloc, full).</summary>
+    public static Preallocation ParsePreallocation(string? value) => value switch
+    {
+        null or "off" => Preallocation.Off,
+        "falloc" => Preallocation.Falloc,
+        "full" => Preallocation.Full,
+        "metadata" => throw new ImageException("Unsupported preallocation mode: metadata"),
+        _ => throw new ImageException($"Invalid parameter '{value}'"),
+    };
+
+    /// <summary>Grows a file to <paramref name="newLength"/>, allocating the new part as the mode says.</summary>
+    public static void Extend(HostFile file, long oldLength, long newLength, Preallocation mode)
+    {
+        switch (mode)
+        {
+            case Preallocation.Off:
+                file.SetLength(newLength);
+                break;
+            case Preallocation.Falloc:
+                file.SetLength(newLength);
+                file.Allocate(oldLength, newLength - oldLength);
+                break;
+            case Preallocation.Full:
+                file.WriteZeros(oldLength, newLength - oldLength);
+                file.SetLength(newLength);
+                break;
+            default:
+                throw new ImageException($"Unsupported preallocation mode: {mode.ToString().ToLowerInvariant()}");
+        }
+    }
+}
+
+public enum Preallocation
+{
+    Off,
+    Metadata,
+    Falloc,
+    Full,
+}

@@ -1,0 +1,67 @@
+using ImageBuild.Engine.Block;
+using ImageBuild.Engine.Host;
+
+namespace ImageBuild.Engine.Formats.Raw;
+
+/// <summary>A raw image: virtual size is the file length rounded up to 512; status comes from the file's holes.</summary>
+public sealed class RawDevice : BlockDevice
+{
+    private readonly HostFile _file;
+
+    public RawDevice(string filename, HostFile file, bool readOnly) : base(filename, readOnly)
+    {
+        _file = file;
+    }
+
+    public override string FormatName => "raw";
+
+    public override HostFile File => _file;
+
+    public override long VirtualSize => RawFormat.RoundUp512(_file.Length);
+
+    public override void Read(long offset, Span<byte> dest)
+    {
+        CheckRange(offset, dest.Length);
+        _file.Read(offset, dest);
+    }
+
+    public override void Write(long offset, ReadOnlySpan<byte> src)
+    {
+        if (ReadOnly) throw NotWritable();
+        CheckRange(offset, src.Length);
+        _file.Write(offset, src);
+    }
+
+    public override void WriteZeroes(long offset, long length, WriteZeroesFlags flags)
+    {
+        if (ReadOnly) throw NotWritable();
+        CheckRange(offset, length);
+        _file.ZeroRange(offset, length, deallocate: (flags & WriteZeroesFlags.MayUnmap) != 0);
+    }
+
+    public override void Discard(long offset, long length)
+    {
+        if (ReadOnly) throw NotWritable();
+        CheckRange(offset, length);
+        _file.ZeroRange(offset, length, deallocate: true);
+    }
+
+    /// <summary>Raw passes through to the file: data or hole, always mapped at the same offset.</summary>
+    public override DriverStatus GetDriverStatus(long offset, long length)
+    {
+        var (isData, run) = _file.GetAllocation(offset, length);
+        var flags = (isData ? BlockStatusFlags.Data : BlockStatusFlags.Zero) | BlockStatusFlags.OffsetValid;
+        return new DriverStatus(Math.Min(run, length), flags, offset, _file);
+    }
+
+    /// <summary>A raw file grown by truncation reads zeros; qemu reports zero-init for regular files.</summary>
+    public override bool HasZeroInit => true;
+
+    /// <summary>Grows or shrinks the file (resize).</summary>
+    public void Truncate(long newSize) => _file.SetLength(newSize);
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) _file.Dispose();
+    }
+}

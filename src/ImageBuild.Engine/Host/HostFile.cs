@@ -1,0 +1,185 @@
+using System.ComponentModel;
+using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
+
+namespace ImageBuild.Engine.Host;
+
+/// <summary>
+/// The "file" protocol layer: positioned I/O on a host file (RandomAccess), with sparse-file awareness
+/// (SEEK_DATA/SEEK_HOLE to find holes, hole punching for zero writes). Thread-safe for concurrent
+/// positioned reads and writes to disjoint ranges.
+/// </summary>
+public sealed class HostFile : IDisposable
+{
+    private readonly SafeFileHandle _handle;
+    private bool _seekHoleUnsupported;
+
+    private HostFile(string path, SafeFileHandle handle, bool writable)
+    {
+        Path = path;
+        _handle = handle;
+        Writable = writable;
+    }
+
+    /// <summary>The filename as given by the user (used in messages).</summary>
+    public string Path { get; }
+    public bool Writable { get; }
+    public SafeFileHandle Handle => _handle;
+
+    public static HostFile Open(string path, bool writable)
+    {
+        try
+        {
+            var handle = File.OpenHandle(path, FileMode.Open, writable ? FileAccess.ReadWrite : FileAccess.Read,
+                FileShare.ReadWrite | FileShare.Delete, FileOptions.None);
+            return new HostFile(path, handle, writable);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ImageException($"Could not open '{path}': {Describe(e)}", e);
+        }
+    }
+
+    /// <summary>Creates (or truncates) a file, as qemu's file protocol does on image creation.</summary>
+    public static HostFile Create(string path)
+    {
+        try
+        {
+            var handle = File.OpenHandle(path, FileMode.Create, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
+            return new HostFile(path, handle, true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ImageException($"Could not create '{path}': {Describe(e)}", e);
+        }
+    }
+
+    public long Length => RandomAccess.GetLength(_handle);
+
+    /// <summary>Host allocation in bytes (st_blocks * 512), or -1 when the host cannot tell.</summary>
+    public long AllocatedBytes => LinuxNative.IsLinux ? LinuxNative.AllocatedBytes(Fd) : Length;
+
+    private int Fd => (int)_handle.DangerousGetHandle();
+
+    /// <summary>Reads exactly dest.Length bytes; bytes past the end of the file read as zero.</summary>
+    public void Read(long offset, Span<byte> dest)
+    {
+        int done = 0;
+        while (done < dest.Length)
+        {
+            int n;
+            try { n = RandomAccess.Read(_handle, dest[done..], offset + done); }
+            catch (IOException e) { throw new ImageException($"error while reading '{Path}' at offset {offset + done}: {Describe(e)}", e); }
+            if (n == 0)
+            {
+                dest[done..].Clear();
+                return;
+            }
+            done += n;
+        }
+    }
+
+    public void Write(long offset, ReadOnlySpan<byte> src)
+    {
+        try { RandomAccess.Write(_handle, src, offset); }
+        catch (IOException e) { throw new ImageException($"error while writing '{Path}' at offset {offset}: {Describe(e)}", e); }
+    }
+
+    public void SetLength(long length)
+    {
+        try { RandomAccess.SetLength(_handle, length); }
+        catch (IOException e) { throw new ImageException($"Could not resize '{Path}' to {length}: {Describe(e)}", e); }
+    }
+
+    public void Flush()
+    {
+        try { RandomAccess.FlushToDisk(_handle); }
+        catch (IOException e) { throw new ImageException($"error while flushing '{Path}': {Describe(e)}", e); }
+    }
+
+    /// <summary>
+    /// Makes [offset, offset+length) read as zeros, deallocating it where the host allows
+    /// (hole punch); falls back to writing zeros. Never changes the file length.
+    /// </summary>
+    public void ZeroRange(long offset, long length, bool deallocate = true)
+    {
+        if (length <= 0) return;
+        if (deallocate && LinuxNative.IsLinux &&
+            LinuxNative.FAllocate(Fd, LinuxNative.FALLOC_FL_PUNCH_HOLE | LinuxNative.FALLOC_FL_KEEP_SIZE, offset, length) == 0)
+            return;
+        long end = Math.Min(offset + length, Math.Max(Length, offset));
+        if (end <= offset)
+            return; // entirely past EOF: already reads as zero
+        WriteZeros(offset, end - offset);
+    }
+
+    /// <summary>Preallocates [offset, offset+length) (posix_fallocate); extends the file if needed.</summary>
+    public void Allocate(long offset, long length)
+    {
+        if (length <= 0) return;
+        if (LinuxNative.IsLinux && LinuxNative.FAllocate(Fd, 0, offset, length) == 0)
+            return;
+        WriteZeros(offset, length);
+    }
+
+    public void WriteZeros(long offset, long length)
+    {
+        byte[] zeros = ZeroBuffer.Get();
+        while (length > 0)
+        {
+            int n = (int)Math.Min(length, zeros.Length);
+            Write(offset, zeros.AsSpan(0, n));
+            offset += n;
+            length -= n;
+        }
+    }
+
+    /// <summary>
+    /// Whether [offset, ...) starts with data or a hole, and how long that run is (capped at maxLength
+    /// and at the end of the file; past EOF everything is a hole).
+    /// </summary>
+    public (bool IsData, long Length) GetAllocation(long offset, long maxLength)
+    {
+        long fileLength = Length;
+        if (offset >= fileLength)
+            return (false, maxLength);
+        long limit = Math.Min(maxLength, fileLength - offset);
+        if (_seekHoleUnsupported || !LinuxNative.IsLinux)
+            return (true, limit);
+
+        long data = LinuxNative.LSeek(Fd, offset, LinuxNative.SEEK_DATA);
+        if (data < 0)
+        {
+            int err = Marshal.GetLastPInvokeError();
+            if (err == LinuxNative.ENXIO) // no data after offset: trailing hole
+                return (false, maxLength);
+            _seekHoleUnsupported = true;
+            return (true, limit);
+        }
+        if (data > offset)
+            return (false, Math.Min(maxLength, data - offset));
+        long hole = LinuxNative.LSeek(Fd, offset, LinuxNative.SEEK_HOLE);
+        if (hole < 0)
+            return (true, limit);
+        return (true, Math.Min(limit, hole - offset));
+    }
+
+    public void Dispose() => _handle.Dispose();
+
+    internal static string Describe(Exception e) => e switch
+    {
+        FileNotFoundException or DirectoryNotFoundException => "No such file or directory",
+        UnauthorizedAccessException => "Permission denied",
+        IOException io when io.HResult == 28 || io.Message.Contains("No space", StringComparison.Ordinal) => "No space left on device",
+        Win32Exception w => w.Message,
+        _ => e.Message,
+    };
+}
+
+/// <summary>A shared, never-written buffer of zeros.</summary>
+public static class ZeroBuffer
+{
+    private static readonly byte[] Zeros = new byte[1 << 20];
+    public static byte[] Get() => Zeros;
+    public static ReadOnlySpan<byte> Span(int length) => Zeros.AsSpan(0, length);
+}
