@@ -74,6 +74,16 @@ public abstract class BlockDevice : IDisposable
     /// <summary>Internal snapshots, in table order.</summary>
     public virtual IReadOnlyList<SnapshotInfo> Snapshots => [];
 
+    /// <summary>Whether this format implements check (qemu returns 63 otherwise).</summary>
+    public virtual bool SupportsCheck => false;
+
+    /// <summary>
+    /// Checks (and with <paramref name="repair"/>, repairs) the image's metadata as qemu's bdrv_check does.
+    /// Diagnostics go to <paramref name="log"/>. Only called when <see cref="SupportsCheck"/>.
+    /// </summary>
+    public virtual CheckResult Check(CheckRepair repair, ICheckLog log) =>
+        throw new ImageException("This image format does not support checks");
+
     /// <summary>Reads guest bytes [offset, offset+dest.Length). Must lie within VirtualSize.</summary>
     public abstract void Read(long offset, Span<byte> dest);
 

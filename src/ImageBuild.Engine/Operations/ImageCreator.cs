@@ -1,0 +1,157 @@
+using System.Text;
+using ImageBuild.Engine.Block;
+using ImageBuild.Engine.Formats.File;
+using ImageBuild.Engine.Options;
+
+namespace ImageBuild.Engine.Operations;
+
+/// <summary>
+/// qemu's bdrv_img_create: validates options, takes the size from the backing file when omitted, prints the
+/// "Formatting" line and asks the format driver to create the image. Errors carry the "FILE: " prefix qemu uses.
+/// </summary>
+public static class ImageCreator
+{
+    /// <summary>The options a create accepts: the format's table, then the file protocol's (without duplicates).</summary>
+    public static IReadOnlyList<CreateOption> AllCreateOptions(ImageFormat format)
+    {
+        var list = new List<CreateOption>(format.CreateOptions ?? []);
+        foreach (var o in FileProtocol.CreateOptions)
+            if (!list.Exists(x => x.Name == o.Name))
+                list.Add(o);
+        return list;
+    }
+
+    /// <summary>Finds a format that can create images, with qemu's errors otherwise.</summary>
+    public static ImageFormat FindCreatableFormat(ImageContext context, string name)
+    {
+        var format = context.Formats.Find(name) ?? throw new ImageException($"Unknown file format '{name}'");
+        if (!format.SupportsCreate)
+            throw new ImageException($"Format driver '{name}' does not support image creation");
+        return format;
+    }
+
+    /// <summary>
+    /// Creates the image. <paramref name="formatting"/> receives the "Formatting '...'" line at the point qemu
+    /// prints it (after backing checks, before the driver's own validation); pass null for -q.
+    /// </summary>
+    public static void Create(ImageContext context, CreateImageRequest request, Action<string>? formatting)
+    {
+        var format = FindCreatableFormat(context, request.Format);
+        string file = request.Filename;
+        try
+        {
+            CreateCore(context, format, request, formatting);
+        }
+        catch (ImageException e)
+        {
+            throw new ImageException($"{file}: {e.Message}", e);
+        }
+    }
+
+    private static void CreateCore(ImageContext context, ImageFormat format, CreateImageRequest request, Action<string>? formatting)
+    {
+        var table = AllCreateOptions(format);
+        var values = new List<KeyValuePair<string, string>>();
+        void Set(string name, string value)
+        {
+            values.RemoveAll(p => p.Key == name);
+            values.Add(new(name, value));
+        }
+
+        foreach (var (name, value) in request.Options)
+        {
+            var spec = table.FirstOrDefault(o => o.Name == name) ?? throw new ImageException($"Invalid parameter '{name}'");
+            if (spec.Type == OptionType.Size && !SizeParser.TryParse(value, out _))
+                throw new ImageException($"Parameter '{name}' expects a non-negative number below 2^64\nOptional suffix k, M, G, T, P or E means kilo-, mega-, giga-, tera-, peta-\nand exabytes, respectively.");
+            Set(name, spec.Type == OptionType.Size ? Parse(value).ToString(System.Globalization.CultureInfo.InvariantCulture) : value);
+        }
+
+        if (request.Size is { } argSize)
+        {
+            if (values.Exists(p => p.Key == "size"))
+                throw new ImageException("The image size must be specified only once");
+            Set("size", argSize.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+        if (request.BackingFile is not null) Set("backing_file", request.BackingFile);
+        if (request.BackingFormat is not null) Set("backing_fmt", request.BackingFormat);
+
+        var opts = new OptionValues(values);
+        string? backingFile = opts.GetString("backing_file");
+        string? backingFmt = opts.GetString("backing_fmt");
+
+        if (backingFile is not null)
+        {
+            if (!format.SupportsBacking)
+                throw new ImageException($"Backing file not supported for file format '{format.Name}'");
+            string resolved = ImageOpener.ResolveBackingName(request.Filename, backingFile);
+            if (SamePath(resolved, request.Filename))
+                throw new ImageException("Error: Trying to create an image with the same filename as the backing file");
+
+            if (!request.BackingUnsafe)
+            {
+                if (backingFmt is null)
+                {
+                    string detected = "";
+                    if (System.IO.File.Exists(resolved))
+                    {
+                        try
+                        {
+                            using var hf = Host.HostFile.Open(resolved, writable: false);
+                            detected = $"\nDetected format of {ImageOpener.ProbeFormat(context, hf, resolved).Name}.";
+                        }
+                        catch (ImageException) { }
+                    }
+                    throw new ImageException("Backing file specified without backing format" + detected);
+                }
+                long backingSize;
+                try
+                {
+                    using var backing = ImageOpener.Open(context, resolved, new OpenOptions { Format = backingFmt, NoBacking = false });
+                    backingSize = backing.VirtualSize;
+                }
+                catch (ImageException e)
+                {
+                    string inner = e.Message;
+                    throw new ImageException($"{inner}\nCould not open backing image.", e);
+                }
+                if (!opts.Has("size"))
+                    Set("size", backingSize.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            }
+            opts = new OptionValues(values);
+        }
+
+        if (!opts.Has("size"))
+            throw new ImageException("Image creation needs a size parameter");
+        long size = opts.GetSize("size")!.Value;
+
+        formatting?.Invoke(FormattingLine(request.Filename, format, values));
+
+        var driverOptions = new OptionValues(values.Where(p => p.Key != "size"));
+        format.Create(new CreateRequest(context, request.Filename, size, driverOptions));
+    }
+
+    /// <summary>
+    /// "Formatting 'F', fmt=FMT k=v ..." with options in table order: those given, plus those with defaults.
+    /// Commas in values are re-escaped as ",,".
+    /// </summary>
+    public static string FormattingLine(string filename, ImageFormat format, IReadOnlyList<KeyValuePair<string, string>> values)
+    {
+        var sb = new StringBuilder();
+        sb.Append("Formatting '").Append(filename).Append("', fmt=").Append(format.Name);
+        foreach (var o in AllCreateOptions(format))
+        {
+            string? v = values.FirstOrDefault(p => p.Key == o.Name).Value ?? o.Default;
+            if (v is null) continue;
+            sb.Append(' ').Append(o.Name).Append('=').Append(v.Replace(",", ",,", StringComparison.Ordinal));
+        }
+        return sb.ToString();
+    }
+
+    private static long Parse(string v) => SizeParser.TryParse(v, out long n) ? n : 0;
+
+    private static bool SamePath(string a, string b)
+    {
+        try { return Path.GetFullPath(a) == Path.GetFullPath(b); }
+        catch (ArgumentException) { return a == b; }
+    }
+}
