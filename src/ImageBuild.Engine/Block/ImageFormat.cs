@@ -44,6 +44,9 @@ public abstract class ImageFormat
     /// <summary>Whether images of this format can have a backing file.</summary>
     public virtual bool SupportsBacking => false;
 
+    /// <summary>Whether the driver can write compressed clusters (convert -c).</summary>
+    public virtual bool SupportsCompressedWrites => false;
+
     public virtual void Create(CreateRequest request) =>
         throw new ImageException($"Format driver '{Name}' does not support image creation");
 

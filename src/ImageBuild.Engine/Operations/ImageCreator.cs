@@ -50,20 +50,11 @@ public static class ImageCreator
 
     private static void CreateCore(ImageContext context, ImageFormat format, CreateImageRequest request, Action<string>? formatting)
     {
-        var table = AllCreateOptions(format);
-        var values = new List<KeyValuePair<string, string>>();
+        var values = ParseOptions(format, request.Options);
         void Set(string name, string value)
         {
             values.RemoveAll(p => p.Key == name);
             values.Add(new(name, value));
-        }
-
-        foreach (var (name, value) in request.Options)
-        {
-            var spec = table.FirstOrDefault(o => o.Name == name) ?? throw new ImageException($"Invalid parameter '{name}'");
-            if (spec.Type == OptionType.Size && !SizeParser.TryParse(value, out _))
-                throw new ImageException($"Parameter '{name}' expects a non-negative number below 2^64\nOptional suffix k, M, G, T, P or E means kilo-, mega-, giga-, tera-, peta-\nand exabytes, respectively.");
-            Set(name, spec.Type == OptionType.Size ? Parse(value).ToString(System.Globalization.CultureInfo.InvariantCulture) : value);
         }
 
         if (request.Size is { } argSize)
@@ -128,6 +119,25 @@ public static class ImageCreator
 
         var driverOptions = new OptionValues(values.Where(p => p.Key != "size"));
         format.Create(new CreateRequest(context, request.Filename, size, driverOptions));
+    }
+
+    /// <summary>
+    /// Validates "-o" pairs against the format's (and file protocol's) option table: unknown names give
+    /// qemu's "Invalid parameter 'x'"; sizes are normalised to bytes; a later value replaces an earlier one.
+    /// </summary>
+    public static List<KeyValuePair<string, string>> ParseOptions(ImageFormat format, IEnumerable<KeyValuePair<string, string>> given)
+    {
+        var table = AllCreateOptions(format);
+        var values = new List<KeyValuePair<string, string>>();
+        foreach (var (name, value) in given)
+        {
+            var spec = table.FirstOrDefault(o => o.Name == name) ?? throw new ImageException($"Invalid parameter '{name}'");
+            if (spec.Type == OptionType.Size && !SizeParser.TryParse(value, out _))
+                throw new ImageException($"Parameter '{name}' expects a non-negative number below 2^64\nOptional suffix k, M, G, T, P or E means kilo-, mega-, giga-, tera-, peta-\nand exabytes, respectively.");
+            values.RemoveAll(p => p.Key == name);
+            values.Add(new(name, spec.Type == OptionType.Size ? Parse(value).ToString(System.Globalization.CultureInfo.InvariantCulture) : value));
+        }
+        return values;
     }
 
     /// <summary>

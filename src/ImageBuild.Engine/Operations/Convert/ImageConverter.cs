@@ -1,0 +1,348 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using ImageBuild.Engine.Block;
+using ImageBuild.Engine.Options;
+
+namespace ImageBuild.Engine.Operations;
+
+/// <summary>
+/// qemu-img convert: copies one or more (concatenated) source images into a new or existing target,
+/// leaving zero and unallocated ranges sparse as qemu-img does. Reading (block status, reads, zero
+/// detection) runs on its own thread ahead of in-order writing, through a fixed pool of buffers, so
+/// memory stays bounded whatever the image size.
+/// </summary>
+public static class ImageConverter
+{
+    /// <summary>qemu's IO_BUF_SIZE: one data chunk.</summary>
+    public const int BufferSize = 2 << 20;
+
+    /// <summary>Largest -S accepted (MAX_BUF_SECTORS * 512).</summary>
+    public const long MaxSparseSize = 16 << 20;
+
+    private const int BuffersInFlight = 4;
+
+    public static void Convert(ImageContext context, ConvertRequest request)
+    {
+        Validate(request);
+
+        var opened = new List<BlockDevice>();
+        try
+        {
+            foreach (var src in request.Sources)
+                opened.Add(ImageOpener.Open(context, src, new OpenOptions { Format = request.SourceFormat, ForceShare = request.ForceShare }));
+        }
+        catch
+        {
+            foreach (var d in opened) d.Dispose();
+            throw;
+        }
+
+        using var sources = new SourceSet(opened);
+        if (request.Snapshot is not null)
+        {
+            if (request.Sources.Count > 1)
+                throw new ImageException("No support for concatenating multiple snapshot");
+            throw new ImageException("Failed to load snapshot: reading internal snapshots is not supported by imagebuild yet");
+        }
+
+        bool created = false;
+        string? backingFile = request.BackingFile;
+        string? backingFormat = request.BackingFormat;
+        ImageFormat? format = null;
+        List<KeyValuePair<string, string>>? createValues = null;
+        if (!request.NoCreate)
+        {
+            format = ImageCreator.FindCreatableFormat(context, request.OutputFormat);
+            createValues = ImageCreator.ParseOptions(format, request.TargetOptions);
+            backingFile ??= createValues.Find(p => p.Key == "backing_file").Value;
+            backingFormat ??= createValues.Find(p => p.Key == "backing_fmt").Value;
+        }
+        bool targetHasBacking = backingFile is not null;
+
+        if (request.TargetIsZero && targetHasBacking)
+            throw new ImageException("Cannot use --target-is-zero when the destination image has a backing file");
+        if (request.Sources.Count > 1 && targetHasBacking)
+            throw new ImageException("Having a backing file for the target makes no sense when concatenating multiple input images");
+        if (targetHasBacking && backingFormat is null)
+            throw new ImageException("Use of backing file requires explicit backing format");
+
+        if (request.Compress)
+        {
+            if (format is not null && !format.SupportsCompressedWrites)
+                throw new ImageException("Compression not supported for this file format");
+            if (createValues?.Find(p => p.Key == "preallocation").Value is { } pre && pre != "off")
+                throw new ImageException("Compression and preallocation not supported at the same time");
+        }
+
+        if (format is not null && createValues is not null)
+        {
+            if (backingFile is not null)
+            {
+                createValues.RemoveAll(p => p.Key is "backing_file" or "backing_fmt");
+                createValues.Add(new("backing_file", backingFile));
+                createValues.Add(new("backing_fmt", backingFormat!));
+            }
+            try
+            {
+                format.Create(new CreateRequest(context, request.OutputFilename, sources.TotalSize,
+                    new OptionValues(createValues.Where(p => p.Key != "size"))));
+                created = true;
+            }
+            catch (ImageException e)
+            {
+                throw new ImageException($"{request.OutputFilename}: error while converting {request.OutputFormat}: {e.Message}", e);
+            }
+        }
+
+        bool ok = false;
+        try
+        {
+            using (var target = ImageOpener.Open(context, request.OutputFilename,
+                       new OpenOptions { Format = request.OutputFormat, Writable = true }))
+            {
+                if (request.NoCreate && RoundUp512(target.VirtualSize) < sources.TotalSize)
+                    throw new ImageException("output file is smaller than input file");
+                if (request.Compress && format is null)
+                    throw new ImageException("Compression not supported for this file format");
+
+                long targetBackingSize = targetHasBacking && created && target.Backing is not null
+                    ? RoundUp512(target.Backing.VirtualSize) : -1;
+                int minSparse = (int)(request.SparseSize / 512);
+                bool hasZeroInit = request.TargetIsZero ||
+                                   (created && minSparse > 0 && !targetHasBacking && target.HasZeroInit);
+                int alignment = Math.Max(SparseScanner.Pow2Floor(minSparse), 1);
+
+                var copy = new CopyJob(context, request, sources, target,
+                    new ConvertPlanner(sources, targetHasBacking, targetBackingSize, BufferSize),
+                    hasZeroInit, minSparse, alignment);
+                copy.Run();
+            }
+            ok = true;
+        }
+        finally
+        {
+            // A target we created and could not finish must not be left looking like a valid conversion.
+            if (!ok && created)
+                TryDelete(request.OutputFilename);
+        }
+        request.Progress?.Invoke(100);
+    }
+
+    /// <summary>The option checks qemu-img makes before opening anything.</summary>
+    public static void Validate(ConvertRequest r)
+    {
+        if (r.Sources.Count < 1)
+            throw new ImageException("Must specify image file name");
+        if (r.SparseSize < 0 || r.SparseSize % 512 != 0 || r.SparseSize > MaxSparseSize)
+            throw new ImageException("Invalid buffer size for sparse output specified. Valid sizes are multiples of 512 up to 16777216. Select 0 to disable sparse detection (fully allocates output).");
+        if (r.Parallel < 1 || r.Parallel > 16)
+            throw new ImageException("Invalid number of coroutines. Allowed number of coroutines is between 1 and 16");
+        if (r.NoCreate && r.TargetOptions.Count > 0)
+            throw new ImageException("-o has no effect when skipping image creation");
+        if (r.TargetIsZero && !r.NoCreate)
+            throw new ImageException("--target-is-zero requires use of -n flag");
+        if (r.RateLimit < 0)
+            throw new ImageException("Invalid rate limit specified");
+    }
+
+    private static long RoundUp512(long n) => (n + 511) & ~511L;
+
+    private static void TryDelete(string path)
+    {
+        try { File.Delete(path); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+
+    /// <summary>One write the writer applies: data from the chunk's buffer, or zeroes.</summary>
+    private readonly record struct WriteOp(long Offset, int Length, bool IsData, int BufferOffset);
+
+    private sealed class Chunk
+    {
+        public long Offset;
+        public long Length;
+        public ChunkStatus Status;
+        public byte[]? Buffer;
+        public readonly List<WriteOp> Ops = [];
+    }
+
+    /// <summary>The copy itself: a reader thread planning and reading ahead, the caller's thread writing in order.</summary>
+    private sealed class CopyJob(
+        ImageContext context, ConvertRequest request, SourceSet sources, BlockDevice target, ConvertPlanner planner,
+        bool hasZeroInit, int minSparse, int alignment)
+    {
+        private long _allocatedTotal;
+        private long _allocatedDone;
+        private long _written;
+        private readonly Stopwatch _clock = Stopwatch.StartNew();
+
+        public void Run()
+        {
+            if (request.Progress is not null)
+            {
+                request.Progress(0);
+                for (long off = 0; off < sources.TotalSize;)
+                {
+                    var (n, status) = planner.Next(off);
+                    if (status == ChunkStatus.Data || (minSparse == 0 && status == ChunkStatus.Zero))
+                        _allocatedTotal += n;
+                    off += n;
+                }
+                planner.Reset();
+            }
+
+            var free = new BlockingCollection<byte[]>();
+            for (int i = 0; i < BuffersInFlight; i++) free.Add(GC.AllocateUninitializedArray<byte>(BufferSize));
+            using var queue = new BlockingCollection<Chunk>(BuffersInFlight * 4);
+            using var cancel = new CancellationTokenSource();
+
+            Exception? readerError = null;
+            var reader = new Thread(() =>
+            {
+                try { Produce(queue, free, cancel.Token); }
+                catch (OperationCanceledException) { }
+                catch (Exception e) { readerError = e; }
+                finally { queue.CompleteAdding(); }
+            }) { IsBackground = true, Name = "convert-reader" };
+            reader.Start();
+
+            try
+            {
+                foreach (var chunk in queue.GetConsumingEnumerable())
+                {
+                    Consume(chunk);
+                    if (chunk.Buffer is not null) free.Add(chunk.Buffer);
+                }
+            }
+            catch
+            {
+                cancel.Cancel();
+                while (queue.TryTake(out var c)) if (c.Buffer is not null) free.Add(c.Buffer);
+                reader.Join();
+                throw;
+            }
+            reader.Join();
+            if (readerError is not null)
+                throw readerError is ImageException ? readerError : new ImageException(readerError.Message, readerError);
+        }
+
+        private void Produce(BlockingCollection<Chunk> queue, BlockingCollection<byte[]> free, CancellationToken ct)
+        {
+            for (long off = 0; off < sources.TotalSize;)
+            {
+                ct.ThrowIfCancellationRequested();
+                var (n, status) = planner.Next(off);
+                var chunk = new Chunk { Offset = off, Length = n, Status = status };
+                if (status == ChunkStatus.Zero && minSparse == 0)
+                {
+                    // -S 0: zeros are written as data, one buffer at a time.
+                    n = Math.Min(n, BufferSize);
+                    chunk.Length = n;
+                    chunk.Buffer = free.Take(ct);
+                    chunk.Buffer.AsSpan(0, (int)n).Clear();
+                    chunk.Ops.Add(new WriteOp(off, (int)n, true, 0));
+                }
+                else if (status == ChunkStatus.Data)
+                {
+                    chunk.Buffer = free.Take(ct);
+                    ReadSources(off, chunk.Buffer.AsSpan(0, (int)n));
+                    PlanDataWrites(chunk);
+                }
+                queue.Add(chunk, ct);
+                off += n;
+            }
+        }
+
+        private void ReadSources(long offset, Span<byte> dest)
+        {
+            try
+            {
+                sources.Read(offset, dest);
+            }
+            catch (ImageException e) when (request.Salvage)
+            {
+                _ = e;
+                for (int s = 0; s < dest.Length; s += 512)
+                {
+                    var sector = dest.Slice(s, Math.Min(512, dest.Length - s));
+                    try { sources.Read(offset + s, sector); }
+                    catch (ImageException se)
+                    {
+                        sector.Clear();
+                        if (!request.Quiet)
+                            context.Warn($"warning: error while reading offset {offset + s}: {se.Message}");
+                    }
+                }
+            }
+            catch (ImageException e)
+            {
+                throw new ImageException($"error while reading at byte {offset}: {e.Message}", e);
+            }
+        }
+
+        /// <summary>convert_co_write for a data chunk: split into data writes and zero runs by -S.</summary>
+        private void PlanDataWrites(Chunk chunk)
+        {
+            int sectors = (int)(chunk.Length / 512);
+            ReadOnlySpan<byte> buf = chunk.Buffer.AsSpan(0, (int)chunk.Length);
+            long sector = chunk.Offset / 512;
+            int pos = 0;
+            while (pos < sectors)
+            {
+                int n = sectors - pos;
+                bool data = minSparse == 0 ||
+                            SparseScanner.IsAllocatedSectorsMin(buf[(pos * 512)..], n, out n, minSparse, sector + pos, alignment);
+                if (minSparse == 0) n = sectors - pos;
+                chunk.Ops.Add(new WriteOp(chunk.Offset + pos * 512L, n * 512, data, pos * 512));
+                pos += n;
+            }
+        }
+
+        private void Consume(Chunk chunk)
+        {
+            if (chunk.Status == ChunkStatus.Data || (minSparse == 0 && chunk.Status == ChunkStatus.Zero))
+            {
+                _allocatedDone += chunk.Length;
+                if (request.Progress is not null && _allocatedTotal > 0)
+                    request.Progress(Math.Min(100.0, 100.0 * _allocatedDone / _allocatedTotal));
+            }
+
+            switch (chunk.Status)
+            {
+                case ChunkStatus.Backing:
+                    return;
+                case ChunkStatus.Zero when minSparse != 0:
+                    WriteZeroes(chunk.Offset, chunk.Length);
+                    return;
+            }
+            foreach (var op in chunk.Ops)
+            {
+                if (op.IsData)
+                {
+                    try { target.Write(op.Offset, chunk.Buffer.AsSpan(op.BufferOffset, op.Length)); }
+                    catch (ImageException e) { throw new ImageException($"error while writing at byte {op.Offset}: {e.Message}", e); }
+                    Throttle(op.Length);
+                }
+                else
+                {
+                    WriteZeroes(op.Offset, op.Length);
+                }
+            }
+        }
+
+        private void WriteZeroes(long offset, long length)
+        {
+            if (hasZeroInit) return;
+            try { target.WriteZeroes(offset, length, WriteZeroesFlags.MayUnmap); }
+            catch (ImageException e) { throw new ImageException($"error while writing at byte {offset}: {e.Message}", e); }
+        }
+
+        /// <summary>-r: keep the average write rate at or below the limit.</summary>
+        private void Throttle(long bytes)
+        {
+            if (request.RateLimit <= 0) return;
+            _written += bytes;
+            double due = (double)_written / request.RateLimit;
+            double ahead = due - _clock.Elapsed.TotalSeconds;
+            if (ahead > 0) Thread.Sleep(TimeSpan.FromSeconds(ahead));
+        }
+    }
+}
