@@ -1,3 +1,4 @@
+using ImageBuild.Engine.Formats.File;
 using ImageBuild.Engine.Host;
 using ImageBuild.Engine.Info;
 
@@ -83,6 +84,22 @@ public abstract class BlockDevice : IDisposable
     /// </summary>
     public virtual CheckResult Check(CheckRepair repair, ICheckLog log) =>
         throw new ImageException("This image format does not support checks");
+
+    /// <summary>
+    /// Changes the virtual size (qemu's bdrv_co_truncate with exact=true): grows with the given preallocation
+    /// for the new area, or shrinks, discarding data past the new end. Drivers that cannot resize keep this default.
+    /// </summary>
+    public virtual void Resize(long newSize, Preallocation preallocation) =>
+        throw new ImageException("Image format driver does not support resize");
+
+    /// <summary>
+    /// Rewrites the backing file name and format stored in the image (rebase, amend). Null removes the backing file.
+    /// </summary>
+    public virtual void ChangeBackingFile(string? backingFile, string? backingFormat) =>
+        throw new ImageException("Operation not supported");
+
+    /// <summary>Empties the image after a commit (qemu's make_empty); formats without it keep their data.</summary>
+    public virtual void MakeEmpty() { }
 
     /// <summary>Reads guest bytes [offset, offset+dest.Length). Must lie within VirtualSize.</summary>
     public abstract void Read(long offset, Span<byte> dest);

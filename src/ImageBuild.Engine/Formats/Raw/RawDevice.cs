@@ -1,4 +1,5 @@
 using ImageBuild.Engine.Block;
+using ImageBuild.Engine.Formats.File;
 using ImageBuild.Engine.Host;
 
 namespace ImageBuild.Engine.Formats.Raw;
@@ -57,8 +58,18 @@ public sealed class RawDevice : BlockDevice
     /// <summary>A raw file grown by truncation reads zeros; qemu reports zero-init for regular files.</summary>
     public override bool HasZeroInit => true;
 
-    /// <summary>Grows or shrinks the file (resize).</summary>
-    public void Truncate(long newSize) => _file.SetLength(newSize);
+    /// <summary>Grows (with file-level preallocation) or shrinks the file to exactly <paramref name="newSize"/>.</summary>
+    public override void Resize(long newSize, Preallocation preallocation)
+    {
+        if (ReadOnly) throw NotWritable();
+        if (preallocation == Preallocation.Metadata)
+            throw new ImageException("Unsupported preallocation mode: metadata");
+        long old = _file.Length;
+        if (newSize <= old)
+            _file.SetLength(newSize);
+        else
+            FileProtocol.Extend(_file, old, newSize, preallocation);
+    }
 
     protected override void Dispose(bool disposing)
     {
