@@ -21,7 +21,7 @@ public static class ImageOpener
 
     private static BlockDevice OpenChain(ImageContext context, string filename, OpenOptions options, HashSet<string> visited, int depth)
     {
-        BlockDevice device = OpenOne(context, filename, options.Format, options.Writable);
+        BlockDevice device = OpenOne(context, filename, options.Format, options.Writable, options, isBacking: depth > 0);
         try
         {
             if (device.BackingFilename is { } backingName)
@@ -62,7 +62,10 @@ public static class ImageOpener
     }
 
     /// <summary>Opens a single image without its backing chain.</summary>
-    public static BlockDevice OpenOne(ImageContext context, string filename, string? format, bool writable)
+    public static BlockDevice OpenOne(ImageContext context, string filename, string? format, bool writable) =>
+        OpenOne(context, filename, format, writable, new OpenOptions { Writable = writable }, isBacking: false);
+
+    private static BlockDevice OpenOne(ImageContext context, string filename, string? format, bool writable, OpenOptions options, bool isBacking)
     {
         ImageFormat? driver = null;
         if (format is not null)
@@ -87,6 +90,11 @@ public static class ImageOpener
                         "         Automatically detecting the format is dangerous for raw images, write operations on block 0 will be restricted.\n" +
                         "         Specify the 'raw' format explicitly to remove the restrictions.");
             }
+            if (!options.NoLocking)
+            {
+                try { file.Lock.Apply(LockFor(driver.Name == "raw", isBacking, writable, options)); }
+                catch (ImageException e) { throw new ImageException($"Could not open '{filename}': {e.Message}", e); }
+            }
             return driver.Open(new OpenRequest(context, filename, file, writable));
         }
         catch (ImageException e)
@@ -102,6 +110,31 @@ public static class ImageOpener
             file.Dispose();
             throw new ImageException($"Could not open '{filename}': invalid image: {e.Message}", e);
         }
+    }
+
+    /// <summary>
+    /// The permissions an open holds and shares, as qemu-img 7.2 takes them (reference §5.2): format drivers
+    /// with metadata never share write or resize; raw passes its user's permissions through; backing files
+    /// are read like metadata formats; -U shares everything.
+    /// </summary>
+    public static LockRequest LockFor(bool isRaw, bool isBacking, bool writable, OpenOptions options)
+    {
+        const BlockPermission cr = BlockPermission.ConsistentRead;
+        BlockPermission perm = options.NoIo ? BlockPermission.None : cr;
+        BlockPermission shared;
+        if (isBacking || !isRaw)
+        {
+            if (writable) perm |= BlockPermission.Write | BlockPermission.Resize;
+            shared = cr | BlockPermission.WriteUnchanged;
+        }
+        else
+        {
+            if (writable) perm |= BlockPermission.Write;
+            if (options.Resize) perm |= BlockPermission.Resize;
+            shared = options.NoShare ? cr | BlockPermission.WriteUnchanged : BlockPermission.All;
+        }
+        if (options.ForceShare) shared = BlockPermission.All;
+        return new LockRequest(perm, shared);
     }
 
     /// <summary>qemu's probing: empty file → raw; otherwise the best score over the first 512 bytes.</summary>

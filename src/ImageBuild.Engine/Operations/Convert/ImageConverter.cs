@@ -29,7 +29,7 @@ public static class ImageConverter
         try
         {
             foreach (var src in request.Sources)
-                opened.Add(ImageOpener.Open(context, src, new OpenOptions { Format = request.SourceFormat, ForceShare = request.ForceShare }));
+                opened.Add(ImageOpener.Open(context, src, new OpenOptions { Format = request.SourceFormat, ForceShare = request.ForceShare, NoShare = true }));
         }
         catch
         {
