@@ -6,7 +6,7 @@ namespace ImageBuild.Engine.Operations;
 
 /// <summary>
 /// qemu-img bench: a fixed number of reads or writes of one size, at offsets advancing by a step and wrapping
-/// at the end of the image. Requests are issued in order on one thread; the depth is reported as qemu does.
+/// at the end of the image as qemu-img 7.2 does. Requests are issued in order on one thread; the depth is reported as qemu does.
 /// </summary>
 public static class ImageBench
 {
@@ -45,8 +45,10 @@ public static class ImageBench
                 device.Read(offset, buf);
             if (request.FlushInterval != 0 && (i + 1) % request.FlushInterval == 0)
                 device.Flush();
+            // qemu-img 7.2 wraps modulo the whole image size (a later request may then overrun the end and
+            // fail, as in 7.2); a zero-size image, where 7.2 divides by zero, restarts at 0.
             offset += step;
-            offset = size <= request.BufferSize ? 0 : offset % (size - request.BufferSize);
+            offset = size == 0 ? 0 : offset % size;
         }
         if (request.Write) device.Flush();
         var elapsed = clock.Elapsed;
