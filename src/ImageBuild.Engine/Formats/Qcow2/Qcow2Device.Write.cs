@@ -315,7 +315,8 @@ public sealed partial class Qcow2Device
             }
             return n;
         }
-        int nbClusters = (int)Math.Min((length + cs - 1) >> ClusterBits, L2Entries - l2Index);
+        long whole = offset + length == VirtualSize ? (length + cs - 1) >> ClusterBits : length >> ClusterBits;
+        int nbClusters = (int)Math.Min(whole, L2Entries - l2Index);
         long l2Offset = GetL2ForWrite(ci >> L2Bits);
         var l2 = L2Cache.Get(l2Offset);
         var freed = new List<ulong>();
