@@ -189,12 +189,6 @@ public sealed partial class Qcow2Device : BlockDevice
         }
 
         Refcounts.FreeClusterIndex = 0;
-        if (!readOnly && (Header.AutoclearFeatures & ~Qcow2Header.AutoclearKnown) != 0)
-        {
-            // Unknown autoclear bits must be cleared by a program that does not understand them.
-            Header.AutoclearFeatures &= Qcow2Header.AutoclearKnown;
-            UpdateHeader();
-        }
         _ = context;
     }
 
