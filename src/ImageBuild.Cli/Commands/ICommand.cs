@@ -33,20 +33,20 @@ public static class CommandTable
     public static IReadOnlyList<ICommand> All { get; } =
     [
         new NotImplementedCommand("amend"),
-        new NotImplementedCommand("bench"),
+        new BenchCommand(),
         new NotImplementedCommand("bitmap"),
         new CheckCommand(),
-        new NotImplementedCommand("commit"),
+        new CommitCommand(),
         new CompareCommand(),
         new ConvertCommand(),
         new CreateCommand(),
-        new NotImplementedCommand("dd"),
+        new DdCommand(),
         new InfoCommand(),
         new MapCommand(),
         new MeasureCommand(),
         new NotImplementedCommand("snapshot"),
-        new NotImplementedCommand("rebase"),
-        new NotImplementedCommand("resize"),
+        new RebaseCommand(),
+        new ResizeCommand(),
     ];
 
     public static ICommand? Find(string name) => All.FirstOrDefault(c => c.Name == name);

@@ -212,7 +212,7 @@ public sealed class ProgramTests
     [TestMethod]
     public void LaterVerbsSayTheyAreNotImplemented()
     {
-        foreach (string verb in new[] { "amend", "bench", "bitmap", "commit", "dd", "rebase", "resize", "snapshot" })
+        foreach (string verb in new[] { "amend", "bitmap", "snapshot" })
             Assert.AreEqual((1, "", $"imagebuild: '{verb}' is not implemented yet\n"), Run(verb, "x"));
     }
 

@@ -113,6 +113,7 @@ public sealed partial class Qcow2Device
         if (ReadOnly) throw NotWritable();
         UnmapFrom(0);
         FlushMetadata(markClean: false);
+        TruncateFreeTail();
     }
 
     /// <summary>Makes every cluster from guest cluster index <paramref name="firstCluster"/> on unallocated and frees its storage.</summary>
