@@ -81,6 +81,7 @@ public static class ImageOpener
         HostFile file = HostFile.Open(filename, writable);
         try
         {
+            bool probed = driver is null;
             if (driver is null)
             {
                 driver = ProbeFormat(context, file, filename);
@@ -95,7 +96,7 @@ public static class ImageOpener
                 try { file.Lock.Apply(LockFor(driver.Name == "raw", isBacking, writable, options)); }
                 catch (ImageException e) { throw new ImageException($"Could not open '{filename}': {e.Message}", e); }
             }
-            return driver.Open(new OpenRequest(context, filename, file, writable));
+            return driver.Open(new OpenRequest(context, filename, file, writable, probed));
         }
         catch (ImageException e)
         {

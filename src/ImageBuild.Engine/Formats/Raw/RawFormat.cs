@@ -17,7 +17,8 @@ public sealed class RawFormat : ImageFormat
         new("size", OptionType.Size, "Virtual disk size"),
     ];
 
-    public override BlockDevice Open(OpenRequest request) => new RawDevice(request.Filename, request.File, !request.Writable);
+    public override BlockDevice Open(OpenRequest request) =>
+        new RawDevice(request.Filename, request.File, !request.Writable, request.FormatProbed ? request.Context.Formats : null);
 
     public override void Create(CreateRequest request)
     {
