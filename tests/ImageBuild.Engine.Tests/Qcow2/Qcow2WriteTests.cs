@@ -198,4 +198,40 @@ public sealed class Qcow2WriteTests
             Assert.IsFalse(dev.IsDirty);
         AssertCleanCheck(img);
     }
+
+    [TestMethod]
+    [RequiresQemu]
+    [DataRow("")]
+    [DataRow("compression_type=zstd,cluster_size=4096")]
+    public void WritesOverCompressedClustersFreeThem(string options)
+    {
+        using var tmp = new TempDir();
+        string src = tmp["src.raw"];
+        var model = new byte[4 << 20];
+        var rnd = new Random(9);
+        for (int i = 0; i < model.Length; i += 8192) rnd.NextBytes(model.AsSpan(i, 1000));
+        File.WriteAllBytes(src, model);
+        string img = tmp["c.qcow2"];
+        QemuOracle.ImgOk("convert", "-c", "-O", "qcow2", "-o", options.Length == 0 ? "cluster_size=65536" : options, src, img);
+        using (var dev = Open(img, writable: true))
+            ApplyRandom(dev, model, 21, 60);
+        AssertCleanCheck(img);
+        AssertQemuReadsModel(tmp, img, model);
+    }
+
+    [TestMethod]
+    [RequiresQemu]
+    public void DirtyImagesAreNotOpenedForWriting()
+    {
+        using var tmp = new TempDir();
+        string img = tmp["d.qcow2"];
+        CreateOurs(img, 1 << 20, "lazy_refcounts=on");
+        var b = File.ReadAllBytes(img);
+        b[79] |= 1;
+        File.WriteAllBytes(img, b);
+        var e = Assert.ThrowsExactly<ImageException>(() => Open(img, writable: true));
+        StringAssert.Contains(e.Message, "not closed cleanly");
+        using var ro = Open(img);
+        Assert.IsTrue(ro.IsDirty);
+    }
 }

@@ -88,6 +88,8 @@ public sealed partial class Qcow2Device : BlockDevice
             throw new ImageException("Unsupported qcow2 feature(s): " + DescribeUnknown(unknown, featureTable));
         if ((Header.IncompatibleFeatures & Qcow2Header.IncompatCorrupt) != 0 && !readOnly)
             throw new ImageException("qcow2: Image is corrupt; cannot be opened read/write");
+        if ((Header.IncompatibleFeatures & Qcow2Header.IncompatDirty) != 0 && !readOnly)
+            throw new ImageException("qcow2: Image was not closed cleanly and its refcounts must be repaired first, which is not supported yet (run 'qemu-img check -r all')");
         if (Header.RefcountOrder > 6)
             throw new ImageException("Reference count entry width too large; may not exceed 64 bits");
         if ((Header.IncompatibleFeatures & Qcow2Header.IncompatCompression) != 0 ? Header.CompressionType == 0 : Header.CompressionType != 0)
@@ -200,7 +202,8 @@ public sealed partial class Qcow2Device : BlockDevice
     public override int ClusterSize => 1 << ClusterBits;
     public override bool SupportsBacking => true;
     public override bool IsDirty => (Header.IncompatibleFeatures & Qcow2Header.IncompatDirty) != 0;
-    public override bool HasZeroInit => !HasDataFile || (Header.AutoclearFeatures & Qcow2Header.AutoclearDataFileRaw) == 0;
+    /// <summary>A new qcow2 image reads as zeros (an external data file is a fresh regular file).</summary>
+    public override bool HasZeroInit => true;
 
     internal int ClusterSizeInt => 1 << ClusterBits;
     internal int L2Entries => 1 << L2Bits;
