@@ -42,6 +42,15 @@ public sealed class Qcow2CreateTests
     [DataRow(10485760L, "preallocation=full,cluster_size=4096")]
     [DataRow(10485760L, "preallocation=full,extended_l2=on")]
     [DataRow(10486272L, "preallocation=metadata")]
+    [DataRow(104857600L, "preallocation=falloc,refcount_bits=1")]
+    [DataRow(1048576L, "preallocation=full,cluster_size=512")]
+    [DataRow(8388608L, "preallocation=falloc,extended_l2=on,cluster_size=16k,lazy_refcounts=on")]
+    [DataRow(33554432L, "preallocation=metadata,compat=0.10")]
+    [DataRow(33554432L, "compression_type=zstd,extended_l2=on,lazy_refcounts=on,refcount_bits=8")]
+    [DataRow(4194304L, "data_file=data.raw,preallocation=falloc")]
+    [DataRow(4194304L, "data_file=data.raw,preallocation=metadata,extended_l2=on")]
+    [DataRow(67108864L, "preallocation=metadata,cluster_size=2M")]
+    [DataRow(549755813888L, "extended_l2=on,cluster_size=16k")]
     public void CreatedFileIsByteIdenticalToQemu(long size, string options)
     {
         using var tmp = new TempDir();
