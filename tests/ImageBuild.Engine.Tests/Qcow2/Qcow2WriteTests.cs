@@ -234,4 +234,32 @@ public sealed class Qcow2WriteTests
         using var ro = Open(img);
         Assert.IsTrue(ro.IsDirty);
     }
+
+    [TestMethod]
+    public void MetadataCacheStaysBoundedOnAHundredGibImage()
+    {
+        using var tmp = new TempDir();
+        string img = tmp["big.qcow2"];
+        CreateOurs(img, 100L << 30, "");
+        var data = new byte[4096];
+        Array.Fill(data, (byte)0xAB);
+        using (var dev = (ImageBuild.Engine.Formats.Qcow2.Qcow2Device)Open(img, writable: true))
+        {
+            // Touch 400 different L2 tables (one every 256 MiB) and read them all back.
+            for (long o = 0; o < dev.VirtualSize; o += 256L << 20)
+                dev.Write(o, data);
+            var back = new byte[4096];
+            for (long o = 0; o < dev.VirtualSize; o += 256L << 20)
+            {
+                dev.Read(o, back);
+                CollectionAssert.AreEqual(data, back);
+            }
+            Assert.IsTrue(dev.L2Cache.Count <= 64, $"L2 cache holds {dev.L2Cache.Count} tables");
+            Assert.IsTrue(dev.Refcounts.Cache.Count <= 16, $"refblock cache holds {dev.Refcounts.Cache.Count} blocks");
+        }
+        using var ro = Open(img);
+        var b2 = new byte[4096];
+        ro.Read(99L << 30, b2);
+        CollectionAssert.AreEqual(data, b2);
+    }
 }
