@@ -37,6 +37,7 @@ public sealed class Qcow2CreateTests
     [DataRow(104857600L, "data_file=data.raw,data_file_raw=on")]
     [DataRow(104857600L, "preallocation=metadata")]
     [DataRow(1048576L, "preallocation=metadata,cluster_size=512")]
+    [DataRow(20971520L, "preallocation=metadata,cluster_size=512")]
     [DataRow(104857600L, "preallocation=metadata,extended_l2=on")]
     [DataRow(10485760L, "preallocation=falloc")]
     [DataRow(10485760L, "preallocation=full,cluster_size=4096")]

@@ -138,6 +138,25 @@ public sealed class Qcow2WriteTests
 
     [TestMethod]
     [RequiresQemu]
+    public void SequentialSmallWritesAcrossReftableGrowth()
+    {
+        // 512-byte clusters, one L2 table per 32 KiB: L2 tables and data interleave, and the refcount table grows
+        // twice while a multi-cluster allocation is in flight (the new block lies past the counted cluster).
+        using var tmp = new TempDir();
+        string img = tmp["s.qcow2"];
+        const int size = 20 << 20;
+        CreateOurs(img, size, "cluster_size=512");
+        var model = new byte[size];
+        new Random(8).NextBytes(model);
+        using (var dev = Open(img, writable: true))
+            for (int o = 0; o < size; o += 32 << 10)
+                dev.Write(o, model.AsSpan(o, 32 << 10));
+        AssertCleanCheck(img);
+        AssertQemuReadsModel(tmp, img, model);
+    }
+
+    [TestMethod]
+    [RequiresQemu]
     public void WriteZeroesWithUnmapFreesClustersAndDiscardReadsZero()
     {
         using var tmp = new TempDir();
