@@ -110,6 +110,40 @@ public sealed class Qcow2CreateTests
     }
 
     [TestMethod]
+    [RequiresQemu]
+    [DataRow("")]
+    [DataRow("preallocation=metadata,compat=v3,backing_file=b.qcow2,backing_fmt=qcow2,lazy_refcounts=on,refcount_bits=8,cluster_size=4k")]
+    [DataRow("encrypt.key-secret=s,encryption=off,encrypt.cipher-alg=aes-128,data_file=d.raw,data_file_raw=on,extended_l2=on,compression_type=zstd")]
+    [DataRow("encrypt.format=aes,encrypt.iter-time=10,encrypt.hash-alg=sha1,encrypt.ivgen-alg=plain64,encrypt.ivgen-hash-alg=sha1,encrypt.cipher-mode=xts")]
+    public void FormattingLineFollowsQemusOptionOrder(string options)
+    {
+        using var tmp = new TempDir();
+        string[] args = options.Length == 0 ? ["create", "-u", "-f", "qcow2", "x.qcow2", "1M"] : ["create", "-u", "-f", "qcow2", "-o", options, "x.qcow2", "1M"];
+        var r = QemuOracle.Run(QemuOracle.QemuImg, args, tmp.Path);
+        string qemuLine = r.StdOut.Split('\n')[0];
+        StringAssert.StartsWith(qemuLine, "Formatting 'x.qcow2'");
+        var format = new ImageBuild.Engine.Formats.Qcow2.Qcow2Format();
+        var pairs = options.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(p => new KeyValuePair<string, string>(p[..p.IndexOf('=')], p[(p.IndexOf('=') + 1)..])).ToList();
+        pairs.Add(new("size", "1048576"));
+        var values = ImageBuild.Engine.Operations.ImageCreator.ParseOptions(format, pairs);
+        Assert.AreEqual(qemuLine, ImageBuild.Engine.Operations.ImageCreator.FormattingLine("x.qcow2", format, values));
+    }
+
+    [TestMethod]
+    [RequiresQemu]
+    public void OptionHelpMatchesQemu()
+    {
+        string help = QemuOracle.ImgOk("create", "-f", "qcow2", "-o", "help");
+        var qemu = help.Split('\n').Where(l => l.StartsWith("  ", StringComparison.Ordinal))
+            .Select(l => System.Text.RegularExpressions.Regex.Replace(l.Trim(), @"\s+- ", " - ")).ToList();
+        var ours = new ImageBuild.Engine.Formats.Qcow2.Qcow2Format().CreateOptions
+            .OrderBy(o => o.Name, StringComparer.Ordinal)
+            .Select(o => $"{o.Name}=<{o.Type switch { ImageBuild.Engine.Options.OptionType.Size => "size", ImageBuild.Engine.Options.OptionType.Bool => "bool (on/off)", ImageBuild.Engine.Options.OptionType.Number => "num", _ => "str" }}> - {o.Help}")
+            .ToList();
+        CollectionAssert.AreEqual(qemu, ours, string.Join("\n", ours));
+    }
+
+    [TestMethod]
     public void TooLargeForClusterSizeIsRefused()
     {
         using var tmp = new TempDir();
