@@ -115,8 +115,12 @@ public sealed partial class Qcow2Device : BlockDevice
             ulong len = Header.BackingFileSize;
             if (Header.BackingFileOffset > (ulong)cs || len > Math.Min(1023, (ulong)cs - Header.BackingFileOffset))
                 throw new ImageException("Backing file name too long");
-            BackingFilename = System.Text.Encoding.UTF8.GetString(headerCluster, (int)Header.BackingFileOffset, (int)len);
-            BackingFormat = backingFormat;
+            // An empty name means no backing file (qemu keeps an empty string, which it treats as none).
+            if (len > 0)
+            {
+                BackingFilename = System.Text.Encoding.UTF8.GetString(headerCluster, (int)Header.BackingFileOffset, (int)len);
+                BackingFormat = backingFormat;
+            }
         }
 
         // L1 table.
