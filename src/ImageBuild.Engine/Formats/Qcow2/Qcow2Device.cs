@@ -60,7 +60,7 @@ public sealed partial class Qcow2Device : BlockDevice
                 case HeaderExtension.BackingFormat:
                     if (ext.Data.Length >= 16)
                         throw new ImageException($"ERROR: ext_backing_format: len={ext.Data.Length} too large (>=16)");
-                    backingFormat = System.Text.Encoding.UTF8.GetString(ext.Data).TrimEnd('\0');
+                    backingFormat = CString(ext.Data);
                     break;
                 case HeaderExtension.FeatureTable:
                     featureTable = ext.Data;
@@ -77,7 +77,7 @@ public sealed partial class Qcow2Device : BlockDevice
                         BinaryPrimitives.ReadUInt32BigEndian(ext.Data));
                     break;
                 case HeaderExtension.DataFile:
-                    DataFileName = System.Text.Encoding.UTF8.GetString(ext.Data);
+                    DataFileName = CString(ext.Data);
                     break;
                 default:
                     UnknownExtensions.Add(ext);
@@ -116,9 +116,10 @@ public sealed partial class Qcow2Device : BlockDevice
             if (Header.BackingFileOffset > (ulong)cs || len > Math.Min(1023, (ulong)cs - Header.BackingFileOffset))
                 throw new ImageException("Backing file name too long");
             // An empty name means no backing file (qemu keeps an empty string, which it treats as none).
-            if (len > 0)
+            string name = CString(headerCluster.AsSpan((int)Header.BackingFileOffset, (int)len));
+            if (name.Length > 0)
             {
-                BackingFilename = System.Text.Encoding.UTF8.GetString(headerCluster, (int)Header.BackingFileOffset, (int)len);
+                BackingFilename = name;
                 BackingFormat = backingFormat;
             }
         }
@@ -228,6 +229,13 @@ public sealed partial class Qcow2Device : BlockDevice
             throw new ImageException(invalidMessage);
         if ((long)offset + bytes > fileLength)
             throw new ImageCorruptException($"'{Filename}': {what} at offset {offset} ({bytes} bytes) lies past the end of the file ({fileLength} bytes)");
+    }
+
+    /// <summary>Names are C strings in qemu: everything from the first NUL on is ignored.</summary>
+    private static string CString(ReadOnlySpan<byte> bytes)
+    {
+        int nul = bytes.IndexOf((byte)0);
+        return System.Text.Encoding.UTF8.GetString(nul < 0 ? bytes : bytes[..nul]);
     }
 
     private static string DescribeUnknown(ulong mask, byte[]? table)
