@@ -14,10 +14,13 @@ public sealed class Qcow2FuzzTests
 
     /// <summary>
     /// Corrupts random metadata bytes (header, reftable, refblock, L1, L2) of a small image and does everything a
-    /// reader does: open, read all, map, info, check. Only ImageException may come out.
+    /// reader does (open, read, map, info, check), then writes, zeroes and discards through a writable open.
+    /// Only ImageException may come out.
     /// </summary>
     [TestMethod]
     [DataRow("cluster_size=4096", 1)]
+    [DataRow("", 12)]
+    [DataRow("refcount_bits=1,cluster_size=1024", 13)]
     [DataRow("cluster_size=16k,extended_l2=on", 2)]
     [DataRow("compat=0.10,cluster_size=512", 3)]
     public void RandomMetadataCorruptionOnlyRaisesImageException(string options, int seed)
@@ -57,6 +60,14 @@ public sealed class Qcow2FuzzTests
                 dev.GetSpecificInfo();
                 _ = dev.Snapshots;
                 dev.Check(CheckRepair.None, new NullLog());
+                dev.Dispose();
+                using var w = Open(bad, writable: true);
+                var wb = new byte[70000];
+                rnd.NextBytes(wb);
+                w.Write(rnd.NextInt64(Math.Max(1, w.VirtualSize - wb.Length)), wb.AsSpan(0, (int)Math.Min(wb.Length, w.VirtualSize)));
+                w.WriteZeroes(0, Math.Min(w.VirtualSize, 300000), ImageBuild.Engine.Block.WriteZeroesFlags.MayUnmap);
+                w.Discard(0, Math.Min(w.VirtualSize, 500000));
+                w.Write(0, wb.AsSpan(0, (int)Math.Min(wb.Length, w.VirtualSize)));
             }
             catch (ImageException)
             {

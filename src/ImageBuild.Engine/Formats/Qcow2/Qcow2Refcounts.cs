@@ -158,6 +158,8 @@ internal sealed class Qcow2Refcounts
             {
                 if ((off & (_clusterSize - 1)) != 0)
                     throw new ImageCorruptException($"'{_file.Path}': refblock offset {off:#x} unaligned (reftable index: {ti:#x})");
+                if (off + _clusterSize > _file.Length)
+                    throw new ImageCorruptException($"'{_file.Path}': refcount block at offset {off:#x} (reftable index {ti:#x}) lies past the end of the file");
                 return off;
             }
         }
