@@ -75,3 +75,45 @@ public sealed class RawFormatTests
         StringAssert.Contains(info, "\"virtual-size\": 1048576");
     }
 }
+
+[TestClass]
+public sealed class ProbedRawGuardTests
+{
+    /// <summary>A format that claims files starting with "FAKE", to exercise probing without a real driver.</summary>
+    private sealed class FakeFormat : ImageFormat
+    {
+        public override string Name => "fake";
+        public override int Probe(ReadOnlySpan<byte> header, string filename) => header.StartsWith("FAKE"u8) ? 100 : 0;
+        public override BlockDevice Open(OpenRequest request) => throw new ImageException("fake cannot open");
+    }
+
+    private static ImageContext Ctx() => new(new FormatRegistry().Register(new Formats.Raw.RawFormat()).Register(new FakeFormat()));
+
+    [TestMethod]
+    public void ProbedRawRefusesAFirstSectorThatWouldProbeAsAnotherFormat()
+    {
+        using var tmp = new TempDir();
+        File.WriteAllBytes(tmp["x.img"], new byte[8192]);
+        var ctx = Ctx();
+        using var dev = ImageOpener.Open(ctx, tmp["x.img"], new OpenOptions { Writable = true });
+        var evil = new byte[512];
+        "FAKE"u8.CopyTo(evil);
+        StringAssert.Contains(Assert.ThrowsExactly<ImageException>(() => dev.Write(0, evil)).Message, "Operation not permitted");
+        StringAssert.Contains(Assert.ThrowsExactly<ImageException>(() => dev.Write(100, new byte[10])).Message, "Invalid argument");
+        dev.Write(0, new byte[512]); // harmless first sector
+        dev.Write(512, evil); // other sectors are not guarded
+        Assert.AreEqual(0, File.ReadAllBytes(tmp["x.img"])[0]);
+    }
+
+    [TestMethod]
+    public void ExplicitRawMayWriteAnything()
+    {
+        using var tmp = new TempDir();
+        File.WriteAllBytes(tmp["x.img"], new byte[8192]);
+        using var dev = ImageOpener.Open(Ctx(), tmp["x.img"], new OpenOptions { Format = "raw", Writable = true });
+        var evil = new byte[512];
+        "FAKE"u8.CopyTo(evil);
+        dev.Write(0, evil);
+        Assert.AreEqual((byte)'F', File.ReadAllBytes(tmp["x.img"])[0]);
+    }
+}

@@ -9,7 +9,8 @@ namespace ImageBuild.Engine.Block;
 /// <param name="Filename">The image's filename as given.</param>
 /// <param name="File">The opened host file (owned by the device once Open succeeds).</param>
 /// <param name="Writable">Open for writing.</param>
-public sealed record OpenRequest(ImageContext Context, string Filename, HostFile File, bool Writable);
+/// <param name="FormatProbed">The format was guessed from the content rather than given (-f).</param>
+public sealed record OpenRequest(ImageContext Context, string Filename, HostFile File, bool Writable, bool FormatProbed = false);
 
 /// <summary>What a driver gets to create an image.</summary>
 /// <param name="Context">Engine context.</param>

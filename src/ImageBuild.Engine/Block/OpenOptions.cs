@@ -14,6 +14,18 @@ public sealed record OpenOptions
     /// <summary>Open backing files writable too (commit).</summary>
     public bool BackingWritable { get; init; }
 
-    /// <summary>-U / --force-share: only valid for read-only opens.</summary>
+    /// <summary>-U / --force-share: let others write and resize the image; only valid for read-only opens.</summary>
     public bool ForceShare { get; init; }
+
+    /// <summary>Metadata only, no guest data I/O (qemu's BDRV_O_NO_IO, as info opens): no consistent-read lock.</summary>
+    public bool NoIo { get; init; }
+
+    /// <summary>Forbid others to write while we read (qemu's BDRV_O_NO_SHARE, as convert opens its sources).</summary>
+    public bool NoShare { get; init; }
+
+    /// <summary>The opener will resize the image (takes the resize permission).</summary>
+    public bool Resize { get; init; }
+
+    /// <summary>Take no qemu-compatible locks at all (qemu's locking=off).</summary>
+    public bool NoLocking { get; init; }
 }

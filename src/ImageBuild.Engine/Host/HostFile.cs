@@ -19,7 +19,11 @@ public sealed class HostFile : IDisposable
         Path = path;
         _handle = handle;
         Writable = writable;
+        Lock = new ImageLock(this);
     }
+
+    /// <summary>qemu-compatible lock bytes held through this open file.</summary>
+    public ImageLock Lock { get; }
 
     /// <summary>The filename as given by the user (used in messages).</summary>
     public string Path { get; }
@@ -40,17 +44,34 @@ public sealed class HostFile : IDisposable
         }
     }
 
-    /// <summary>Creates (or truncates) a file, as qemu's file protocol does on image creation.</summary>
+    /// <summary>
+    /// Creates a file or empties an existing one, as qemu's file protocol does on image creation: the file is
+    /// opened without truncation, checked against qemu's locks (write and resize must be free), and only then
+    /// truncated, so an image another process is using is never destroyed.
+    /// </summary>
     public static HostFile Create(string path)
     {
+        SafeFileHandle handle;
         try
         {
-            var handle = File.OpenHandle(path, FileMode.Create, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
-            return new HostFile(path, handle, true);
+            handle = File.OpenHandle(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new ImageException($"Could not create '{path}': {Describe(e)}", e);
+        }
+        var file = new HostFile(path, handle, true);
+        try
+        {
+            file.Lock.Apply(new LockRequest(BlockPermission.Write | BlockPermission.Resize, BlockPermission.All & ~BlockPermission.Resize));
+            file.Lock.Release();
+            file.SetLength(0);
+            return file;
+        }
+        catch
+        {
+            file.Dispose();
+            throw;
         }
     }
 
@@ -59,7 +80,7 @@ public sealed class HostFile : IDisposable
     /// <summary>Host allocation in bytes (st_blocks * 512), or -1 when the host cannot tell.</summary>
     public long AllocatedBytes => LinuxNative.IsLinux ? LinuxNative.AllocatedBytes(Fd) : Length;
 
-    private int Fd => (int)_handle.DangerousGetHandle();
+    internal int Fd => (int)_handle.DangerousGetHandle();
 
     /// <summary>Reads exactly dest.Length bytes; bytes past the end of the file read as zero.</summary>
     public void Read(long offset, Span<byte> dest)

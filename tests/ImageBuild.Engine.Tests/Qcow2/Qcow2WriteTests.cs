@@ -210,7 +210,8 @@ public sealed class Qcow2WriteTests
             Assert.IsFalse(dev.IsDirty);
             dev.Write(0, new byte[] { 1, 2, 3 });
             Assert.IsTrue(dev.IsDirty);
-            using var ro = Open(img);
+            // A second opener while we write must share (-U), exactly as qemu-img info -U would.
+            using var ro = ImageOpener.Open(ImageContext.CreateDefault(), img, new OpenOptions { Format = "qcow2", ForceShare = true });
             Assert.IsTrue(ro.IsDirty, "the dirty bit is on disk before the first allocating write completes");
         }
         using (var dev = Open(img))

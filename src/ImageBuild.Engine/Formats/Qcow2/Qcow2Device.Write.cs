@@ -33,14 +33,6 @@ public sealed partial class Qcow2Device
         }
     }
 
-    public override void ChangeBackingFile(string? backingFile, string? backingFormat)
-    {
-        if (ReadOnly) throw NotWritable();
-        BeginModification();
-        SetBacking(backingFile, backingFormat);
-        UpdateHeader();
-    }
-
     public override void Write(long offset, ReadOnlySpan<byte> src)
     {
         if (ReadOnly) throw NotWritable();

@@ -8,10 +8,16 @@ namespace ImageBuild.Engine.Formats.Raw;
 public sealed class RawDevice : BlockDevice
 {
     private readonly HostFile _file;
+    private readonly FormatRegistry? _probedWith;
 
-    public RawDevice(string filename, HostFile file, bool readOnly) : base(filename, readOnly)
+    /// <param name="filename">Image filename.</param>
+    /// <param name="file">The open host file.</param>
+    /// <param name="readOnly">Open read-only.</param>
+    /// <param name="probedWith">When the format was guessed: the registry whose probes guard sector 0.</param>
+    public RawDevice(string filename, HostFile file, bool readOnly, FormatRegistry? probedWith = null) : base(filename, readOnly)
     {
         _file = file;
+        _probedWith = probedWith;
     }
 
     public override string FormatName => "raw";
@@ -30,7 +36,24 @@ public sealed class RawDevice : BlockDevice
     {
         if (ReadOnly) throw NotWritable();
         CheckRange(offset, src.Length);
+        GuardProbedFirstSector(offset, src);
         _file.Write(offset, src);
+    }
+
+    /// <summary>
+    /// qemu's safety net for raw images whose format was guessed: a write to the first 512 bytes must cover
+    /// them whole, and must not make the image probe as another format (which would let a guest turn its
+    /// disk into, say, a qcow2 with a backing file of the host's choosing on the next probe).
+    /// </summary>
+    private void GuardProbedFirstSector(long offset, ReadOnlySpan<byte> src)
+    {
+        if (_probedWith is null || offset >= ImageOpener.ProbeSize || src.IsEmpty)
+            return;
+        if (offset != 0 || src.Length < ImageOpener.ProbeSize)
+            throw new ImageException($"'{Filename}': Invalid argument (writes to the first sector of a probed raw image must cover it whole)");
+        var probed = _probedWith.Probe(src[..ImageOpener.ProbeSize], Filename);
+        if (probed is not null && probed.Name != "raw")
+            throw new ImageException($"'{Filename}': Operation not permitted (the write would make the image probe as {probed.Name}; specify -f raw)");
     }
 
     public override void WriteZeroes(long offset, long length, WriteZeroesFlags flags)

@@ -23,7 +23,7 @@ public static class ImageResizer
         };
 
         using var device = ImageOpener.Open(context, request.Filename,
-            new OpenOptions { Format = request.Format, Writable = true, NoBacking = true });
+            new OpenOptions { Format = request.Format, Writable = true, NoBacking = true, Resize = true });
         long current = device.VirtualSize;
         long total = relative switch
         {
