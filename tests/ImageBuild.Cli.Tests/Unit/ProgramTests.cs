@@ -210,6 +210,18 @@ public sealed class ProgramTests
     }
 
     [TestMethod]
+    public void CompareProgressPrintsTheSizeWarningBeforeTheTail()
+    {
+        string a = P("a.raw"), b = P("b.raw");
+        Assert.AreEqual(0, Run("create", "-q", a, "1M").Rc);
+        Assert.AreEqual(0, Run("create", "-q", b, "2M").Rc);
+        // Captured from qemu-img 7.2: compare -p -f raw -F raw a.raw b.raw
+        Assert.AreEqual((0, "    (0.00/100%)\r    (50.00/100%)\rWarning: Image size mismatch!\n    (100.00/100%)\rImages are identical.\n\n", ""),
+            Run("compare", "-p", "-f", "raw", "-F", "raw", a, b));
+        Assert.AreEqual((0, "Warning: Image size mismatch!\nImages are identical.\n", ""), Run("compare", "-f", "raw", "-F", "raw", a, b));
+    }
+
+    [TestMethod]
     public void LaterVerbsSayTheyAreNotImplemented()
     {
         foreach (string verb in new[] { "amend", "bitmap", "snapshot" })
