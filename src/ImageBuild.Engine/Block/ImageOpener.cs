@@ -42,7 +42,7 @@ public static class ImageOpener
                     }
                     catch (ImageException e) when (!e.Message.Contains("infinite loop", StringComparison.Ordinal))
                     {
-                        throw new ImageException($"Could not open backing file: {e.Message}", e);
+                        throw new ImageException($"Could not open backing file: {WithoutOpenPrefix(e.Message, full)}", e);
                     }
                     device.AttachBacking(backing);
                 }
@@ -74,7 +74,7 @@ public static class ImageOpener
                 ?? throw new ImageException($"Could not open '{filename}': Unknown driver '{format}'");
         }
         if (Directory.Exists(filename))
-            throw new ImageException($"Could not open '{filename}': Is a directory");
+            throw new ImageException($"Could not open '{filename}': 'file' driver requires '{filename}' to be a regular file");
         if (!System.IO.File.Exists(filename))
             throw new ImageException($"Could not open '{filename}': Could not open '{filename}': No such file or directory");
 
@@ -136,6 +136,16 @@ public static class ImageOpener
         }
         if (options.ForceShare) shared = BlockPermission.All;
         return new LockRequest(perm, shared);
+    }
+
+    /// <summary>
+    /// Every open error names the image the user gave ("Could not open 'F': ..."), as qemu-img adds that prefix;
+    /// an image opened on its behalf (a backing file) is reported without it. Drops that prefix for <paramref name="filename"/>.
+    /// </summary>
+    public static string WithoutOpenPrefix(string message, string filename)
+    {
+        string prefix = $"Could not open '{filename}': ";
+        return message.StartsWith(prefix, StringComparison.Ordinal) ? message[prefix.Length..] : message;
     }
 
     /// <summary>qemu's probing: empty file → raw; otherwise the best score over the first 512 bytes.</summary>

@@ -102,7 +102,7 @@ public static class ImageCreator
                 }
                 catch (ImageException e)
                 {
-                    string inner = e.Message;
+                    string inner = ImageOpener.WithoutOpenPrefix(e.Message, resolved);
                     throw new ImageException($"{inner}\nCould not open backing image.", e);
                 }
                 if (!opts.Has("size"))

@@ -222,6 +222,21 @@ public sealed class ProgramTests
     }
 
     [TestMethod]
+    public void BackingFilesAreNamedOnceInOpenErrors()
+    {
+        string top = P("t.qcow2"), gone = P("gone.qcow2");
+        Assert.AreEqual(0, Run("create", "-q", "-f", "qcow2", "-u", "-b", gone, "-F", "qcow2", top, "1M").Rc);
+        Assert.AreEqual((1, "", $"imagebuild: Could not open '{top}': Could not open backing file: Could not open '{gone}': No such file or directory\n"),
+            Run("map", top));
+        Assert.AreEqual((1, "", $"imagebuild: {P("n.qcow2")}: Could not open '{gone}': No such file or directory\nCould not open backing image.\n"),
+            Run("create", "-f", "qcow2", "-b", gone, "-F", "qcow2", P("n.qcow2")));
+        Assert.AreEqual((1, "", $"imagebuild: Could not open '{_dir}': 'file' driver requires '{_dir}' to be a regular file\n"), Run("info", _dir));
+        // info does not open the backing file; --backing-chain does, naming it as the user's image.
+        Assert.AreEqual(0, Run("info", top).Rc);
+        Assert.AreEqual((1, $"", $"imagebuild: Could not open '{gone}': Could not open '{gone}': No such file or directory\n"), Run("info", "--backing-chain", top));
+    }
+
+    [TestMethod]
     public void LaterVerbsSayTheyAreNotImplemented()
     {
         foreach (string verb in new[] { "amend", "bitmap", "snapshot" })
