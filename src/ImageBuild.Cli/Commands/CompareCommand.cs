@@ -26,6 +26,7 @@ public sealed class CompareCommand : ICommand
         string? fmt1 = null, fmt2 = null;
         string cache = "writeback";
         bool progress = false, quiet = false, strict = false, forceShare = false, imageOpts = false;
+        var objects = new ObjectOption();
         var g = new GetOpt(argv, ":hf:F:T:pqsU", LongOptions);
         for (int c; (c = g.Next()) != GetOpt.End;)
         {
@@ -38,7 +39,7 @@ public sealed class CompareCommand : ICommand
                 case 'q': quiet = true; break;
                 case 's': strict = true; break;
                 case 'U': forceShare = true; break;
-                case OptionObject: break;
+                case OptionObject: objects.Add(io, g.Optarg!, 2); break;
                 case OptionImageOpts: imageOpts = true; break;
                 default: HandleCommon(c, g); break;
             }

@@ -21,6 +21,7 @@ public sealed class CreateCommand : ICommand
         string fmt = "raw";
         string? baseFmt = null, baseFilename = null, options = null;
         bool quiet = false, unsafeBacking = false;
+        var objects = new ObjectOption();
         var g = new GetOpt(argv, ":F:b:f:ho:qu", LongOptions);
         for (int c; (c = g.Next()) != GetOpt.End;)
         {
@@ -32,7 +33,7 @@ public sealed class CreateCommand : ICommand
                 case 'o': options = OptionList.Accumulate(io, options, g.Optarg!); break;
                 case 'q': quiet = true; break;
                 case 'u': unsafeBacking = true; break;
-                case OptionObject: break;
+                case OptionObject: objects.Add(io, g.Optarg!); break;
                 default: HandleCommon(c, g); break;
             }
         }
