@@ -11,17 +11,35 @@ public static class ImageOpener
     /// <summary>Deepest backing chain we follow before refusing (guards hostile images).</summary>
     public const int MaxChainDepth = 1000;
 
+    /// <summary>
+    /// Opens an image and its backing chain as qemu-img does (a block backend over the node): every failure reads
+    /// "Could not open 'F': reason".
+    /// </summary>
     public static BlockDevice Open(ImageContext context, string filename, OpenOptions options)
     {
         if (options.ForceShare && options.Writable)
             throw new ImageException($"Could not open '{filename}': force-share=on can only be used with read-only images");
-        var visited = new HashSet<string>(StringComparer.Ordinal);
-        return OpenChain(context, filename, options, visited, 0);
+        try
+        {
+            return OpenNode(context, filename, options);
+        }
+        catch (ImageException e)
+        {
+            throw new ImageException($"Could not open '{filename}': {e.Message}", e);
+        }
     }
+
+    /// <summary>
+    /// Opens an image and its backing chain as a bare node (qemu's bdrv_open): failures carry the node's own
+    /// message, e.g. "Could not open 'F': No such file or directory" or "Image is not in qcow2 format". Used where
+    /// qemu opens below the block-backend layer (backing files of create and rebase).
+    /// </summary>
+    public static BlockDevice OpenNode(ImageContext context, string filename, OpenOptions options) =>
+        OpenChain(context, filename, options, new HashSet<string>(StringComparer.Ordinal), 0);
 
     private static BlockDevice OpenChain(ImageContext context, string filename, OpenOptions options, HashSet<string> visited, int depth)
     {
-        BlockDevice device = OpenOne(context, filename, options.Format, options.Writable, options, isBacking: depth > 0);
+        BlockDevice device = OpenFile(context, filename, options.Format, options.Writable, options, isBacking: depth > 0);
         try
         {
             if (device.BackingFilename is { } backingName)
@@ -30,8 +48,7 @@ public static class ImageOpener
                 device.FullBackingFilename = full;
                 if (!options.NoBacking)
                 {
-                    string identity = Identity(filename);
-                    visited.Add(identity);
+                    visited.Add(Identity(filename));
                     if (visited.Contains(Identity(full)) || depth >= MaxChainDepth)
                         throw new ImageException($"Backing file '{full}' creates an infinite loop.");
                     BlockDevice backing;
@@ -42,17 +59,12 @@ public static class ImageOpener
                     }
                     catch (ImageException e) when (!e.Message.Contains("infinite loop", StringComparison.Ordinal))
                     {
-                        throw new ImageException($"Could not open backing file: {WithoutOpenPrefix(e.Message, full)}", e);
+                        throw new ImageException($"Could not open backing file: {e.Message}", e);
                     }
                     device.AttachBacking(backing);
                 }
             }
             return device;
-        }
-        catch (ImageException e) when (depth == 0 && !e.Message.StartsWith("Could not open '", StringComparison.Ordinal))
-        {
-            device.Dispose();
-            throw new ImageException($"Could not open '{filename}': {e.Message}", e);
         }
         catch
         {
@@ -61,22 +73,29 @@ public static class ImageOpener
         }
     }
 
-    /// <summary>Opens a single image without its backing chain.</summary>
-    public static BlockDevice OpenOne(ImageContext context, string filename, string? format, bool writable) =>
-        OpenOne(context, filename, format, writable, new OpenOptions { Writable = writable }, isBacking: false);
+    /// <summary>Opens a single image without its backing chain (block-backend messages).</summary>
+    public static BlockDevice OpenOne(ImageContext context, string filename, string? format, bool writable)
+    {
+        try
+        {
+            return OpenFile(context, filename, format, writable, new OpenOptions { Writable = writable }, isBacking: false);
+        }
+        catch (ImageException e)
+        {
+            throw new ImageException($"Could not open '{filename}': {e.Message}", e);
+        }
+    }
 
-    private static BlockDevice OpenOne(ImageContext context, string filename, string? format, bool writable, OpenOptions options, bool isBacking)
+    /// <summary>One node: the file protocol, probing, locks and the format driver. Messages are node-level.</summary>
+    private static BlockDevice OpenFile(ImageContext context, string filename, string? format, bool writable, OpenOptions options, bool isBacking)
     {
         ImageFormat? driver = null;
         if (format is not null)
-        {
-            driver = context.Formats.Find(format)
-                ?? throw new ImageException($"Could not open '{filename}': Unknown driver '{format}'");
-        }
+            driver = context.Formats.Find(format) ?? throw new ImageException($"Unknown driver '{format}'");
         if (Directory.Exists(filename))
-            throw new ImageException($"Could not open '{filename}': 'file' driver requires '{filename}' to be a regular file");
+            throw new ImageException($"'file' driver requires '{filename}' to be a regular file");
         if (!System.IO.File.Exists(filename))
-            throw new ImageException($"Could not open '{filename}': Could not open '{filename}': No such file or directory");
+            throw new ImageException($"Could not open '{filename}': No such file or directory");
 
         HostFile file = HostFile.Open(filename, writable);
         try
@@ -92,24 +111,19 @@ public static class ImageOpener
                         "         Specify the 'raw' format explicitly to remove the restrictions.");
             }
             if (!options.NoLocking)
-            {
-                try { file.Lock.Apply(LockFor(driver.Name == "raw", isBacking, writable, options)); }
-                catch (ImageException e) { throw new ImageException($"Could not open '{filename}': {e.Message}", e); }
-            }
+                file.Lock.Apply(LockFor(driver.Name == "raw", isBacking, writable, options));
             return driver.Open(new OpenRequest(context, filename, file, writable, probed));
         }
-        catch (ImageException e)
+        catch (ImageException)
         {
             file.Dispose();
-            if (e.Message.StartsWith("Could not open '", StringComparison.Ordinal))
-                throw;
-            throw new ImageException($"Could not open '{filename}': {e.Message}", e);
+            throw;
         }
         catch (Exception e) when (e is ArgumentException or InvalidDataException or OverflowException or IndexOutOfRangeException)
         {
             // A driver should have reported this precisely; never let it escape as a crash.
             file.Dispose();
-            throw new ImageException($"Could not open '{filename}': invalid image: {e.Message}", e);
+            throw new ImageException($"invalid image '{filename}': {e.Message}", e);
         }
     }
 
@@ -136,16 +150,6 @@ public static class ImageOpener
         }
         if (options.ForceShare) shared = BlockPermission.All;
         return new LockRequest(perm, shared);
-    }
-
-    /// <summary>
-    /// Every open error names the image the user gave ("Could not open 'F': ..."), as qemu-img adds that prefix;
-    /// an image opened on its behalf (a backing file) is reported without it. Drops that prefix for <paramref name="filename"/>.
-    /// </summary>
-    public static string WithoutOpenPrefix(string message, string filename)
-    {
-        string prefix = $"Could not open '{filename}': ";
-        return message.StartsWith(prefix, StringComparison.Ordinal) ? message[prefix.Length..] : message;
     }
 
     /// <summary>qemu's probing: empty file → raw; otherwise the best score over the first 512 bytes.</summary>

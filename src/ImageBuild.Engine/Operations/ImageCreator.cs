@@ -97,12 +97,12 @@ public static class ImageCreator
                 long backingSize;
                 try
                 {
-                    using var backing = ImageOpener.Open(context, resolved, new OpenOptions { Format = backingFmt, NoBacking = false });
+                    using var backing = ImageOpener.OpenNode(context, resolved, new OpenOptions { Format = backingFmt, NoBacking = false });
                     backingSize = backing.VirtualSize;
                 }
                 catch (ImageException e)
                 {
-                    string inner = ImageOpener.WithoutOpenPrefix(e.Message, resolved);
+                    string inner = e.Message;
                     throw new ImageException($"{inner}\nCould not open backing image.", e);
                 }
                 if (!opts.Has("size"))
@@ -134,6 +134,10 @@ public static class ImageCreator
             var spec = table.FirstOrDefault(o => o.Name == name) ?? throw new ImageException($"Invalid parameter '{name}'");
             if (spec.Type == OptionType.Size && !SizeParser.TryParse(value, out _))
                 throw new ImageException($"Parameter '{name}' expects a non-negative number below 2^64\nOptional suffix k, M, G, T, P or E means kilo-, mega-, giga-, tera-, peta-\nand exabytes, respectively.");
+            if (spec.Type == OptionType.Bool && value is not ("on" or "off" or "yes" or "no" or "true" or "false" or "y" or "n"))
+                throw new ImageException($"Parameter '{name}' expects 'on' or 'off'");
+            if (spec.Type == OptionType.Number && !IsQemuNumber(value))
+                throw new ImageException($"Parameter '{name}' expects a number");
             values.RemoveAll(p => p.Key == name);
             values.Add(new(name, spec.Type == OptionType.Size ? Parse(value).ToString(System.Globalization.CultureInfo.InvariantCulture) : value));
         }
@@ -155,6 +159,16 @@ public static class ImageCreator
             sb.Append(' ').Append(o.Name).Append('=').Append(v.Replace(",", ",,", StringComparison.Ordinal));
         }
         return sb.ToString();
+    }
+
+    /// <summary>qemu_strtou64 as qemu_opt parses numbers: optional sign, decimal / 0x hex / 0 octal digits, nothing after.</summary>
+    private static bool IsQemuNumber(string v)
+    {
+        string t = v.TrimStart();
+        if (t.StartsWith('-') || t.StartsWith('+')) t = t[1..];
+        if (t.StartsWith("0x", StringComparison.OrdinalIgnoreCase))
+            return t.Length > 2 && t[2..].All(Uri.IsHexDigit);
+        return t.Length > 0 && t.All(char.IsAsciiDigit);
     }
 
     private static long Parse(string v) => SizeParser.TryParse(v, out long n) ? n : 0;

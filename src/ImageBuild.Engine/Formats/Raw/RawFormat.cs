@@ -27,7 +27,7 @@ public sealed class RawFormat : ImageFormat
         using var file = HostFile.Create(request.Filename);
         FileProtocol.Extend(file, 0, size, prealloc);
         // qemu writes the first block so that O_DIRECT alignment probing works; the file then has 4 KiB of data.
-        if (prealloc == Preallocation.Off && size > 0)
+        if (size > 0)
             file.Write(0, ZeroBuffer.Span((int)Math.Min(size, 4096)));
     }
 

@@ -58,6 +58,8 @@ public static class ImageConverter
             backingFormat ??= createValues.Find(p => p.Key == "backing_fmt").Value;
         }
         bool targetHasBacking = backingFile is not null;
+        if (targetHasBacking && format is not null && !format.SupportsBacking)
+            throw new ImageException($"Backing file not supported for file format '{format.Name}'");
 
         if (request.TargetIsZero && targetHasBacking)
             throw new ImageException("Cannot use --target-is-zero when the destination image has a backing file");
