@@ -58,3 +58,20 @@ public sealed class SparseScannerTests
     [DataRow(32767, 16384)]
     public void Pow2Floor(int v, int expected) => Assert.AreEqual(expected, SparseScanner.Pow2Floor(v));
 }
+
+[TestClass]
+public sealed class SparseScannerBufferEndTests
+{
+    [TestMethod]
+    public void ShortZeroRunReachingTheBufferEndIsNotPromotedToData()
+    {
+        // 128 data sectors then 72 zero sectors at sector 10240 with -S 64k (min = alignment = 128):
+        // qemu-img 7.2 writes only the data; the zero tail becomes a hole on the next pass.
+        var buf = new byte[200 * 512];
+        for (int s = 0; s < 128; s++) buf[s * 512] = 1;
+        Assert.IsTrue(SparseScanner.IsAllocatedSectorsMin(buf, 200, out int run, 128, 10240, 128));
+        Assert.AreEqual(128, run);
+        Assert.IsFalse(SparseScanner.IsAllocatedSectorsMin(buf.AsSpan(128 * 512), 72, out run, 128, 10368, 128));
+        Assert.AreEqual(72, run);
+    }
+}

@@ -39,7 +39,9 @@ public sealed partial class Qcow2Device : BlockDevice
     {
         _file = file;
         long fileLength = file.Length;
-        var first = new byte[Math.Min(fileLength, 1 << Qcow2Header.MaxClusterBits)];
+        // Like qemu's file protocol, bytes past the end of a short file read as zeros, so a truncated header
+        // fails on the same field check (and with the same message) as in qemu.
+        var first = new byte[Math.Max(Math.Min(fileLength, 1 << Qcow2Header.MaxClusterBits), Qcow2Header.V3Length)];
         file.Read(0, first);
         Header = Qcow2Header.Parse(first, filename);
         ClusterBits = Header.ClusterBits;
@@ -111,7 +113,9 @@ public sealed partial class Qcow2Device : BlockDevice
         if (Header.BackingFileOffset != 0)
         {
             ulong len = Header.BackingFileSize;
-            if (Header.BackingFileOffset > (ulong)cs || len > Math.Min(1023, (ulong)cs - Header.BackingFileOffset))
+            if (Header.BackingFileOffset > (ulong)cs)
+                throw new ImageException("Invalid backing file offset");
+            if (len > Math.Min(1023, (ulong)cs - Header.BackingFileOffset))
                 throw new ImageException("Backing file name too long");
             BackingFilename = System.Text.Encoding.UTF8.GetString(headerCluster, (int)Header.BackingFileOffset, (int)len);
             BackingFormat = backingFormat;
@@ -125,7 +129,7 @@ public sealed partial class Qcow2Device : BlockDevice
             throw new ImageException("Image is too big");
         if (Header.L1Size < l1Needed)
             throw new ImageException("L1 table is too small");
-        ValidateTable(Header.L1TableOffset, (long)Header.L1Size * 8, fileLength, "Invalid L1 table offset", "L1 table");
+        ValidateTable(Header.L1TableOffset, (long)Header.L1Size * 8, fileLength, "Active L1 table offset invalid", "L1 table");
         L1 = new ulong[Header.L1Size];
         if (Header.L1Size > 0)
         {
@@ -141,7 +145,7 @@ public sealed partial class Qcow2Device : BlockDevice
         if (Header.RefcountTableClusters == 0)
             throw new ImageException("Image does not contain a reference count table");
         long rtBytes = (long)Header.RefcountTableClusters << ClusterBits;
-        ValidateTable(Header.RefcountTableOffset, rtBytes, fileLength, "Invalid reference count table offset", "reference count table");
+        ValidateTable(Header.RefcountTableOffset, rtBytes, fileLength, "Reference count table offset invalid", "reference count table");
         var rt = new byte[rtBytes];
         file.Read((long)Header.RefcountTableOffset, rt);
         var table = new ulong[rtBytes / 8];
@@ -157,9 +161,9 @@ public sealed partial class Qcow2Device : BlockDevice
 
         // Snapshots.
         if (Header.NbSnapshots > 65536)
-            throw new ImageException("Too many snapshots");
+            throw new ImageException("Snapshot table too large");
         if (Header.NbSnapshots > 0)
-            ValidateTable(Header.SnapshotsOffset, 40L * Header.NbSnapshots, fileLength, "Invalid snapshot table offset", "snapshot table");
+            ValidateTable(Header.SnapshotsOffset, 40L * Header.NbSnapshots, fileLength, "Snapshot table offset invalid", "snapshot table");
         SnapshotTable = Header.NbSnapshots == 0 ? [] : SnapshotTableEntry.ReadAll(file, (long)Header.SnapshotsOffset, Header.NbSnapshots, filename);
 
         // Bitmaps (listed in info; checked by check).
@@ -427,14 +431,16 @@ public sealed partial class Qcow2Device : BlockDevice
         if (_decompressed is not null && _decompressedHost == d.HostOffset)
             return _decompressed;
         long fileLength = _file.Length;
-        if (d.HostOffset >= fileLength || d.HostOffset + d.Length > fileLength + 512)
-            throw new ImageCorruptException($"'{Filename}': compressed cluster at host offset {d.HostOffset:#x} ({d.Length} bytes) runs past the end of the file ({fileLength} bytes)");
+        // qemu reads a compressed cluster whose sector count runs past the end of the file (qemu-io leaves the
+        // last one unpadded) with the missing bytes as zeros; only data that starts past the end is an error.
+        if (d.HostOffset >= fileLength)
+            throw new ImageCorruptException($"'{Filename}': compressed cluster at host offset 0x{d.HostOffset:x} lies past the end of the file ({fileLength} bytes): Input/output error");
         var src = new byte[d.Length];
         _file.Read(d.HostOffset, src);
         _decompressed ??= new byte[ClusterSizeInt];
         _decompressedHost = -1;
         if (!ClusterDecompressor.TryDecompress(Header.CompressionType, src, _decompressed))
-            throw new ImageException($"'{Filename}': could not decompress the cluster at host offset {d.HostOffset:#x}: Input/output error") { Errno = 5 };
+            throw new ImageException($"'{Filename}': could not decompress the cluster at host offset 0x{d.HostOffset:x}: Input/output error") { Errno = 5 };
         _decompressedHost = d.HostOffset;
         return _decompressed;
     }

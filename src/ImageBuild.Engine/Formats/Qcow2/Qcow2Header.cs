@@ -58,7 +58,7 @@ internal sealed class Qcow2Header
             Version = BinaryPrimitives.ReadUInt32BigEndian(b[4..]),
             BackingFileOffset = BinaryPrimitives.ReadUInt64BigEndian(b[8..]),
             BackingFileSize = BinaryPrimitives.ReadUInt32BigEndian(b[16..]),
-            ClusterBits = (int)Math.Min(BinaryPrimitives.ReadUInt32BigEndian(b[20..]), 64),
+            ClusterBits = (int)Math.Min(BinaryPrimitives.ReadUInt32BigEndian(b[20..]), 64u),
             Size = BinaryPrimitives.ReadUInt64BigEndian(b[24..]),
             CryptMethod = BinaryPrimitives.ReadUInt32BigEndian(b[32..]),
             L1Size = BinaryPrimitives.ReadUInt32BigEndian(b[36..]),
@@ -71,7 +71,7 @@ internal sealed class Qcow2Header
         if (h.Version < 2 || h.Version > 3)
             throw new ImageException($"Unsupported qcow2 version {h.Version}");
         if (h.ClusterBits < MinClusterBits || h.ClusterBits > MaxClusterBits)
-            throw new ImageException($"Unsupported cluster size: 2^{h.ClusterBits}");
+            throw new ImageException($"Unsupported cluster size: 2^{BinaryPrimitives.ReadUInt32BigEndian(b[20..])}");
         if (h.Version == 2)
         {
             h.HeaderLength = V2Length;

@@ -28,6 +28,12 @@ public static class SparseScanner
         // Scan whole runs quickly: find the first sector whose zero-ness differs.
         while (i < n && SectorIsZero(buf, i) == isZero)
             i++;
+        if (i == n)
+        {
+            // The whole buffer is of one kind: qemu-img 7.2 returns it as it is, without nudging its end.
+            run = i;
+            return !isZero;
+        }
         int tail = (int)((sectorNum + i) & (alignment - 1));
         if (tail != 0)
         {
