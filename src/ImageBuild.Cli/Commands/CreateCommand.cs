@@ -1,4 +1,5 @@
 using ImageBuild.Cli.CommandLine;
+using ImageBuild.Engine;
 using ImageBuild.Engine.Operations;
 using static ImageBuild.Cli.CommandLine.CommonArgs;
 
@@ -56,22 +57,33 @@ public sealed class CreateCommand : ICommand
         {
             ImageCreator.FindCreatableFormat(context.Engine, fmt);
         }
-        catch (Engine.ImageException e)
+        catch (ImageException e)
         {
             io.Error($"{filename}: {e.Message}");
             return 1;
         }
 
-        ImageCreator.Create(context.Engine, new CreateImageRequest
+        try
         {
-            Filename = filename,
-            Format = fmt,
-            Size = size,
-            Options = options is null ? [] : OptionList.Parse(options),
-            BackingFile = baseFilename,
-            BackingFormat = baseFmt,
-            BackingUnsafe = unsafeBacking,
-        }, quiet ? null : line => io.Print(line + "\n"));
+            ImageCreator.Create(context.Engine, new CreateImageRequest
+            {
+                Filename = filename,
+                Format = fmt,
+                Size = size,
+                Options = options is null ? [] : OptionList.Parse(options),
+                BackingFile = baseFilename,
+                BackingFormat = baseFmt,
+                BackingUnsafe = unsafeBacking,
+            }, quiet ? null : line => io.Print(line + "\n"));
+        }
+        catch (ImageException e) when (e.Message.Contains("\nDetected format of ", StringComparison.Ordinal))
+        {
+            // qemu appends this hint without a newline, so its stderr ends right after the period.
+            io.Out.Flush();
+            io.Err.Write($"{CliIO.ProgramName}: {e.Message}");
+            io.Err.Flush();
+            return 1;
+        }
         return 0;
     }
 }

@@ -237,6 +237,15 @@ public sealed class ProgramTests
     }
 
     [TestMethod]
+    public void MissingBackingFormatHintHasNoTrailingNewlineAsInQemu()
+    {
+        string b = P("b.qcow2"), t = P("t.qcow2");
+        Assert.AreEqual(0, Run("create", "-q", "-f", "qcow2", b, "1M").Rc);
+        Assert.AreEqual((1, "", $"imagebuild: {t}: Backing file specified without backing format\nDetected format of qcow2."),
+            Run("create", "-f", "qcow2", "-b", b, t));
+    }
+
+    [TestMethod]
     public void MeasureLetsGetoptComplainThenShowsHelp()
     {
         // 7.2's measure alone parses without ':' in its option string: glibc prints the message, qemu-img the help.
