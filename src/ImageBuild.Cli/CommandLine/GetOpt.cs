@@ -28,17 +28,25 @@ public sealed class GetOpt
     private int _lastNonopt = 1;
     private string? _nextchar;
     private int _nextcharPos;
+    private readonly TextWriter? _errors;
 
     /// <param name="argv">Arguments with argv[0] = the program or command name; permuted in place.</param>
     /// <param name="optstring">Short options as getopt takes them (e.g. ":f:hU").</param>
     /// <param name="longOptions">Long options.</param>
-    public GetOpt(string[] argv, string optstring, IReadOnlyList<LongOption>? longOptions = null)
+    /// <param name="errors">
+    /// Where glibc prints its own messages ("cmd: invalid option -- 'x'") when the option string does not start
+    /// with ':' (qemu-img's measure); unused otherwise.
+    /// </param>
+    public GetOpt(string[] argv, string optstring, IReadOnlyList<LongOption>? longOptions = null, TextWriter? errors = null)
     {
         _argv = argv;
         _permute = !optstring.StartsWith('+');
         _optstring = optstring.TrimStart('+', '-');
         _longOptions = longOptions ?? [];
+        _errors = _optstring.StartsWith(':') ? null : errors;
     }
+
+    private void Complain(string message) => _errors?.Write($"{_argv[0]}: {message}\n");
 
     public string[] Argv => _argv;
     public int Optind { get; private set; } = 1;
@@ -109,7 +117,10 @@ public sealed class GetOpt
         if (_nextcharPos >= _nextchar.Length)
             Optind++;
         if (idx < 0 || c == ':' || c == ';')
+        {
+            Complain($"invalid option -- '{c}'");
             return '?';
+        }
         if (idx + 1 < _optstring.Length && _optstring[idx + 1] == ':')
         {
             if (_nextcharPos < _nextchar.Length)
@@ -119,6 +130,7 @@ public sealed class GetOpt
             }
             else if (Optind == argc)
             {
+                Complain($"option requires an argument -- '{c}'");
                 c = _optstring.StartsWith(':') ? ':' : '?';
             }
             else
@@ -149,24 +161,31 @@ public sealed class GetOpt
         }
         if (found is null)
         {
-            bool ambiguous = false;
+            var ambiguous = new List<LongOption>();
             foreach (var o in _longOptions)
             {
                 if (!o.Name.StartsWith(name, StringComparison.Ordinal))
                     continue;
                 if (found is null)
+                {
                     found = o;
+                }
                 else if (found.Arg != o.Arg || found.Value != o.Value)
-                    ambiguous = true;
+                {
+                    if (ambiguous.Count == 0) ambiguous.Add(found);
+                    ambiguous.Add(o);
+                }
             }
-            if (ambiguous)
+            if (ambiguous.Count > 0)
             {
+                Complain($"option '{word}' is ambiguous; possibilities:" + string.Concat(ambiguous.Select(o => $" '--{o.Name}'")));
                 Optind++;
                 return '?';
             }
         }
         if (found is null)
         {
+            Complain($"unrecognized option '{word}'");
             Optind++;
             return '?';
         }
@@ -175,15 +194,23 @@ public sealed class GetOpt
         if (eq >= 0)
         {
             if (found.Arg == ArgKind.None)
+            {
+                Complain($"option '--{found.Name}' doesn't allow an argument");
                 return '?';
+            }
             Optarg = body[(eq + 1)..];
         }
         else if (found.Arg == ArgKind.Required)
         {
             if (Optind < _argv.Length)
+            {
                 Optarg = _argv[Optind++];
+            }
             else
+            {
+                Complain($"option '--{found.Name}' requires an argument");
                 return _optstring.StartsWith(':') ? ':' : '?';
+            }
         }
         return found.Value;
     }

@@ -41,8 +41,11 @@ public static class OptionList
         return false;
     }
 
-    /// <summary>Splits a list into name/value pairs as qemu's opts_do_parse does (without an implied first name).</summary>
-    public static List<KeyValuePair<string, string>> Parse(string list)
+    /// <summary>
+    /// Splits a list into name/value pairs as qemu's opts_do_parse does (without an implied first name). "id" is
+    /// the list's identity in QemuOpts, not an option, so it is dropped unless <paramref name="keepId"/>.
+    /// </summary>
+    public static List<KeyValuePair<string, string>> Parse(string list, bool keepId = false)
     {
         var result = new List<KeyValuePair<string, string>>();
         int p = 0;
@@ -67,7 +70,7 @@ public static class OptionList
                 value = "on";
             }
             if (p < list.Length && list[p] == ',') p++;
-            if (name == "id") continue;
+            if (name == "id" && !keepId) continue;
             result.Add(new(name, value));
         }
         return result;

@@ -41,6 +41,7 @@ public sealed class CheckCommand : ICommand
         string cache = "writeback";
         var repair = CheckRepair.None;
         bool quiet = false, forceShare = false, imageOpts = false, writable = false;
+        var objects = new ObjectOption();
         var g = new GetOpt(argv, ":hf:r:T:qU", LongOptions);
         for (int c; (c = g.Next()) != GetOpt.End;)
         {
@@ -60,7 +61,7 @@ public sealed class CheckCommand : ICommand
                 case 'T': cache = g.Optarg!; break;
                 case 'q': quiet = true; break;
                 case 'U': forceShare = true; break;
-                case OptionObject: break;
+                case OptionObject: objects.Add(io, g.Optarg!); break;
                 case OptionImageOpts: imageOpts = true; break;
                 default: HandleCommon(c, g); break;
             }

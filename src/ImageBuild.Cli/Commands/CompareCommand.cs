@@ -1,6 +1,7 @@
 using ImageBuild.Cli.CommandLine;
 using ImageBuild.Cli.Output;
 using ImageBuild.Engine;
+using ImageBuild.Engine.Block;
 using ImageBuild.Engine.Operations;
 using static ImageBuild.Cli.CommandLine.CommonArgs;
 
@@ -25,6 +26,7 @@ public sealed class CompareCommand : ICommand
         string? fmt1 = null, fmt2 = null;
         string cache = "writeback";
         bool progress = false, quiet = false, strict = false, forceShare = false, imageOpts = false;
+        var objects = new ObjectOption();
         var g = new GetOpt(argv, ":hf:F:T:pqsU", LongOptions);
         for (int c; (c = g.Next()) != GetOpt.End;)
         {
@@ -37,7 +39,7 @@ public sealed class CompareCommand : ICommand
                 case 'q': quiet = true; break;
                 case 's': strict = true; break;
                 case 'U': forceShare = true; break;
-                case OptionObject: break;
+                case OptionObject: objects.Add(io, g.Optarg!, 2); break;
                 case OptionImageOpts: imageOpts = true; break;
                 default: HandleCommon(c, g); break;
             }
@@ -69,6 +71,12 @@ public sealed class CompareCommand : ICommand
                 }
             }
 
+            // qemu prints "Warning: Image size mismatch!" as soon as the common part compared equal, before the
+            // progress of the larger image's tail; the engine returns it with the result, so with -p we place it
+            // ourselves at the first progress report past the common part.
+            const string sizeWarning = "Warning: Image size mismatch!\n";
+            double? tailStart = progress && !strict ? TailStartPercent(context, file1, fmt1, file2, fmt2, forceShare) : null;
+            bool warned = false;
             double last = 0;
             CompareResult result;
             try
@@ -83,6 +91,11 @@ public sealed class CompareCommand : ICommand
                     ForceShare = forceShare,
                     Progress = p =>
                     {
+                        if (tailStart is { } t && p > t && !warned && !quiet)
+                        {
+                            io.Print(sizeWarning);
+                            warned = true;
+                        }
                         bar.Advance(p - last);
                         last = p;
                     },
@@ -98,13 +111,38 @@ public sealed class CompareCommand : ICommand
                 io.Error(e.Message);
                 return 1;
             }
+            string message = result.Message + "\n";
+            if (warned && message.StartsWith(sizeWarning, StringComparison.Ordinal))
+                message = message[sizeWarning.Length..];
             if (!quiet)
-                io.Print(result.Message + "\n");
+                io.Print(message);
             return result.ExitCode;
         }
         finally
         {
             bar.End();
+        }
+    }
+
+    /// <summary>
+    /// The progress value (percent of the larger image) where the common part of two images of different sizes
+    /// ends; null when the sizes are equal or cannot be read (the compare itself then reports any open error).
+    /// </summary>
+    private static double? TailStartPercent(CommandContext context, string file1, string? fmt1, string file2, string? fmt2, bool forceShare)
+    {
+        try
+        {
+            long Size(string f, string? fmt)
+            {
+                using var d = ImageOpener.Open(context.Engine, f, new OpenOptions { Format = fmt, NoBacking = true, ForceShare = forceShare });
+                return d.VirtualSize;
+            }
+            long a = Size(file1, fmt1), b = Size(file2, fmt2);
+            return a == b ? null : 100.0 * Math.Min(a, b) / Math.Max(a, b);
+        }
+        catch (ImageException)
+        {
+            return null;
         }
     }
 }

@@ -43,6 +43,8 @@ public sealed class ConvertCommand : ICommand
         long sparse = 4096, rateLimit = 0;
         int coroutines = 8;
 
+        var objects = new ObjectOption();
+
         var g = new GetOpt(argv, ":hf:O:B:Cco:l:S:pt:T:qnm:WUr:F:", LongOptions);
         for (int c; (c = g.Next()) != GetOpt.End;)
         {
@@ -81,7 +83,7 @@ public sealed class ConvertCommand : ICommand
                 case 'W': outOfOrder = true; break;
                 case 'U': forceShare = true; break;
                 case 'r': rateLimit = ParseSize(io, "rate limit", g.Optarg!); break;
-                case OptionObject: break;
+                case OptionObject: objects.Add(io, g.Optarg!); break;
                 case OptionImageOpts: imageOpts = true; break;
                 case OptionSalvage: salvage = true; break;
                 case OptionTargetImageOpts: tgtImageOpts = true; break;

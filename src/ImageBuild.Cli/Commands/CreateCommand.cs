@@ -1,4 +1,5 @@
 using ImageBuild.Cli.CommandLine;
+using ImageBuild.Engine;
 using ImageBuild.Engine.Operations;
 using static ImageBuild.Cli.CommandLine.CommonArgs;
 
@@ -21,6 +22,7 @@ public sealed class CreateCommand : ICommand
         string fmt = "raw";
         string? baseFmt = null, baseFilename = null, options = null;
         bool quiet = false, unsafeBacking = false;
+        var objects = new ObjectOption();
         var g = new GetOpt(argv, ":F:b:f:ho:qu", LongOptions);
         for (int c; (c = g.Next()) != GetOpt.End;)
         {
@@ -32,7 +34,7 @@ public sealed class CreateCommand : ICommand
                 case 'o': options = OptionList.Accumulate(io, options, g.Optarg!); break;
                 case 'q': quiet = true; break;
                 case 'u': unsafeBacking = true; break;
-                case OptionObject: break;
+                case OptionObject: objects.Add(io, g.Optarg!); break;
                 default: HandleCommon(c, g); break;
             }
         }
@@ -55,22 +57,33 @@ public sealed class CreateCommand : ICommand
         {
             ImageCreator.FindCreatableFormat(context.Engine, fmt);
         }
-        catch (Engine.ImageException e)
+        catch (ImageException e)
         {
             io.Error($"{filename}: {e.Message}");
             return 1;
         }
 
-        ImageCreator.Create(context.Engine, new CreateImageRequest
+        try
         {
-            Filename = filename,
-            Format = fmt,
-            Size = size,
-            Options = options is null ? [] : OptionList.Parse(options),
-            BackingFile = baseFilename,
-            BackingFormat = baseFmt,
-            BackingUnsafe = unsafeBacking,
-        }, quiet ? null : line => io.Print(line + "\n"));
+            ImageCreator.Create(context.Engine, new CreateImageRequest
+            {
+                Filename = filename,
+                Format = fmt,
+                Size = size,
+                Options = options is null ? [] : OptionList.Parse(options),
+                BackingFile = baseFilename,
+                BackingFormat = baseFmt,
+                BackingUnsafe = unsafeBacking,
+            }, quiet ? null : line => io.Print(line + "\n"));
+        }
+        catch (ImageException e) when (e.Message.Contains("\nDetected format of ", StringComparison.Ordinal))
+        {
+            // qemu appends this hint without a newline, so its stderr ends right after the period.
+            io.Out.Flush();
+            io.Err.Write($"{CliIO.ProgramName}: {e.Message}");
+            io.Err.Flush();
+            return 1;
+        }
         return 0;
     }
 }

@@ -26,6 +26,7 @@ public sealed class InfoCommand : ICommand
         var io = context.IO;
         string? fmt = null, output = null;
         bool chain = false, forceShare = false, imageOpts = false;
+        var objects = new ObjectOption();
         var g = new GetOpt(argv, ":f:hU", LongOptions);
         for (int c; (c = g.Next()) != GetOpt.End;)
         {
@@ -35,7 +36,7 @@ public sealed class InfoCommand : ICommand
                 case 'U': forceShare = true; break;
                 case OptionOutput: output = g.Optarg; break;
                 case OptionBackingChain: chain = true; break;
-                case OptionObject: break;
+                case OptionObject: objects.Add(io, g.Optarg!); break;
                 case OptionImageOpts: imageOpts = true; break;
                 default: HandleCommon(c, g); break;
             }

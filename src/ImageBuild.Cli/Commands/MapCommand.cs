@@ -19,8 +19,8 @@ public sealed class MapCommand : ICommand
         new("object", ArgKind.Required, OptionObject),
         new("image-opts", ArgKind.None, OptionImageOpts),
         new("force-share", ArgKind.None, 'U'),
-        new("start-offset", ArgKind.Required, OptionStartOffset),
-        new("max-length", ArgKind.Required, OptionMaxLength),
+        new("start-offset", ArgKind.Required, 's'),
+        new("max-length", ArgKind.Required, 'l'),
     ];
 
     public int Run(CommandContext context, string[] argv)
@@ -30,7 +30,8 @@ public sealed class MapCommand : ICommand
         bool forceShare = false, imageOpts = false;
         long start = 0;
         long? maxLength = null;
-        var g = new GetOpt(argv, ":f:hU", LongOptions);
+        var objects = new ObjectOption();
+        var g = new GetOpt(argv, ":f:s:l:hU", LongOptions);
         for (int c; (c = g.Next()) != GetOpt.End;)
         {
             switch (c)
@@ -38,9 +39,9 @@ public sealed class MapCommand : ICommand
                 case 'f': fmt = g.Optarg; break;
                 case 'U': forceShare = true; break;
                 case OptionOutput: output = g.Optarg; break;
-                case OptionStartOffset: start = ParseSize(io, "start offset", g.Optarg!); break;
-                case OptionMaxLength: maxLength = ParseSize(io, "max length", g.Optarg!); break;
-                case OptionObject: break;
+                case 's': start = ParseSize(io, "start offset", g.Optarg!); break;
+                case 'l': maxLength = ParseSize(io, "max length", g.Optarg!); break;
+                case OptionObject: objects.Add(io, g.Optarg!); break;
                 case OptionImageOpts: imageOpts = true; break;
                 default: HandleCommon(c, g); break;
             }

@@ -28,7 +28,9 @@ public sealed class MeasureCommand : ICommand
         string outFmt = "raw";
         bool json = false, imageOpts = false, forceShare = false;
         long? size = null;
-        var g = new GetOpt(argv, ":hf:O:o:l:U", LongOptions);
+        // 7.2's measure (alone) lets glibc report bad options itself and then shows the help (exit 0).
+        var objects = new ObjectOption();
+        var g = new GetOpt(argv, "hf:O:o:l:U", LongOptions, io.Err);
         for (int c; (c = g.Next()) != GetOpt.End;)
         {
             switch (c)
@@ -38,11 +40,11 @@ public sealed class MeasureCommand : ICommand
                 case 'o': options = OptionList.Accumulate(io, options, g.Optarg!); break;
                 case 'l': snapshot = g.Optarg; break;
                 case 'U': forceShare = true; break;
-                case OptionObject: break;
+                case OptionObject: objects.Add(io, g.Optarg!); break;
                 case OptionImageOpts: imageOpts = true; break;
                 case OptionOutput: json = ParseOutputIsJson(io, g.Optarg); break;
                 case OptionSize: size = ParseSize(io, "image size", g.Optarg!); break;
-                default: HandleCommon(c, g); break;
+                default: io.Out.Flush(); throw new HelpRequestedException();
             }
         }
 
