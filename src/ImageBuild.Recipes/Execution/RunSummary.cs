@@ -55,6 +55,6 @@ public static class RunSummary
             ["hashAlgorithm"] = "xxh128 over non-zero 4 KiB blocks (index + bytes) and the file length",
             ["steps"] = list,
         };
-        AtomicFile.WriteAllText(path, root.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+        AtomicFile.WriteAllText(path, root.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }) + "\n");
     }
 }

@@ -32,7 +32,6 @@ public static class RecipeValidator
     private static void CheckStep(Recipe recipe, RecipeStep step, RecipeGraph? graph, ImageContext ctx, List<RecipeError> errors)
     {
         void Err(Mark m, string msg) => errors.Add(recipe.Error(m, $"step '{step.Id}': {msg}"));
-        StepShape? shape = graph?.Shapes.GetValueOrDefault(step.Id);
         StepShape? from = graph is not null && step.Text("from") is { } f ? graph.Shapes.GetValueOrDefault(f) : null;
 
         foreach (var p in new[] { "file", "image-file" })
@@ -116,8 +115,6 @@ public static class RecipeValidator
                 break;
             }
         }
-        if (shape?.Format is { } outFmt && step.Kind is "write" or "apply" or "resize" or "rebase" or "commit")
-            KnownFormat(outFmt, step.MarkOf("from"), Err, ctx);
     }
 
     private static void CreatableFormat(string name, Mark mark, Action<Mark, string> err, ImageContext ctx, RecipeStep step)

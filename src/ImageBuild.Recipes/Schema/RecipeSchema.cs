@@ -97,7 +97,7 @@ public static class RecipeSchema
             },
             ["$defs"] = defs,
         };
-        return root.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n";
+        return root.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }) + "\n";
     }
 
     private static JsonObject TypeOf(ParamSpec p) => p.Type switch
