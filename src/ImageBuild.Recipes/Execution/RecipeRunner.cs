@@ -101,7 +101,9 @@ public sealed class RecipeRunner
                 try
                 {
                     var inputs = done.ToDictionary(d => d.Id, StringComparer.Ordinal);
-                    return Process(step, inputs);
+                    // A fresh work item: continuations of one finished dependency would otherwise run its
+                    // dependents one after another on the same thread.
+                    return await Task.Run(() => Process(step, inputs)).ConfigureAwait(false);
                 }
                 finally
                 {

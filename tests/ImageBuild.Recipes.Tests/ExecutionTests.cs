@@ -1,0 +1,139 @@
+using ImageBuild.Recipes.Cache;
+using ImageBuild.Recipes.Events;
+using ImageBuild.Recipes.Execution;
+using ImageBuild.Tests.Shared;
+
+namespace ImageBuild.Recipes.Tests;
+
+[TestClass]
+public sealed class ExecutionTests
+{
+    [TestMethod]
+    public void TwoRunsInDifferentDirectoriesGiveIdenticalBytes()
+    {
+        using var a = IncrementalTests.NewPipeline();
+        using var b = IncrementalTests.NewPipeline();
+        var ra = a.Run(jobs: 1);
+        var rb = b.Run(jobs: 2);
+        Assert.IsTrue(ra.Succeeded && rb.Succeeded);
+        foreach (var step in ra.Steps.Where(s => s.Output is not null))
+        {
+            CollectionAssert.AreEqual(File.ReadAllBytes(a.Out(step.Output!)), File.ReadAllBytes(b.Out(step.Output!)), step.Output);
+            Assert.AreEqual(step.Hash, rb[step.Id].Hash);
+        }
+        string Summary(RecipeFixture f) => File.ReadAllText(Path.Combine(f.OutputDir, RecipeRunner.SummaryFileName));
+        Assert.AreEqual(Summary(a), Summary(b), "the summary holds no host data, paths or times");
+    }
+
+    [TestMethod]
+    public void IndependentStepsRunInParallelAndJobsBoundsThem()
+    {
+        const string yaml = """
+            steps:
+              - id: base
+                kind: create
+                size: 96M
+              - id: a
+                kind: write
+                from: base
+                pattern: 1
+                length: 32M
+              - id: b
+                kind: write
+                from: base
+                pattern: 2
+                length: 32M
+              - id: c
+                kind: write
+                from: base
+                pattern: 3
+                length: 32M
+            """;
+        int MaxConcurrent(int jobs)
+        {
+            using var f = new RecipeFixture(yaml);
+            var events = new List<RecipeEvent>();
+            Assert.IsTrue(f.Run(jobs: jobs, events: events).Succeeded);
+            int running = 0, max = 0;
+            foreach (var e in events)
+            {
+                if (e.Type == "start") max = Math.Max(max, ++running);
+                if (e.Type is "done" or "fail") running--;
+            }
+            return max;
+        }
+        Assert.AreEqual(1, MaxConcurrent(1), "--jobs 1 runs one step at a time");
+        Assert.IsGreaterThanOrEqualTo(2, MaxConcurrent(3), "the three writes over the same base are independent");
+    }
+
+    [TestMethod]
+    public void AnInterruptedStepLeavesNothingALaterRunTrusts()
+    {
+        using var f = IncrementalTests.NewPipeline();
+        Assert.IsTrue(f.Run().Succeeded);
+        var state = BuildState.Load(f.OutputDir);
+        // What a kill leaves: a half-written temporary, and (if killed after the rename but before the state was
+        // saved) an output whose record is missing or stale.
+        File.WriteAllBytes(Path.Combine(f.OutputDir, ".two.raw.partial"), new byte[12345]);
+        File.WriteAllBytes(Path.Combine(f.OutputDir, ".two~top.partial"), new byte[10]);
+        state.SetStep("two", null);
+        state.Save(f.OutputDir);
+        using (var fs = new FileStream(f.Out("grown.raw"), FileMode.Open)) fs.SetLength(100);
+
+        var again = f.Run();
+        Assert.IsTrue(again.Succeeded);
+        CollectionAssert.Contains(again.Ran(), "two");
+        CollectionAssert.Contains(again.Ran(), "grown");
+        StringAssert.Contains(again["two"].Reason, "no earlier run recorded");
+        Assert.IsEmpty(Directory.GetFiles(f.OutputDir, "*.partial"));
+        Assert.AreEqual(9L << 20, new FileInfo(f.Out("grown.raw")).Length);
+    }
+
+    [TestMethod]
+    public void AFailedRerunKeepsNoOutputAndIsRetried()
+    {
+        using var f = IncrementalTests.NewPipeline();
+        Assert.IsTrue(f.Run().Succeeded);
+        // The gate now fails: the measure's record must not let a later run skip it.
+        string tight = File.ReadAllText(f.RecipePath).Replace("max-required: 16M", "max-required: 1M", StringComparison.Ordinal);
+        f.WriteRecipe(tight);
+        var failed = f.Run();
+        Assert.IsFalse(failed.Succeeded);
+        Assert.AreEqual(StepStatus.Failed, failed["gate"].Status);
+        StringAssert.Contains(failed["gate"].Reason, "exceeds max-required 1048576");
+        Assert.AreEqual(9L << 20, failed["gate"].MeasuredRequired, "measured sizes are reported even when the gate fails");
+        Assert.AreEqual(StepStatus.Blocked, failed["final"].Status);
+        var again = f.Run();
+        Assert.AreEqual(StepStatus.Failed, again["gate"].Status, "a failed gate is never skipped");
+    }
+
+    [TestMethod]
+    public void StepsNeverChangeTheirInputs()
+    {
+        using var f = IncrementalTests.NewPipeline();
+        Assert.IsTrue(f.Run().Succeeded);
+        byte[] baseBytes = File.ReadAllBytes(f.Out("base.raw"));
+        Assert.IsFalse(baseBytes.Any(b => b != 0), "writes went to copies, not to base.raw");
+        Assert.AreEqual(8L << 20, new FileInfo(f.Out("two.raw")).Length, "resize worked on its own copy");
+    }
+
+    [TestMethod]
+    public void OutputsStaySparse()
+    {
+        using var f = new RecipeFixture("""
+            steps:
+              - id: base
+                kind: create
+                size: 1G
+              - id: w
+                kind: write
+                from: base
+                offset: 512M
+                pattern: 9
+                length: 64k
+            """);
+        Assert.IsTrue(f.Run().Succeeded);
+        using var file = Engine.Host.HostFile.Open(f.Out("w.raw"), writable: false);
+        Assert.IsLessThan(16L << 20, file.AllocatedBytes, "a 1 GiB image with 64 KiB of data stays sparse");
+    }
+}
