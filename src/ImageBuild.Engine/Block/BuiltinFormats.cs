@@ -8,6 +8,7 @@ internal static class BuiltinFormats
     public static FormatRegistry Register(FormatRegistry registry)
     {
         registry.Register(new RawFormat());
+        registry.Register(new Formats.Qcow2.Qcow2Format());
         return registry;
     }
 }

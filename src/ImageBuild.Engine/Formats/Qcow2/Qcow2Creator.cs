@@ -1,0 +1,159 @@
+using System.Buffers.Binary;
+using ImageBuild.Engine.Block;
+using ImageBuild.Engine.Formats.File;
+using ImageBuild.Engine.Host;
+
+namespace ImageBuild.Engine.Formats.Qcow2;
+
+/// <summary>
+/// Creates a qcow2 image the way qemu's qcow2_co_create does, step by step, so the file is byte-identical:
+/// a minimal header with the refcount table at cluster 1 and one refcount block at cluster 2, then (through the
+/// device) the first three clusters are refcounted, the full header is written, the L1 table is grown to the
+/// virtual size, preallocation is done and finally the backing file is recorded.
+/// </summary>
+internal static class Qcow2Creator
+{
+    public static void Create(CreateRequest request)
+    {
+        var o = Qcow2CreateOptions.Parse(request.Options);
+        long size = (request.Size + 511) & ~511L;
+        int cs = 1 << o.ClusterBits;
+        int l2Bits = o.ClusterBits - (o.ExtendedL2 ? 4 : 3);
+        long clusters = (size + cs - 1) >> o.ClusterBits;
+        long l1Entries = (clusters + (1L << l2Bits) - 1) >> l2Bits;
+        if (l1Entries > Qcow2Device.MaxL1Bytes / 8)
+            throw new ImageException("The image size is too large for file format 'qcow2' (try using a larger cluster size)");
+
+        if (o.DataFile is not null)
+        {
+            // qemu creates the data file under the name as given (relative to the working directory).
+            string dataPath = o.DataFile;
+            using var df = HostFile.Create(dataPath);
+            var mode = o.Preallocation == Preallocation.Metadata ? Preallocation.Off : o.Preallocation;
+            if (o.Preallocation is Preallocation.Off or Preallocation.Metadata)
+            {
+                df.SetLength(size);
+                if (size > 0) df.Write(0, ZeroBuffer.Span((int)Math.Min(size, 4096)));
+            }
+            else
+            {
+                FileProtocol.Extend(df, 0, size, mode);
+            }
+        }
+
+        using (var file = HostFile.Create(request.Filename))
+        {
+            var header = new Qcow2Header
+            {
+                Version = (uint)o.Version,
+                ClusterBits = o.ClusterBits,
+                RefcountTableOffset = (ulong)cs,
+                RefcountTableClusters = 1,
+                RefcountOrder = (uint)o.RefcountOrder,
+                HeaderLength = Qcow2Header.V3Length,
+            };
+            if (o.LazyRefcounts) header.CompatibleFeatures |= Qcow2Header.CompatLazyRefcounts;
+            if (o.DataFile is not null) header.IncompatibleFeatures |= Qcow2Header.IncompatDataFile;
+            if (o.DataFileRaw) header.AutoclearFeatures |= Qcow2Header.AutoclearDataFileRaw;
+            if (o.CompressionType != 0)
+            {
+                header.IncompatibleFeatures |= Qcow2Header.IncompatCompression;
+                header.CompressionType = o.CompressionType;
+            }
+            if (o.ExtendedL2) header.IncompatibleFeatures |= Qcow2Header.IncompatExtendedL2;
+            var buf = new byte[cs];
+            header.Write(buf);
+            if (o.Version < 3)
+            {
+                // qemu's first header write carries the full struct with header_length 112 and zeroed v3 fields.
+                BinaryPrimitives.WriteUInt32BigEndian(buf.AsSpan(96), (uint)o.RefcountOrder);
+                BinaryPrimitives.WriteUInt32BigEndian(buf.AsSpan(100), Qcow2Header.V3Length);
+            }
+            if (o.DataFile is not null)
+            {
+                // The data file name extension is needed to open the image; qemu writes it with the full header.
+                int pos = Qcow2Header.V3Length;
+                pos = new HeaderExtension(HeaderExtension.DataFile, System.Text.Encoding.UTF8.GetBytes(o.DataFile)).WriteTo(buf, pos);
+            }
+            file.Write(0, buf);
+            var tables = new byte[2 * cs];
+            BinaryPrimitives.WriteUInt64BigEndian(tables, (ulong)(2 * cs));
+            file.Write(cs, tables);
+        }
+
+        var hostFile = HostFile.Open(request.Filename, writable: true);
+        Qcow2Device dev;
+        try
+        {
+            dev = new Qcow2Device(request.Filename, hostFile, readOnly: false, request.Context);
+        }
+        catch
+        {
+            hostFile.Dispose();
+            throw;
+        }
+        using (dev)
+        {
+            dev.Refcounts.AllocClusters(3L * cs);
+            dev.UpdateHeader();
+            if (size > 0)
+            {
+                dev.GrowL1(l1Entries);
+                dev.SetVirtualSize(size);
+                switch (o.Preallocation)
+                {
+                    case Preallocation.Metadata:
+                        dev.PreallocateMetadata(0, size);
+                        break;
+                    case Preallocation.Falloc:
+                    case Preallocation.Full:
+                        if (dev.HasDataFile)
+                            dev.PreallocateMetadata(0, size);
+                        else
+                            PreallocateData(dev, size, o.Preallocation);
+                        break;
+                }
+            }
+            if (o.BackingFile is not null)
+            {
+                dev.SetBacking(o.BackingFile, o.BackingFormat);
+                dev.UpdateHeader();
+            }
+        }
+    }
+
+    /// <summary>qcow2_co_truncate's falloc/full path: new refcount structures, then data clusters, then L2 tables.</summary>
+    private static void PreallocateData(Qcow2Device dev, long size, Preallocation mode)
+    {
+        int cs = dev.ClusterSizeInt;
+        var file = dev.File;
+        long oldFileSize = file.Length;
+        long last = -1;
+        for (long i = ((oldFileSize + cs - 1) >> dev.ClusterBits) - 1; i >= 0; i--)
+            if (dev.Refcounts.GetRefcount(i) > 0) { last = i; break; }
+        oldFileSize = last >= 0 ? (last + 1) * cs : (oldFileSize + cs - 1) / cs * cs;
+        long nbData = (size + cs - 1) >> dev.ClusterBits;
+        long nbL2 = (nbData + dev.L2Entries - 1) / dev.L2Entries + 1;
+        long allocationStart = dev.Refcounts.RefcountArea(oldFileSize, nbData + nbL2, exactSize: true, 0, 0);
+        dev.Refcounts.Update(allocationStart, nbData * cs, 1, decrease: false);
+        long newFileSize = allocationStart + nbData * cs;
+        dev.Refcounts.Cache.Flush();
+        FileProtocol.Extend(file, file.Length, newFileSize, mode);
+
+        long host = allocationStart, guest = 0;
+        while (nbData > 0)
+        {
+            long ci = guest >> dev.ClusterBits;
+            int l2Index = (int)(ci & (dev.L2Entries - 1));
+            int n = (int)Math.Min(nbData, dev.L2Entries - l2Index);
+            long l2Offset = dev.GetL2ForWrite(ci >> dev.L2Bits);
+            var l2 = dev.L2Cache.Get(l2Offset);
+            for (int i = 0; i < n; i++)
+                dev.SetEntry(l2, l2Index + i, (ulong)(host + ((long)i * cs)) | L2Entry.Copied, 0);
+            dev.L2Cache.MarkDirty(l2Offset);
+            guest += (long)n * cs;
+            host += (long)n * cs;
+            nbData -= n;
+        }
+    }
+}

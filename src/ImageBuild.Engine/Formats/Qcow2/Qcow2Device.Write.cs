@@ -1,0 +1,476 @@
+using System.Buffers.Binary;
+using ImageBuild.Engine.Block;
+
+namespace ImageBuild.Engine.Formats.Qcow2;
+
+/// <summary>
+/// Writing. Ordering (what a crash can leave behind is at worst leaked clusters): new clusters get their refcount in
+/// the refcount-block cache first; guest data is written straight to the file; L2 entries change in the L2 cache,
+/// and the L2 cache never writes a table before flushing the refcount-block cache; a new L2 table is written before
+/// the L1 entry that points to it. We do not fsync between these steps (like qemu-img with cache=unsafe/writeback
+/// between flushes); <see cref="Flush"/> and Dispose write the caches and fsync.
+/// </summary>
+public sealed partial class Qcow2Device
+{
+    public override void Write(long offset, ReadOnlySpan<byte> src)
+    {
+        if (ReadOnly) throw NotWritable();
+        CheckRange(offset, src.Length);
+        while (src.Length > 0)
+        {
+            int n = WriteChunk(offset, src);
+            offset += n;
+            src = src[n..];
+        }
+    }
+
+    private bool NeedsNewCluster(ulong entry) =>
+        (entry & L2Entry.CompressedFlag) != 0 ||
+        (entry & L2Entry.Copied) == 0 ||
+        ((entry & L2Entry.OffsetMask) == 0 && !HasDataFile);
+
+    /// <summary>Writes the part of [offset, offset+src) that lies in one L2 table and one allocation kind.</summary>
+    private int WriteChunk(long offset, ReadOnlySpan<byte> src)
+    {
+        int cs = ClusterSizeInt;
+        long ci = offset >> ClusterBits;
+        int l2Index = (int)(ci & (L2Entries - 1));
+        long l1Index = ci >> L2Bits;
+        long inCluster = offset & (cs - 1);
+        long max = Math.Min(src.Length, ((long)(L2Entries - l2Index) << ClusterBits) - inCluster);
+        int nbClusters = (int)((inCluster + max + cs - 1) >> ClusterBits);
+
+        long l2Offset = GetL2ForWrite(l1Index);
+        var l2 = L2Cache.Get(l2Offset);
+        ulong first = GetEntry(l2, l2Index);
+        bool alloc = NeedsNewCluster(first);
+        long firstHost = (long)(first & L2Entry.OffsetMask);
+        int k = 1;
+        while (k < nbClusters)
+        {
+            ulong e = GetEntry(l2, l2Index + k);
+            if (NeedsNewCluster(e) != alloc) break;
+            if (!alloc && (long)(e & L2Entry.OffsetMask) != firstHost + ((long)k << ClusterBits)) break;
+            k++;
+        }
+        long n = Math.Min(max, ((long)k << ClusterBits) - inCluster);
+        long guestStart = ci << ClusterBits;
+
+        // The region written to the host: whole units (subclusters) around [offset, offset+n); whole clusters
+        // when a new cluster replaces one whose other subclusters carry data.
+        int unit = 1 << SubclusterBits;
+        long regionStart = offset & ~(long)(unit - 1);
+        long regionEnd = (offset + n + unit - 1) & ~(long)(unit - 1);
+        regionEnd = Math.Min(regionEnd, guestStart + ((long)k << ClusterBits));
+        if (alloc && Extended)
+        {
+            for (int i = 0; i < k; i++)
+            {
+                ulong e = GetEntry(l2, l2Index + i);
+                if ((e & L2Entry.OffsetMask) != 0 || (e & L2Entry.CompressedFlag) != 0)
+                {
+                    regionStart = guestStart;
+                    regionEnd = guestStart + ((long)k << ClusterBits);
+                    break;
+                }
+            }
+        }
+        else if (alloc)
+        {
+            regionStart = guestStart;
+            regionEnd = guestStart + ((long)k << ClusterBits);
+        }
+        // A zero-flagged (or, extended, non-normal) unit written in place must be filled whole too.
+        bool needsHead = regionStart < offset && (alloc || !UnitIsNormal(l2, l2Index, regionStart));
+        bool needsTail = regionEnd > offset + n && (alloc || !UnitIsNormal(l2, l2Index + (int)((regionEnd - 1 - guestStart) >> ClusterBits), regionEnd - unit));
+        if (!needsHead) regionStart = Math.Max(regionStart, offset);
+        if (!needsTail) regionEnd = Math.Min(regionEnd, offset + n);
+        if (!alloc && !Extended && (first & L2Entry.ZeroFlag) == 0)
+        {
+            regionStart = offset;
+            regionEnd = offset + n;
+        }
+
+        ReadOnlySpan<byte> data;
+        byte[]? buffer = null;
+        if (regionStart == offset && regionEnd == offset + n)
+        {
+            data = src[..(int)n];
+        }
+        else
+        {
+            buffer = new byte[regionEnd - regionStart];
+            if (offset > regionStart)
+                ReadCurrent(regionStart, buffer.AsSpan(0, (int)(offset - regionStart)));
+            if (regionEnd > offset + n)
+                ReadCurrent(offset + n, buffer.AsSpan((int)(offset + n - regionStart)));
+            src[..(int)n].CopyTo(buffer.AsSpan((int)(offset - regionStart)));
+            data = buffer;
+        }
+
+        long host;
+        if (alloc)
+        {
+            MarkDirtyIfLazy();
+            host = HasDataFile ? guestStart : Refcounts.AllocClusters((long)k << ClusterBits);
+        }
+        else
+        {
+            host = firstHost;
+        }
+        _dataFile.Write(host + (regionStart - guestStart), data);
+
+        l2 = L2Cache.Get(l2Offset);
+        var freed = new List<ulong>();
+        bool changed = false;
+        for (int i = 0; i < k; i++)
+        {
+            ulong e = GetEntry(l2, l2Index + i);
+            ulong bitmap = GetBitmap(l2, l2Index + i);
+            long cStart = guestStart + ((long)i << ClusterBits);
+            long wFrom = Math.Max(regionStart, cStart) - cStart;
+            long wTo = Math.Min(regionEnd, cStart + cs) - cStart;
+            ulong ne, nb = bitmap;
+            if (alloc)
+            {
+                if (e != 0 && (e & L2Entry.OffsetMask) != 0 || (e & L2Entry.CompressedFlag) != 0)
+                    freed.Add(e);
+                ne = (ulong)(host + ((long)i << ClusterBits)) | L2Entry.Copied;
+            }
+            else
+            {
+                ne = e & ~L2Entry.ZeroFlag;
+            }
+            if (Extended)
+            {
+                if (alloc && ((e & L2Entry.OffsetMask) != 0 || (e & L2Entry.CompressedFlag) != 0)) nb = 0;
+                int fs = (int)(wFrom >> SubclusterBits), ls = (int)((wTo - 1) >> SubclusterBits);
+                ulong range = ls - fs + 1 == 32 ? 0xFFFF_FFFFUL : (((1UL << (ls - fs + 1)) - 1) << fs);
+                nb = (nb | range) & ~(range << 32);
+                ne = alloc ? ne : e;
+            }
+            if (ne != e || nb != bitmap)
+            {
+                SetEntry(l2, l2Index + i, ne, nb);
+                changed = true;
+            }
+        }
+        if (changed) L2Cache.MarkDirty(l2Offset);
+        foreach (var e in freed)
+            FreeAnyCluster(e);
+        return (int)n;
+    }
+
+    private bool UnitIsNormal(byte[] l2, int index, long unitGuestOffset)
+    {
+        ulong e = GetEntry(l2, index);
+        int sc = (int)((unitGuestOffset & (ClusterSizeInt - 1)) >> SubclusterBits);
+        return L2Entry.Type(e, GetBitmap(l2, index), sc, Extended, HasDataFile) == SubclusterType.Normal;
+    }
+
+    /// <summary>The guest content of this image now (used to fill the untouched part of a newly written unit).</summary>
+    private void ReadCurrent(long offset, Span<byte> dest)
+    {
+        long avail = Math.Max(0, VirtualSize - offset);
+        int n = (int)Math.Min(avail, dest.Length);
+        if (n > 0) Read(offset, dest[..n]);
+        dest[n..].Clear();
+    }
+
+    /// <summary>get_cluster_table: the L2 table for <paramref name="l1Index"/>, allocated (or copied when shared) if needed.</summary>
+    internal long GetL2ForWrite(long l1Index)
+    {
+        if (l1Index >= L1.Length)
+            throw new ImageCorruptException($"'{Filename}': L1 index {l1Index} outside the L1 table ({L1.Length} entries)");
+        ulong l1e = L1[l1Index];
+        long old = L2OffsetFor(l1Index);
+        if (old != 0 && (l1e & L2Entry.Copied) != 0)
+        {
+            LoadL2(old, l1Index);
+            return old;
+        }
+        MarkDirtyIfLazy();
+        int cs = ClusterSizeInt;
+        long l2Offset = Refcounts.AllocClusters(cs);
+        Refcounts.Cache.Flush();
+        if (old != 0)
+        {
+            var src = (byte[])LoadL2(old, l1Index).Clone();
+            var dst = L2Cache.GetEmpty(l2Offset);
+            src.CopyTo(dst, 0);
+        }
+        else
+        {
+            L2Cache.GetEmpty(l2Offset);
+        }
+        L2Cache.Flush();
+        L1[l1Index] = (ulong)l2Offset | L2Entry.Copied;
+        WriteL1Entry(l1Index);
+        if (old != 0)
+            Refcounts.Free(old, cs);
+        return l2Offset;
+    }
+
+    /// <summary>qcow2_write_l1_entry: writes the 512-byte group of L1 entries containing the index.</summary>
+    private void WriteL1Entry(long l1Index)
+    {
+        long start = l1Index & ~63L;
+        int count = (int)Math.Min(64, L1.Length - start);
+        var buf = new byte[count * 8];
+        for (int i = 0; i < count; i++)
+            BinaryPrimitives.WriteUInt64BigEndian(buf.AsSpan(i * 8), L1[start + i]);
+        _file.Write((long)Header.L1TableOffset + start * 8, buf);
+    }
+
+    /// <summary>qcow2_free_any_cluster.</summary>
+    private void FreeAnyCluster(ulong entry)
+    {
+        if ((entry & L2Entry.CompressedFlag) != 0)
+        {
+            var d = CompressedDescriptor.Decode(entry, ClusterBits);
+            long start = d.HostOffset & ~511L;
+            Refcounts.Free(start, (d.HostOffset + d.Length) - start);
+            return;
+        }
+        long off = (long)(entry & L2Entry.OffsetMask);
+        if (HasDataFile || off == 0) return;
+        Refcounts.Free(off, ClusterSizeInt);
+    }
+
+    private void MarkDirtyIfLazy()
+    {
+        if ((Header.CompatibleFeatures & Qcow2Header.CompatLazyRefcounts) == 0 || IsDirty) return;
+        Refcounts.Cache.Flush();
+        Header.IncompatibleFeatures |= Qcow2Header.IncompatDirty;
+        WriteIncompatibleFeatures();
+        _file.Flush();
+        _dirtySetByUs = true;
+    }
+
+    private void WriteIncompatibleFeatures()
+    {
+        Span<byte> b = stackalloc byte[8];
+        BinaryPrimitives.WriteUInt64BigEndian(b, Header.IncompatibleFeatures);
+        _file.Write(72, b);
+    }
+
+    // ---------------------------------------------------------------- zeroes and discard
+
+    public override void WriteZeroes(long offset, long length, WriteZeroesFlags flags)
+    {
+        if (ReadOnly) throw NotWritable();
+        CheckRange(offset, length);
+        if (length == 0) return;
+        if (HasDataFile && (Header.AutoclearFeatures & Qcow2Header.AutoclearDataFileRaw) != 0)
+            _dataFile.ZeroRange(offset, length, deallocate: false);
+        if (Header.Version < 3)
+        {
+            base.WriteZeroes(offset, length, flags);
+            return;
+        }
+        int unit = 1 << SubclusterBits;
+        long end = offset + length;
+        long alignedStart = (offset + unit - 1) & ~(long)(unit - 1);
+        long alignedEnd = end == VirtualSize ? end : end & ~(long)(unit - 1);
+        if (alignedEnd <= alignedStart)
+        {
+            base.WriteZeroes(offset, length, flags);
+            return;
+        }
+        if (alignedStart > offset) base.WriteZeroes(offset, alignedStart - offset, flags);
+        long pos = alignedStart;
+        while (pos < alignedEnd)
+            pos += ZeroInL2(pos, alignedEnd - pos, (flags & WriteZeroesFlags.MayUnmap) != 0);
+        if (end > alignedEnd) base.WriteZeroes(alignedEnd, end - alignedEnd, flags);
+    }
+
+    /// <summary>zero_in_l2_slice / zero_l2_subclusters for [offset, offset+length) within one L2 table.</summary>
+    private long ZeroInL2(long offset, long length, bool mayUnmap)
+    {
+        int cs = ClusterSizeInt;
+        long ci = offset >> ClusterBits;
+        int l2Index = (int)(ci & (L2Entries - 1));
+        long inCluster = offset & (cs - 1);
+        if (inCluster != 0 || length < cs && offset + length != VirtualSize)
+        {
+            // Part of one cluster (extended L2, subcluster aligned).
+            long n = Math.Min(length, cs - inCluster);
+            long l2o = GetL2ForWrite(ci >> L2Bits);
+            var t = L2Cache.Get(l2o);
+            ulong e = GetEntry(t, l2Index);
+            if (!Extended || (e & L2Entry.CompressedFlag) != 0)
+            {
+                base.WriteZeroes(offset, n, WriteZeroesFlags.None);
+                return n;
+            }
+            int fs = (int)(inCluster >> SubclusterBits);
+            int cnt = (int)((n + (1 << SubclusterBits) - 1) >> SubclusterBits);
+            ulong range = cnt == 32 ? 0xFFFF_FFFFUL : (((1UL << cnt) - 1) << fs);
+            ulong bm = GetBitmap(t, l2Index);
+            ulong nb = (bm | (range << 32)) & ~range;
+            if (nb != bm)
+            {
+                SetEntry(t, l2Index, e, nb);
+                L2Cache.MarkDirty(l2o);
+            }
+            return n;
+        }
+        int nbClusters = (int)Math.Min((length + cs - 1) >> ClusterBits, L2Entries - l2Index);
+        long l2Offset = GetL2ForWrite(ci >> L2Bits);
+        var l2 = L2Cache.Get(l2Offset);
+        var freed = new List<ulong>();
+        for (int i = 0; i < nbClusters; i++)
+        {
+            ulong old = GetEntry(l2, l2Index + i);
+            ulong oldBm = GetBitmap(l2, l2Index + i);
+            var type = L2Entry.ClusterType(old, HasDataFile);
+            bool allocated = type is SubclusterType.Normal or SubclusterType.ZeroAlloc or SubclusterType.Compressed;
+            bool unmap = type == SubclusterType.Compressed || (mayUnmap && allocated);
+            ulong ne = unmap ? 0 : old;
+            ulong nb = oldBm;
+            if (Extended) nb = L2Entry.AllZeroes; else ne |= L2Entry.ZeroFlag;
+            if (ne == old && nb == oldBm) continue;
+            SetEntry(l2, l2Index + i, ne, nb);
+            L2Cache.MarkDirty(l2Offset);
+            if (unmap) freed.Add(old);
+        }
+        foreach (var e in freed) FreeAnyCluster(e);
+        return Math.Min(length, (long)nbClusters << ClusterBits);
+    }
+
+    public override void Discard(long offset, long length)
+    {
+        if (ReadOnly) throw NotWritable();
+        CheckRange(offset, length);
+        int cs = ClusterSizeInt;
+        long start = (offset + cs - 1) & ~(long)(cs - 1);
+        long end = offset + length == VirtualSize ? offset + length : (offset + length) & ~(long)(cs - 1);
+        while (start < end)
+        {
+            long ci = start >> ClusterBits;
+            int l2Index = (int)(ci & (L2Entries - 1));
+            int nbClusters = (int)Math.Min((end - start + cs - 1) >> ClusterBits, L2Entries - l2Index);
+            long l2Offset = GetL2ForWrite(ci >> L2Bits);
+            var l2 = L2Cache.Get(l2Offset);
+            var freed = new List<ulong>();
+            for (int i = 0; i < nbClusters; i++)
+            {
+                ulong old = GetEntry(l2, l2Index + i);
+                ulong oldBm = GetBitmap(l2, l2Index + i);
+                var type = L2Entry.ClusterType(old, HasDataFile);
+                bool allocated = type is SubclusterType.Normal or SubclusterType.ZeroAlloc or SubclusterType.Compressed;
+                ulong ne = old, nb = oldBm;
+                if (Backing is not null || BackingFilename is not null || allocated)
+                {
+                    if (Extended) { ne = 0; nb = L2Entry.AllZeroes; }
+                    else ne = Header.Version >= 3 ? L2Entry.ZeroFlag : 0;
+                }
+                if (ne == old && nb == oldBm) continue;
+                SetEntry(l2, l2Index + i, ne, nb);
+                L2Cache.MarkDirty(l2Offset);
+                freed.Add(old);
+            }
+            foreach (var e in freed) FreeAnyCluster(e);
+            start += (long)nbClusters << ClusterBits;
+        }
+    }
+
+    // ---------------------------------------------------------------- flushing
+
+    public override void Flush()
+    {
+        if (ReadOnly) return;
+        FlushMetadata(markClean: false);
+    }
+
+    internal void FlushMetadata(bool markClean)
+    {
+        L2Cache.Flush();
+        Refcounts.Cache.Flush();
+        if (markClean && _dirtySetByUs)
+        {
+            _file.Flush();
+            Header.IncompatibleFeatures &= ~Qcow2Header.IncompatDirty;
+            WriteIncompatibleFeatures();
+            _dirtySetByUs = false;
+        }
+        _file.Flush();
+        if (HasDataFile) _dataFile.Flush();
+    }
+
+    // ---------------------------------------------------------------- growing (create)
+
+    /// <summary>qcow2_grow_l1_table with exact size.</summary>
+    internal void GrowL1(long minSize)
+    {
+        if (minSize <= L1.Length) return;
+        if (minSize > MaxL1Bytes / 8)
+            throw new ImageException("The image size is too large (try using a larger cluster size)");
+        var table = new ulong[minSize];
+        Array.Copy(L1, table, L1.Length);
+        long bytes = minSize * 8;
+        long newOffset = Refcounts.AllocClusters(bytes);
+        Refcounts.Cache.Flush();
+        var buf = new byte[bytes];
+        for (int i = 0; i < table.Length; i++)
+            BinaryPrimitives.WriteUInt64BigEndian(buf.AsSpan(i * 8), table[i]);
+        _file.Write(newOffset, buf);
+        Span<byte> d = stackalloc byte[12];
+        BinaryPrimitives.WriteUInt32BigEndian(d, (uint)minSize);
+        BinaryPrimitives.WriteUInt64BigEndian(d[4..], (ulong)newOffset);
+        _file.Write(36, d);
+        long oldOffset = (long)Header.L1TableOffset;
+        long oldSize = L1.Length;
+        L1 = table;
+        Header.L1TableOffset = (ulong)newOffset;
+        Header.L1Size = (uint)minSize;
+        if (oldSize > 0)
+            Refcounts.Free(oldOffset, oldSize * 8);
+    }
+
+    /// <summary>Sets the header's size field (qcow2_co_truncate's header update).</summary>
+    internal void SetVirtualSize(long size)
+    {
+        Span<byte> d = stackalloc byte[8];
+        BinaryPrimitives.WriteUInt64BigEndian(d, (ulong)size);
+        _file.Write(24, d);
+        Header.Size = (ulong)size;
+    }
+
+    /// <summary>preallocate_co: allocates L2 tables and data clusters (not written) for [from, to).</summary>
+    internal void PreallocateMetadata(long from, long to)
+    {
+        int cs = ClusterSizeInt;
+        long lastHost = 0, lastBytes = 0;
+        long offset = from;
+        while (offset < to)
+        {
+            long ci = offset >> ClusterBits;
+            int l2Index = (int)(ci & (L2Entries - 1));
+            long inCluster = offset & (cs - 1);
+            long l2Offset = GetL2ForWrite(ci >> L2Bits);
+            int nb = (int)Math.Min((to - offset + inCluster + cs - 1) >> ClusterBits, L2Entries - l2Index);
+            var l2 = L2Cache.Get(l2Offset);
+            int k = 0;
+            while (k < nb && GetEntry(l2, l2Index + k) == 0) k++;
+            long bytes = Math.Min(to - offset, ((long)nb << ClusterBits) - inCluster);
+            if (k == 0)
+            {
+                offset += Math.Min(bytes, cs - inCluster);
+                continue;
+            }
+            long guestStart = ci << ClusterBits;
+            long host = HasDataFile ? guestStart : Refcounts.AllocClusters((long)k << ClusterBits);
+            l2 = L2Cache.Get(l2Offset);
+            for (int i = 0; i < k; i++)
+                SetEntry(l2, l2Index + i, (ulong)(host + ((long)i << ClusterBits)) | L2Entry.Copied, GetBitmap(l2, l2Index + i));
+            L2Cache.MarkDirty(l2Offset);
+            long done = Math.Min(bytes, ((long)k << ClusterBits) - inCluster);
+            lastHost = host;
+            lastBytes = (long)k << ClusterBits;
+            offset += done;
+        }
+        if (lastHost + lastBytes > _dataFile.Length)
+            _dataFile.SetLength(lastHost + lastBytes);
+    }
+}

@@ -1,0 +1,580 @@
+using System.Buffers.Binary;
+using ImageBuild.Engine.Block;
+using ImageBuild.Engine.Host;
+using ImageBuild.Engine.Info;
+
+namespace ImageBuild.Engine.Formats.Qcow2;
+
+/// <summary>An opened qcow2 image: mapping (L1/L2), refcounts, reads, writes and block status.</summary>
+public sealed partial class Qcow2Device : BlockDevice
+{
+    /// <summary>qemu's QCOW_MAX_L1_SIZE.</summary>
+    internal const long MaxL1Bytes = 32L << 20;
+    private const int CacheBudget = 4 << 20;
+
+    private readonly HostFile _file;
+    private readonly HostFile _dataFile;
+    private readonly bool _ownsDataFile;
+    internal readonly Qcow2Header Header;
+    internal readonly int ClusterBits;
+    internal readonly int L2Bits; // log2(entries per L2 table)
+    internal readonly int SubclusterBits;
+    internal readonly bool Extended;
+    internal ulong[] L1;
+    internal readonly Qcow2Refcounts Refcounts;
+    internal readonly MetadataCache L2Cache;
+    internal readonly List<HeaderExtension> UnknownExtensions = [];
+    internal readonly List<SnapshotTableEntry> SnapshotTable;
+    internal readonly List<BitmapDirectoryEntry> Bitmaps = [];
+    internal readonly (ulong Offset, ulong Size, uint Count)? BitmapExtension;
+    internal readonly (ulong Offset, ulong Length)? CryptoHeader;
+    internal readonly string? DataFileName;
+    private long _decompressedHost = -1;
+    private byte[]? _decompressed;
+    private bool _metadataPreallocChecked;
+    private bool _metadataPrealloc;
+    private bool _dirtySetByUs;
+
+    internal Qcow2Device(string filename, HostFile file, bool readOnly, ImageContext context) : base(filename, readOnly)
+    {
+        _file = file;
+        long fileLength = file.Length;
+        var first = new byte[Math.Min(fileLength, 1 << Qcow2Header.MaxClusterBits)];
+        file.Read(0, first);
+        Header = Qcow2Header.Parse(first, filename);
+        ClusterBits = Header.ClusterBits;
+        int cs = 1 << ClusterBits;
+        if (first.Length < Math.Min(cs, 112) && first.Length < Header.HeaderLength)
+            throw new ImageCorruptException($"'{filename}': file is shorter than the qcow2 header");
+
+        ulong unknown = Header.IncompatibleFeatures & ~Qcow2Header.IncompatKnown;
+        var headerCluster = new byte[cs];
+        first.AsSpan(0, Math.Min(first.Length, cs)).CopyTo(headerCluster);
+        int extEnd = Header.BackingFileOffset > 0 && Header.BackingFileOffset < (ulong)cs ? (int)Header.BackingFileOffset : cs;
+        byte[]? featureTable = null;
+        string? backingFormat = null;
+        foreach (var ext in HeaderExtension.ReadAll(headerCluster, (int)Header.HeaderLength, extEnd, filename))
+        {
+            switch (ext.Type)
+            {
+                case HeaderExtension.BackingFormat:
+                    if (ext.Data.Length >= 16)
+                        throw new ImageException($"ERROR: ext_backing_format: len={ext.Data.Length} too large (>=16)");
+                    backingFormat = System.Text.Encoding.UTF8.GetString(ext.Data).TrimEnd('\0');
+                    break;
+                case HeaderExtension.FeatureTable:
+                    featureTable = ext.Data;
+                    break;
+                case HeaderExtension.CryptoHeader:
+                    if (ext.Data.Length != 16)
+                        throw new ImageException($"Invalid encryption header extension length {ext.Data.Length}");
+                    CryptoHeader = (BinaryPrimitives.ReadUInt64BigEndian(ext.Data), BinaryPrimitives.ReadUInt64BigEndian(ext.Data.AsSpan(8)));
+                    break;
+                case HeaderExtension.Bitmaps:
+                    if (ext.Data.Length != 24)
+                        throw new ImageException("Invalid bitmaps extension length");
+                    BitmapExtension = (BinaryPrimitives.ReadUInt64BigEndian(ext.Data.AsSpan(16)), BinaryPrimitives.ReadUInt64BigEndian(ext.Data.AsSpan(8)),
+                        BinaryPrimitives.ReadUInt32BigEndian(ext.Data));
+                    break;
+                case HeaderExtension.DataFile:
+                    DataFileName = System.Text.Encoding.UTF8.GetString(ext.Data);
+                    break;
+                default:
+                    UnknownExtensions.Add(ext);
+                    break;
+            }
+        }
+        if (unknown != 0)
+            throw new ImageException("Unsupported qcow2 feature(s): " + DescribeUnknown(unknown, featureTable));
+        if ((Header.IncompatibleFeatures & Qcow2Header.IncompatCorrupt) != 0 && !readOnly)
+            throw new ImageException("qcow2: Image is corrupt; cannot be opened read/write");
+        if (Header.RefcountOrder > 6)
+            throw new ImageException("Reference count entry width too large; may not exceed 64 bits");
+        if ((Header.IncompatibleFeatures & Qcow2Header.IncompatCompression) != 0 ? Header.CompressionType == 0 : Header.CompressionType != 0)
+            throw new ImageException(Header.CompressionType != 0
+                ? $"compression_type field is {Header.CompressionType}, but incompatible bit for compression type is not set"
+                : "Compression type incompatible feature bit must not be set when compression type is zlib");
+        if (Header.CompressionType > 1)
+            throw new ImageException($"qcow2: unknown compression type: {Header.CompressionType}");
+        if (Header.CryptMethod > 2)
+            throw new ImageException($"Unsupported encryption method: {Header.CryptMethod}");
+        if (Header.CryptMethod != 0)
+            throw new ImageException("Encrypted qcow2 images are not supported yet");
+
+        Extended = (Header.IncompatibleFeatures & Qcow2Header.IncompatExtendedL2) != 0;
+        if (Extended && ClusterBits < 14)
+            throw new ImageException("The cluster size must be at least 16 KiB with extended L2 entries");
+        L2Bits = ClusterBits - (Extended ? 4 : 3);
+        SubclusterBits = Extended ? ClusterBits - 5 : ClusterBits;
+
+        // Backing file name.
+        if (Header.BackingFileOffset != 0)
+        {
+            ulong len = Header.BackingFileSize;
+            if (Header.BackingFileOffset > (ulong)cs || len > Math.Min(1023, (ulong)cs - Header.BackingFileOffset))
+                throw new ImageException("Backing file name too long");
+            BackingFilename = System.Text.Encoding.UTF8.GetString(headerCluster, (int)Header.BackingFileOffset, (int)len);
+            BackingFormat = backingFormat;
+        }
+
+        // L1 table.
+        if (Header.L1Size > MaxL1Bytes / 8)
+            throw new ImageException("Active L1 table too large");
+        long l1Needed = L1EntriesFor((long)Math.Min(Header.Size, long.MaxValue / 2));
+        if (Header.Size > (ulong)long.MaxValue / 2 || l1Needed > int.MaxValue)
+            throw new ImageException("Image is too big");
+        if (Header.L1Size < l1Needed)
+            throw new ImageException("L1 table is too small");
+        ValidateTable(Header.L1TableOffset, (long)Header.L1Size * 8, fileLength, "Invalid L1 table offset", "L1 table");
+        L1 = new ulong[Header.L1Size];
+        if (Header.L1Size > 0)
+        {
+            var l1Bytes = new byte[Header.L1Size * 8];
+            file.Read((long)Header.L1TableOffset, l1Bytes);
+            for (int i = 0; i < L1.Length; i++)
+                L1[i] = BinaryPrimitives.ReadUInt64BigEndian(l1Bytes.AsSpan(i * 8));
+        }
+
+        // Refcount table.
+        if (Header.RefcountTableClusters > Qcow2Refcounts.MaxReftableBytes / cs)
+            throw new ImageException("Reference count table too large");
+        if (Header.RefcountTableClusters == 0)
+            throw new ImageException("Image does not contain a reference count table");
+        long rtBytes = (long)Header.RefcountTableClusters << ClusterBits;
+        ValidateTable(Header.RefcountTableOffset, rtBytes, fileLength, "Invalid reference count table offset", "reference count table");
+        var rt = new byte[rtBytes];
+        file.Read((long)Header.RefcountTableOffset, rt);
+        var table = new ulong[rtBytes / 8];
+        for (int i = 0; i < table.Length; i++)
+            table[i] = BinaryPrimitives.ReadUInt64BigEndian(rt.AsSpan(i * 8));
+        Refcounts = new Qcow2Refcounts(file, ClusterBits, (int)Header.RefcountOrder, table, (long)Header.RefcountTableOffset,
+            Math.Max(4, (CacheBudget / 4) >> ClusterBits));
+        L2Cache = new MetadataCache(file, cs, Math.Max(4, CacheBudget >> ClusterBits));
+        L2Cache.BeforeWriteback = Refcounts.Cache.Flush;
+        Refcounts.BeforeTableWrite = L2Cache.Flush;
+        Refcounts.TableMoved = WriteReftablePointer;
+        Refcounts.ClusterFreed = off => { L2Cache.Discard(off); if (_decompressedHost >> ClusterBits == off >> ClusterBits) _decompressedHost = -1; };
+
+        // Snapshots.
+        if (Header.NbSnapshots > 65536)
+            throw new ImageException("Too many snapshots");
+        if (Header.NbSnapshots > 0)
+            ValidateTable(Header.SnapshotsOffset, 40L * Header.NbSnapshots, fileLength, "Invalid snapshot table offset", "snapshot table");
+        SnapshotTable = Header.NbSnapshots == 0 ? [] : SnapshotTableEntry.ReadAll(file, (long)Header.SnapshotsOffset, Header.NbSnapshots, filename);
+
+        // Bitmaps (listed in info; checked by check).
+        if (BitmapExtension is { } bm && Header.Version >= 3 && (Header.AutoclearFeatures & Qcow2Header.AutoclearBitmaps) != 0)
+        {
+            if (bm.Count > 65535 || bm.Size > 64UL << 20 || bm.Size == 0)
+                throw new ImageException("Bitmap directory size is too large");
+            ValidateTable(bm.Offset, (long)bm.Size, fileLength, "Invalid bitmap directory offset", "bitmap directory");
+            var dir = new byte[bm.Size];
+            file.Read((long)bm.Offset, dir);
+            Bitmaps.AddRange(BitmapDirectoryEntry.ReadAll(dir, bm.Count, filename));
+        }
+
+        // External data file.
+        bool hasDataFileBit = (Header.IncompatibleFeatures & Qcow2Header.IncompatDataFile) != 0;
+        if (hasDataFileBit)
+        {
+            if (DataFileName is null)
+                throw new ImageException("'data-file' is required for this image");
+            string path = ImageOpener.ResolveBackingName(filename, DataFileName);
+            _dataFile = HostFile.Open(path, !readOnly);
+            _ownsDataFile = true;
+        }
+        else
+        {
+            _dataFile = file;
+        }
+
+        Refcounts.FreeClusterIndex = 0;
+        if (!readOnly && (Header.AutoclearFeatures & ~Qcow2Header.AutoclearKnown) != 0)
+        {
+            // Unknown autoclear bits must be cleared by a program that does not understand them.
+            Header.AutoclearFeatures &= Qcow2Header.AutoclearKnown;
+            UpdateHeader();
+        }
+        _ = context;
+    }
+
+    public override string FormatName => "qcow2";
+    public override HostFile File => _file;
+    internal HostFile DataFile => _dataFile;
+    internal bool HasDataFile => _ownsDataFile;
+    public override long VirtualSize => (long)Header.Size;
+    public override int ClusterSize => 1 << ClusterBits;
+    public override bool SupportsBacking => true;
+    public override bool IsDirty => (Header.IncompatibleFeatures & Qcow2Header.IncompatDirty) != 0;
+    public override bool HasZeroInit => !HasDataFile || (Header.AutoclearFeatures & Qcow2Header.AutoclearDataFileRaw) == 0;
+
+    internal int ClusterSizeInt => 1 << ClusterBits;
+    internal int L2Entries => 1 << L2Bits;
+    internal int SubclustersPerCluster => Extended ? 32 : 1;
+    internal int L2EntrySize => Extended ? 16 : 8;
+
+    internal long L1EntriesFor(long size)
+    {
+        long clusters = (size + ClusterSizeInt - 1) >> ClusterBits;
+        long perL2 = 1L << L2Bits;
+        return (clusters + perL2 - 1) / perL2;
+    }
+
+    private void ValidateTable(ulong offset, long bytes, long fileLength, string invalidMessage, string what)
+    {
+        if (bytes == 0) return;
+        if ((offset & (ulong)(ClusterSizeInt - 1)) != 0 || offset > (ulong)long.MaxValue - (ulong)bytes)
+            throw new ImageException(invalidMessage);
+        if ((long)offset + bytes > fileLength)
+            throw new ImageCorruptException($"'{Filename}': {what} at offset {offset} ({bytes} bytes) lies past the end of the file ({fileLength} bytes)");
+    }
+
+    private static string DescribeUnknown(ulong mask, byte[]? table)
+    {
+        var parts = new List<string>();
+        if (table is not null)
+        {
+            foreach (var (bit, name) in FeatureNameTable.Incompatible(table))
+            {
+                if (bit < 64 && (mask & (1UL << bit)) != 0)
+                {
+                    parts.Add(name);
+                    mask &= ~(1UL << bit);
+                }
+            }
+        }
+        if (mask != 0)
+            parts.Add($"Unknown incompatible feature: {mask:x}");
+        return string.Join(", ", parts);
+    }
+
+    public override IReadOnlyList<SnapshotInfo> Snapshots =>
+        SnapshotTable.Select(s => new SnapshotInfo(s.Id, s.Name, (long)s.VmStateSize, s.DateSec, s.DateNsec, (long)s.VmClockNsec, s.Icount)).ToList();
+
+    public override FormatSpecificInfo? GetSpecificInfo()
+    {
+        var d = new QapiObject();
+        bool v3 = Header.Version >= 3;
+        d.Add("compat", v3 ? "1.1" : "0.10");
+        d.Add("compression-type", Header.CompressionType == 1 ? "zstd" : "zlib");
+        if (v3)
+            d.Add("lazy-refcounts", (Header.CompatibleFeatures & Qcow2Header.CompatLazyRefcounts) != 0);
+        if (v3 && BitmapExtension is not null)
+        {
+            var list = new List<object>();
+            foreach (var b in Bitmaps)
+            {
+                var flags = new List<object>();
+                if ((b.Flags & BitmapDirectoryEntry.FlagInUse) != 0) flags.Add("in-use");
+                if ((b.Flags & BitmapDirectoryEntry.FlagAuto) != 0) flags.Add("auto");
+                list.Add(new QapiObject().Add("flags", flags).Add("name", b.Name).Add("granularity", 1L << b.GranularityBits));
+            }
+            d.Add("bitmaps", list);
+        }
+        d.Add("refcount-bits", 1L << (int)Header.RefcountOrder);
+        if (v3)
+        {
+            if (DataFileName is not null)
+                d.Add("data-file", DataFileName);
+            if (HasDataFile)
+                d.Add("data-file-raw", (Header.AutoclearFeatures & Qcow2Header.AutoclearDataFileRaw) != 0);
+            d.Add("corrupt", (Header.IncompatibleFeatures & Qcow2Header.IncompatCorrupt) != 0);
+            d.Add("extended-l2", Extended);
+        }
+        return new FormatSpecificInfo("qcow2", d);
+    }
+
+    // ---------------------------------------------------------------- mapping
+
+    /// <summary>A run of guest bytes with one subcluster type (qcow2_get_host_offset).</summary>
+    internal readonly record struct Run(SubclusterType Type, long Length, long HostOffset, ulong Entry);
+
+    internal long L2OffsetFor(long l1Index)
+    {
+        if (l1Index >= L1.Length) return 0;
+        long l2 = (long)(L1[l1Index] & L2Entry.L1OffsetMask);
+        if (l2 != 0 && (l2 & (ClusterSizeInt - 1)) != 0)
+            throw new ImageCorruptException($"'{Filename}': L2 table offset {l2:#x} unaligned (L1 index: {l1Index:#x})");
+        return l2;
+    }
+
+    internal byte[] LoadL2(long l2Offset, long l1Index)
+    {
+        if (l2Offset + ClusterSizeInt > _file.Length)
+            throw new ImageCorruptException($"'{Filename}': L2 table at offset {l2Offset:#x} (L1 index {l1Index:#x}) lies past the end of the file");
+        return L2Cache.Get(l2Offset);
+    }
+
+    internal ulong GetEntry(byte[] l2, int index) => BinaryPrimitives.ReadUInt64BigEndian(l2.AsSpan(index * L2EntrySize));
+    internal ulong GetBitmap(byte[] l2, int index) => Extended ? BinaryPrimitives.ReadUInt64BigEndian(l2.AsSpan(index * 16 + 8)) : 0;
+
+    internal void SetEntry(byte[] l2, int index, ulong entry, ulong bitmap)
+    {
+        BinaryPrimitives.WriteUInt64BigEndian(l2.AsSpan(index * L2EntrySize), entry);
+        if (Extended)
+            BinaryPrimitives.WriteUInt64BigEndian(l2.AsSpan(index * 16 + 8), bitmap);
+    }
+
+    /// <summary>Resolves the run starting at <paramref name="offset"/>, at most <paramref name="maxBytes"/> and one L2 table.</summary>
+    internal Run Resolve(long offset, long maxBytes)
+    {
+        int cs = ClusterSizeInt;
+        long inCluster = offset & (cs - 1);
+        long ci = offset >> ClusterBits;
+        int l2Index = (int)(ci & (L2Entries - 1));
+        long l1Index = ci >> L2Bits;
+        long needed = maxBytes + inCluster;
+        long available = (long)(L2Entries - l2Index) << ClusterBits;
+        if (needed > available) needed = available;
+
+        long l2Offset = L2OffsetFor(l1Index);
+        if (l2Offset == 0)
+            return new Run(SubclusterType.UnallocatedPlain, needed - inCluster, 0, 0);
+        var l2 = LoadL2(l2Offset, l1Index);
+        int nbClusters = (int)((needed + cs - 1) >> ClusterBits);
+        int scIndex = (int)(inCluster >> SubclusterBits);
+        ulong entry = GetEntry(l2, l2Index);
+        ulong bitmap = GetBitmap(l2, l2Index);
+        var type = L2Entry.Type(entry, bitmap, scIndex, Extended, HasDataFile);
+        long hostOffset = 0;
+        int sc;
+        if (type == SubclusterType.Compressed)
+        {
+            if (HasDataFile)
+                throw new ImageCorruptException($"'{Filename}': Compressed cluster entry found in image with external data file (L2 offset: {l2Offset:#x}, L2 index: {l2Index:#x})");
+            sc = SubclustersPerCluster - scIndex;
+        }
+        else
+        {
+            if (type is SubclusterType.Normal or SubclusterType.ZeroAlloc or SubclusterType.UnallocatedAlloc)
+            {
+                hostOffset = (long)(entry & L2Entry.OffsetMask);
+                if ((hostOffset & (cs - 1)) != 0)
+                    throw new ImageCorruptException($"'{Filename}': Cluster allocation offset {hostOffset:#x} unaligned (L2 offset: {l2Offset:#x}, L2 index: {l2Index:#x})");
+                if (HasDataFile && hostOffset != (ci << ClusterBits))
+                    throw new ImageCorruptException($"'{Filename}': External data file host cluster offset {hostOffset:#x} does not match guest cluster offset: {ci << ClusterBits:#x}, or the guest cluster offset is unaligned");
+            }
+            else if (type == SubclusterType.Invalid)
+                throw new ImageCorruptException($"'{Filename}': Invalid cluster entry found (L2 offset: {l2Offset:#x}, L2 index: {l2Index:#x})");
+            sc = CountContiguous(l2, l2Index, nbClusters, scIndex, type, hostOffset);
+        }
+        long avail = ((long)sc + scIndex) << SubclusterBits;
+        if (avail > needed) avail = needed;
+        if (type is SubclusterType.Normal or SubclusterType.ZeroAlloc or SubclusterType.UnallocatedAlloc)
+            hostOffset += inCluster;
+        return new Run(type, avail - inCluster, hostOffset, entry);
+    }
+
+    private int CountContiguous(byte[] l2, int l2Index, int nbClusters, int scIndex, SubclusterType expected, long firstHost)
+    {
+        int count = 0;
+        bool checkOffset = expected is SubclusterType.Normal or SubclusterType.ZeroAlloc or SubclusterType.UnallocatedAlloc;
+        long expectedOffset = firstHost;
+        for (int i = 0; i < nbClusters; i++)
+        {
+            int firstSc = i == 0 ? scIndex : 0;
+            ulong entry = GetEntry(l2, l2Index + i);
+            ulong bitmap = GetBitmap(l2, l2Index + i);
+            var type = L2Entry.Type(entry, bitmap, firstSc, Extended, HasDataFile);
+            if (i > 0)
+            {
+                if (type != expected) break;
+                if (checkOffset)
+                {
+                    expectedOffset += ClusterSizeInt;
+                    if (expectedOffset != (long)(entry & L2Entry.OffsetMask)) break;
+                }
+            }
+            int n = L2Entry.RangeCount(type, bitmap, firstSc, SubclustersPerCluster);
+            count += n;
+            if (firstSc + n < SubclustersPerCluster) break;
+        }
+        return count;
+    }
+
+    // ---------------------------------------------------------------- reading
+
+    public override void Read(long offset, Span<byte> dest)
+    {
+        CheckRange(offset, dest.Length);
+        while (dest.Length > 0)
+        {
+            var run = Resolve(offset, dest.Length);
+            int n = (int)run.Length;
+            var part = dest[..n];
+            switch (run.Type)
+            {
+                case SubclusterType.Normal:
+                    _dataFile.Read(run.HostOffset, part);
+                    break;
+                case SubclusterType.ZeroPlain:
+                case SubclusterType.ZeroAlloc:
+                    part.Clear();
+                    break;
+                case SubclusterType.UnallocatedPlain:
+                case SubclusterType.UnallocatedAlloc:
+                    ReadBacking(offset, part);
+                    break;
+                case SubclusterType.Compressed:
+                    {
+                        var cluster = Decompress(run.Entry);
+                        cluster.AsSpan((int)(offset & (ClusterSizeInt - 1)), n).CopyTo(part);
+                        break;
+                    }
+            }
+            offset += n;
+            dest = dest[n..];
+        }
+    }
+
+    private byte[] Decompress(ulong entry)
+    {
+        var d = CompressedDescriptor.Decode(entry, ClusterBits);
+        if (_decompressed is not null && _decompressedHost == d.HostOffset)
+            return _decompressed;
+        long fileLength = _file.Length;
+        if (d.HostOffset >= fileLength || d.HostOffset + d.Length > fileLength + 512)
+            throw new ImageCorruptException($"'{Filename}': compressed cluster at host offset {d.HostOffset:#x} ({d.Length} bytes) runs past the end of the file ({fileLength} bytes)");
+        var src = new byte[d.Length];
+        _file.Read(d.HostOffset, src);
+        _decompressed ??= new byte[ClusterSizeInt];
+        _decompressedHost = -1;
+        if (!ClusterDecompressor.TryDecompress(Header.CompressionType, src, _decompressed))
+            throw new ImageException($"'{Filename}': could not decompress the cluster at host offset {d.HostOffset:#x}: Input/output error") { Errno = 5 };
+        _decompressedHost = d.HostOffset;
+        return _decompressed;
+    }
+
+    public override DriverStatus GetDriverStatus(long offset, long length)
+    {
+        var run = Resolve(offset, Math.Min(length, int.MaxValue));
+        var flags = BlockStatusFlags.None;
+        HostFile? hostFile = null;
+        long host = 0;
+        if (run.Type is SubclusterType.Normal or SubclusterType.ZeroAlloc or SubclusterType.UnallocatedAlloc)
+        {
+            flags |= BlockStatusFlags.OffsetValid;
+            hostFile = _dataFile;
+            host = run.HostOffset;
+        }
+        if (run.Type is SubclusterType.ZeroPlain or SubclusterType.ZeroAlloc)
+            flags |= BlockStatusFlags.Zero;
+        else if (run.Type is not (SubclusterType.UnallocatedPlain or SubclusterType.UnallocatedAlloc))
+            flags |= BlockStatusFlags.Data;
+        if ((flags & (BlockStatusFlags.Data | BlockStatusFlags.OffsetValid)) == (BlockStatusFlags.Data | BlockStatusFlags.OffsetValid) && MetadataPreallocated())
+            flags |= BlockStatusFlags.Recurse;
+        if (run.Type == SubclusterType.Compressed)
+            flags |= BlockStatusFlags.Compressed;
+        return new DriverStatus(run.Length, flags, host, hostFile);
+    }
+
+    /// <summary>qcow2_detect_metadata_preallocation: far more clusters referenced than the host has allocated.</summary>
+    private bool MetadataPreallocated()
+    {
+        if (_metadataPreallocChecked) return _metadataPrealloc;
+        _metadataPreallocChecked = true;
+        long fileLength = _file.Length;
+        long real = _file.AllocatedBytes;
+        if (real < 0) return false;
+        long realClusters = real >> ClusterBits;
+        long threshold = Math.Max(realClusters * 10 / 9, realClusters + 2);
+        long end = (fileLength + ClusterSizeInt - 1) >> ClusterBits;
+        long count = 0;
+        for (long i = 0; i < end && count < threshold; i++)
+            if (Refcounts.GetRefcount(i) != 0) count++;
+        _metadataPrealloc = count >= threshold;
+        return _metadataPrealloc;
+    }
+
+    // ---------------------------------------------------------------- header
+
+    /// <summary>qcow2_update_header: rewrites cluster 0 (header, extensions, feature table, backing name).</summary>
+    internal void UpdateHeader()
+    {
+        var buf = new byte[ClusterSizeInt];
+        Header.RefcountTableOffset = (ulong)Refcounts.TableOffset;
+        Header.RefcountTableClusters = (uint)((long)Refcounts.TableEntries * 8 >> ClusterBits);
+        Header.L1Size = (uint)L1.Length;
+        Header.BackingFileOffset = 0;
+        Header.BackingFileSize = 0;
+        int pos = Header.Write(buf);
+        foreach (var ext in BuildExtensions(BackingFormat, DataFileName, Header.Version >= 3 && ClusterSizeInt > 4096))
+        {
+            if (pos + ext.PaddedSize > buf.Length)
+                throw new ImageException("Could not update qcow2 header: No space left on device");
+            pos = ext.WriteTo(buf, pos);
+        }
+        if (pos + 8 > buf.Length)
+            throw new ImageException("Could not update qcow2 header: No space left on device");
+        pos += 8; // end marker (zeros)
+        if (BackingFilename is { } name)
+        {
+            var bytes = System.Text.Encoding.UTF8.GetBytes(name);
+            if (buf.Length - pos < bytes.Length)
+                throw new ImageException("Could not update qcow2 header: No space left on device");
+            bytes.CopyTo(buf, pos);
+            Header.BackingFileOffset = (ulong)pos;
+            Header.BackingFileSize = (uint)bytes.Length;
+            Header.Write(buf);
+        }
+        _file.Write(0, buf);
+    }
+
+    private IEnumerable<HeaderExtension> BuildExtensions(string? backingFormat, string? dataFile, bool featureTable)
+    {
+        if (BackingFilename is not null && backingFormat is not null)
+            yield return new HeaderExtension(HeaderExtension.BackingFormat, System.Text.Encoding.UTF8.GetBytes(backingFormat));
+        if (CryptoHeader is { } c)
+        {
+            var d = new byte[16];
+            BinaryPrimitives.WriteUInt64BigEndian(d, c.Offset);
+            BinaryPrimitives.WriteUInt64BigEndian(d.AsSpan(8), c.Length);
+            yield return new HeaderExtension(HeaderExtension.CryptoHeader, d);
+        }
+        if (dataFile is not null && (Header.IncompatibleFeatures & Qcow2Header.IncompatDataFile) != 0)
+            yield return new HeaderExtension(HeaderExtension.DataFile, System.Text.Encoding.UTF8.GetBytes(dataFile));
+        if (featureTable)
+            yield return new HeaderExtension(HeaderExtension.FeatureTable, FeatureNameTable.Build());
+        if (BitmapExtension is { } b && b.Count > 0)
+        {
+            var d = new byte[24];
+            BinaryPrimitives.WriteUInt32BigEndian(d, b.Count);
+            BinaryPrimitives.WriteUInt64BigEndian(d.AsSpan(8), b.Size);
+            BinaryPrimitives.WriteUInt64BigEndian(d.AsSpan(16), b.Offset);
+            yield return new HeaderExtension(HeaderExtension.Bitmaps, d);
+        }
+        foreach (var u in UnknownExtensions)
+            yield return u;
+    }
+
+    internal void SetBacking(string? name, string? format)
+    {
+        BackingFilename = name;
+        BackingFormat = name is null ? null : format;
+    }
+
+    private void WriteReftablePointer(long offset, int clusters)
+    {
+        Span<byte> d = stackalloc byte[12];
+        BinaryPrimitives.WriteUInt64BigEndian(d, (ulong)offset);
+        BinaryPrimitives.WriteUInt32BigEndian(d[8..], (uint)clusters);
+        _file.Write(48, d);
+        Header.RefcountTableOffset = (ulong)offset;
+        Header.RefcountTableClusters = (uint)clusters;
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (!disposing) return;
+        try
+        {
+            if (!ReadOnly)
+                FlushMetadata(markClean: true);
+        }
+        finally
+        {
+            if (_ownsDataFile) _dataFile.Dispose();
+            _file.Dispose();
+        }
+    }
+}
