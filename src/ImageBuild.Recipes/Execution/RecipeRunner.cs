@@ -325,6 +325,8 @@ public sealed class RecipeRunner
     {
         foreach (var f in Directory.EnumerateFiles(_outputDir, "." + "*" + PartialSuffix))
             DeleteQuietly(f);
+        foreach (var d in Directory.EnumerateDirectories(_outputDir, "." + "*" + PartialSuffix))
+            DeleteTreeQuietly(d);
         string stateDir = Path.Combine(_outputDir, ".imagebuild");
         if (Directory.Exists(stateDir))
             foreach (var f in Directory.EnumerateFiles(stateDir, "*.tmp"))
@@ -335,12 +337,19 @@ public sealed class RecipeRunner
     {
         foreach (var f in Directory.EnumerateFiles(_outputDir, $".{step.Id}~*{PartialSuffix}"))
             DeleteQuietly(f);
+        foreach (var d in Directory.EnumerateDirectories(_outputDir, $".{step.Id}~*{PartialSuffix}"))
+            DeleteTreeQuietly(d);
         if (partial is not null) DeleteQuietly(partial);
     }
 
     private static void DeleteQuietly(string path)
     {
         try { File.Delete(path); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+
+    private static void DeleteTreeQuietly(string path)
+    {
+        try { Directory.Delete(path, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 
     private static string Short(string key) => key.Length > 19 ? key[..19] : key;

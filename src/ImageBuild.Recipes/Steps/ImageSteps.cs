@@ -97,35 +97,51 @@ internal sealed class CompressStep : IStepExecutor
 }
 
 /// <summary>
-/// commit: the overlay's backing image with the overlay's data committed into it. Works on copies: the backing
-/// image is copied to this step's output, the overlay to a scratch file re-pointed (header only) at that copy, and
-/// the commit runs between the two; the scratch overlay is then dropped.
+/// commit: the overlay's backing image with the overlay's data committed into it, by the engine's commit, on
+/// copies: in a scratch directory the overlay is copied under its own name and its backing image under the name
+/// the overlay stores, so the overlay resolves to the copy without its header being touched; the rest of the
+/// chain is linked to the output directory. The committed backing copy becomes this step's output.
 /// </summary>
 internal sealed class CommitStep : IStepExecutor
 {
     public StepResult Execute(StepContext c)
     {
-        string top = c.Scratch("top");
+        string? backingName;
         using (var probe = ImageOpener.Open(c.Engine, c.From.Path, new OpenOptions { Format = c.From.Format, NoBacking = true, NoIo = true }))
-        {
-            if (probe.FullBackingFilename is not { } backing)
-                throw new StepFailedException($"'{c.From.FileName}' has no backing file to commit into");
-            if (!File.Exists(backing))
-                throw new StepFailedException($"backing file '{probe.BackingFilename}' of '{c.From.FileName}' does not exist");
-            FileCopier.Copy(backing, c.PartialPath!);
-        }
+            backingName = probe.BackingFilename;
+        if (backingName is null)
+            throw new StepFailedException($"'{c.From.FileName}' has no backing file to commit into");
+        if (!IsPlainName(backingName))
+            throw new StepFailedException($"'{c.From.FileName}' names its backing file '{backingName}' with a directory; recipes keep chains inside the output directory");
+
+        string dir = c.ScratchDirectory("commit");
+        string top = Path.Combine(dir, c.From.FileName);
+        string baseCopy = Path.Combine(dir, backingName);
+        FileCopier.Copy(Path.Combine(c.OutputDir, backingName), baseCopy);
         FileCopier.Copy(c.From.Path, top);
-        ImageRebaser.Rebase(c.Engine, new RebaseRequest
+        // The backing copy's own chain stays where it is: link each member into the scratch directory.
+        string? below = BackingOf(c, baseCopy);
+        while (below is not null)
         {
-            Filename = top,
-            Format = c.From.Format,
-            BackingFile = Path.GetFileName(c.PartialPath!),
-            BackingFormat = c.OutputFormat,
-            Unsafe = true,
-        });
+            if (!IsPlainName(below))
+                throw new StepFailedException($"backing file '{below}' is named with a directory; recipes keep chains inside the output directory");
+            string link = Path.Combine(dir, below);
+            if (File.Exists(link)) break;
+            File.CreateSymbolicLink(link, Path.Combine(c.OutputDir, below));
+            below = BackingOf(c, link);
+        }
         ImageCommitter.Commit(c.Engine, new CommitRequest { Filename = top, Format = c.From.Format, Drop = true, Progress = c.Progress });
+        File.Move(baseCopy, c.PartialPath!, overwrite: true);
         return StepResult.Empty;
     }
+
+    private static string? BackingOf(StepContext c, string path)
+    {
+        using var dev = ImageOpener.Open(c.Engine, path, new OpenOptions { NoBacking = true, NoIo = true });
+        return dev.BackingFilename;
+    }
+
+    private static bool IsPlainName(string name) => name.Length > 0 && !name.Contains('/') && name is not "." and not "..";
 }
 
 /// <summary>rebase: a copy of the input with a new backing file (safe mode unless unsafe), or flattened without one.</summary>

@@ -35,6 +35,15 @@ public sealed class StepContext
 
     /// <summary>A scratch file name in the output directory, removed by the runner when the step ends.</summary>
     public string Scratch(string suffix) => System.IO.Path.Combine(OutputDir, $".{Step.Id}~{suffix}.partial");
+
+    /// <summary>A fresh scratch directory in the output directory, removed by the runner when the step ends.</summary>
+    public string ScratchDirectory(string suffix)
+    {
+        string dir = Scratch(suffix);
+        if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+        Directory.CreateDirectory(dir);
+        return dir;
+    }
 }
 
 /// <summary>What a step reports besides its output image.</summary>
