@@ -137,3 +137,70 @@ public sealed class ExecutionTests
         Assert.IsLessThan(16L << 20, file.AllocatedBytes, "a 1 GiB image with 64 KiB of data stays sparse");
     }
 }
+
+[TestClass]
+public sealed class SpeedTests
+{
+    [TestMethod]
+    public void NoOpRerunOfAPipelineOfLargeSparseImagesIsUnderASecond()
+    {
+        using var f = new RecipeFixture("""
+            steps:
+              - id: base
+                kind: create
+                size: 8G
+              - id: a
+                kind: write
+                from: base
+                offset: 3G
+                pattern: 1
+                length: 8M
+              - id: b
+                kind: write
+                from: a
+                offset: 7G
+                pattern: 2
+                length: 8M
+              - id: grown
+                kind: resize
+                from: b
+                size: +4G
+              - id: gate
+                kind: measure
+                from: grown
+              - id: disk
+                kind: convert
+                from: grown
+                format: raw
+                after: [gate]
+            """);
+        Assert.IsTrue(f.Run().Succeeded);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var again = f.Run();
+        clock.Stop();
+        Assert.AreEqual(6, again.Skipped().Length);
+        Assert.IsLessThan(1.0, clock.Elapsed.TotalSeconds, $"no-op rerun over 5 images of 8-12 GiB took {clock.Elapsed.TotalSeconds:0.000} s");
+
+        // Touched outputs are rehashed by their data only: 12 GiB virtual, 16 MiB of data.
+        foreach (var file in Directory.GetFiles(f.OutputDir, "*.raw"))
+            File.SetLastWriteTimeUtc(file, DateTime.UtcNow.AddMinutes(1));
+        clock.Restart();
+        again = f.Run();
+        clock.Stop();
+        Assert.AreEqual(6, again.Skipped().Length);
+        Assert.IsLessThan(2.0, clock.Elapsed.TotalSeconds, $"rehash of touched sparse outputs took {clock.Elapsed.TotalSeconds:0.000} s");
+    }
+
+    [TestMethod]
+    public void CancellationStopsStepsThatHaveNotStarted()
+    {
+        using var f = IncrementalTests.NewPipeline();
+        using var cts = new CancellationTokenSource();
+        cts.Cancel();
+        var recipe = f.Load();
+        var r = new RecipeRunner(recipe, new RunOptions { OutputDir = f.OutputDir, Cancellation = cts.Token }).Run();
+        Assert.IsFalse(r.Succeeded);
+        Assert.IsTrue(r.Steps.All(s => s.Status == StepStatus.Blocked));
+        StringAssert.Contains(r["base"].Reason, "cancelled");
+    }
+}

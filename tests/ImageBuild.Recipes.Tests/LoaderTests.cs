@@ -277,4 +277,30 @@ public sealed class LoaderTests
         }
         Loading.RecipeLoader.Load(Path.Combine(dir, "raw-disk.yaml"));
     }
+
+    [TestMethod]
+    public void CompressIsRefusedAtValidateTimeUntilTheEngineCanCompress()
+    {
+        using var f = new RecipeFixture("""
+            steps:
+              - id: base
+                kind: create
+                size: 1M
+              - id: small
+                kind: compress
+                from: base
+                type: zstd
+            """);
+        var qcow2 = Engine.Block.ImageContext.CreateDefault().Formats.Find("qcow2");
+        var errors = f.Errors();
+        if (qcow2 is { SupportsCompressedWrites: true })
+        {
+            Assert.IsEmpty(errors, string.Join("\n", errors));
+            return;
+        }
+        Assert.HasCount(1, errors);
+        Assert.AreEqual(6, errors[0].Line);
+        StringAssert.Contains(errors[0].Message, "step 'small': ");
+        StringAssert.Contains(errors[0].Message, "not supported by this engine yet");
+    }
 }

@@ -97,7 +97,13 @@ public sealed class RecipeRunner
                     _events.Emit(new RecipeEvent { Type = "blocked", Step = step.Id, Kind = step.Kind, Message = blocked.Reason });
                     return blocked;
                 }
-                await slots.WaitAsync().ConfigureAwait(false);
+                try { await slots.WaitAsync(_options.Cancellation).ConfigureAwait(false); }
+                catch (OperationCanceledException)
+                {
+                    var cancelled = Outcome(step, StepStatus.Blocked, "not run: the run was cancelled");
+                    _events.Emit(new RecipeEvent { Type = "blocked", Step = step.Id, Kind = step.Kind, Message = cancelled.Reason });
+                    return cancelled;
+                }
                 try
                 {
                     var inputs = done.ToDictionary(d => d.Id, StringComparer.Ordinal);

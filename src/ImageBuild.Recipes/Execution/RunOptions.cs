@@ -19,6 +19,9 @@ public sealed record RunOptions
     public StepKinds Kinds { get; init; } = StepKinds.Default;
 
     public ImageContext? Engine { get; init; }
+
+    /// <summary>Cancels the run between steps: steps not started yet are not run (a running step finishes).</summary>
+    public CancellationToken Cancellation { get; init; }
 }
 
 public enum StepStatus

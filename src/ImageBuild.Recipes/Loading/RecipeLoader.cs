@@ -28,7 +28,7 @@ public static partial class RecipeLoader
         var recipe = Parse(path, set, kinds);
         var errors = RecipeValidator.Validate(recipe, kinds, context ?? Engine.Block.ImageContext.CreateDefault());
         if (errors.Count > 0)
-            throw new RecipeException(errors);
+            throw new RecipeException(errors.OrderBy(e => e.Line).ThenBy(e => e.Column).ToList());
         return recipe;
     }
 
@@ -135,7 +135,7 @@ public static partial class RecipeLoader
             Err(At(stepsNode), "'steps' is empty");
 
         if (errors.Count > 0)
-            throw new RecipeException(errors);
+            throw new RecipeException(errors.OrderBy(e => e.Line).ThenBy(e => e.Column).ToList());
         return new Recipe
         {
             File = path,

@@ -28,6 +28,7 @@ internal sealed class WriteStep : IStepExecutor
             {
                 dev.Write(pos, buf.AsSpan(0, n));
                 pos += n;
+                if (fs.Length > 0) c.Progress(100.0 * (pos - offset) / fs.Length);
             }
         }
         else
@@ -43,6 +44,7 @@ internal sealed class WriteStep : IStepExecutor
                     int n = (int)Math.Min(buf.Length, length - done);
                     dev.Write(offset + done, buf.AsSpan(0, n));
                     done += n;
+                    c.Progress(100.0 * done / length);
                 }
             }
             else if (length > 0)
