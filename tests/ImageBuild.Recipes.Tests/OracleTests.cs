@@ -107,6 +107,41 @@ public sealed class OracleTests
 
     [TestMethod]
     [RequiresQemu]
+    public void ApplyTakesAPrebuiltDiffFromTheRepositoryWhoseBackingIsElsewhere()
+    {
+        RequireQcow2();
+        using var f = new RecipeFixture("""
+            steps:
+              - id: base
+                kind: create
+                size: 2M
+              - id: patched
+                kind: apply
+                from: base
+                image-file: diffs/patch.qcow2
+                image-format: qcow2
+            """);
+        // Made by qemu-img over a backing file that does not exist where the recipe runs.
+        Directory.CreateDirectory(f["diffs"]);
+        QemuOracle.ImgOk("create", "-f", "raw", f["diffs/elsewhere.raw"], "2M");
+        QemuOracle.ImgOk("create", "-f", "qcow2", "-b", "elsewhere.raw", "-F", "raw", f["diffs/patch.qcow2"]);
+        QemuOracle.IoOk("-f", "qcow2", "-c", "write -P 0x77 512k 4k", "-c", "write -z 1M 64k", f["diffs/patch.qcow2"]);
+        File.Delete(f["diffs/elsewhere.raw"]);
+        var r = f.Run();
+        Assert.IsTrue(r.Succeeded, string.Join("; ", r.Steps.Select(s => $"{s.Id}: {s.Reason}")));
+        QemuOracle.IoOk("-f", "raw", "-c", "read -P 0 0 512k", "-c", "read -P 0x77 512k 4k", "-c", "read -P 0 516k 1532k", f.Out("patched.raw"));
+        // Changing the diff reruns the apply.
+        QemuOracle.ImgOk("create", "-f", "raw", f["diffs/elsewhere.raw"], "2M");
+        QemuOracle.IoOk("-f", "qcow2", "-c", "write -P 0x78 512k 4k", f["diffs/patch.qcow2"]);
+        File.Delete(f["diffs/elsewhere.raw"]);
+        var again = f.Run();
+        CollectionAssert.AreEqual(new[] { "patched" }, again.Ran());
+        StringAssert.Contains(again["patched"].Reason, "input 'image-file' changed");
+        QemuOracle.IoOk("-f", "raw", "-c", "read -P 0x78 512k 4k", f.Out("patched.raw"));
+    }
+
+    [TestMethod]
+    [RequiresQemu]
     public void RebaseKeepsWhatTheImageReads()
     {
         RequireQcow2();

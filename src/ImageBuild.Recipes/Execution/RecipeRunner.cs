@@ -198,6 +198,12 @@ public sealed class RecipeRunner
             CleanScratch(step, partial);
             return Fail(step, e.Message.Replace('\n', ' '), clock.Elapsed.TotalSeconds, null);
         }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // An engine defect must fail this step, not the process: the other steps and the state stay sound.
+            CleanScratch(step, partial);
+            return Fail(step, $"internal error in the engine: {e.GetType().Name}: {e.Message.Replace('\n', ' ')}", clock.Elapsed.TotalSeconds, null);
+        }
         CleanScratch(step);
 
         string? hash = null;
