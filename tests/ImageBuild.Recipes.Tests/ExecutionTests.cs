@@ -32,38 +32,70 @@ public sealed class ExecutionTests
             steps:
               - id: base
                 kind: create
-                size: 96M
+                size: 4M
               - id: a
                 kind: write
                 from: base
                 pattern: 1
-                length: 32M
+                length: 1M
               - id: b
                 kind: write
                 from: base
                 pattern: 2
-                length: 32M
+                length: 1M
               - id: c
                 kind: write
                 from: base
                 pattern: 3
-                length: 32M
+                length: 1M
             """;
-        int MaxConcurrent(int jobs)
+        int MaxConcurrent(int jobs, TimeSpan wait)
         {
             using var f = new RecipeFixture(yaml);
-            var events = new List<RecipeEvent>();
-            Assert.IsTrue(f.Run(jobs: jobs, events: events).Succeeded);
-            int running = 0, max = 0;
-            foreach (var e in events)
+            var probe = new ConcurrencyProbe(wait);
+            var recipe = f.Load();
+            var r = new RecipeRunner(recipe, new RunOptions
             {
-                if (e.Type == "start") max = Math.Max(max, ++running);
-                if (e.Type is "done" or "fail") running--;
-            }
-            return max;
+                OutputDir = f.OutputDir, Jobs = jobs,
+                ExecutorFor = kind => kind == "write" ? probe.Wrap(Steps.StepExecutors.For(kind)!) : Steps.StepExecutors.For(kind),
+            }).Run();
+            Assert.IsTrue(r.Succeeded);
+            for (int i = 0; i < 3; i++)
+                Assert.AreEqual((byte)(i + 1), File.ReadAllBytes(f.Out($"{(char)('a' + i)}.raw"))[0]);
+            return probe.Max;
         }
-        Assert.AreEqual(1, MaxConcurrent(1), "--jobs 1 runs one step at a time");
-        Assert.IsGreaterThanOrEqualTo(2, MaxConcurrent(3), "the three writes over the same base are independent");
+        Assert.AreEqual(1, MaxConcurrent(1, TimeSpan.FromMilliseconds(300)), "--jobs 1 runs one step at a time");
+        Assert.AreEqual(3, MaxConcurrent(3, TimeSpan.FromSeconds(30)), "the three writes over the same base are independent");
+        Assert.AreEqual(2, MaxConcurrent(2, TimeSpan.FromMilliseconds(500)), "--jobs 2 bounds them");
+    }
+
+    /// <summary>Holds each step until three run at once (or a timeout), recording how many ran together.</summary>
+    private sealed class ConcurrencyProbe(TimeSpan wait)
+    {
+        private readonly object _gate = new();
+        private readonly TimeSpan _wait = wait;
+        private int _running;
+        public int Max { get; private set; }
+
+        public Steps.IStepExecutor Wrap(Steps.IStepExecutor inner) => new Wrapped(this, inner);
+
+        private sealed class Wrapped(ConcurrencyProbe probe, Steps.IStepExecutor inner) : Steps.IStepExecutor
+        {
+            public Steps.StepResult Execute(Steps.StepContext context)
+            {
+                lock (probe._gate)
+                {
+                    probe._running++;
+                    probe.Max = Math.Max(probe.Max, probe._running);
+                    Monitor.PulseAll(probe._gate);
+                    var deadline = DateTime.UtcNow + probe._wait;
+                    while (probe._running < 3 && DateTime.UtcNow < deadline)
+                        Monitor.Wait(probe._gate, deadline - DateTime.UtcNow);
+                }
+                try { return inner.Execute(context); }
+                finally { lock (probe._gate) probe._running--; }
+            }
+        }
     }
 
     [TestMethod]

@@ -165,7 +165,7 @@ public sealed class RecipeRunner
         var shape = _graph.Shapes[step.Id];
         string? final = shape.OutputName is null ? null : Path.Combine(_outputDir, shape.OutputName);
         string? partial = shape.OutputName is null ? null : Path.Combine(_outputDir, "." + shape.OutputName + PartialSuffix);
-        var executor = StepExecutors.For(step.Kind);
+        var executor = _options.ExecutorFor(step.Kind);
         var clock = Stopwatch.StartNew();
         int lastPercent = -1;
         var context = new StepContext

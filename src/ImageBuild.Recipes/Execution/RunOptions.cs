@@ -20,6 +20,9 @@ public sealed record RunOptions
 
     public ImageContext? Engine { get; init; }
 
+    /// <summary>Which executor carries out a kind (the engine-backed ones by default; tests wrap them to observe).</summary>
+    internal Func<string, Steps.IStepExecutor?> ExecutorFor { get; init; } = Steps.StepExecutors.For;
+
     /// <summary>Cancels the run between steps: steps not started yet are not run (a running step finishes).</summary>
     public CancellationToken Cancellation { get; init; }
 }
