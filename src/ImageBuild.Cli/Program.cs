@@ -1,10 +1,117 @@
+using System.Text;
+using ImageBuild.Cli.CommandLine;
+using ImageBuild.Cli.Commands;
+using ImageBuild.Engine;
+using ImageBuild.Engine.Block;
+using ImageBuild.Engine.Operations;
+
 namespace ImageBuild.Cli;
 
-internal static class Program
+/// <summary>
+/// imagebuild: qemu-img's command line. <see cref="Run"/> is the whole program over two writers so tests can run
+/// it in-process; <see cref="Main"/> binds it to the console.
+/// </summary>
+public static class Program
 {
-    private static int Main(string[] args)
+    private static readonly LongOption[] GlobalLongOptions =
+    [
+        new("help", ArgKind.None, 'h'),
+        new("version", ArgKind.None, 'V'),
+        new("trace", ArgKind.Required, 'T'),
+    ];
+
+    public static int Main(string[] args)
     {
-        Console.Error.WriteLine("imagebuild: Not enough arguments");
-        return args.Length == 0 ? 1 : 1;
+        var encoding = new UTF8Encoding(false);
+        using var stdout = new StreamWriter(Console.OpenStandardOutput(), encoding, 65536) { AutoFlush = false };
+        using var stderr = new StreamWriter(Console.OpenStandardError(), encoding) { AutoFlush = true };
+        int rc = Run(args, stdout, stderr);
+        stdout.Flush();
+        return rc;
+    }
+
+    /// <summary>Runs imagebuild with <paramref name="args"/> (without the program name); returns the exit code.</summary>
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+    {
+        var io = new CliIO(stdout, stderr);
+        var engine = ImageContext.CreateDefault(io.EngineWarning);
+        try
+        {
+            return Dispatch(io, engine, args);
+        }
+        catch (UsageException e)
+        {
+            io.Error(e.Message);
+            stderr.Write($"Try '{CliIO.ProgramName} --help' for more information\n");
+            return 1;
+        }
+        catch (HelpRequestedException)
+        {
+            io.Print(HelpText.Global(engine.Formats));
+            return 0;
+        }
+        catch (CommandExitException e)
+        {
+            return e.ExitCode;
+        }
+        catch (ErrorReportsException e)
+        {
+            foreach (string line in e.Reports)
+                io.Error(line);
+            return 1;
+        }
+        catch (ImageException e)
+        {
+            io.Error(e.Message);
+            return 1;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            io.Error(e.Message);
+            return 1;
+        }
+#pragma warning disable CA1031 // the last resort: no stack trace may reach the user
+        catch (Exception e)
+        {
+            io.Error($"internal error: {e.GetType().Name}: {e.Message}");
+            return 1;
+        }
+#pragma warning restore CA1031
+        finally
+        {
+            stdout.Flush();
+        }
+    }
+
+    private static int Dispatch(CliIO io, ImageContext engine, string[] args)
+    {
+        if (args.Length < 1)
+            throw new UsageException("Not enough arguments");
+
+        string[] argv = ["imagebuild", .. args];
+        var g = new GetOpt(argv, "+:hVT:", GlobalLongOptions);
+        for (int c; (c = g.Next()) != GetOpt.End;)
+        {
+            switch (c)
+            {
+                case 'h':
+                    throw new HelpRequestedException();
+                case 'V':
+                    io.Print(HelpText.VersionText);
+                    return 0;
+                case 'T':
+                    break; // tracing is accepted and ignored
+                default:
+                    CommonArgs.HandleCommon(c, g);
+                    break;
+            }
+        }
+        if (g.Optind >= argv.Length)
+            return 0;
+
+        string name = argv[g.Optind];
+        string[] commandArgv = argv[g.Optind..];
+        ICommand command = CommandTable.Find(name) ?? throw new UsageException($"Command not found: {name}");
+        return command.Run(new CommandContext(io, engine), commandArgv);
     }
 }

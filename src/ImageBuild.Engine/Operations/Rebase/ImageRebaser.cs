@@ -25,7 +25,13 @@ public static class ImageRebaser
             {
                 string resolved = ImageOpener.ResolveBackingName(request.Filename, newBacking);
                 try { newDev = ImageOpener.Open(context, resolved, new OpenOptions { Format = request.BackingFormat }); }
-                catch (ImageException e) { throw new ImageException($"Could not open new backing file '{newBacking}': {e.Message}", e); }
+                catch (ImageException e)
+                {
+                    // qemu opens the new backing file below the block-backend layer, so its message names the file once.
+                    string outer = $"Could not open '{resolved}': ";
+                    string msg = e.Message.StartsWith(outer + "Could not open '", StringComparison.Ordinal) ? e.Message[outer.Length..] : e.Message;
+                    throw new ImageException($"Could not open new backing file '{newBacking}': {msg}", e);
+                }
             }
             using (newDev)
                 CopyDifferences(top, newDev, request.Progress);

@@ -1,0 +1,53 @@
+using ImageBuild.Cli.CommandLine;
+using ImageBuild.Engine.Block;
+
+namespace ImageBuild.Cli.Commands;
+
+/// <summary>What a command gets: where to print and the engine context.</summary>
+public sealed record CommandContext(CliIO IO, ImageContext Engine);
+
+/// <summary>One qemu-img verb.</summary>
+public interface ICommand
+{
+    string Name { get; }
+
+    /// <summary>Runs the command; <paramref name="argv"/>[0] is the command name. Returns the exit code.</summary>
+    int Run(CommandContext context, string[] argv);
+}
+
+/// <summary>A verb of qemu-img that imagebuild does not provide yet: says so honestly and exits 1.</summary>
+public sealed class NotImplementedCommand(string name) : ICommand
+{
+    public string Name => name;
+
+    public int Run(CommandContext context, string[] argv)
+    {
+        context.IO.Error($"'{name}' is not implemented yet");
+        return 1;
+    }
+}
+
+/// <summary>The commands in qemu-img's table order.</summary>
+public static class CommandTable
+{
+    public static IReadOnlyList<ICommand> All { get; } =
+    [
+        new NotImplementedCommand("amend"),
+        new BenchCommand(),
+        new NotImplementedCommand("bitmap"),
+        new CheckCommand(),
+        new CommitCommand(),
+        new CompareCommand(),
+        new ConvertCommand(),
+        new CreateCommand(),
+        new DdCommand(),
+        new InfoCommand(),
+        new MapCommand(),
+        new MeasureCommand(),
+        new NotImplementedCommand("snapshot"),
+        new RebaseCommand(),
+        new ResizeCommand(),
+    ];
+
+    public static ICommand? Find(string name) => All.FirstOrDefault(c => c.Name == name);
+}

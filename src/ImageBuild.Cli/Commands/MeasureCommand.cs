@@ -1,0 +1,92 @@
+using System.Globalization;
+using ImageBuild.Cli.CommandLine;
+using ImageBuild.Cli.Output;
+using ImageBuild.Engine.Operations;
+using static ImageBuild.Cli.CommandLine.CommonArgs;
+
+namespace ImageBuild.Cli.Commands;
+
+/// <summary>measure [--output=OFMT] [-O OUTPUT_FMT] [-o OPTIONS] [--size N | [--object OBJ] [--image-opts] [-f FMT] [-l SNAPSHOT_PARAM] FILENAME]</summary>
+public sealed class MeasureCommand : ICommand
+{
+    public string Name => "measure";
+
+    private static readonly LongOption[] LongOptions =
+    [
+        new("help", ArgKind.None, 'h'),
+        new("image-opts", ArgKind.None, OptionImageOpts),
+        new("object", ArgKind.Required, OptionObject),
+        new("output", ArgKind.Required, OptionOutput),
+        new("size", ArgKind.Required, OptionSize),
+        new("force-share", ArgKind.None, 'U'),
+    ];
+
+    public int Run(CommandContext context, string[] argv)
+    {
+        var io = context.IO;
+        string? fmt = null, options = null, snapshot = null;
+        string outFmt = "raw";
+        bool json = false, imageOpts = false, forceShare = false;
+        long? size = null;
+        var g = new GetOpt(argv, ":hf:O:o:l:U", LongOptions);
+        for (int c; (c = g.Next()) != GetOpt.End;)
+        {
+            switch (c)
+            {
+                case 'f': fmt = g.Optarg; break;
+                case 'O': outFmt = g.Optarg!; break;
+                case 'o': options = OptionList.Accumulate(io, options, g.Optarg!); break;
+                case 'l': snapshot = g.Optarg; break;
+                case 'U': forceShare = true; break;
+                case OptionObject: break;
+                case OptionImageOpts: imageOpts = true; break;
+                case OptionOutput: json = ParseOutputIsJson(io, g.Optarg); break;
+                case OptionSize: size = ParseSize(io, "image size", g.Optarg!); break;
+                default: HandleCommon(c, g); break;
+            }
+        }
+
+        var operands = g.Operands;
+        if (operands.Count > 1)
+            return Fail(io, "At most one filename argument is allowed.");
+        string? filename = operands.Count == 1 ? operands[0] : null;
+        if (filename is null && (imageOpts || fmt is not null || snapshot is not null))
+            return Fail(io, "--image-opts, -f, and -l require a filename argument.");
+        if (filename is not null && size is not null)
+            return Fail(io, "--size N cannot be used together with a filename.");
+        if (filename is null && size is null)
+            return Fail(io, "Either --size N or one filename must be specified.");
+        RejectImageOpts(io, imageOpts);
+        if (filename is not null)
+            RejectJsonFilename(io, filename);
+
+        var result = ImageMeasurer.Measure(context.Engine, new MeasureRequest
+        {
+            OutputFormat = outFmt,
+            Options = options is null ? [] : OptionList.Parse(options),
+            Size = size,
+            Filename = filename,
+            SourceFormat = fmt,
+            Snapshot = snapshot,
+            ForceShare = forceShare,
+        });
+
+        if (json)
+        {
+            io.Print(QDictJsonWriter.Serialize(ImageMeasurer.ToQapi(result)) + "\n");
+        }
+        else
+        {
+            io.Print(string.Create(CultureInfo.InvariantCulture, $"required size: {result.Required}\nfully allocated size: {result.FullyAllocated}\n"));
+            if (result.Bitmaps is { } b)
+                io.Print(string.Create(CultureInfo.InvariantCulture, $"bitmaps size: {b}\n"));
+        }
+        return 0;
+    }
+
+    private static int Fail(CliIO io, string message)
+    {
+        io.Error(message);
+        return 1;
+    }
+}
