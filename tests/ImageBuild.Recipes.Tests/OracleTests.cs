@@ -154,6 +154,10 @@ public sealed class OracleTests
               - id: flat
                 kind: rebase
                 from: diff
+              - id: grown
+                kind: resize
+                from: diff
+                size: +2M
             """);
         var r = f.Run();
         Assert.IsTrue(r.Succeeded, string.Join("; ", r.Steps.Select(s => $"{s.Id}: {s.Reason}")));
@@ -162,6 +166,44 @@ public sealed class OracleTests
         Assert.AreEqual(0, QemuOracle.Img("compare", f.Out("moved.qcow2"), f.Out("diff.qcow2")).ExitCode, "safe rebase keeps what the image reads");
         Assert.IsFalse(Info(f.Out("flat.qcow2")).TryGetProperty("backing-filename", out _));
         Assert.AreEqual(0, QemuOracle.Img("compare", f.Out("flat.qcow2"), f.Out("diff.qcow2")).ExitCode);
+        QemuOracle.ImgOk("check", f.Out("grown.qcow2"));
+        Assert.AreEqual(6L << 20, Info(f.Out("grown.qcow2")).GetProperty("virtual-size").GetInt64());
+        Assert.AreEqual(4L << 20, Info(f.Out("diff.qcow2")).GetProperty("virtual-size").GetInt64(), "the input is not resized");
+        QemuOracle.IoOk("-f", "qcow2", "-c", "read -P 0x22 1M 64k", "-c", "read -P 0 4M 2M", f.Out("grown.qcow2"));
+    }
+
+    [TestMethod]
+    public void CheckStepFailsClearlyWhereTheFormatHasNoCheckAndPassesWhereItHas()
+    {
+        using var f = new RecipeFixture("""
+            steps:
+              - id: base
+                kind: create
+                size: 1M
+              - id: verify
+                kind: check
+                from: base
+            """);
+        var r = f.Run();
+        Assert.AreEqual(StepStatus.Failed, r["verify"].Status);
+        Assert.AreEqual("format 'raw' of 'base.raw' does not support checks", r["verify"].Reason);
+        if (!EngineHasQcow2) return;
+        f.WriteRecipe("""
+            steps:
+              - id: base
+                kind: create
+                format: qcow2
+                size: 1M
+              - id: verify
+                kind: check
+                from: base
+            """);
+        r = f.Run();
+        using var dev = ImageOpener.Open(ImageContext.CreateDefault(), f.Out("base.qcow2"), new OpenOptions { Format = "qcow2" });
+        if (dev.SupportsCheck)
+            Assert.AreEqual(StepStatus.Ran, r["verify"].Status, r["verify"].Reason);
+        else
+            Assert.AreEqual("format 'qcow2' of 'base.qcow2' does not support checks", r["verify"].Reason);
     }
 
     private const string DiffRecipe = """
