@@ -140,6 +140,44 @@ public sealed class ExecutionTests
     }
 
     [TestMethod]
+    public void RemovedStepsLoseTheirOutputsAndRecords()
+    {
+        using var f = IncrementalTests.NewPipeline();
+        Assert.IsTrue(f.Run().Succeeded);
+        Assert.IsTrue(File.Exists(f.Out("side.raw")));
+        var events = new List<RecipeEvent>();
+        f.WriteRecipe(File.ReadAllText(f.RecipePath).Replace("""
+              - id: side
+                kind: write
+                from: base
+                offset: 3M
+                pattern: 0x42
+                length: 64k
+
+            """.Replace("\r", ""), "", StringComparison.Ordinal));
+        Assert.AreEqual(6, f.Load().Steps.Count, "the side step was removed from the recipe");
+        var again = f.Run(events: events);
+        Assert.AreEqual(0, again.Ran().Length);
+        Assert.IsFalse(File.Exists(f.Out("side.raw")));
+        Assert.IsFalse(BuildState.Load(f.OutputDir).Steps.ContainsKey("side"));
+        Assert.IsTrue(events.Any(e => e.Type == "prune" && e.Step == "side"));
+        Assert.IsTrue(File.Exists(f.Out("final.raw")));
+    }
+
+    [TestMethod]
+    public void OneRunPerOutputDirectoryAtATime()
+    {
+        using var f = IncrementalTests.NewPipeline();
+        Directory.CreateDirectory(Path.Combine(f.OutputDir, ".imagebuild"));
+        using (new FileStream(Path.Combine(f.OutputDir, ".imagebuild", "lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None))
+        {
+            var e = Assert.ThrowsExactly<IOException>(() => f.Run());
+            StringAssert.Contains(e.Message, "is in use by another run");
+        }
+        Assert.IsTrue(f.Run().Succeeded);
+    }
+
+    [TestMethod]
     public void StepsNeverChangeTheirInputs()
     {
         using var f = IncrementalTests.NewPipeline();

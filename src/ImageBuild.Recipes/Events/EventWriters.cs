@@ -35,6 +35,7 @@ public sealed class PlainTextEventWriter(TextWriter writer, bool explain) : IRec
             "fail" => $"FAIL  {e.Step}: {e.Message}",
             "blocked" => $"stop  {e.Step}: {e.Message}",
             "plan" => $"{e.Message}",
+            "prune" => $"prune {e.Step}: {e.Message}",
             "finish" => e.Message,
             _ => null,
         };

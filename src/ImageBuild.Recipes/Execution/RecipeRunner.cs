@@ -78,6 +78,7 @@ public sealed class RecipeRunner
     public RunResult Run()
     {
         Directory.CreateDirectory(_outputDir);
+        using var runLock = LockOutputDir();
         _state = BuildState.Load(_outputDir);
         RemoveLeftovers();
         var clock = Stopwatch.StartNew();
@@ -119,6 +120,7 @@ public sealed class RecipeRunner
         }
         Task.WaitAll(tasks.Values.ToArray());
         foreach (var (id, t) in tasks) outcomes[id] = t.Result;
+        Prune();
         Save(); // stamps of touched-but-unchanged files, so the next run takes the fast path
 
         var ordered = _recipe.Steps.Select(s => outcomes[s.Id]).ToList();
@@ -330,6 +332,43 @@ public sealed class RecipeRunner
     private void Save()
     {
         lock (_saveGate) _state.Save(_outputDir);
+    }
+
+    /// <summary>One run per output directory at a time: a second one would race on the same files and state.</summary>
+    private FileStream LockOutputDir()
+    {
+        string path = Path.Combine(_outputDir, ".imagebuild", "lock");
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        try
+        {
+            return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException e)
+        {
+            throw new IOException($"output directory '{_outputDir}' is in use by another run ({e.Message})", e);
+        }
+    }
+
+    /// <summary>
+    /// Steps no longer in the recipe: their records are dropped and their outputs deleted (unless a current step
+    /// writes the same file), so an output directory does not grow with every renamed or removed step.
+    /// </summary>
+    private void Prune()
+    {
+        var current = _recipe.Steps.Select(s => s.Id).ToHashSet(StringComparer.Ordinal);
+        var currentOutputs = _graph.Shapes.Values.Select(s => s.OutputName).OfType<string>().ToHashSet(StringComparer.Ordinal);
+        foreach (var (id, record) in _state.Steps.ToList())
+        {
+            if (current.Contains(id)) continue;
+            _state.SetStep(id, null);
+            if (record.Output is { } name && !currentOutputs.Contains(name) && !name.Contains('/') && !name.StartsWith('.'))
+            {
+                DeleteQuietly(Path.Combine(_outputDir, name));
+                _events.Emit(new RecipeEvent { Type = "prune", Step = id, Kind = record.Kind, Output = name, Message = $"removed '{name}' of step '{id}', which the recipe no longer has" });
+            }
+        }
+        foreach (var path in _state.Files.Keys.ToList())
+            if (!File.Exists(path)) _state.Files.Remove(path);
     }
 
     /// <summary>Temporary files of an interrupted run: never trusted, removed before anything runs.</summary>
