@@ -303,4 +303,30 @@ public sealed class LoaderTests
         StringAssert.Contains(errors[0].Message, "step 'small': ");
         StringAssert.Contains(errors[0].Message, "not supported by this engine yet");
     }
+
+    [TestMethod]
+    public void DuplicateKeysAndReservedOutputNamesAreErrors()
+    {
+        using var f = new RecipeFixture("""
+            steps:
+              - id: base
+                kind: create
+                size: 1M
+                size: 2M
+            """);
+        var e = Single(f);
+        Assert.AreEqual(5, e.Line);
+        StringAssert.Contains(e.Message, "Duplicate key size");
+
+        f.WriteRecipe("""
+            steps:
+              - id: base
+                kind: create
+                size: 1M
+                output: imagebuild-summary.json
+            """);
+        e = Single(f);
+        Assert.AreEqual(5, e.Line);
+        StringAssert.Contains(e.Message, "reserved");
+    }
 }

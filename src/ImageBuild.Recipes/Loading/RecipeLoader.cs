@@ -319,6 +319,11 @@ public static partial class RecipeLoader
                     err(mark, $"{label}: '{spec.Name}': '{text}' must be a plain file name (no directory, not starting with '.')");
                     return null;
                 }
+                if (text == Execution.RecipeRunner.SummaryFileName)
+                {
+                    err(mark, $"{label}: '{spec.Name}': '{text}' is reserved for the run summary");
+                    return null;
+                }
                 return new TextValue(text, mark);
             case ParamType.RepoFile:
                 if (text.Length == 0)
