@@ -36,6 +36,7 @@ public sealed class PlainTextEventWriter(TextWriter writer, bool explain) : IRec
             "blocked" => $"stop  {e.Step}: {e.Message}",
             "plan" => $"{e.Message}",
             "prune" => $"prune {e.Step}: {e.Message}",
+            "warning" => $"warning: {e.Message}",
             "finish" => e.Message,
             _ => null,
         };

@@ -4,7 +4,7 @@ namespace ImageBuild.Recipes.Events;
 
 /// <summary>
 /// One thing that happened during a plan or run, for hosts (MSBuild, Cake, CI logs). Serialised one per line as
-/// JSON ("event" names: plan, start, skip, progress, done, fail, blocked, prune, finish).
+/// JSON ("event" names: plan, start, skip, progress, done, fail, blocked, prune, warning, finish).
 /// </summary>
 public sealed record RecipeEvent
 {

@@ -35,8 +35,9 @@ public sealed class RecipeRunner
         _options = options;
         var errors = new List<RecipeError>();
         _graph = RecipeGraph.Build(recipe, options.Kinds, errors) ?? throw new RecipeException(errors);
-        _engine = options.Engine ?? ImageContext.CreateDefault();
         _events = new EventHub(options.Sinks);
+        _engine = options.Engine ?? ImageContext.CreateDefault(
+            warning => _events.Emit(new RecipeEvent { Type = "warning", Message = warning.Replace('\n', ' ') }));
         _outputDir = ResolveOutputDir(recipe, options.OutputDir);
     }
 
