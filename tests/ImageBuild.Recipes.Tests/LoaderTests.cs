@@ -265,7 +265,7 @@ public sealed class LoaderTests
     public void ExampleRecipesAreValidOrOnlyLackEngineFormats()
     {
         string dir = Path.Combine(AppContext.BaseDirectory, "recipes");
-        foreach (var file in Directory.GetFiles(dir, "*.yaml"))
+        foreach (var file in Directory.GetFiles(dir, "*.yaml", SearchOption.AllDirectories))
         {
             try { Loading.RecipeLoader.Load(file); }
             catch (RecipeException e)
@@ -276,6 +276,7 @@ public sealed class LoaderTests
             }
         }
         Loading.RecipeLoader.Load(Path.Combine(dir, "raw-disk.yaml"));
+        Loading.RecipeLoader.Load(Path.Combine(dir, "bench", "multi-gib.yaml"));
     }
 
     [TestMethod]
