@@ -26,7 +26,7 @@ public static class Program
         using var stdout = new StreamWriter(Console.OpenStandardOutput(), encoding, 65536) { AutoFlush = false };
         using var stderr = new StreamWriter(Console.OpenStandardError(), encoding) { AutoFlush = true };
         int rc = Run(args, stdout, stderr);
-        stdout.Flush();
+        SafeFlush(stdout);
         return rc;
     }
 
@@ -79,7 +79,19 @@ public static class Program
 #pragma warning restore CA1031
         finally
         {
-            stdout.Flush();
+            SafeFlush(stdout);
+        }
+    }
+
+    /// <summary>Flushes stdout; a reader that went away (EPIPE) is not an error worth a second report.</summary>
+    private static void SafeFlush(TextWriter writer)
+    {
+        try
+        {
+            writer.Flush();
+        }
+        catch (IOException)
+        {
         }
     }
 

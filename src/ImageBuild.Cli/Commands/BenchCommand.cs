@@ -71,7 +71,7 @@ public sealed class BenchCommand : ICommand
         }
         if (g.Operands.Count != 1)
             throw new UsageException("Expecting one image file name");
-        RejectImageOpts(io, imageOpts);
+        RejectImageOpts(io, imageOpts, fmt);
         if (!IsValidCacheMode(cache))
         {
             io.Error($"Invalid cache mode: {cache}");

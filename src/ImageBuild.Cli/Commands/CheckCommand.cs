@@ -74,7 +74,7 @@ public sealed class CheckCommand : ICommand
             io.Error($"Invalid source cache option: {cache}");
             return 1;
         }
-        RejectImageOpts(io, imageOpts);
+        RejectImageOpts(io, imageOpts, fmt);
         RejectJsonFilename(io, filename);
 
         using var device = ImageOpener.Open(context.Engine, filename,

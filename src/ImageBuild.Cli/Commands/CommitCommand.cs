@@ -44,7 +44,7 @@ public sealed class CommitCommand : ICommand
         if (quiet) progress = false;
         if (g.Operands.Count != 1)
             throw new UsageException("Expecting one image file name");
-        RejectImageOpts(io, imageOpts);
+        RejectImageOpts(io, imageOpts, fmt);
         if (!IsValidCacheMode(cache))
         {
             io.Error($"Invalid cache option: {cache}");

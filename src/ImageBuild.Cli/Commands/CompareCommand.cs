@@ -57,7 +57,7 @@ public sealed class CompareCommand : ICommand
             }
             if (imageOpts)
             {
-                io.Error("--image-opts is not supported yet");
+                io.Error(fmt1 is not null || fmt2 is not null ? "--image-opts and --format are mutually exclusive" : "--image-opts is not supported yet");
                 return 2;
             }
             foreach (var f in new[] { file1, file2 })

@@ -134,8 +134,10 @@ public sealed class ConvertCommand : ICommand
         try
         {
             string? unsupported =
+                imageOpts && fmt is not null ? "--image-opts and --format are mutually exclusive" :
                 imageOpts ? "--image-opts is not supported yet" :
                 tgtImageOpts ? "--target-image-opts is not supported yet" :
+                bitmaps && srcCount > 1 ? "Copying bitmaps only possible with single source" :
                 bitmaps ? "--bitmaps is not supported yet" :
                 operands.FirstOrDefault(f => f.StartsWith("json:", StringComparison.Ordinal)) is { } j
                     ? $"Could not open '{j}': json: filenames are not supported yet" : null;

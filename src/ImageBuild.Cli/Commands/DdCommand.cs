@@ -37,7 +37,7 @@ public sealed class DdCommand : ICommand
         }
         foreach (string operand in g.Operands)
             request = request.WithOperand(operand);
-        RejectImageOpts(io, imageOpts);
+        RejectImageOpts(io, imageOpts, request.InputFormat);
         ImageDd.Run(context.Engine, request);
         return 0;
     }

@@ -44,7 +44,7 @@ public sealed class InfoCommand : ICommand
             throw new UsageException("Expecting one image file name");
         string filename = g.Operands[0];
         bool json = ParseOutputIsJson(io, output);
-        RejectImageOpts(io, imageOpts);
+        RejectImageOpts(io, imageOpts, fmt);
         RejectJsonFilename(io, filename);
 
         var list = ImageInfoCollector.CollectList(context.Engine, filename, fmt, chain, forceShare);

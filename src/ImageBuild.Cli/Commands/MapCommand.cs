@@ -49,7 +49,7 @@ public sealed class MapCommand : ICommand
             throw new UsageException("Expecting one image file name");
         string filename = g.Operands[0];
         bool json = ParseOutputIsJson(io, output);
-        RejectImageOpts(io, imageOpts);
+        RejectImageOpts(io, imageOpts, fmt);
         RejectJsonFilename(io, filename);
 
         using var device = ImageOpener.Open(context.Engine, filename, new OpenOptions { Format = fmt, ForceShare = forceShare });

@@ -48,7 +48,7 @@ public sealed class RebaseCommand : ICommand
             throw new UsageException("Expecting one image file name");
         if (!isUnsafe && backing is null)
             throw new UsageException("Must specify backing file (-b) or use unsafe mode (-u)");
-        RejectImageOpts(io, imageOpts);
+        RejectImageOpts(io, imageOpts, fmt);
         if (!IsValidCacheMode(cache))
         {
             io.Error($"Invalid cache option: {cache}");

@@ -46,7 +46,7 @@ public sealed class ResizeCommand : ICommand
         }
         if (g.Operands.Count != 1)
             throw new UsageException("Expecting image file name and size");
-        RejectImageOpts(io, imageOpts);
+        RejectImageOpts(io, imageOpts, fmt);
         string filename = g.Operands[0];
         RejectJsonFilename(io, filename);
         try

@@ -11,16 +11,12 @@ public sealed partial class Qcow2Device
         if (ReadOnly) throw NotWritable();
         if (backingFile is not null && HasDataFile && (Header.AutoclearFeatures & Qcow2Header.AutoclearDataFileRaw) != 0)
             throw new ImageException("Cannot use a backing file with a raw external data file");
+        BeginModification();
         // Data written before (rebase's copy) must be on disk before the header points elsewhere.
         FlushMetadata(markClean: false);
         var (oldName, oldFormat) = (BackingFilename, BackingFormat);
         var (oldOffset, oldSize) = (Header.BackingFileOffset, Header.BackingFileSize);
         SetBacking(backingFile, backingFormat);
-        if (backingFile is null)
-        {
-            Header.BackingFileOffset = 0;
-            Header.BackingFileSize = 0;
-        }
         try
         {
             UpdateHeader();

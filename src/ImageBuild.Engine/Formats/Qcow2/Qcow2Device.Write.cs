@@ -12,10 +12,32 @@ namespace ImageBuild.Engine.Formats.Qcow2;
 /// </summary>
 public sealed partial class Qcow2Device
 {
+    private bool _modified;
+
+    /// <summary>
+    /// Before the first change: we do not maintain persistent bitmaps, so (as the spec asks of such programs) the
+    /// "bitmaps consistent" autoclear bit and any unknown autoclear bits are cleared first.
+    /// </summary>
+    private void BeginModification()
+    {
+        if (_modified) return;
+        _modified = true;
+        ulong keep = Header.AutoclearFeatures & Qcow2Header.AutoclearDataFileRaw;
+        if (Header.Version >= 3 && keep != Header.AutoclearFeatures)
+        {
+            Header.AutoclearFeatures = keep;
+            Span<byte> b = stackalloc byte[8];
+            BinaryPrimitives.WriteUInt64BigEndian(b, keep);
+            _file.Write(88, b);
+            _file.Flush();
+        }
+    }
+
     public override void Write(long offset, ReadOnlySpan<byte> src)
     {
         if (ReadOnly) throw NotWritable();
         CheckRange(offset, src.Length);
+        BeginModification();
         while (src.Length > 0)
         {
             int n = WriteChunk(offset, src);
@@ -261,6 +283,7 @@ public sealed partial class Qcow2Device
         if (ReadOnly) throw NotWritable();
         CheckRange(offset, length);
         if (length == 0) return;
+        BeginModification();
         if (HasDataFile && (Header.AutoclearFeatures & Qcow2Header.AutoclearDataFileRaw) != 0)
             _dataFile.ZeroRange(offset, length, deallocate: false);
         if (Header.Version < 3)
@@ -315,7 +338,8 @@ public sealed partial class Qcow2Device
             }
             return n;
         }
-        int nbClusters = (int)Math.Min((length + cs - 1) >> ClusterBits, L2Entries - l2Index);
+        long whole = offset + length == VirtualSize ? (length + cs - 1) >> ClusterBits : length >> ClusterBits;
+        int nbClusters = (int)Math.Min(whole, L2Entries - l2Index);
         long l2Offset = GetL2ForWrite(ci >> L2Bits);
         var l2 = L2Cache.Get(l2Offset);
         var freed = new List<ulong>();
@@ -342,6 +366,7 @@ public sealed partial class Qcow2Device
     {
         if (ReadOnly) throw NotWritable();
         CheckRange(offset, length);
+        BeginModification();
         int cs = ClusterSizeInt;
         long start = (offset + cs - 1) & ~(long)(cs - 1);
         long end = offset + length == VirtualSize ? offset + length : (offset + length) & ~(long)(cs - 1);

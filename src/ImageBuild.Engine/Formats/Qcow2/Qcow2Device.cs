@@ -189,12 +189,6 @@ public sealed partial class Qcow2Device : BlockDevice
         }
 
         Refcounts.FreeClusterIndex = 0;
-        if (!readOnly && (Header.AutoclearFeatures & ~Qcow2Header.AutoclearKnown) != 0)
-        {
-            // Unknown autoclear bits must be cleared by a program that does not understand them.
-            Header.AutoclearFeatures &= Qcow2Header.AutoclearKnown;
-            UpdateHeader();
-        }
         _ = context;
     }
 
@@ -576,5 +570,20 @@ public sealed partial class Qcow2Device : BlockDevice
             if (_ownsDataFile) _dataFile.Dispose();
             _file.Dispose();
         }
+    }
+}
+
+public sealed partial class Qcow2Device
+{
+    public override bool SupportsCheck => true;
+
+    /// <summary>qcow2_co_check: reporting only; repair is not implemented yet.</summary>
+    public override CheckResult Check(CheckRepair repair, ICheckLog log)
+    {
+        if (repair != CheckRepair.None)
+            throw new ImageException("Repair is not supported yet");
+        if (!ReadOnly)
+            FlushMetadata(markClean: false);
+        return Qcow2Checker.Run(this, log);
     }
 }

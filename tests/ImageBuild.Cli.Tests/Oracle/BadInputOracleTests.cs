@@ -1,0 +1,208 @@
+using ImageBuild.Tests.Shared;
+
+namespace ImageBuild.Cli.Tests.Oracle;
+
+/// <summary>
+/// Hostile and broken input: the tool must answer like qemu-img (same exit code, same stderr lines, same stdout, and
+/// for conversions qemu-img completes, the same bytes), never print a .NET stack trace, and finish quickly.
+/// Each image is a qemu-made qcow2 (4 MiB, data in guest cluster 0) with one header or table field patched.
+/// </summary>
+[TestClass]
+[RequiresQemu]
+public sealed class BadInputOracleTests
+{
+    /// <summary>Wall-clock limit for one run of the tool on hostile input.</summary>
+    private static readonly TimeSpan Quick = TimeSpan.FromSeconds(15);
+
+    [TestMethod]
+    //       case                 qemu-img info / convert / check exit codes
+    [DataRow("missing", 1, 1, 1)]
+    [DataRow("truncated-32", 1, 1, 1)]
+    [DataRow("truncated-100", 1, 1, 1)]
+    [DataRow("bad-magic", 0, 0, 63)] // probes as raw
+    [DataRow("version-4", 1, 1, 1)]
+    [DataRow("cluster-bits-8", 1, 1, 1)]
+    [DataRow("cluster-bits-22", 1, 1, 1)]
+    [DataRow("cluster-bits-max", 1, 1, 1)]
+    [DataRow("header-length-50", 1, 1, 1)]
+    [DataRow("l1-size-huge", 1, 1, 1)]
+    [DataRow("l1-offset-misaligned", 1, 1, 1)]
+    [DataRow("l1-past-eof", 0, 0, 2)]
+    [DataRow("l2-past-eof", 0, 0, 2)]
+    [DataRow("data-past-eof", 0, 0, 2)]
+    [DataRow("refcount-table-past-eof", 0, 0, 2)]
+    [DataRow("refcount-table-huge", 1, 1, 1)]
+    [DataRow("snapshots-huge", 1, 1, 1)]
+    [DataRow("backing-offset-past-eof", 1, 1, 1)]
+    [DataRow("unknown-incompatible-feature", 1, 1, 1)]
+    [DataRow("corrupt-bit", 0, 0, 0)]
+    [DataRow("compressed-length-past-eof", 0, 0, 2)]
+    [DataRow("compressed-offset-past-eof", 0, 1, 2)]
+    [DataRow("compressed-truncated", 0, 1, 0)]
+    [DataRow("zero-length", 0, 0, 63)]
+    public void HostileImageIsHandledLikeQemu(string kind, int infoExit, int convertExit, int checkExit)
+    {
+        using var d = new OracleDirs();
+        string name = kind + ".qcow2";
+        if (kind != "missing") Build(d.Root, kind, name);
+        foreach (var (args, exit) in new (string[], int)[]
+                 {
+                     (["info", "../" + name], infoExit),
+                     (["info", "--output=json", "../" + name], infoExit),
+                     (["convert", "-O", "raw", "../" + name, "out.raw"], convertExit),
+                     (["check", "../" + name], checkExit),
+                 })
+        {
+            var expected = ToolUnderTest.Qemu(d.Q, args);
+            Assert.AreEqual(exit, expected.ExitCode, $"fixture: qemu-img's exit code\n{expected}");
+            var actual = ToolUnderTest.Run(d.T, args);
+            Assert.IsTrue(actual.Elapsed < Quick, $"too slow on hostile input\n{actual}");
+            OracleAssert.SameOutcome(expected, actual);
+            if (args[0] == "convert" && expected.ExitCode == 0)
+                OracleFixtures.AssertFilesEqual(Path.Combine(d.Q, "out.raw"), Path.Combine(d.T, "out.raw"), $"convert of {kind}");
+        }
+    }
+
+    /// <summary>a → b → a. qemu-img's info --backing-chain names the loop; qemu-img 7.2's convert/map/compare recurse
+    /// forever on it, so there the tool is held to the general contract: quick exit 1 with one error line.</summary>
+    [TestMethod]
+    public void BackingLoopIsDetected()
+    {
+        using var tmp = new TempDir();
+        ToolUnderTest.QemuOk(tmp.Path, "create", "-q", "-f", "qcow2", "a.qcow2", "1M");
+        ToolUnderTest.QemuOk(tmp.Path, "create", "-q", "-f", "qcow2", "-b", "a.qcow2", "-F", "qcow2", "b.qcow2");
+        ToolUnderTest.QemuOk(tmp.Path, "rebase", "-u", "-b", "b.qcow2", "-F", "qcow2", "a.qcow2");
+
+        foreach (var args in new[] { new[] { "info", "--backing-chain", "a.qcow2" }, ["info", "a.qcow2"], ["info", "--backing-chain", "--output=json", "b.qcow2"] })
+        {
+            var actual = ToolUnderTest.Run(tmp.Path, args);
+            Assert.IsTrue(actual.Elapsed < Quick, actual.ToString());
+            OracleAssert.SameOutcome(ToolUnderTest.Qemu(tmp.Path, args), actual);
+        }
+
+        foreach (var args in new[] { new[] { "convert", "-O", "raw", "a.qcow2", "out.raw" }, ["map", "a.qcow2"], ["compare", "a.qcow2", "b.qcow2"], ["check", "a.qcow2"] })
+        {
+            if (Path.GetFileName(ToolUnderTest.Description).StartsWith("qemu-img", StringComparison.Ordinal))
+            {
+                // the oracle itself has no answer here: prove it, so this branch cannot hide a working qemu-img
+                var hang = TryRun(tmp.Path, 3000, args);
+                Assert.IsTrue(hang is null || hang.ExitCode != 0, $"qemu-img unexpectedly handles the loop: {hang}");
+                continue;
+            }
+            var actual = ToolUnderTest.RunWithTimeout(tmp.Path, 30_000, args);
+            Assert.IsTrue(actual.Elapsed < Quick, actual.ToString());
+            OracleAssert.NoCrash(actual);
+            Assert.AreNotEqual(0, actual.ExitCode, actual.ToString());
+            var lines = actual.NormalizedStdErr.TrimEnd('\n').Split('\n');
+            Assert.AreEqual(1, lines.Length, $"one error line\n{actual}");
+            StringAssert.StartsWith(lines[0], "qemu-img: ");
+        }
+    }
+
+    private static TimedResult? TryRun(string cwd, int timeoutMs, string[] args)
+    {
+        try { return ToolUnderTest.RunWithTimeout(cwd, timeoutMs, args); }
+        catch (AssertFailedException) { return null; } // timed out (the process was killed)
+    }
+
+    [TestMethod]
+    [DataRow("info", "-f", "qcow2", "img.raw")]
+    [DataRow("info", "-f", "raw", "img.qcow2")]
+    [DataRow("info", "-f", "vmdkx", "img.qcow2")]
+    [DataRow("convert", "-f", "qcow2", "-O", "raw", "img.raw", "out.raw")]
+    [DataRow("convert", "-O", "qcow2", "-o", "cluster_size=3k", "img.qcow2", "out.qcow2")]
+    [DataRow("convert", "-O", "qcow2", "-o", "nosuch=1", "img.qcow2", "out.qcow2")]
+    [DataRow("convert", "-O", "qcow2", "-o", ",", "img.qcow2", "out.qcow2")]
+    [DataRow("convert", "img.qcow2")]
+    [DataRow("convert", "-O", "raw", "img.qcow2", "img.qcow2")] // converting onto the source
+    [DataRow("create", "-f", "qcow2", "new.qcow2", "-5")]
+    [DataRow("create", "-f", "qcow2", "new.qcow2", "1x")]
+    [DataRow("create", "-f", "qcow2", "new.qcow2", "0x1000k")]
+    [DataRow("create", "-f", "qcow2", "new.qcow2", "1.5M")]
+    [DataRow("create", "-f", "qcow2", "-o", "cluster_size=65537", "new.qcow2", "1M")]
+    [DataRow("create", "-f", "qcow2", "-o", "lazy_refcounts=maybe", "new.qcow2", "1M")]
+    [DataRow("create", "-f", "qcow2", "-o", "refcount_bits=abc", "new.qcow2", "1M")]
+    [DataRow("create", "-f", "qcow2", "-o", "help")]
+    [DataRow("create", "-f", "raw", "-o", "help")]
+    [DataRow("create", "-f", "qcow2")]
+    [DataRow("create", "-f", "qcow2", "a.qcow2", "1M", "extra")]
+    [DataRow("check", "-f", "qcow2", "img.raw")]
+    [DataRow("map", "-f", "qcow2", "img.raw")]
+    [DataRow("compare", "-f", "qcow2", "img.raw", "img.qcow2")]
+    [DataRow("--version-typo")]
+    [DataRow()]
+    public void BadArgumentsFailLikeQemu(params string[] args)
+    {
+        using var d = new OracleDirs();
+        d.QemuOkInBoth("create", "-q", "-f", "qcow2", "img.qcow2", "4M");
+        d.QemuOkInBoth("create", "-q", "-f", "raw", "img.raw", "4M");
+        var expected = ToolUnderTest.Qemu(d.Q, args);
+        var actual = ToolUnderTest.Run(d.T, args);
+        Assert.IsTrue(actual.Elapsed < Quick, actual.ToString());
+        OracleAssert.SameOutcome(expected, actual);
+    }
+
+    /// <summary>Writes the hostile image <paramref name="kind"/> as <paramref name="name"/> in <paramref name="dir"/>.</summary>
+    private static void Build(string dir, string kind, string name)
+    {
+        string path = Path.Combine(dir, name);
+        if (kind == "zero-length") { File.WriteAllBytes(path, []); return; }
+        bool compressed = kind.StartsWith("compressed", StringComparison.Ordinal);
+        ToolUnderTest.QemuOk(dir, "create", "-q", "-f", "qcow2", "plain.qcow2", "4M");
+        ToolUnderTest.QemuIo(dir, "qcow2", "plain.qcow2", "write -q -P 0x5c 0 64k", "write -q -P 0x5d 1M 4k");
+        if (compressed) ToolUnderTest.QemuOk(dir, "convert", "-q", "-c", "-O", "qcow2", "plain.qcow2", name);
+        else File.Copy(Path.Combine(dir, "plain.qcow2"), path);
+        File.Delete(Path.Combine(dir, "plain.qcow2"));
+
+        long l1 = (long)OracleFixtures.ReadBe64(path, 40);
+        long l2 = (long)(OracleFixtures.ReadBe64(path, l1) & 0x00FF_FFFF_FFFF_FE00UL);
+        switch (kind)
+        {
+            case "truncated-32": Truncate(path, 32); break;
+            case "truncated-100": Truncate(path, 100); break;
+            case "bad-magic": OracleFixtures.WriteBe32(path, 0, 0x514649FC); break;
+            case "version-4": OracleFixtures.WriteBe32(path, 4, 4); break;
+            case "cluster-bits-8": OracleFixtures.WriteBe32(path, 20, 8); break;
+            case "cluster-bits-22": OracleFixtures.WriteBe32(path, 20, 22); break;
+            case "cluster-bits-max": OracleFixtures.WriteBe32(path, 20, uint.MaxValue); break;
+            case "header-length-50": OracleFixtures.WriteBe32(path, 100, 50); break;
+            case "l1-size-huge": OracleFixtures.WriteBe32(path, 36, int.MaxValue); break;
+            case "l1-offset-misaligned": OracleFixtures.WriteBe64(path, 40, (ulong)l1 + 8); break;
+            case "l1-past-eof": OracleFixtures.WriteBe64(path, 40, 1UL << 32); break;
+            case "l2-past-eof": OracleFixtures.WriteBe64(path, l1, (1UL << 63) | 0x1000_0000); break;
+            case "data-past-eof": OracleFixtures.WriteBe64(path, l2, (1UL << 63) | 0x1000_0000); break;
+            case "refcount-table-past-eof": OracleFixtures.WriteBe64(path, 48, 1UL << 32); break;
+            case "refcount-table-huge": OracleFixtures.WriteBe32(path, 56, int.MaxValue); break;
+            case "snapshots-huge": OracleFixtures.WriteBe32(path, 60, int.MaxValue); break;
+            case "backing-offset-past-eof":
+                OracleFixtures.WriteBe64(path, 8, 1UL << 32);
+                OracleFixtures.WriteBe32(path, 16, 10);
+                break;
+            case "unknown-incompatible-feature": OracleFixtures.WriteBe64(path, 72, 1UL << 63); break;
+            case "corrupt-bit": OracleFixtures.WriteBe64(path, 72, 2); break;
+            case "compressed-length-past-eof":
+            case "compressed-offset-past-eof":
+            case "compressed-truncated":
+            {
+                ulong entry = OracleFixtures.ReadBe64(path, l2);
+                Assert.AreEqual(1UL << 62, entry & (3UL << 62), "fixture: guest cluster 0 is compressed");
+                const int shift = 62 - (16 - 8); // csize_shift for 64 KiB clusters
+                ulong hostOffset = entry & ((1UL << shift) - 1);
+                if (kind == "compressed-length-past-eof")
+                    OracleFixtures.WriteBe64(path, l2, (1UL << 62) | (0xFFUL << shift) | hostOffset);
+                else if (kind == "compressed-offset-past-eof")
+                    OracleFixtures.WriteBe64(path, l2, (1UL << 62) | 0x3F_FFFF_F000UL);
+                else
+                    Truncate(path, (long)hostOffset + 16);
+                break;
+            }
+            default: throw new ArgumentException(kind);
+        }
+    }
+
+    private static void Truncate(string path, long length)
+    {
+        using var fs = new FileStream(path, FileMode.Open);
+        fs.SetLength(length);
+    }
+}
