@@ -70,7 +70,11 @@ public sealed class HashingTests
     {
         using var tmp = new TempDir();
         File.WriteAllText(tmp["f"], "hello");
-        var first = FileStamp.Current(tmp["f"], null, out bool hashed)!;
+        var racy = FileStamp.Current(tmp["f"], null, out bool hashed)!;
+        Assert.AreEqual(-1, racy.MtimeTicks, "a file written a moment ago may change again within the same tick");
+        Assert.IsNull(FileStamp.Current(tmp["f"] + ".missing", null, out _));
+        File.SetLastWriteTimeUtc(tmp["f"], DateTime.UtcNow.AddMinutes(-10));
+        var first = FileStamp.Current(tmp["f"], racy, out hashed)!;
         Assert.IsTrue(hashed);
         var again = FileStamp.Current(tmp["f"], first, out hashed)!;
         Assert.IsFalse(hashed);

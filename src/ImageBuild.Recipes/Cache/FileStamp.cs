@@ -6,6 +6,9 @@ namespace ImageBuild.Recipes.Cache;
 /// </summary>
 public sealed record FileStamp(long Size, long MtimeTicks, string Hash)
 {
+    /// <summary>How recent a modification time must be for the stamp to count as racy.</summary>
+    public static readonly TimeSpan RacyWindow = TimeSpan.FromSeconds(2);
+
     public static (long Size, long MtimeTicks)? Observe(string path)
     {
         var info = new FileInfo(path);
@@ -26,7 +29,10 @@ public sealed record FileStamp(long Size, long MtimeTicks, string Hash)
         hashed = true;
         string hash = ContentHasher.HashFile(path);
         // Re-read the stamp after hashing: a file changing while hashed keeps an mtime that will not match next time.
+        // A file modified within the last moments may be modified again within the same timestamp tick without its
+        // size changing ("racy" stamps, as git calls them): such a stamp is not trusted next time either.
         var after = Observe(path) ?? seen.Value;
-        return new FileStamp(after.Size, seen.Value == after ? after.MtimeTicks : -1, hash);
+        bool racy = Math.Abs(DateTime.UtcNow.Ticks - after.MtimeTicks) < RacyWindow.Ticks;
+        return new FileStamp(after.Size, seen.Value == after && !racy ? after.MtimeTicks : -1, hash);
     }
 }
