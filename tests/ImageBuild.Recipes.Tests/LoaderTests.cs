@@ -330,4 +330,16 @@ public sealed class LoaderTests
         Assert.AreEqual(5, e.Line);
         StringAssert.Contains(e.Message, "reserved");
     }
+
+    [TestMethod]
+    public void TheReadmesFormatExampleIsAValidRecipe()
+    {
+        string readme = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "recipes", "README.md"));
+        int start = readme.IndexOf("```yaml\n", StringComparison.Ordinal) + 8;
+        string yaml = readme[start..readme.IndexOf("```", start, StringComparison.Ordinal)];
+        using var f = new RecipeFixture(yaml, ("content/os-release.txt", "ID=x\n"u8.ToArray()));
+        var errors = f.Errors();
+        Assert.IsEmpty(errors, string.Join("\n", errors));
+        Assert.AreEqual(5, f.Load().Steps.Count);
+    }
 }
