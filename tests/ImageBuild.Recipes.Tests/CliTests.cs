@@ -120,6 +120,7 @@ public sealed class CliTests
         var (code, stdout, _) = Cli("plan", f.RecipePath, "--output-dir", f.OutputDir);
         Assert.AreEqual(0, code);
         StringAssert.Contains(stdout, "run   two (write): input step 'one' will run");
+        StringAssert.Contains(stdout, "plan: 7 would run, 0 up to date");
         Assert.IsFalse(Directory.Exists(f.OutputDir));
     }
 }

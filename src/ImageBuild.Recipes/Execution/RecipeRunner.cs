@@ -73,6 +73,8 @@ public sealed class RecipeRunner
                 Message = $"{(o.Status == StepStatus.WouldRun ? "run " : "skip")}  {step.Id} ({step.Kind}): {o.Reason}",
             });
         }
+        int run = outcomes.Values.Count(o => o.Status == StepStatus.WouldRun);
+        _events.Emit(new RecipeEvent { Type = "finish", Message = $"plan: {run} would run, {outcomes.Count - run} up to date ({_outputDir})" });
         return new RunResult(true, _outputDir, _recipe.Steps.Select(s => outcomes[s.Id]).ToList(), null);
     }
 
