@@ -102,6 +102,23 @@ public sealed class CliTests
     }
 
     [TestMethod]
+    public void EngineErrorsNameTheOutputNotItsTemporaryFile()
+    {
+        using var f = new RecipeFixture("""
+            steps:
+              - id: base
+                kind: create
+                size: 1M
+                options:
+                  preallocation: nonsense
+            """);
+        var (code, _, stderr) = Cli("run", f.RecipePath, "--output-dir", f.OutputDir);
+        Assert.AreEqual(1, code);
+        StringAssert.Contains(stderr, $"step 'base' (create) failed: {Path.Combine(f.OutputDir, "base.raw")}: ");
+        Assert.DoesNotContain(".partial", stderr);
+    }
+
+    [TestMethod]
     public void UsageErrorsExit2()
     {
         Assert.AreEqual(2, Cli("run").Code);

@@ -201,13 +201,13 @@ public sealed class RecipeRunner
         catch (Exception e) when (e is ImageException or StepFailedException or IOException or UnauthorizedAccessException)
         {
             CleanScratch(step, partial);
-            return Fail(step, e.Message.Replace('\n', ' '), clock.Elapsed.TotalSeconds, null);
+            return Fail(step, Readable(e.Message, partial, final), clock.Elapsed.TotalSeconds, null);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             // An engine defect must fail this step, not the process: the other steps and the state stay sound.
             CleanScratch(step, partial);
-            return Fail(step, $"internal error in the engine: {e.GetType().Name}: {e.Message.Replace('\n', ' ')}", clock.Elapsed.TotalSeconds, null);
+            return Fail(step, $"internal error in the engine: {e.GetType().Name}: {Readable(e.Message, partial, final)}", clock.Elapsed.TotalSeconds, null);
         }
         CleanScratch(step);
 
@@ -404,6 +404,13 @@ public sealed class RecipeRunner
     private static void DeleteTreeQuietly(string path)
     {
         try { Directory.Delete(path, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+
+    /// <summary>One line, naming the output the user knows rather than its hidden temporary file.</summary>
+    private static string Readable(string message, string? partial, string? final)
+    {
+        message = message.Replace('\n', ' ');
+        return partial is null || final is null ? message : message.Replace(partial, final, StringComparison.Ordinal);
     }
 
     private static string Short(string key) => key.Length > 19 ? key[..19] : key;
