@@ -1,3 +1,4 @@
+using ImageBuild.Engine.Compression;
 using ImageBuild.Engine.Formats.File;
 using ImageBuild.Engine.Host;
 using ImageBuild.Engine.Info;
@@ -119,6 +120,19 @@ public abstract class BlockDevice : IDisposable
             length -= n;
         }
     }
+
+    /// <summary>The codec for compressed cluster writes (convert -c), or null when the format cannot store them.</summary>
+    public virtual ClusterCompressor? CreateCompressor() => null;
+
+    /// <summary>
+    /// Stores one cluster already compressed with <see cref="CreateCompressor"/> at a cluster-aligned guest offset
+    /// that is not allocated yet.
+    /// </summary>
+    public virtual void WriteCompressedCluster(long offset, ReadOnlySpan<byte> compressed) =>
+        throw new ImageException("Compression not supported for this file format");
+
+    /// <summary>Ends a run of compressed writes (qemu pads the file to a whole sector).</summary>
+    public virtual void FinishCompressedWrites() { }
 
     /// <summary>Hints that a range is no longer needed; contents become unspecified (zeros or backing).</summary>
     public virtual void Discard(long offset, long length) { }

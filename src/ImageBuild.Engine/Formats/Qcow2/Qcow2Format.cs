@@ -11,6 +11,8 @@ public sealed class Qcow2Format : ImageFormat
 
     public override bool SupportsBacking => true;
 
+    public override bool SupportsCompressedWrites => true;
+
     public override int Probe(ReadOnlySpan<byte> header, string filename) =>
         header.Length >= 8 && BinaryPrimitives.ReadUInt32BigEndian(header) == Qcow2Header.Magic &&
         BinaryPrimitives.ReadUInt32BigEndian(header[4..]) >= 2 ? 100 : 0;

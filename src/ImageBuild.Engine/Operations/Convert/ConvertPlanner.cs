@@ -28,12 +28,20 @@ internal sealed class ConvertPlanner
     private long _nextStatusAt;
     private ChunkStatus _status;
 
-    public ConvertPlanner(SourceSet sources, bool targetHasBacking, long targetBackingSize, int bufferSize)
+    private readonly long _compressedCluster;
+
+    /// <param name="sources">The concatenated sources.</param>
+    /// <param name="targetHasBacking">Unallocated source ranges are left to the target's backing file.</param>
+    /// <param name="targetBackingSize">Size of the target's backing file (zeros past it stay unallocated), or -1.</param>
+    /// <param name="bufferSize">Largest data chunk.</param>
+    /// <param name="compressedCluster">For compressed output, the target's cluster size (whole clusters only); else 0.</param>
+    public ConvertPlanner(SourceSet sources, bool targetHasBacking, long targetBackingSize, int bufferSize, long compressedCluster = 0)
     {
         _sources = sources;
         _targetHasBacking = targetHasBacking;
         _targetBackingSize = targetBackingSize;
         _bufferSize = bufferSize;
+        _compressedCluster = compressedCluster;
     }
 
     public void Reset() => _nextStatusAt = 0;
@@ -82,6 +90,21 @@ internal sealed class ConvertPlanner
         n = Math.Min(n, _nextStatusAt - offset);
         if (_status == ChunkStatus.Data)
             n = Math.Min(n, _bufferSize);
-        return (n, _status);
+
+        // Compressed clusters are written whole: a run shorter than a cluster makes the whole cluster data.
+        ChunkStatus status = _status;
+        if (_compressedCluster > 0)
+        {
+            if (n < _compressedCluster)
+            {
+                n = Math.Min(_compressedCluster, total - offset);
+                status = ChunkStatus.Data;
+            }
+            else
+            {
+                n -= n % _compressedCluster;
+            }
+        }
+        return (n, status);
     }
 }
