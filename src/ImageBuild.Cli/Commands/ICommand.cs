@@ -47,6 +47,10 @@ public static class CommandTable
         new NotImplementedCommand("snapshot"),
         new RebaseCommand(),
         new ResizeCommand(),
+        // imagebuild's own verbs (not in qemu-img): declarative recipes.
+        new RecipeCommand("run"),
+        new RecipeCommand("plan"),
+        new RecipeCommand("validate"),
     ];
 
     public static ICommand? Find(string name) => All.FirstOrDefault(c => c.Name == name);

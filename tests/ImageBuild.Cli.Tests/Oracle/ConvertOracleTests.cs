@@ -81,7 +81,11 @@ public sealed partial class ConvertOracleTests
         AssertSameInfo(d, outName);
         if (outName.EndsWith(".qcow2", StringComparison.Ordinal)) AssertCheckClean(d.T, outName);
         AssertSparse(d, source, outName, anyDepth: true);
-        if (options.Contains("-S", StringComparison.Ordinal) && outName.EndsWith(".raw", StringComparison.Ordinal))
+        // For a qcow2 source qemu-img 7.2 may split a data cluster by the host file's holes (its metadata-
+        // preallocation heuristic reads st_blocks, which moves with delayed allocation), so the exact data ranges
+        // are only compared for raw sources; content and sparseness are asserted above for every source.
+        if (options.Contains("-S", StringComparison.Ordinal) && outName.EndsWith(".raw", StringComparison.Ordinal)
+            && source.EndsWith(".raw", StringComparison.Ordinal))
         {
             // -S decides exactly which zero runs become holes: the raw outputs must have the same data ranges
             CollectionAssert.AreEqual(DataRanges(d.Q, outName, depth0Only: false), DataRanges(d.T, outName, depth0Only: false),

@@ -37,11 +37,21 @@ public sealed class Qcow2CreateTests
     [DataRow(104857600L, "data_file=data.raw,data_file_raw=on")]
     [DataRow(104857600L, "preallocation=metadata")]
     [DataRow(1048576L, "preallocation=metadata,cluster_size=512")]
+    [DataRow(20971520L, "preallocation=metadata,cluster_size=512")]
     [DataRow(104857600L, "preallocation=metadata,extended_l2=on")]
     [DataRow(10485760L, "preallocation=falloc")]
     [DataRow(10485760L, "preallocation=full,cluster_size=4096")]
     [DataRow(10485760L, "preallocation=full,extended_l2=on")]
     [DataRow(10486272L, "preallocation=metadata")]
+    [DataRow(104857600L, "preallocation=falloc,refcount_bits=1")]
+    [DataRow(1048576L, "preallocation=full,cluster_size=512")]
+    [DataRow(8388608L, "preallocation=falloc,extended_l2=on,cluster_size=16k,lazy_refcounts=on")]
+    [DataRow(33554432L, "preallocation=metadata,compat=0.10")]
+    [DataRow(33554432L, "compression_type=zstd,extended_l2=on,lazy_refcounts=on,refcount_bits=8")]
+    [DataRow(4194304L, "data_file=data.raw,preallocation=falloc")]
+    [DataRow(4194304L, "data_file=data.raw,preallocation=metadata,extended_l2=on")]
+    [DataRow(67108864L, "preallocation=metadata,cluster_size=2M")]
+    [DataRow(549755813888L, "extended_l2=on,cluster_size=16k")]
     public void CreatedFileIsByteIdenticalToQemu(long size, string options)
     {
         using var tmp = new TempDir();
@@ -97,6 +107,40 @@ public sealed class Qcow2CreateTests
         StringAssert.Contains(r.StdErr, message, "the oracle's wording changed");
         var e = Assert.ThrowsExactly<ImageException>(() => CreateOurs(tmp["o.qcow2"], 1 << 20, options));
         Assert.AreEqual($"{tmp["o.qcow2"]}: {message}", e.Message);
+    }
+
+    [TestMethod]
+    [RequiresQemu]
+    [DataRow("")]
+    [DataRow("preallocation=metadata,compat=v3,backing_file=b.qcow2,backing_fmt=qcow2,lazy_refcounts=on,refcount_bits=8,cluster_size=4k")]
+    [DataRow("encrypt.key-secret=s,encryption=off,encrypt.cipher-alg=aes-128,data_file=d.raw,data_file_raw=on,extended_l2=on,compression_type=zstd")]
+    [DataRow("encrypt.format=aes,encrypt.iter-time=10,encrypt.hash-alg=sha1,encrypt.ivgen-alg=plain64,encrypt.ivgen-hash-alg=sha1,encrypt.cipher-mode=xts")]
+    public void FormattingLineFollowsQemusOptionOrder(string options)
+    {
+        using var tmp = new TempDir();
+        string[] args = options.Length == 0 ? ["create", "-u", "-f", "qcow2", "x.qcow2", "1M"] : ["create", "-u", "-f", "qcow2", "-o", options, "x.qcow2", "1M"];
+        var r = QemuOracle.Run(QemuOracle.QemuImg, args, tmp.Path);
+        string qemuLine = r.StdOut.Split('\n')[0];
+        StringAssert.StartsWith(qemuLine, "Formatting 'x.qcow2'");
+        var format = new ImageBuild.Engine.Formats.Qcow2.Qcow2Format();
+        var pairs = options.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(p => new KeyValuePair<string, string>(p[..p.IndexOf('=')], p[(p.IndexOf('=') + 1)..])).ToList();
+        pairs.Add(new("size", "1048576"));
+        var values = ImageBuild.Engine.Operations.ImageCreator.ParseOptions(format, pairs);
+        Assert.AreEqual(qemuLine, ImageBuild.Engine.Operations.ImageCreator.FormattingLine("x.qcow2", format, values));
+    }
+
+    [TestMethod]
+    [RequiresQemu]
+    public void OptionHelpMatchesQemu()
+    {
+        string help = QemuOracle.ImgOk("create", "-f", "qcow2", "-o", "help");
+        var qemu = help.Split('\n').Where(l => l.StartsWith("  ", StringComparison.Ordinal))
+            .Select(l => System.Text.RegularExpressions.Regex.Replace(l.Trim(), @"\s+- ", " - ")).ToList();
+        var ours = new ImageBuild.Engine.Formats.Qcow2.Qcow2Format().CreateOptions
+            .OrderBy(o => o.Name, StringComparer.Ordinal)
+            .Select(o => $"{o.Name}=<{o.Type switch { ImageBuild.Engine.Options.OptionType.Size => "size", ImageBuild.Engine.Options.OptionType.Bool => "bool (on/off)", ImageBuild.Engine.Options.OptionType.Number => "num", _ => "str" }}> - {o.Help}")
+            .ToList();
+        CollectionAssert.AreEqual(qemu, ours, string.Join("\n", ours));
     }
 
     [TestMethod]

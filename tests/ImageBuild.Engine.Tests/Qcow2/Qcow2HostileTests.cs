@@ -56,7 +56,7 @@ public sealed class Qcow2HostileTests
         using var tmp = new TempDir();
         string img = tmp["t.qcow2"];
         File.WriteAllBytes(img, File.ReadAllBytes(MakeImage(tmp)).AsSpan(0, 50).ToArray());
-        StringAssert.Contains(AssertRefused(img), "truncated");
+        StringAssert.Contains(AssertRefused(img), "qcow2 header too short", "read zero-filled like qemu, so the header length check fails");
     }
 
     [TestMethod]
@@ -71,7 +71,7 @@ public sealed class Qcow2HostileTests
     [TestMethod]
     [DataRow(8u, "Unsupported cluster size: 2^8")]
     [DataRow(22u, "Unsupported cluster size: 2^22")]
-    [DataRow(0xFFFFFFFFu, "Unsupported cluster size: 2^64")]
+    [DataRow(0xFFFFFFFFu, "Unsupported cluster size: 2^4294967295")]
     public void ClusterBitsOutOfRange(uint bits, string message)
     {
         using var tmp = new TempDir();
@@ -116,7 +116,7 @@ public sealed class Qcow2HostileTests
         StringAssert.Contains(AssertRefused(img), "reference count table");
         PatchU32(img, 56, 1);
         PatchU64(img, 48, 0x10001);
-        StringAssert.Contains(AssertRefused(img), "Invalid reference count table offset");
+        StringAssert.Contains(AssertRefused(img), "Reference count table offset invalid");
     }
 
     [TestMethod]
@@ -138,7 +138,7 @@ public sealed class Qcow2HostileTests
         PatchU64(img, 64, 1UL << 30);
         StringAssert.Contains(AssertRefused(img), "snapshot table");
         PatchU32(img, 60, 100000);
-        StringAssert.Contains(AssertRefused(img), "Too many snapshots");
+        StringAssert.Contains(AssertRefused(img), "Snapshot table too large");
     }
 
     [TestMethod]

@@ -138,6 +138,25 @@ public sealed class Qcow2WriteTests
 
     [TestMethod]
     [RequiresQemu]
+    public void SequentialSmallWritesAcrossReftableGrowth()
+    {
+        // 512-byte clusters, one L2 table per 32 KiB: L2 tables and data interleave, and the refcount table grows
+        // twice while a multi-cluster allocation is in flight (the new block lies past the counted cluster).
+        using var tmp = new TempDir();
+        string img = tmp["s.qcow2"];
+        const int size = 20 << 20;
+        CreateOurs(img, size, "cluster_size=512");
+        var model = new byte[size];
+        new Random(8).NextBytes(model);
+        using (var dev = Open(img, writable: true))
+            for (int o = 0; o < size; o += 32 << 10)
+                dev.Write(o, model.AsSpan(o, 32 << 10));
+        AssertCleanCheck(img);
+        AssertQemuReadsModel(tmp, img, model);
+    }
+
+    [TestMethod]
+    [RequiresQemu]
     public void WriteZeroesWithUnmapFreesClustersAndDiscardReadsZero()
     {
         using var tmp = new TempDir();
@@ -198,5 +217,69 @@ public sealed class Qcow2WriteTests
         using (var dev = Open(img))
             Assert.IsFalse(dev.IsDirty);
         AssertCleanCheck(img);
+    }
+
+    [TestMethod]
+    [RequiresQemu]
+    [DataRow("")]
+    [DataRow("compression_type=zstd,cluster_size=4096")]
+    public void WritesOverCompressedClustersFreeThem(string options)
+    {
+        using var tmp = new TempDir();
+        string src = tmp["src.raw"];
+        var model = new byte[4 << 20];
+        var rnd = new Random(9);
+        for (int i = 0; i < model.Length; i += 8192) rnd.NextBytes(model.AsSpan(i, 1000));
+        File.WriteAllBytes(src, model);
+        string img = tmp["c.qcow2"];
+        QemuOracle.ImgOk("convert", "-c", "-O", "qcow2", "-o", options.Length == 0 ? "cluster_size=65536" : options, src, img);
+        using (var dev = Open(img, writable: true))
+            ApplyRandom(dev, model, 21, 60);
+        AssertCleanCheck(img);
+        AssertQemuReadsModel(tmp, img, model);
+    }
+
+    [TestMethod]
+    [RequiresQemu]
+    public void DirtyImagesAreNotOpenedForWriting()
+    {
+        using var tmp = new TempDir();
+        string img = tmp["d.qcow2"];
+        CreateOurs(img, 1 << 20, "lazy_refcounts=on");
+        var b = File.ReadAllBytes(img);
+        b[79] |= 1;
+        File.WriteAllBytes(img, b);
+        var e = Assert.ThrowsExactly<ImageException>(() => Open(img, writable: true));
+        StringAssert.Contains(e.Message, "not closed cleanly");
+        using var ro = Open(img);
+        Assert.IsTrue(ro.IsDirty);
+    }
+
+    [TestMethod]
+    public void MetadataCacheStaysBoundedOnAHundredGibImage()
+    {
+        using var tmp = new TempDir();
+        string img = tmp["big.qcow2"];
+        CreateOurs(img, 100L << 30, "");
+        var data = new byte[4096];
+        Array.Fill(data, (byte)0xAB);
+        using (var dev = (ImageBuild.Engine.Formats.Qcow2.Qcow2Device)Open(img, writable: true))
+        {
+            // Touch 400 different L2 tables (one every 256 MiB) and read them all back.
+            for (long o = 0; o < dev.VirtualSize; o += 256L << 20)
+                dev.Write(o, data);
+            var back = new byte[4096];
+            for (long o = 0; o < dev.VirtualSize; o += 256L << 20)
+            {
+                dev.Read(o, back);
+                CollectionAssert.AreEqual(data, back);
+            }
+            Assert.IsTrue(dev.L2Cache.Count <= 64, $"L2 cache holds {dev.L2Cache.Count} tables");
+            Assert.IsTrue(dev.Refcounts.Cache.Count <= 16, $"refblock cache holds {dev.Refcounts.Cache.Count} blocks");
+        }
+        using var ro = Open(img);
+        var b2 = new byte[4096];
+        ro.Read(99L << 30, b2);
+        CollectionAssert.AreEqual(data, b2);
     }
 }

@@ -139,6 +139,9 @@ public sealed partial class Qcow2Device
         else
         {
             host = firstHost;
+            // A run may end at most one cluster past EOF (a last cluster that was never fully written).
+            if (HasDataFile ? host != guestStart : host + ((long)k << ClusterBits) > _file.Length + cs)
+                throw new ImageCorruptException($"'{Filename}': data cluster at host offset {host:#x} (guest offset {guestStart:#x}) lies outside the {(HasDataFile ? "expected data file position" : "file")}");
         }
         _dataFile.Write(host + (regionStart - guestStart), data);
 

@@ -62,7 +62,7 @@ public sealed partial class Qcow2Device : BlockDevice
                 case HeaderExtension.BackingFormat:
                     if (ext.Data.Length >= 16)
                         throw new ImageException($"ERROR: ext_backing_format: len={ext.Data.Length} too large (>=16)");
-                    backingFormat = System.Text.Encoding.UTF8.GetString(ext.Data).TrimEnd('\0');
+                    backingFormat = CString(ext.Data);
                     break;
                 case HeaderExtension.FeatureTable:
                     featureTable = ext.Data;
@@ -79,7 +79,7 @@ public sealed partial class Qcow2Device : BlockDevice
                         BinaryPrimitives.ReadUInt32BigEndian(ext.Data));
                     break;
                 case HeaderExtension.DataFile:
-                    DataFileName = System.Text.Encoding.UTF8.GetString(ext.Data);
+                    DataFileName = CString(ext.Data);
                     break;
                 default:
                     UnknownExtensions.Add(ext);
@@ -90,6 +90,8 @@ public sealed partial class Qcow2Device : BlockDevice
             throw new ImageException("Unsupported qcow2 feature(s): " + DescribeUnknown(unknown, featureTable));
         if ((Header.IncompatibleFeatures & Qcow2Header.IncompatCorrupt) != 0 && !readOnly)
             throw new ImageException("qcow2: Image is corrupt; cannot be opened read/write");
+        if ((Header.IncompatibleFeatures & Qcow2Header.IncompatDirty) != 0 && !readOnly)
+            throw new ImageException("qcow2: Image was not closed cleanly and its refcounts must be repaired first, which is not supported yet (run 'qemu-img check -r all')");
         if (Header.RefcountOrder > 6)
             throw new ImageException("Reference count entry width too large; may not exceed 64 bits");
         if ((Header.IncompatibleFeatures & Qcow2Header.IncompatCompression) != 0 ? Header.CompressionType == 0 : Header.CompressionType != 0)
@@ -117,8 +119,13 @@ public sealed partial class Qcow2Device : BlockDevice
                 throw new ImageException("Invalid backing file offset");
             if (len > Math.Min(1023, (ulong)cs - Header.BackingFileOffset))
                 throw new ImageException("Backing file name too long");
-            BackingFilename = System.Text.Encoding.UTF8.GetString(headerCluster, (int)Header.BackingFileOffset, (int)len);
-            BackingFormat = backingFormat;
+            // An empty name means no backing file (qemu keeps an empty string, which it treats as none).
+            string name = CString(headerCluster.AsSpan((int)Header.BackingFileOffset, (int)len));
+            if (name.Length > 0)
+            {
+                BackingFilename = name;
+                BackingFormat = backingFormat;
+            }
         }
 
         // L1 table.
@@ -204,7 +211,8 @@ public sealed partial class Qcow2Device : BlockDevice
     public override int ClusterSize => 1 << ClusterBits;
     public override bool SupportsBacking => true;
     public override bool IsDirty => (Header.IncompatibleFeatures & Qcow2Header.IncompatDirty) != 0;
-    public override bool HasZeroInit => !HasDataFile || (Header.AutoclearFeatures & Qcow2Header.AutoclearDataFileRaw) == 0;
+    /// <summary>A new qcow2 image reads as zeros (an external data file is a fresh regular file).</summary>
+    public override bool HasZeroInit => true;
 
     internal int ClusterSizeInt => 1 << ClusterBits;
     internal int L2Entries => 1 << L2Bits;
@@ -225,6 +233,13 @@ public sealed partial class Qcow2Device : BlockDevice
             throw new ImageException(invalidMessage);
         if ((long)offset + bytes > fileLength)
             throw new ImageCorruptException($"'{Filename}': {what} at offset {offset} ({bytes} bytes) lies past the end of the file ({fileLength} bytes)");
+    }
+
+    /// <summary>Names are C strings in qemu: everything from the first NUL on is ignored.</summary>
+    private static string CString(ReadOnlySpan<byte> bytes)
+    {
+        int nul = bytes.IndexOf((byte)0);
+        return System.Text.Encoding.UTF8.GetString(nul < 0 ? bytes : bytes[..nul]);
     }
 
     private static string DescribeUnknown(ulong mask, byte[]? table)
@@ -576,20 +591,5 @@ public sealed partial class Qcow2Device : BlockDevice
             if (_ownsDataFile) _dataFile.Dispose();
             _file.Dispose();
         }
-    }
-}
-
-public sealed partial class Qcow2Device
-{
-    public override bool SupportsCheck => true;
-
-    /// <summary>qcow2_co_check: reporting only; repair is not implemented yet.</summary>
-    public override CheckResult Check(CheckRepair repair, ICheckLog log)
-    {
-        if (repair != CheckRepair.None)
-            throw new ImageException("Repair is not supported yet");
-        if (!ReadOnly)
-            FlushMetadata(markClean: false);
-        return Qcow2Checker.Run(this, log);
     }
 }

@@ -15,8 +15,18 @@ public sealed class Qcow2Format : ImageFormat
         header.Length >= 8 && BinaryPrimitives.ReadUInt32BigEndian(header) == Qcow2Header.Magic &&
         BinaryPrimitives.ReadUInt32BigEndian(header[4..]) >= 2 ? 100 : 0;
 
+    /// <summary>qemu's option-table order as the Formatting line shows it (encryption options first).</summary>
     public override IReadOnlyList<CreateOption> CreateOptions { get; } =
     [
+        new("encryption", OptionType.Bool, "Encrypt the image with format 'aes'. (Deprecated in favor of encrypt.format=aes)"),
+        new("encrypt.format", OptionType.String, "Encrypt the image, format choices: 'aes', 'luks'"),
+        new("encrypt.key-secret", OptionType.String, "ID of secret providing qcow AES key or LUKS passphrase"),
+        new("encrypt.cipher-alg", OptionType.String, "Name of encryption cipher algorithm"),
+        new("encrypt.cipher-mode", OptionType.String, "Name of encryption cipher mode"),
+        new("encrypt.ivgen-alg", OptionType.String, "Name of IV generator algorithm"),
+        new("encrypt.ivgen-hash-alg", OptionType.String, "Name of IV generator hash algorithm"),
+        new("encrypt.hash-alg", OptionType.String, "Name of encryption hash algorithm"),
+        new("encrypt.iter-time", OptionType.Number, "Time to spend in PBKDF in milliseconds"),
         new("cluster_size", OptionType.Size, "qcow2 cluster size", "65536"),
         new("extended_l2", OptionType.Bool, "Extended L2 tables", "off"),
         new("preallocation", OptionType.String, "Preallocation mode (allowed values: off, metadata, falloc, full)"),
@@ -27,15 +37,6 @@ public sealed class Qcow2Format : ImageFormat
         new("backing_fmt", OptionType.String, "Image format of the base image"),
         new("data_file", OptionType.String, "File name of an external data file"),
         new("data_file_raw", OptionType.Bool, "The external data file must stay valid as a raw image"),
-        new("encryption", OptionType.Bool, "Encrypt the image with format 'aes'. (Deprecated in favor of encrypt.format=aes)"),
-        new("encrypt.format", OptionType.String, "Encrypt the image, format choices: 'aes', 'luks'"),
-        new("encrypt.key-secret", OptionType.String, "ID of secret providing qcow AES key or LUKS passphrase"),
-        new("encrypt.cipher-alg", OptionType.String, "Name of encryption cipher algorithm"),
-        new("encrypt.cipher-mode", OptionType.String, "Name of encryption cipher mode"),
-        new("encrypt.ivgen-alg", OptionType.String, "Name of IV generator algorithm"),
-        new("encrypt.ivgen-hash-alg", OptionType.String, "Name of IV generator hash algorithm"),
-        new("encrypt.hash-alg", OptionType.String, "Name of encryption hash algorithm"),
-        new("encrypt.iter-time", OptionType.Number, "Time to spend in PBKDF in milliseconds"),
         new("lazy_refcounts", OptionType.Bool, "Postpone refcount updates", "off"),
         new("refcount_bits", OptionType.Number, "Width of a reference count entry in bits", "16"),
     ];

@@ -158,6 +158,8 @@ internal sealed class Qcow2Refcounts
             {
                 if ((off & (_clusterSize - 1)) != 0)
                     throw new ImageCorruptException($"'{_file.Path}': refblock offset {off:#x} unaligned (reftable index: {ti:#x})");
+                if (off + _clusterSize > _file.Length)
+                    throw new ImageCorruptException($"'{_file.Path}': refcount block at offset {off:#x} (reftable index {ti:#x}) lies past the end of the file");
                 return off;
             }
         }
@@ -191,7 +193,10 @@ internal sealed class Qcow2Refcounts
             return -1;
         }
 
-        long blocksUsed = (ci + (1L << _blockBits) - 1) >> _blockBits;
+        // Everything below the new structures must stay covered: the cluster being counted and the new block
+        // itself (which may lie beyond it) are both in use.
+        long used = Math.Max(ci + 1, (newBlock >> _clusterBits) + 1);
+        long blocksUsed = (used + (1L << _blockBits) - 1) >> _blockBits;
         if (blocksUsed > MaxReftableBytes / 8)
             throw new ImageException("File too large");
         long metaOffset = (blocksUsed << _blockBits) << _clusterBits;

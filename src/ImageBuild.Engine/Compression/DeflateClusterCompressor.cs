@@ -1,0 +1,76 @@
+using System.IO.Compression;
+
+namespace ImageBuild.Engine.Compression;
+
+/// <summary>
+/// qcow2 compression_type 0 ("zlib"): each cluster is one raw deflate stream (no zlib header) made with a 4 KiB
+/// window (windowBits 12), as qemu's qcow2_zlib_compress does: deflateInit2(level Z_DEFAULT_COMPRESSION, Z_DEFLATED,
+/// -12, memLevel 9, Z_DEFAULT_STRATEGY) and one deflate(Z_FINISH). qemu inflates with windowBits -12, so a stream
+/// made with a larger window can reference data qemu cannot reach; .NET's DeflateStream has no window setting,
+/// hence the machine's zlib. Reading works without zlib (DeflateStream inflates any raw deflate stream).
+/// </summary>
+public sealed class DeflateClusterCompressor : ClusterCompressor
+{
+    /// <summary>qemu's window: 2^12 = 4 KiB.</summary>
+    public const int WindowBits = 12;
+
+    /// <summary>zlib's Z_DEFAULT_COMPRESSION (= level 6), what qemu 7.2 uses.</summary>
+    public const int DefaultLevel = -1;
+
+    /// <summary>qemu's memLevel (zlib's maximum: 128 KiB hash table).</summary>
+    public const int MemLevel = 9;
+
+    private readonly int _level;
+
+    /// <param name="level">zlib level: -1 (qemu's default, = 6) or 0..9.</param>
+    public DeflateClusterCompressor(int level = DefaultLevel)
+    {
+        if (level is < -1 or > 9) throw new ArgumentOutOfRangeException(nameof(level), level, "zlib level must be -1..9");
+        _level = level;
+    }
+
+    public override ClusterCompressionType Type => ClusterCompressionType.Zlib;
+
+    public int Level => _level;
+
+    /// <summary>True when the machine's zlib is loadable (needed to compress; reading works either way).</summary>
+    public static bool IsNativeZlibAvailable => ZlibLibrary.TryGet(out _) is not null;
+
+    protected override int CompressCore(ReadOnlySpan<byte> cluster, Span<byte> dest)
+    {
+        var zlib = ZlibLibrary.TryGet(out string error)
+            ?? throw new ImageException($"Cannot write zlib-compressed clusters: {error}");
+        return zlib.RawDeflate(cluster, dest, _level, WindowBits, MemLevel, ZlibLibrary.ZDefaultStrategy);
+    }
+
+    public override bool TryDecompress(ReadOnlySpan<byte> src, Span<byte> cluster)
+    {
+        var zlib = ZlibLibrary.TryGet(out _);
+        return zlib is not null ? zlib.RawInflate(src, cluster, WindowBits) : ManagedInflate(src, cluster);
+    }
+
+    /// <summary>Fallback without libz: .NET's raw inflate, filling the cluster exactly; trailing input is ignored.</summary>
+    internal static unsafe bool ManagedInflate(ReadOnlySpan<byte> src, Span<byte> cluster)
+    {
+        fixed (byte* p = src)
+        {
+            using var input = new UnmanagedMemoryStream(p, src.Length);
+            using var inflater = new DeflateStream(input, CompressionMode.Decompress);
+            int filled = 0;
+            try
+            {
+                while (filled < cluster.Length)
+                {
+                    int n = inflater.Read(cluster[filled..]);
+                    if (n == 0) return false; // stream ended (or input ran out) before one cluster of output
+                    filled += n;
+                }
+            }
+            catch (InvalidDataException)
+            {
+                return false;
+            }
+            return true;
+        }
+    }
+}

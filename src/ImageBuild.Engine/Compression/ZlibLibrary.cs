@@ -1,0 +1,128 @@
+using System.Runtime.InteropServices;
+
+namespace ImageBuild.Engine.Compression;
+
+/// <summary>
+/// The machine's zlib (libz.so.1, Debian's zlib1g), reached through function pointers so that a missing library is
+/// a clear <see cref="ImageException"/> rather than a crash. Only what qcow2 clusters need: raw deflate and inflate
+/// with an explicit window size, which .NET's DeflateStream cannot set.
+/// </summary>
+internal sealed unsafe class ZlibLibrary
+{
+    public const int ZOk = 0, ZStreamEnd = 1, ZBufError = -5;
+    public const int ZFinish = 4, ZDeflated = 8, ZDefaultStrategy = 0;
+
+    private static readonly string[] Names = ["libz.so.1", "libz.so", "libz"];
+    private static readonly Lazy<(ZlibLibrary? Lib, string Error)> Loaded = new(Load);
+
+    private readonly delegate* unmanaged<byte*> _zlibVersion;
+    private readonly delegate* unmanaged<ZStream*, int, int, int, int, int, byte*, int, int> _deflateInit2;
+    private readonly delegate* unmanaged<ZStream*, int, int> _deflate;
+    private readonly delegate* unmanaged<ZStream*, int> _deflateEnd;
+    private readonly delegate* unmanaged<ZStream*, int, byte*, int, int> _inflateInit2;
+    private readonly delegate* unmanaged<ZStream*, int, int> _inflate;
+    private readonly delegate* unmanaged<ZStream*, int> _inflateEnd;
+    private readonly byte* _version;
+
+    private ZlibLibrary(nint handle)
+    {
+        _zlibVersion = (delegate* unmanaged<byte*>)NativeLibrary.GetExport(handle, "zlibVersion");
+        _deflateInit2 = (delegate* unmanaged<ZStream*, int, int, int, int, int, byte*, int, int>)NativeLibrary.GetExport(handle, "deflateInit2_");
+        _deflate = (delegate* unmanaged<ZStream*, int, int>)NativeLibrary.GetExport(handle, "deflate");
+        _deflateEnd = (delegate* unmanaged<ZStream*, int>)NativeLibrary.GetExport(handle, "deflateEnd");
+        _inflateInit2 = (delegate* unmanaged<ZStream*, int, byte*, int, int>)NativeLibrary.GetExport(handle, "inflateInit2_");
+        _inflate = (delegate* unmanaged<ZStream*, int, int>)NativeLibrary.GetExport(handle, "inflate");
+        _inflateEnd = (delegate* unmanaged<ZStream*, int>)NativeLibrary.GetExport(handle, "inflateEnd");
+        _version = _zlibVersion();
+    }
+
+    /// <summary>The loaded library, or null with the reason in <paramref name="error"/>. Loaded once per process.</summary>
+    public static ZlibLibrary? TryGet(out string error)
+    {
+        var (lib, err) = Loaded.Value;
+        error = err;
+        return lib;
+    }
+
+    /// <summary>The version string the library reports (e.g. "1.2.13").</summary>
+    public string Version => Marshal.PtrToStringAnsi((nint)_version) ?? "";
+
+    private static (ZlibLibrary?, string) Load()
+    {
+        if (!OperatingSystem.IsLinux() && !OperatingSystem.IsFreeBSD())
+            return (null, "zlib is only looked up as libz.so.1 on Linux");
+        foreach (string name in Names)
+        {
+            if (!NativeLibrary.TryLoad(name, out nint handle)) continue;
+            try
+            {
+                var lib = new ZlibLibrary(handle);
+                if (lib.Version.Length == 0 || lib.Version[0] != '1')
+                    return (null, $"{name} reports unsupported version '{lib.Version}'");
+                return (lib, "");
+            }
+            catch (EntryPointNotFoundException e)
+            {
+                return (null, $"{name} lacks a zlib function: {e.Message}");
+            }
+        }
+        return (null, "libz.so.1 could not be loaded (install zlib1g)");
+    }
+
+    /// <summary>
+    /// Raw-deflates <paramref name="src"/> in one deflate(Z_FINISH) call. Returns the output length, -1 when the
+    /// output does not fit in <paramref name="dest"/>, and throws on any other zlib failure.
+    /// </summary>
+    public int RawDeflate(ReadOnlySpan<byte> src, Span<byte> dest, int level, int windowBits, int memLevel, int strategy)
+    {
+        ZStream strm = default;
+        int rc = _deflateInit2(&strm, level, ZDeflated, -windowBits, memLevel, strategy, _version, sizeof(ZStream));
+        if (rc != ZOk) throw new ImageException($"zlib deflateInit2 failed ({rc})");
+        try
+        {
+            fixed (byte* pin = src)
+            fixed (byte* pout = dest)
+            {
+                strm.NextIn = pin;
+                strm.AvailIn = (uint)src.Length;
+                strm.NextOut = pout;
+                strm.AvailOut = (uint)dest.Length;
+                rc = _deflate(&strm, ZFinish);
+                if (rc == ZStreamEnd) return dest.Length - (int)strm.AvailOut;
+                if (rc == ZOk || rc == ZBufError) return -1; // output space ran out before the stream could end
+                throw new ImageException($"zlib deflate failed ({rc})");
+            }
+        }
+        finally
+        {
+            _deflateEnd(&strm);
+        }
+    }
+
+    /// <summary>
+    /// Raw-inflates until <paramref name="dest"/> is full, as qemu's qcow2 reader does: the stream may end exactly at
+    /// the end of dest (Z_STREAM_END) or input may be left over (Z_BUF_ERROR with dest full). Anything else is false.
+    /// </summary>
+    public bool RawInflate(ReadOnlySpan<byte> src, Span<byte> dest, int windowBits)
+    {
+        ZStream strm = default;
+        fixed (byte* pin = src)
+        fixed (byte* pout = dest)
+        {
+            strm.NextIn = pin;
+            strm.AvailIn = (uint)src.Length;
+            strm.NextOut = pout;
+            strm.AvailOut = (uint)dest.Length;
+            if (_inflateInit2(&strm, -windowBits, _version, sizeof(ZStream)) != ZOk) return false;
+            try
+            {
+                int rc = _inflate(&strm, ZFinish);
+                return (rc == ZStreamEnd || rc == ZBufError) && strm.AvailOut == 0;
+            }
+            finally
+            {
+                _inflateEnd(&strm);
+            }
+        }
+    }
+}

@@ -1,0 +1,117 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace ImageBuild.Recipes.Cache;
+
+/// <summary>What the output directory remembers about one step's last successful run.</summary>
+public sealed record StepRecord
+{
+    public required string Key { get; init; }
+    public required string Kind { get; init; }
+    /// <summary>The kind's semantic version, the parameters' hash and each input's content hash, to explain reruns.</summary>
+    public int Version { get; init; }
+    public string? ParamsHash { get; init; }
+    public Dictionary<string, string> Inputs { get; init; } = new(StringComparer.Ordinal);
+    /// <summary>The output image (file name in the output directory) and its stamp; null for steps without one.</summary>
+    public string? Output { get; init; }
+    public FileStamp? OutputStamp { get; init; }
+    public string? Format { get; init; }
+    public long? VirtualSize { get; init; }
+    public long? MeasuredRequired { get; init; }
+    public long? MeasuredFullyAllocated { get; init; }
+    public string? MeasuredFormat { get; init; }
+    public string? Note { get; init; }
+}
+
+/// <summary>
+/// The output directory's memory (.imagebuild/state.json): each step's last key and output stamp, and stamps of
+/// repository files. Saved with write-to-temp + rename, so a crash leaves either the old or the new state, never
+/// half of one. A step's record is written only after its output has been renamed into place.
+/// </summary>
+public sealed class BuildState
+{
+    public const int FormatVersion = 1;
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+    };
+
+    private readonly object _gate = new();
+
+    public int Version { get; set; } = FormatVersion;
+    public Dictionary<string, StepRecord> Steps { get; set; } = new(StringComparer.Ordinal);
+    public Dictionary<string, FileStamp> Files { get; set; } = new(StringComparer.Ordinal);
+
+    public static string PathIn(string outputDir) => Path.Combine(outputDir, ".imagebuild", "state.json");
+
+    /// <summary>Loads the state, or an empty one when absent, unreadable or of another format version.</summary>
+    public static BuildState Load(string outputDir)
+    {
+        string path = PathIn(outputDir);
+        try
+        {
+            if (!File.Exists(path)) return new BuildState();
+            var state = JsonSerializer.Deserialize<BuildState>(File.ReadAllText(path), Json);
+            if (state is null || state.Version != FormatVersion) return new BuildState();
+            state.Steps = new Dictionary<string, StepRecord>(state.Steps, StringComparer.Ordinal);
+            state.Files = new Dictionary<string, FileStamp>(state.Files, StringComparer.Ordinal);
+            return state;
+        }
+        catch (Exception e) when (e is JsonException or IOException or NotSupportedException)
+        {
+            return new BuildState();
+        }
+    }
+
+    public StepRecord? GetStep(string id)
+    {
+        lock (_gate) return Steps.GetValueOrDefault(id);
+    }
+
+    public FileStamp? GetFile(string path)
+    {
+        lock (_gate) return Files.GetValueOrDefault(path);
+    }
+
+    public void SetFile(string path, FileStamp stamp)
+    {
+        lock (_gate) Files[path] = stamp;
+    }
+
+    public void SetStep(string id, StepRecord? record)
+    {
+        lock (_gate)
+        {
+            if (record is null) Steps.Remove(id);
+            else Steps[id] = record;
+        }
+    }
+
+    /// <summary>Writes the state atomically (temp file in the same directory, flushed, renamed over).</summary>
+    public void Save(string outputDir)
+    {
+        string path = PathIn(outputDir);
+        string text;
+        lock (_gate) text = JsonSerializer.Serialize(this, Json);
+        AtomicFile.WriteAllText(path, text);
+    }
+}
+
+/// <summary>Write-to-temp, flush, rename: readers see the old file or the new one.</summary>
+public static class AtomicFile
+{
+    public static void WriteAllText(string path, string text)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        string tmp = $"{path}.{Environment.ProcessId}.{Environment.CurrentManagedThreadId}.tmp";
+        using (var fs = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None))
+        {
+            var bytes = System.Text.Encoding.UTF8.GetBytes(text);
+            fs.Write(bytes);
+            fs.Flush(flushToDisk: true);
+        }
+        File.Move(tmp, path, overwrite: true);
+    }
+}

@@ -1,0 +1,189 @@
+using System.Globalization;
+using ImageBuild.Recipes.Events;
+using ImageBuild.Recipes.Execution;
+using ImageBuild.Recipes.Loading;
+using ImageBuild.Recipes.Model;
+
+namespace ImageBuild.Recipes.Cli;
+
+/// <summary>
+/// The recipe verbs of the imagebuild command line, callable by any host:
+/// <c>run RECIPE [--set name=value]... [--jobs N] [--explain] [--output-dir DIR] [--events FILE|-]</c>,
+/// <c>plan RECIPE [--set ...] [--output-dir DIR]</c>, <c>validate RECIPE [--set ...]</c>.
+/// Exit codes: 0 success, 1 a step failed, 2 bad usage or an invalid recipe.
+/// </summary>
+public static class RecipeCli
+{
+    public static readonly IReadOnlyList<string> Verbs = ["run", "plan", "validate"];
+
+    public const string Usage =
+        "usage: imagebuild run RECIPE [--set NAME=VALUE]... [--jobs N] [--explain] [--output-dir DIR] [--events FILE|-]\n" +
+        "       imagebuild plan RECIPE [--set NAME=VALUE]... [--output-dir DIR]\n" +
+        "       imagebuild validate RECIPE [--set NAME=VALUE]...";
+
+    public static int Run(string verb, string[] args, TextWriter stdout, TextWriter stderr)
+    {
+        if (!Verbs.Contains(verb))
+        {
+            stderr.WriteLine($"imagebuild: unknown recipe verb '{verb}'");
+            stderr.WriteLine(Usage);
+            return 2;
+        }
+        if (!TryParse(verb, args, out var cli, out string? error))
+        {
+            stderr.WriteLine($"imagebuild: {error}");
+            stderr.WriteLine(Usage);
+            return 2;
+        }
+
+        Recipe recipe;
+        try
+        {
+            recipe = RecipeLoader.Load(cli.Recipe, cli.Set);
+        }
+        catch (RecipeException e)
+        {
+            foreach (var err in e.Errors) stderr.WriteLine(err.ToString());
+            stderr.WriteLine($"{e.Errors.Count} error{(e.Errors.Count == 1 ? "" : "s")} in {cli.Recipe}");
+            return 2;
+        }
+
+        if (verb == "validate")
+        {
+            stdout.WriteLine($"{cli.Recipe}: ok ({recipe.Steps.Count} steps)");
+            return 0;
+        }
+
+        TextWriter? eventsFile = null;
+        try
+        {
+            var sinks = new List<IRecipeEventSink>();
+            if (cli.Events == "-")
+                sinks.Add(new JsonLinesEventWriter(stdout));
+            else
+            {
+                sinks.Add(new PlainTextEventWriter(stdout, cli.Explain || verb == "plan"));
+                if (cli.Events is not null)
+                {
+                    eventsFile = new StreamWriter(cli.Events, append: false);
+                    sinks.Add(new JsonLinesEventWriter(eventsFile));
+                }
+            }
+            var options = new RunOptions { OutputDir = cli.OutputDir, Jobs = cli.Jobs, Sinks = sinks };
+            var runner = new RecipeRunner(recipe, options);
+            var result = verb == "plan" ? runner.Plan() : runner.Run();
+            if (!result.Succeeded)
+            {
+                foreach (var s in result.Steps.Where(s => s.Status == StepStatus.Failed))
+                {
+                    var step = recipe.Find(s.Id)!;
+                    stderr.WriteLine($"{recipe.File}:{step.Mark.Line}:{step.Mark.Column}: step '{s.Id}' ({s.Kind}) failed: {s.Reason}");
+                }
+                return 1;
+            }
+            return 0;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            stderr.WriteLine($"imagebuild: {e.Message}");
+            return 1;
+        }
+        finally
+        {
+            eventsFile?.Dispose();
+        }
+    }
+
+    internal sealed record Arguments(string Recipe, Dictionary<string, string> Set, int Jobs, bool Explain, string? OutputDir, string? Events);
+
+    internal static bool TryParse(string verb, string[] args, out Arguments parsed, out string? error)
+    {
+        parsed = null!;
+        string? err = null;
+        bool ok = Parse(verb, args, ref err, out parsed);
+        error = err;
+        return ok;
+    }
+
+    private static bool Parse(string verb, string[] args, ref string? error, out Arguments parsed)
+    {
+        parsed = null!;
+        string? problem = null;
+        string? recipe = null, outputDir = null, events = null;
+        var set = new Dictionary<string, string>(StringComparer.Ordinal);
+        int jobs = Math.Max(1, Environment.ProcessorCount);
+        bool explain = false;
+        for (int i = 0; i < args.Length; i++)
+        {
+            string a = args[i];
+            string? Value()
+            {
+                int eq = a.IndexOf('=');
+                if (a.StartsWith("--", StringComparison.Ordinal) && eq > 0 && a[..eq] is "--jobs" or "--output-dir" or "--events")
+                    return a[(eq + 1)..];
+                if (i + 1 >= args.Length) { problem = $"option '{a}' needs a value"; return null; }
+                return args[++i];
+            }
+            string name = a.Contains('=') && a.StartsWith("--", StringComparison.Ordinal) && !a.StartsWith("--set", StringComparison.Ordinal) ? a[..a.IndexOf('=')] : a;
+            switch (name)
+            {
+                case "--set" or "-s":
+                {
+                    if (i + 1 >= args.Length) { error = "--set needs NAME=VALUE"; return false; }
+                    string kv = args[++i];
+                    int eq = kv.IndexOf('=');
+                    if (eq <= 0) { error = $"--set {kv}: expected NAME=VALUE"; return false; }
+                    set[kv[..eq]] = kv[(eq + 1)..];
+                    break;
+                }
+                case "--jobs" or "-j":
+                {
+                    string? v = Value();
+                    if (v is null) { error = problem; return false; }
+                    if (!int.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out jobs) || jobs < 1 || jobs > 256)
+                    { error = $"--jobs {v}: expected a number from 1 to 256"; return false; }
+                    break;
+                }
+                case "--explain" when verb == "run":
+                    explain = true;
+                    break;
+                case "--output-dir" or "-o" when verb != "validate":
+                    outputDir = Value();
+                    if (outputDir is null) { error = problem; return false; }
+                    break;
+                case "--events" when verb != "validate":
+                    events = Value();
+                    if (events is null) { error = problem; return false; }
+                    break;
+                default:
+                    if (a.StartsWith("--set=", StringComparison.Ordinal))
+                    {
+                        string kv = a[6..];
+                        int eq = kv.IndexOf('=');
+                        if (eq <= 0) { error = $"--set {kv}: expected NAME=VALUE"; return false; }
+                        set[kv[..eq]] = kv[(eq + 1)..];
+                        break;
+                    }
+                    if (a.StartsWith('-') && a.Length > 1)
+                    {
+                        error = $"{verb}: unknown option '{a}'";
+                        return false;
+                    }
+                    if (recipe is not null)
+                    {
+                        error = $"{verb}: unexpected argument '{a}'";
+                        return false;
+                    }
+                    recipe = a;
+                    break;
+            }
+        }
+        if (recipe is null)
+        {
+            error = $"{verb}: expecting a recipe file";
+            return false;
+        }
+        parsed = new Arguments(recipe, set, jobs, explain, outputDir, events);
+        return true;
+    }
+}

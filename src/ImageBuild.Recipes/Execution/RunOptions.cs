@@ -1,0 +1,69 @@
+using ImageBuild.Engine.Block;
+using ImageBuild.Recipes.Events;
+using ImageBuild.Recipes.Schema;
+
+namespace ImageBuild.Recipes.Execution;
+
+/// <summary>How to run (or plan) a recipe.</summary>
+public sealed record RunOptions
+{
+    /// <summary>Output directory; null uses the recipe's output-dir, else out/NAME beside the recipe.</summary>
+    public string? OutputDir { get; init; }
+
+    /// <summary>At most this many steps run at once.</summary>
+    public int Jobs { get; init; } = Math.Max(1, Environment.ProcessorCount);
+
+    public IReadOnlyList<IRecipeEventSink> Sinks { get; init; } = [];
+
+    /// <summary>The step kinds and their engine versions (tests and future engines change versions here).</summary>
+    public StepKinds Kinds { get; init; } = StepKinds.Default;
+
+    public ImageContext? Engine { get; init; }
+
+    /// <summary>Which executor carries out a kind (the engine-backed ones by default; tests wrap them to observe).</summary>
+    internal Func<string, Steps.IStepExecutor?> ExecutorFor { get; init; } = Steps.StepExecutors.For;
+
+    /// <summary>Cancels the run between steps: steps not started yet are not run (a running step finishes).</summary>
+    public CancellationToken Cancellation { get; init; }
+}
+
+public enum StepStatus
+{
+    /// <summary>Ran and succeeded.</summary>
+    Ran,
+    /// <summary>Up to date: key and output unchanged.</summary>
+    Skipped,
+    /// <summary>Ran and failed.</summary>
+    Failed,
+    /// <summary>Not run because a step it depends on failed.</summary>
+    Blocked,
+    /// <summary>Plan only: would run.</summary>
+    WouldRun,
+}
+
+/// <summary>What happened to one step, and what its output is.</summary>
+public sealed record StepOutcome
+{
+    public required string Id { get; init; }
+    public required string Kind { get; init; }
+    public required StepStatus Status { get; init; }
+    /// <summary>Why it ran, was skipped, failed or was blocked.</summary>
+    public required string Reason { get; init; }
+    public string? Output { get; init; }
+    public string? OutputPath { get; init; }
+    public string? Format { get; init; }
+    public long? VirtualSize { get; init; }
+    public long? FileSize { get; init; }
+    public string? Hash { get; init; }
+    public string? MeasuredFormat { get; init; }
+    public long? MeasuredRequired { get; init; }
+    public long? MeasuredFullyAllocated { get; init; }
+    public string? Note { get; init; }
+    public double Seconds { get; init; }
+}
+
+/// <summary>A run's (or plan's) outcome.</summary>
+public sealed record RunResult(bool Succeeded, string OutputDir, IReadOnlyList<StepOutcome> Steps, string? SummaryPath)
+{
+    public StepOutcome this[string id] => Steps.First(s => s.Id == id);
+}

@@ -1,0 +1,60 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using ImageBuild.Recipes.Cache;
+using ImageBuild.Recipes.Model;
+
+namespace ImageBuild.Recipes.Execution;
+
+/// <summary>
+/// The machine-readable account of a run, written as imagebuild-summary.json in the output directory: every step
+/// with its status and reason, and for image outputs the path (relative to the output directory), format, virtual
+/// size, file size and content hash; measured sizes for measure steps. No timestamps or host data.
+/// </summary>
+public static class RunSummary
+{
+    public static void Write(string path, Recipe recipe, IReadOnlyList<StepOutcome> steps, bool succeeded)
+    {
+        var list = new JsonArray();
+        foreach (var s in steps)
+        {
+            var o = new JsonObject
+            {
+                ["id"] = s.Id,
+                ["kind"] = s.Kind,
+                ["status"] = s.Status.ToString().ToLowerInvariant(),
+                ["reason"] = s.Reason,
+            };
+            if (s.Output is not null && s.Status is StepStatus.Ran or StepStatus.Skipped)
+            {
+                o["output"] = new JsonObject
+                {
+                    ["path"] = s.Output,
+                    ["format"] = s.Format,
+                    ["virtualSize"] = s.VirtualSize,
+                    ["fileSize"] = s.FileSize,
+                    ["hash"] = s.Hash,
+                };
+            }
+            if (s.MeasuredRequired is not null)
+            {
+                o["measure"] = new JsonObject
+                {
+                    ["format"] = s.MeasuredFormat,
+                    ["required"] = s.MeasuredRequired,
+                    ["fullyAllocated"] = s.MeasuredFullyAllocated,
+                };
+            }
+            if (s.Note is not null) o["note"] = s.Note;
+            list.Add(o);
+        }
+        var root = new JsonObject
+        {
+            ["recipe"] = Path.GetFileName(recipe.File),
+            ["name"] = recipe.Name,
+            ["succeeded"] = succeeded,
+            ["hashAlgorithm"] = "xxh128 over non-zero 4 KiB blocks (index + bytes) and the file length",
+            ["steps"] = list,
+        };
+        AtomicFile.WriteAllText(path, root.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }) + "\n");
+    }
+}

@@ -1,0 +1,360 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using ImageBuild.Engine.Options;
+using ImageBuild.Recipes.Model;
+using ImageBuild.Recipes.Schema;
+using YamlDotNet.Core;
+using Mark = ImageBuild.Recipes.Model.Mark;
+using YamlDotNet.RepresentationModel;
+
+namespace ImageBuild.Recipes.Loading;
+
+/// <summary>
+/// Reads a recipe file (YAML) into a <see cref="Recipe"/>: the schema's structural rules (known keys, kinds,
+/// parameter types, required parameters), variables and --set overrides. Every problem is collected with its
+/// line and column; <see cref="RecipeValidator"/> then checks references, cycles, files and engine support.
+/// </summary>
+public static partial class RecipeLoader
+{
+    private static readonly string[] TopLevelKeys = ["name", "description", "output-dir", "variables", "steps"];
+
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]*$")]
+    private static partial Regex IdPattern();
+
+    /// <summary>Loads and validates (structure, references, files, engine support). Throws <see cref="RecipeException"/>.</summary>
+    public static Recipe Load(string path, IReadOnlyDictionary<string, string>? set = null, StepKinds? kinds = null, Engine.Block.ImageContext? context = null)
+    {
+        kinds ??= StepKinds.Default;
+        var recipe = Parse(path, set, kinds);
+        var errors = RecipeValidator.Validate(recipe, kinds, context ?? Engine.Block.ImageContext.CreateDefault());
+        if (errors.Count > 0)
+            throw new RecipeException(errors.OrderBy(e => e.Line).ThenBy(e => e.Column).ToList());
+        return recipe;
+    }
+
+    /// <summary>Structural parse only (no reference, file or engine checks). Throws <see cref="RecipeException"/>.</summary>
+    public static Recipe Parse(string path, IReadOnlyDictionary<string, string>? set, StepKinds kinds)
+    {
+        string text;
+        try { text = File.ReadAllText(path); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new RecipeException([new RecipeError(path, 0, 0, $"cannot read recipe: {e.Message}")]);
+        }
+        return ParseText(text, path, set, kinds);
+    }
+
+    public static Recipe ParseText(string text, string path, IReadOnlyDictionary<string, string>? set, StepKinds kinds)
+    {
+        var errors = new List<RecipeError>();
+        void Err(Mark m, string msg) => errors.Add(new RecipeError(path, m.Line, m.Column, msg));
+
+        var yaml = new YamlStream();
+        try { yaml.Load(new StringReader(text)); }
+        catch (YamlException e)
+        {
+            throw new RecipeException([new RecipeError(path, (int)e.Start.Line, (int)e.Start.Column, Inner(e))]);
+        }
+        if (yaml.Documents.Count != 1 || yaml.Documents[0].RootNode is not YamlMappingNode root)
+            throw new RecipeException([new RecipeError(path, 1, 1, "a recipe is one YAML mapping with a 'steps' list")]);
+
+        string? name = null, outputDir = null;
+        var variables = new Dictionary<string, string>(StringComparer.Ordinal);
+        var variableMarks = new Dictionary<string, Mark>(StringComparer.Ordinal);
+        YamlSequenceNode? stepsNode = null;
+        foreach (var (keyNode, valueNode) in root.Children)
+        {
+            string key = Scalar(keyNode) ?? "";
+            switch (key)
+            {
+                case "name": name = ScalarOrError(valueNode, "name", Err); break;
+                case "description": ScalarOrError(valueNode, "description", Err); break;
+                case "output-dir": outputDir = ScalarOrError(valueNode, "output-dir", Err); break;
+                case "variables":
+                    if (valueNode is YamlMappingNode vars)
+                    {
+                        foreach (var (vk, vv) in vars.Children)
+                        {
+                            string? vname = Scalar(vk);
+                            string? vvalue = Scalar(vv);
+                            if (vname is null || !IdPattern().IsMatch(vname))
+                                Err(At(vk), $"variable names are letters, digits, '.', '_' and '-'");
+                            else if (vvalue is null)
+                                Err(At(vv), $"variable '{vname}' must be a single value");
+                            else
+                            {
+                                variables[vname] = vvalue;
+                                variableMarks[vname] = At(vk);
+                            }
+                        }
+                    }
+                    else
+                        Err(At(valueNode), "'variables' must be a mapping of name: value");
+                    break;
+                case "steps":
+                    stepsNode = valueNode as YamlSequenceNode;
+                    if (stepsNode is null) Err(At(valueNode), "'steps' must be a list of steps");
+                    break;
+                default:
+                    Err(At(keyNode), $"unknown top-level key '{key}' (expected one of: {string.Join(", ", TopLevelKeys)})");
+                    break;
+            }
+        }
+        if (set is not null)
+        {
+            foreach (var (k, v) in set)
+            {
+                if (!variables.ContainsKey(k))
+                    errors.Add(new RecipeError(path, 0, 0, $"--set {k}: the recipe declares no variable '{k}' (declared: {(variables.Count == 0 ? "none" : string.Join(", ", variables.Keys))})"));
+                else
+                    variables[k] = v;
+            }
+        }
+        if (stepsNode is null && !root.Children.Keys.Any(k => Scalar(k) == "steps"))
+            Err(At(root), "a recipe needs a 'steps' list");
+
+        var expander = new VariableExpander(variables);
+        var steps = new List<RecipeStep>();
+        var seen = new Dictionary<string, Mark>(StringComparer.Ordinal);
+        foreach (var item in stepsNode?.Children ?? [])
+        {
+            if (item is not YamlMappingNode stepMap)
+            {
+                Err(At(item), "a step must be a mapping with 'id' and 'kind'");
+                continue;
+            }
+            var step = ParseStep(stepMap, kinds, expander, Err);
+            if (step is null) continue;
+            if (seen.TryGetValue(step.Id, out var first))
+                Err(step.Mark, $"duplicate step id '{step.Id}' (first defined at line {first.Line})");
+            else
+                seen[step.Id] = step.Mark;
+            steps.Add(step);
+        }
+        if (stepsNode is not null && stepsNode.Children.Count == 0)
+            Err(At(stepsNode), "'steps' is empty");
+
+        if (errors.Count > 0)
+            throw new RecipeException(errors.OrderBy(e => e.Line).ThenBy(e => e.Column).ToList());
+        return new Recipe
+        {
+            File = path,
+            Directory = Path.GetDirectoryName(Path.GetFullPath(path)) ?? Environment.CurrentDirectory,
+            Name = name,
+            OutputDir = outputDir,
+            Variables = variables,
+            Steps = steps,
+        };
+    }
+
+    private static RecipeStep? ParseStep(YamlMappingNode map, StepKinds kinds, VariableExpander expander, Action<Mark, string> err)
+    {
+        string? id = null, kindName = null;
+        Mark kindMark = At(map);
+        foreach (var (k, v) in map.Children)
+        {
+            string? key = Scalar(k);
+            if (key == "id")
+            {
+                id = Scalar(v);
+                if (id is null || !IdPattern().IsMatch(id))
+                {
+                    err(At(v), "step id must be letters, digits, '.', '_' and '-', starting with a letter or digit");
+                    id = null;
+                }
+            }
+            else if (key == "kind")
+            {
+                kindName = Scalar(v);
+                kindMark = At(v);
+            }
+        }
+        string label = id is null ? $"step at line {At(map).Line}" : $"step '{id}'";
+        if (id is null && !map.Children.Keys.Any(k => Scalar(k) == "id"))
+            err(At(map), $"{label}: missing 'id'");
+        if (kindName is null)
+        {
+            err(kindMark, $"{label}: missing 'kind' (one of: {string.Join(", ", kinds.Ordered.Select(x => x.Name))})");
+            return null;
+        }
+        var kind = kinds.Find(kindName);
+        if (kind is null)
+        {
+            err(kindMark, $"{label}: unknown step kind '{kindName}' (one of: {string.Join(", ", kinds.Ordered.Select(x => x.Name))})");
+            return null;
+        }
+
+        var specs = StepKinds.AllParams(kind).ToDictionary(p => p.Name, StringComparer.Ordinal);
+        var values = new Dictionary<string, ParamValue>(StringComparer.Ordinal);
+        foreach (var (k, v) in map.Children)
+        {
+            string key = Scalar(k) ?? "";
+            if (key is "id" or "kind") continue;
+            if (!specs.TryGetValue(key, out var spec))
+            {
+                err(At(k), $"{label}: unknown parameter '{key}' for kind '{kind.Name}' (accepted: {string.Join(", ", StepKinds.AllParams(kind).Select(p => p.Name).Where(n => n is not "id" and not "kind"))})");
+                continue;
+            }
+            if (key == "description")
+            {
+                if (Scalar(v) is null) err(At(v), $"{label}: 'description' must be text");
+                continue;
+            }
+            var value = ReadValue(spec, v, expander, label, err);
+            if (value is not null)
+                values[key] = value;
+        }
+        foreach (var spec in kind.Params.Where(p => p.Required))
+            if (!values.ContainsKey(spec.Name) && !map.Children.Keys.Any(k => Scalar(k) == spec.Name))
+                err(At(map), $"{label}: kind '{kind.Name}' needs parameter '{spec.Name}'");
+        if (id is null)
+            return null;
+        return new RecipeStep { Id = id, Kind = kind.Name, Mark = At(map), KindMark = kindMark, Params = values };
+    }
+
+    private static ParamValue? ReadValue(ParamSpec spec, YamlNode node, VariableExpander expander, string label, Action<Mark, string> err)
+    {
+        Mark mark = At(node);
+        string? Text(YamlNode n)
+        {
+            string? raw = Scalar(n);
+            if (raw is null)
+            {
+                err(At(n), $"{label}: '{spec.Name}' must be a single value");
+                return null;
+            }
+            string? expanded = expander.Expand(raw, out var e);
+            if (expanded is null) err(At(n), $"{label}: {e}");
+            return expanded;
+        }
+
+        switch (spec.Type)
+        {
+            case ParamType.StepRefList:
+            {
+                if (node is not YamlSequenceNode seq)
+                {
+                    string? one = Text(node);
+                    return one is null ? null : new ListValue([new TextValue(one, mark)], mark);
+                }
+                var items = new List<TextValue>();
+                foreach (var child in seq.Children)
+                    if (Text(child) is { } t) items.Add(new TextValue(t, At(child)));
+                return new ListValue(items, mark);
+            }
+            case ParamType.Options:
+            {
+                if (node is not YamlMappingNode optMap)
+                {
+                    err(mark, $"{label}: '{spec.Name}' must be a mapping of option: value");
+                    return null;
+                }
+                var items = new List<KeyValuePair<string, TextValue>>();
+                foreach (var (ok, ov) in optMap.Children)
+                {
+                    string? oname = Scalar(ok);
+                    string? ovalue = Text(ov);
+                    if (oname is null || ovalue is null) continue;
+                    items.RemoveAll(p => p.Key == oname);
+                    items.Add(new(oname, new TextValue(ovalue, At(ok))));
+                }
+                return new OptionsValue(items, mark);
+            }
+        }
+
+        string? text = Text(node);
+        if (text is null) return null;
+        switch (spec.Type)
+        {
+            case ParamType.Size:
+                if (!SizeParser.TryParse(text, out long size))
+                {
+                    err(mark, $"{label}: '{spec.Name}': invalid size '{text}' (a number with an optional k, M, G, T, P or E suffix)");
+                    return null;
+                }
+                return new NumberValue(size, mark);
+            case ParamType.SizeDelta:
+            {
+                string digits = text.Length > 0 && text[0] is '+' or '-' ? text[1..] : text;
+                if (!SizeParser.TryParse(digits, out long n))
+                {
+                    err(mark, $"{label}: '{spec.Name}': invalid size '{text}' (SIZE, +SIZE or -SIZE with an optional k, M, G, T, P or E suffix)");
+                    return null;
+                }
+                string sign = text.Length > 0 && text[0] is '+' or '-' ? text[..1] : "";
+                return new TextValue(sign + n.ToString(CultureInfo.InvariantCulture), mark);
+            }
+            case ParamType.Integer:
+                if (!long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out long i) &&
+                    !(text.StartsWith("0x", StringComparison.OrdinalIgnoreCase) && long.TryParse(text[2..], NumberStyles.HexNumber, CultureInfo.InvariantCulture, out i)))
+                {
+                    err(mark, $"{label}: '{spec.Name}': '{text}' is not an integer");
+                    return null;
+                }
+                if (i < spec.Min || i > spec.Max)
+                {
+                    err(mark, $"{label}: '{spec.Name}': {i} is outside {spec.Min}..{spec.Max}");
+                    return null;
+                }
+                return new NumberValue(i, mark);
+            case ParamType.Bool:
+                switch (text)
+                {
+                    case "true" or "yes" or "on": return new BoolValue(true, mark);
+                    case "false" or "no" or "off": return new BoolValue(false, mark);
+                    default:
+                        err(mark, $"{label}: '{spec.Name}': '{text}' is not true or false");
+                        return null;
+                }
+            case ParamType.Enum:
+                if (!spec.Values.Contains(text))
+                {
+                    err(mark, $"{label}: '{spec.Name}': '{text}' is not one of {string.Join(", ", spec.Values)}");
+                    return null;
+                }
+                return new TextValue(text, mark);
+            case ParamType.FileName:
+                if (text.Length == 0 || text.Contains('/') || text.Contains('\\') || text is "." or ".." || text.StartsWith('.'))
+                {
+                    err(mark, $"{label}: '{spec.Name}': '{text}' must be a plain file name (no directory, not starting with '.')");
+                    return null;
+                }
+                if (text == Execution.RecipeRunner.SummaryFileName)
+                {
+                    err(mark, $"{label}: '{spec.Name}': '{text}' is reserved for the run summary");
+                    return null;
+                }
+                return new TextValue(text, mark);
+            case ParamType.RepoFile:
+                if (text.Length == 0)
+                {
+                    err(mark, $"{label}: '{spec.Name}' is empty");
+                    return null;
+                }
+                return new TextValue(text, mark);
+            default:
+                return new TextValue(text, mark);
+        }
+    }
+
+    private static string? Scalar(YamlNode node) => node is YamlScalarNode s ? s.Value ?? "" : null;
+
+    private static string? ScalarOrError(YamlNode node, string key, Action<Mark, string> err)
+    {
+        string? s = Scalar(node);
+        if (s is null) err(At(node), $"'{key}' must be a single value");
+        return s;
+    }
+
+    internal static Mark At(YamlNode node) => new((int)node.Start.Line, (int)node.Start.Column);
+
+    private static string Inner(YamlException e)
+    {
+        Exception x = e;
+        while (x.InnerException is YamlException inner) x = inner;
+        string msg = x.Message;
+        // YamlDotNet prefixes "(Line: a, Col: b, Idx: c) - (Line: ...): "; the location is already in file:line:col.
+        int sep = msg.IndexOf("): ", StringComparison.Ordinal);
+        return sep >= 0 && msg.StartsWith('(') ? msg[(sep + 3)..] : msg;
+    }
+}

@@ -1,0 +1,172 @@
+using ImageBuild.Engine;
+using ImageBuild.Engine.Block;
+using ImageBuild.Engine.Operations;
+using ImageBuild.Recipes.Model;
+using ImageBuild.Recipes.Schema;
+
+namespace ImageBuild.Recipes.Loading;
+
+/// <summary>
+/// Checks a parsed recipe beyond its structure: references and cycles, repository files, the rules between
+/// parameters (exactly one content source, ...), and that the engine can do what each step asks (formats,
+/// options, compression, snapshots) — so a missing capability is an error at validate time, not half-way
+/// through a run.
+/// </summary>
+public static class RecipeValidator
+{
+    /// <summary>Formats qemu knows; the engine may not have all of them yet.</summary>
+    private static readonly HashSet<string> QemuFormats =
+        ["raw", "qcow2", "qcow", "qed", "vmdk", "vdi", "vpc", "vhdx", "parallels", "luks", "bochs", "cloop", "dmg"];
+
+    public static List<RecipeError> Validate(Recipe recipe, StepKinds kinds, ImageContext context)
+    {
+        var errors = new List<RecipeError>();
+        var graph = RecipeGraph.Build(recipe, kinds, errors);
+        foreach (var step in recipe.Steps)
+            CheckStep(recipe, step, graph, context, errors);
+        if (graph is not null)
+            CheckOutputs(recipe, graph, errors);
+        return errors;
+    }
+
+    private static void CheckStep(Recipe recipe, RecipeStep step, RecipeGraph? graph, ImageContext ctx, List<RecipeError> errors)
+    {
+        void Err(Mark m, string msg) => errors.Add(recipe.Error(m, $"step '{step.Id}': {msg}"));
+        StepShape? from = graph is not null && step.Text("from") is { } f ? graph.Shapes.GetValueOrDefault(f) : null;
+
+        foreach (var p in new[] { "file", "image-file" })
+        {
+            if (step.Get(p) is TextValue t)
+            {
+                string full = recipe.ResolveFile(t.Value);
+                if (!File.Exists(full))
+                    Err(t.Mark, $"{p} '{t.Value}' does not exist (looked for {full})");
+            }
+        }
+
+        switch (step.Kind)
+        {
+            case "create":
+                CreatableFormat(step.Text("format") ?? "raw", step.MarkOf("format"), Err, ctx, step);
+                break;
+            case "convert":
+                CreatableFormat(step.Text("format")!, step.MarkOf("format"), Err, ctx, step);
+                break;
+            case "overlay":
+            {
+                var q = KnownFormat("qcow2", step.KindMark, Err, ctx, "overlays are qcow2 images: ");
+                if (q is not null && !q.SupportsBacking)
+                    Err(step.KindMark, "format 'qcow2' cannot have a backing file in this engine yet");
+                if (q is not null) Options(q, step, Err);
+                break;
+            }
+            case "write":
+            {
+                int sources = new[] { "file", "pattern", "zeroes" }.Count(p => step.Get(p) is not null);
+                if (sources != 1)
+                    Err(step.Mark, "give exactly one of 'file', 'pattern' or 'zeroes: true'");
+                if (step.Get("zeroes") is BoolValue { Value: false } z)
+                    Err(z.Mark, "'zeroes' can only be true (leave it out otherwise)");
+                if (step.Get("file") is not null && step.Get("length") is { } l)
+                    Err(l.Mark, "'length' is taken from the file; leave it out");
+                if (step.Get("file") is null && step.Get("length") is null && sources == 1)
+                    Err(step.Mark, "'pattern' and 'zeroes' need 'length'");
+                break;
+            }
+            case "apply":
+                if ((step.Get("image") is null) == (step.Get("image-file") is null))
+                    Err(step.Mark, "give exactly one of 'image' (a step) or 'image-file' (a repository file)");
+                if (step.Text("image-format") is { } imf)
+                    KnownFormat(imf, step.MarkOf("image-format"), Err, ctx);
+                break;
+            case "commit":
+                if (from is not null && from.BackingStep is null)
+                    Err(step.MarkOf("from"), $"'from: {step.Text("from")}' has no backing image to commit into (commit needs an overlay)");
+                break;
+            case "rebase":
+                if (from?.Format is { } rf && ctx.Formats.Find(rf) is { SupportsBacking: false })
+                    Err(step.MarkOf("from"), $"'from: {step.Text("from")}' is a {rf} image, which cannot have a backing file");
+                break;
+            case "compress":
+            {
+                var q = KnownFormat("qcow2", step.KindMark, Err, ctx, "compressed images are qcow2: ");
+                if (q is null) break;
+                if (!q.SupportsCompressedWrites)
+                {
+                    Err(step.KindMark, "compressed qcow2 output is not supported by this engine yet");
+                    break;
+                }
+                var opts = step.Options().Append(new("compression_type", step.Text("type") ?? "zlib"));
+                try { ImageCreator.ParseOptions(q, opts); }
+                catch (ImageException e) { Err(step.MarkOf("type"), $"compression type '{step.Text("type") ?? "zlib"}': {FirstLine(e.Message)}"); }
+                Options(q, step, Err);
+                break;
+            }
+            case "snapshot":
+                // The engine has no operation that creates internal snapshots yet; say so rather than fake one.
+                Err(step.KindMark, "internal snapshots are not supported by this engine yet");
+                break;
+            case "measure":
+            {
+                string? fmt = step.Text("format") ?? from?.Format;
+                if (fmt is null) break;
+                var m = KnownFormat(fmt, step.MarkOf("format"), Err, ctx);
+                if (m is not null) Options(m, step, Err);
+                break;
+            }
+        }
+    }
+
+    private static void CreatableFormat(string name, Mark mark, Action<Mark, string> err, ImageContext ctx, RecipeStep step)
+    {
+        var format = KnownFormat(name, mark, err, ctx);
+        if (format is null) return;
+        if (!format.SupportsCreate)
+        {
+            err(mark, $"format '{name}' cannot be created (qemu-img cannot create it either)");
+            return;
+        }
+        Options(format, step, err);
+    }
+
+    private static ImageFormat? KnownFormat(string name, Mark mark, Action<Mark, string> err, ImageContext ctx, string prefix = "")
+    {
+        var format = ctx.Formats.Find(name);
+        if (format is not null) return format;
+        err(mark, QemuFormats.Contains(name)
+            ? $"{prefix}format '{name}' is not supported by this engine yet"
+            : $"{prefix}unknown format '{name}' (the engine has: {string.Join(", ", ctx.Formats.All.Select(x => x.Name))})");
+        return null;
+    }
+
+    /// <summary>Each option is checked on its own, so the error points at the option that is wrong.</summary>
+    private static void Options(ImageFormat format, RecipeStep step, Action<Mark, string> err)
+    {
+        if (step.Get("options") is not OptionsValue o) return;
+        foreach (var (name, value) in o.Items)
+        {
+            if (name is "backing_file" or "backing_fmt" or "size")
+            {
+                err(value.Mark, $"option '{name}' is set by the recipe itself (use the step's parameters)");
+                continue;
+            }
+            try { ImageCreator.ParseOptions(format, [new(name, value.Value)]); }
+            catch (ImageException e) { err(value.Mark, $"{format.Name} option '{name}': {FirstLine(e.Message)}"); }
+        }
+    }
+
+    private static void CheckOutputs(Recipe recipe, RecipeGraph graph, List<RecipeError> errors)
+    {
+        var names = new Dictionary<string, RecipeStep>(StringComparer.Ordinal);
+        foreach (var step in recipe.Steps)
+        {
+            if (graph.Shapes[step.Id].OutputName is not { } name) continue;
+            if (names.TryGetValue(name, out var other))
+                errors.Add(recipe.Error(step.MarkOf("output"), $"step '{step.Id}': output '{name}' is also the output of step '{other.Id}'"));
+            else
+                names[name] = step;
+        }
+    }
+
+    private static string FirstLine(string s) => s.Split('\n')[0];
+}

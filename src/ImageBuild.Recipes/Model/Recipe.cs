@@ -1,0 +1,27 @@
+namespace ImageBuild.Recipes.Model;
+
+/// <summary>A loaded, validated recipe: its steps in file order, its variables' final values, where it lives.</summary>
+public sealed class Recipe
+{
+    /// <summary>Path of the recipe file as given (used in messages).</summary>
+    public required string File { get; init; }
+
+    /// <summary>Absolute directory of the recipe file: relative paths in the recipe resolve against it.</summary>
+    public required string Directory { get; init; }
+
+    public string? Name { get; init; }
+
+    /// <summary>output-dir from the recipe, relative to <see cref="Directory"/>; null when not given.</summary>
+    public string? OutputDir { get; init; }
+
+    public required IReadOnlyDictionary<string, string> Variables { get; init; }
+
+    public required IReadOnlyList<RecipeStep> Steps { get; init; }
+
+    public RecipeStep? Find(string id) => Steps.FirstOrDefault(s => s.Id == id);
+
+    /// <summary>A repository file named by the recipe, resolved against the recipe's directory.</summary>
+    public string ResolveFile(string relative) => Path.GetFullPath(Path.Combine(Directory, relative));
+
+    public RecipeError Error(Mark mark, string message) => new(File, mark.Line, mark.Column, message);
+}

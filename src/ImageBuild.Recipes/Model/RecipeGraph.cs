@@ -1,0 +1,151 @@
+using ImageBuild.Recipes.Schema;
+
+namespace ImageBuild.Recipes.Model;
+
+/// <summary>What a step's output looks like before anything runs: its format, backing step and file name.</summary>
+public sealed record StepShape(string? Format, string? BackingStep, string? OutputName);
+
+/// <summary>
+/// The steps as a graph: each step's inputs (step references and after:), a topological order, and each step's
+/// statically known output shape. Built only for recipes whose references resolve and have no cycle.
+/// </summary>
+public sealed class RecipeGraph
+{
+    /// <summary>Parameters that name another step's image as an input.</summary>
+    public static readonly string[] ImageRefParams = ["from", "image", "backing"];
+
+    private RecipeGraph(Recipe recipe, IReadOnlyDictionary<string, IReadOnlyList<string>> deps, IReadOnlyList<RecipeStep> order,
+        IReadOnlyDictionary<string, StepShape> shapes)
+    {
+        Recipe = recipe;
+        Dependencies = deps;
+        Order = order;
+        Shapes = shapes;
+        var dependents = recipe.Steps.ToDictionary(s => s.Id, _ => new List<string>());
+        foreach (var (id, ds) in deps)
+            foreach (var d in ds.Distinct())
+                dependents[d].Add(id);
+        Dependents = dependents.ToDictionary(p => p.Key, p => (IReadOnlyList<string>)p.Value);
+    }
+
+    public Recipe Recipe { get; }
+
+    /// <summary>Step id → ids it depends on (image inputs first, then after:), without duplicates.</summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<string>> Dependencies { get; }
+
+    /// <summary>Step id → ids that depend on it directly.</summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<string>> Dependents { get; }
+
+    /// <summary>Steps in an order where every step follows its dependencies (file order among independent ones).</summary>
+    public IReadOnlyList<RecipeStep> Order { get; }
+
+    public IReadOnlyDictionary<string, StepShape> Shapes { get; }
+
+    /// <summary>Every step id a step references (image inputs and after:), with where each reference is written.</summary>
+    public static IEnumerable<(string Param, TextValue Ref)> References(RecipeStep step)
+    {
+        foreach (var p in ImageRefParams)
+            if (step.Get(p) is TextValue t)
+                yield return (p, t);
+        if (step.Get("after") is ListValue l)
+            foreach (var t in l.Items)
+                yield return ("after", t);
+    }
+
+    /// <summary>The default output file extension for a format.</summary>
+    public static string Extension(string format) => format switch
+    {
+        "vpc" => "vhd",
+        _ => format,
+    };
+
+    /// <summary>
+    /// Builds the graph; null with <paramref name="errors"/> filled when a reference is missing or the steps form
+    /// a cycle.
+    /// </summary>
+    public static RecipeGraph? Build(Recipe recipe, StepKinds kinds, List<RecipeError> errors)
+    {
+        var byId = recipe.Steps.ToDictionary(s => s.Id, StringComparer.Ordinal);
+        var deps = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
+        int before = errors.Count;
+        foreach (var step in recipe.Steps)
+        {
+            var list = new List<string>();
+            foreach (var (param, r) in References(step))
+            {
+                if (!byId.TryGetValue(r.Value, out var target))
+                {
+                    errors.Add(recipe.Error(r.Mark, $"step '{step.Id}': '{param}: {r.Value}' names no step in this recipe"));
+                    continue;
+                }
+                if (r.Value == step.Id)
+                {
+                    errors.Add(recipe.Error(r.Mark, $"step '{step.Id}': '{param}' refers to the step itself"));
+                    continue;
+                }
+                if (param != "after" && kinds.Find(target.Kind) is { ProducesImage: false })
+                {
+                    errors.Add(recipe.Error(r.Mark, $"step '{step.Id}': '{param}: {r.Value}' is a '{target.Kind}' step, which produces no image (use 'after:' to order steps)"));
+                    continue;
+                }
+                if (!list.Contains(r.Value)) list.Add(r.Value);
+            }
+            deps[step.Id] = list;
+        }
+        if (errors.Count > before)
+            return null;
+
+        // Depth-first search for cycles, reporting each cycle once at the step where it closes.
+        var state = new Dictionary<string, int>(StringComparer.Ordinal); // 0 new, 1 on stack, 2 done
+        var order = new List<RecipeStep>();
+        var stack = new List<string>();
+        bool cyclic = false;
+        void Visit(string id)
+        {
+            state.TryGetValue(id, out int s);
+            if (s == 2) return;
+            if (s == 1)
+            {
+                int at = stack.IndexOf(id);
+                var cycle = stack.Skip(at).Append(id).ToList();
+                var first = byId[id];
+                errors.Add(recipe.Error(first.Mark, $"step '{id}': steps form a cycle: {string.Join(" -> ", cycle)}"));
+                cyclic = true;
+                return;
+            }
+            state[id] = 1;
+            stack.Add(id);
+            foreach (var d in deps[id]) Visit(d);
+            stack.RemoveAt(stack.Count - 1);
+            state[id] = 2;
+            order.Add(byId[id]);
+        }
+        foreach (var step in recipe.Steps) Visit(step.Id);
+        if (cyclic) return null;
+
+        var shapes = new Dictionary<string, StepShape>(StringComparer.Ordinal);
+        foreach (var step in order)
+            shapes[step.Id] = ShapeOf(step, kinds, shapes);
+        return new RecipeGraph(recipe, deps, order, shapes);
+    }
+
+    private static StepShape ShapeOf(RecipeStep step, StepKinds kinds, Dictionary<string, StepShape> shapes)
+    {
+        StepShape? from = step.Text("from") is { } f ? shapes[f] : null;
+        (string? format, string? backing) = step.Kind switch
+        {
+            "create" => (step.Text("format") ?? "raw", null),
+            "overlay" => ("qcow2", step.Text("from")),
+            "write" or "apply" or "resize" or "snapshot" => (from?.Format, from?.BackingStep),
+            "rebase" => (from?.Format, step.Text("backing")),
+            "commit" => from?.BackingStep is { } b ? (shapes[b].Format, shapes[b].BackingStep) : (null, null),
+            "convert" => (step.Text("format"), null),
+            "compress" => ("qcow2", null),
+            _ => (null, null),
+        };
+        string? output = null;
+        if (kinds.Find(step.Kind) is { ProducesImage: true })
+            output = step.Text("output") ?? $"{step.Id}.{Extension(format ?? "img")}";
+        return new StepShape(format, backing, output);
+    }
+}

@@ -1,0 +1,10 @@
+namespace ImageBuild.Recipes.Schema;
+
+/// <summary>
+/// A kind of step: its name, its parameters, whether it produces an image, and the version of its semantics in
+/// this engine. Bumping <see cref="Version"/> changes every cache key of this kind, so steps of it rerun.
+/// </summary>
+public sealed record StepKind(string Name, int Version, string Description, IReadOnlyList<ParamSpec> Params, bool ProducesImage)
+{
+    public ParamSpec? Find(string name) => Params.FirstOrDefault(p => p.Name == name);
+}

@@ -1,0 +1,133 @@
+namespace ImageBuild.Recipes.Schema;
+
+/// <summary>
+/// The step kinds the loader accepts and the runner executes, with their parameters. recipes/recipe.schema.json
+/// mirrors this table (a test keeps the two in agreement).
+/// </summary>
+public sealed class StepKinds
+{
+    /// <summary>Parameters every step has.</summary>
+    public static readonly IReadOnlyList<ParamSpec> Common =
+    [
+        new("id", ParamType.Text, "Unique step id: letters, digits, '.', '_' and '-', starting with a letter or digit.", Required: true),
+        new("kind", ParamType.Enum, "What the step does.", Required: true),
+        new("description", ParamType.Text, "Free text for people; not part of the cache key."),
+        new("after", ParamType.StepRefList, "Steps that must succeed before this one (ordering only, e.g. a measure gate)."),
+    ];
+
+    /// <summary>Parameter of every image-producing step.</summary>
+    public static readonly ParamSpec Output =
+        new("output", ParamType.FileName, "File name of the output image in the output directory (default: ID.FORMAT).");
+
+    private static readonly ParamSpec From = new("from", ParamType.StepRef, "The step whose output image is the input.", Required: true);
+    private static readonly ParamSpec Options = new("options", ParamType.Options, "Format create options, as qemu-img -o NAME=VALUE.");
+
+    private readonly Dictionary<string, StepKind> _kinds;
+
+    public StepKinds(IEnumerable<StepKind> kinds)
+    {
+        _kinds = kinds.ToDictionary(k => k.Name, StringComparer.Ordinal);
+        Ordered = kinds.ToList();
+    }
+
+    public IReadOnlyList<StepKind> Ordered { get; }
+
+    public StepKind? Find(string name) => _kinds.GetValueOrDefault(name);
+
+    /// <summary>A copy with one kind's semantic version replaced (what an engine upgrade of that step does).</summary>
+    public StepKinds WithVersion(string kind, int version) =>
+        new(Ordered.Select(k => k.Name == kind ? k with { Version = version } : k));
+
+    /// <summary>Every parameter name the kind accepts, common ones included.</summary>
+    public static IEnumerable<ParamSpec> AllParams(StepKind kind) =>
+        Common.Concat(kind.ProducesImage ? [Output] : []).Concat(kind.Params);
+
+    public static readonly StepKinds Default = new(
+    [
+        new("create", 1, "A blank image of any format the engine can create.",
+        [
+            new("format", ParamType.Format, "Image format.") { Default = "raw" },
+            new("size", ParamType.Size, "Virtual size (qemu suffixes: k, M, G, T).", Required: true),
+            Options,
+        ], ProducesImage: true),
+
+        new("overlay", 1, "A new qcow2 layer whose backing file is an earlier step's image.",
+        [
+            From,
+            Options,
+        ], ProducesImage: true),
+
+        new("write", 1, "A copy of an image with content written at a guest offset: a repository file's bytes, a byte pattern, or zeroes.",
+        [
+            From,
+            new("offset", ParamType.Size, "Guest offset to write at.") { Default = "0" },
+            new("file", ParamType.RepoFile, "Repository file whose bytes are written (relative to the recipe)."),
+            new("pattern", ParamType.Integer, "Byte value written `length` times.") { Min = 0, Max = 255 },
+            new("zeroes", ParamType.Bool, "Write `length` zero bytes (the range reads as zeroes afterwards)."),
+            new("length", ParamType.Size, "Byte count for pattern and zeroes."),
+        ], ProducesImage: true),
+
+        new("apply", 1, "A copy of an image with the data a prebuilt overlay/diff image allocates itself copied onto it.",
+        [
+            From,
+            new("image", ParamType.StepRef, "Step whose output is the diff image."),
+            new("image-file", ParamType.RepoFile, "Repository file that is the diff image (relative to the recipe)."),
+            new("image-format", ParamType.Format, "Format of the diff image (default: probed)."),
+        ], ProducesImage: true),
+
+        new("commit", 1, "The backing image of an overlay with the overlay's data committed into it (a copy; the inputs stay as they are).",
+        [
+            From,
+        ], ProducesImage: true),
+
+        new("rebase", 1, "A copy of an overlay with a new backing image (safe mode keeps what it reads), or flattened when backing is absent.",
+        [
+            From,
+            new("backing", ParamType.StepRef, "Step whose output becomes the backing image; absent = no backing file (flatten)."),
+            new("unsafe", ParamType.Bool, "Only rewrite the header (qemu-img rebase -u).") { Default = "false" },
+        ], ProducesImage: true),
+
+        new("resize", 1, "A copy of an image with a new virtual size.",
+        [
+            From,
+            new("size", ParamType.SizeDelta, "New size, or +SIZE / -SIZE relative to the current one.", Required: true),
+            new("shrink", ParamType.Bool, "Allow reducing the size.") { Default = "false" },
+            new("preallocation", ParamType.Enum, "Preallocation of the grown area.") { Values = ["off", "metadata", "falloc", "full"], Default = "off" },
+        ], ProducesImage: true),
+
+        new("convert", 1, "The image converted to a format (and options), sparse as qemu-img convert leaves it.",
+        [
+            From,
+            new("format", ParamType.Format, "Target format.", Required: true),
+            Options,
+        ], ProducesImage: true),
+
+        new("compress", 1, "The image converted to compressed qcow2 (qemu-img convert -c).",
+        [
+            From,
+            new("type", ParamType.Enum, "Compression type.") { Values = ["zlib", "zstd"], Default = "zlib" },
+            Options,
+        ], ProducesImage: true),
+
+        new("snapshot", 1, "A copy of a qcow2 image with an internal snapshot created.",
+        [
+            From,
+            new("name", ParamType.Text, "Snapshot name.", Required: true),
+        ], ProducesImage: true),
+
+        new("check", 1, "Checks an image's metadata (qemu-img check); fails on corruption, reports leaks.",
+        [
+            From,
+            new("allow-leaks", ParamType.Bool, "Do not fail when only leaked clusters are found.") { Default = "true" },
+        ], ProducesImage: false),
+
+        new("measure", 1, "Records the required and fully-allocated sizes of the image in a format; fails when a limit is exceeded.",
+        [
+            From,
+            new("format", ParamType.Format, "Format to measure for (default: the image's own)."),
+            Options,
+            new("max-required", ParamType.Size, "Fail when the required size exceeds this."),
+            new("max-fully-allocated", ParamType.Size, "Fail when the fully-allocated size exceeds this."),
+        ], ProducesImage: false),
+    ]);
+}

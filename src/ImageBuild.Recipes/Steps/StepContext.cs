@@ -1,0 +1,68 @@
+using ImageBuild.Engine.Block;
+using ImageBuild.Recipes.Model;
+
+namespace ImageBuild.Recipes.Steps;
+
+/// <summary>An image another step produced, as an input of this one.</summary>
+/// <param name="Path">Full path in the output directory.</param>
+/// <param name="FileName">Its file name (what a backing reference stores).</param>
+/// <param name="Format">Its format.</param>
+public sealed record StepInput(string Path, string FileName, string Format);
+
+/// <summary>What a step's executor gets: the step, its inputs, where to write, and the engine.</summary>
+public sealed class StepContext
+{
+    public required RecipeStep Step { get; init; }
+    public required Recipe Recipe { get; init; }
+    public required ImageContext Engine { get; init; }
+
+    /// <summary>Output directory (absolute).</summary>
+    public required string OutputDir { get; init; }
+
+    /// <summary>Image inputs by parameter name (from, image, backing).</summary>
+    public required IReadOnlyDictionary<string, StepInput> Inputs { get; init; }
+
+    /// <summary>Where the output image is written (a hidden temporary name beside the final one); null when none.</summary>
+    public string? PartialPath { get; init; }
+
+    /// <summary>The output's format (known statically).</summary>
+    public string? OutputFormat { get; init; }
+
+    /// <summary>Progress in percent for the engine operations that report it.</summary>
+    public required Action<double> Progress { get; init; }
+
+    public StepInput From => Inputs["from"];
+
+    /// <summary>A scratch file name in the output directory, removed by the runner when the step ends.</summary>
+    public string Scratch(string suffix) => System.IO.Path.Combine(OutputDir, $".{Step.Id}~{suffix}.partial");
+
+    /// <summary>A fresh scratch directory in the output directory, removed by the runner when the step ends.</summary>
+    public string ScratchDirectory(string suffix)
+    {
+        string dir = Scratch(suffix);
+        if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+        Directory.CreateDirectory(dir);
+        return dir;
+    }
+}
+
+/// <summary>What a step reports besides its output image.</summary>
+public sealed record StepResult
+{
+    public static readonly StepResult Empty = new();
+    public long? MeasuredRequired { get; init; }
+    public long? MeasuredFullyAllocated { get; init; }
+    public string? MeasuredFormat { get; init; }
+    public string? Note { get; init; }
+    /// <summary>Set when the step ran to the end but its outcome fails the pipeline (a measure limit).</summary>
+    public string? Failure { get; init; }
+}
+
+/// <summary>Carries out one kind of step. Implementations change only <see cref="StepContext.PartialPath"/> and scratch files.</summary>
+public interface IStepExecutor
+{
+    StepResult Execute(StepContext context);
+}
+
+/// <summary>A step failed for a reason the user should read (one line).</summary>
+public sealed class StepFailedException(string message) : Exception(message);
