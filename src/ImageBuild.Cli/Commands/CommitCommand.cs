@@ -24,6 +24,7 @@ public sealed class CommitCommand : ICommand
         string cache = "writeback";
         bool drop = false, progress = false, quiet = false, imageOpts = false;
         long rate = 0;
+        var objects = new ObjectOption();
         var g = new GetOpt(argv, ":f:ht:b:dpqr:", LongOptions);
         for (int c; (c = g.Next()) != GetOpt.End;)
         {
@@ -36,7 +37,7 @@ public sealed class CommitCommand : ICommand
                 case 'p': progress = true; break;
                 case 'q': quiet = true; break;
                 case 'r': rate = ParseSize(io, "rate limit", g.Optarg!); break;
-                case OptionObject: break;
+                case OptionObject: objects.Add(io, g.Optarg!); break;
                 case OptionImageOpts: imageOpts = true; break;
                 default: HandleCommon(c, g); break;
             }

@@ -22,6 +22,7 @@ public sealed class DdCommand : ICommand
         var io = context.IO;
         var request = new DdRequest();
         bool imageOpts = false;
+        var objects = new ObjectOption();
         var g = new GetOpt(argv, ":hf:O:U", LongOptions);
         for (int c; (c = g.Next()) != GetOpt.End;)
         {
@@ -30,7 +31,7 @@ public sealed class DdCommand : ICommand
                 case 'f': request = request with { InputFormat = g.Optarg }; break;
                 case 'O': request = request with { OutputFormat = g.Optarg! }; break;
                 case 'U': request = request with { ForceShare = true }; break;
-                case OptionObject: break;
+                case OptionObject: objects.Add(io, g.Optarg!); break;
                 case OptionImageOpts: imageOpts = true; break;
                 default: HandleCommon(c, g); break;
             }

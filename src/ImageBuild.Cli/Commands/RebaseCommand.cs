@@ -24,6 +24,7 @@ public sealed class RebaseCommand : ICommand
         string? fmt = null, backing = null, backingFmt = null;
         string cache = "writeback", srcCache = "writeback";
         bool isUnsafe = false, progress = false, quiet = false, imageOpts = false;
+        var objects = new ObjectOption();
         var g = new GetOpt(argv, ":hf:F:b:upt:T:qU", LongOptions);
         for (int c; (c = g.Next()) != GetOpt.End;)
         {
@@ -38,7 +39,7 @@ public sealed class RebaseCommand : ICommand
                 case 'T': srcCache = g.Optarg!; break;
                 case 'q': quiet = true; break;
                 case 'U': break;
-                case OptionObject: break;
+                case OptionObject: objects.Add(io, g.Optarg!); break;
                 case OptionImageOpts: imageOpts = true; break;
                 default: HandleCommon(c, g); break;
             }

@@ -30,6 +30,7 @@ public sealed class ResizeCommand : ICommand
         string size = argv[^1];
         string? fmt = null, prealloc = null;
         bool quiet = false, shrink = false, imageOpts = false;
+        var objects = new ObjectOption();
         var g = new GetOpt(argv[..^1], ":f:hq", LongOptions);
         for (int c; (c = g.Next()) != GetOpt.End;)
         {
@@ -39,7 +40,7 @@ public sealed class ResizeCommand : ICommand
                 case 'q': quiet = true; break;
                 case OptionPreallocation: prealloc = g.Optarg; break;
                 case OptionShrink: shrink = true; break;
-                case OptionObject: break;
+                case OptionObject: objects.Add(io, g.Optarg!); break;
                 case OptionImageOpts: imageOpts = true; break;
                 default: HandleCommon(c, g); break;
             }
