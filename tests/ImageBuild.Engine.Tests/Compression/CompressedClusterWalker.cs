@@ -17,6 +17,9 @@ internal sealed class CompressedClusterWalker
     public byte CompressionType { get; }
     public List<CompressedCluster> Clusters { get; } = [];
 
+    /// <summary>Guest offsets of clusters stored uncompressed (standard entries with a host offset).</summary>
+    public List<long> Uncompressed { get; } = [];
+
     public CompressedClusterWalker(string path)
     {
         using var fs = File.OpenRead(path);
@@ -45,12 +48,16 @@ internal sealed class CompressedClusterWalker
             for (int j = 0; j < l2Entries; j++)
             {
                 ulong e = BinaryPrimitives.ReadUInt64BigEndian(l2.AsSpan(j * 8));
-                if ((e & (1UL << 62)) == 0) continue;
+                long guest = ((long)i * l2Entries + j) << ClusterBits;
+                if ((e & (1UL << 62)) == 0)
+                {
+                    if ((e & 0x00ff_ffff_ffff_fe00UL) != 0) Uncompressed.Add(guest);
+                    continue;
+                }
                 ulong d = e & ((1UL << 62) - 1);
                 long host = (long)(d & offsetMask);
                 int sectors = (int)((d >> x) & sectorsMask) + 1;
                 int length = sectors * 512 - (int)(host & 511);
-                long guest = ((long)i * l2Entries + j) << ClusterBits;
                 Clusters.Add(new CompressedCluster(guest, l2Offset + j * 8, e, host, length));
             }
         }
