@@ -21,12 +21,18 @@ public sealed class DeflateClusterCompressor : ClusterCompressor
     public const int MemLevel = 9;
 
     private readonly int _level;
+    private readonly bool _useNativeZlib;
 
     /// <param name="level">zlib level: -1 (qemu's default, = 6) or 0..9.</param>
-    public DeflateClusterCompressor(int level = DefaultLevel)
+    public DeflateClusterCompressor(int level = DefaultLevel) : this(level, useNativeZlib: true) { }
+
+    /// <param name="level">zlib level: -1 or 0..9.</param>
+    /// <param name="useNativeZlib">false behaves as on a machine without libz (tests the fallback path).</param>
+    internal DeflateClusterCompressor(int level, bool useNativeZlib)
     {
         if (level is < -1 or > 9) throw new ArgumentOutOfRangeException(nameof(level), level, "zlib level must be -1..9");
         _level = level;
+        _useNativeZlib = useNativeZlib;
     }
 
     public override ClusterCompressionType Type => ClusterCompressionType.Zlib;
@@ -38,14 +44,15 @@ public sealed class DeflateClusterCompressor : ClusterCompressor
 
     protected override int CompressCore(ReadOnlySpan<byte> cluster, Span<byte> dest)
     {
-        var zlib = ZlibLibrary.TryGet(out string error)
+        string error = "zlib use is disabled";
+        var zlib = (_useNativeZlib ? ZlibLibrary.TryGet(out error) : null)
             ?? throw new ImageException($"Cannot write zlib-compressed clusters: {error}");
         return zlib.RawDeflate(cluster, dest, _level, WindowBits, MemLevel, ZlibLibrary.ZDefaultStrategy);
     }
 
     public override bool TryDecompress(ReadOnlySpan<byte> src, Span<byte> cluster)
     {
-        var zlib = ZlibLibrary.TryGet(out _);
+        var zlib = _useNativeZlib ? ZlibLibrary.TryGet(out _) : null;
         return zlib is not null ? zlib.RawInflate(src, cluster, WindowBits) : ManagedInflate(src, cluster);
     }
 

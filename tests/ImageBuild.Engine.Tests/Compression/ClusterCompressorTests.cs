@@ -133,6 +133,21 @@ public sealed class ClusterCompressorTests
     }
 
     [TestMethod]
+    public void WithoutLibz_CompressIsAClearImageException_AndReadingStillWorks()
+    {
+        var cluster = CompressionTestData.RealBytes(65536, 2 << 20);
+        var dest = new byte[65536];
+        int n = new DeflateClusterCompressor().Compress(cluster, dest);
+        Assert.IsTrue(n > 0);
+        var noZlib = new DeflateClusterCompressor(DeflateClusterCompressor.DefaultLevel, useNativeZlib: false);
+        var e = Assert.ThrowsExactly<ImageException>(() => noZlib.Compress(cluster, new byte[65536]));
+        StringAssert.Contains(e.Message, "Cannot write zlib-compressed clusters");
+        var back = new byte[65536];
+        noZlib.Decompress(dest.AsSpan(0, n), back);
+        CollectionAssert.AreEqual(cluster, back);
+    }
+
+    [TestMethod]
     public void ZStream_HasZlibsLayoutOn64BitLinux()
     {
         if (!OperatingSystem.IsLinux() || IntPtr.Size != 8) Assert.Inconclusive("layout checked on 64-bit Linux only");
