@@ -135,10 +135,13 @@ public sealed partial class Qcow2Device
         }
 
         long host;
+        bool freshPastEof = false;
         if (alloc)
         {
             MarkDirtyIfLazy();
+            long endBefore = _dataFile.Length;
             host = HasDataFile ? guestStart : Refcounts.AllocClusters((long)k << ClusterBits);
+            freshPastEof = !HasDataFile && host >= endBefore;
         }
         else
         {
@@ -149,7 +152,14 @@ public sealed partial class Qcow2Device
         }
         try
         {
-            _dataFile.Write(host + (regionStart - guestStart), data);
+            // New clusters past the old end of the file read as zeros where nothing is written, so when the copied
+            // head and tail are zeros only the guest data is written (as qemu does): no zero bytes through the page cache.
+            if (freshPastEof && buffer is not null && !Extended &&
+                !data[..(int)(offset - regionStart)].ContainsAnyExcept((byte)0) &&
+                !data[(int)(offset + n - regionStart)..].ContainsAnyExcept((byte)0))
+                _dataFile.Write(host + (offset - guestStart), src[..(int)n]);
+            else
+                _dataFile.Write(host + (regionStart - guestStart), data);
         }
         finally
         {
