@@ -9,7 +9,7 @@ public sealed partial class Qcow2Device
     private long _freeByteOffset;
 
     public override ClusterCompressor? CreateCompressor() =>
-        HasDataFile ? null : ClusterCompressor.Create((ClusterCompressionType)Header.CompressionType);
+        HasDataFile ? null : _codec ??= ClusterCompressor.Create((ClusterCompressionType)Header.CompressionType);
 
     public override void WriteCompressedCluster(long offset, ReadOnlySpan<byte> compressed)
     {

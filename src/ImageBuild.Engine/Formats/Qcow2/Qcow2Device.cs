@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using ImageBuild.Engine.Block;
+using ImageBuild.Engine.Compression;
 using ImageBuild.Engine.Host;
 using ImageBuild.Engine.Info;
 
@@ -31,6 +32,8 @@ public sealed partial class Qcow2Device : BlockDevice
     internal readonly string? DataFileName;
     private long _decompressedHost = -1;
     private byte[]? _decompressed;
+    /// <summary>The compression_type's codec (the same one compressed writes use), created on first use.</summary>
+    private ClusterCompressor? _codec;
     private bool _metadataPreallocChecked;
     private bool _metadataPrealloc;
     private bool _dirtySetByUs;
@@ -454,7 +457,8 @@ public sealed partial class Qcow2Device : BlockDevice
         _file.Read(d.HostOffset, src);
         _decompressed ??= new byte[ClusterSizeInt];
         _decompressedHost = -1;
-        if (!ClusterDecompressor.TryDecompress(Header.CompressionType, src, _decompressed))
+        _codec ??= ClusterCompressor.Create((ClusterCompressionType)Header.CompressionType);
+        if (!_codec.TryDecompress(src, _decompressed))
             throw new ImageException($"'{Filename}': could not decompress the cluster at host offset 0x{d.HostOffset:x}: Input/output error") { Errno = 5 };
         _decompressedHost = d.HostOffset;
         return _decompressed;
