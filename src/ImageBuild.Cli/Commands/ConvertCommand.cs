@@ -175,6 +175,7 @@ public sealed class ConvertCommand : ICommand
                 Salvage = salvage,
                 RateLimit = rateLimit,
                 ForceShare = forceShare,
+                TargetCacheUnsafe = cache == "unsafe",
                 Quiet = quiet,
                 Progress = p =>
                 {

@@ -98,6 +98,7 @@ public static class ImageOpener
             throw new ImageException($"Could not open '{filename}': No such file or directory");
 
         HostFile file = HostFile.Open(filename, writable);
+        file.FlushIgnored = options.UnsafeCache;
         try
         {
             bool probed = driver is null;

@@ -26,6 +26,9 @@ public sealed record OpenOptions
     /// <summary>The opener will resize the image (takes the resize permission).</summary>
     public bool Resize { get; init; }
 
+    /// <summary>qemu's cache=unsafe: flushes (and the ordering barriers between metadata writes) are skipped.</summary>
+    public bool UnsafeCache { get; init; }
+
     /// <summary>Take no qemu-compatible locks at all (qemu's locking=off).</summary>
     public bool NoLocking { get; init; }
 }

@@ -112,8 +112,13 @@ public sealed class HostFile : IDisposable
         catch (IOException e) { throw new ImageException($"Could not resize '{Path}' to {length}: {Describe(e)}", e); }
     }
 
+    /// <summary>qemu's cache=unsafe: flushes are ignored (convert's default for its target).</summary>
+    public bool FlushIgnored { get; set; }
+
+    /// <summary>Makes everything written so far durable (fsync), unless <see cref="FlushIgnored"/>.</summary>
     public void Flush()
     {
+        if (FlushIgnored) return;
         try { RandomAccess.FlushToDisk(_handle); }
         catch (IOException e) { throw new ImageException($"error while flushing '{Path}': {Describe(e)}", e); }
     }

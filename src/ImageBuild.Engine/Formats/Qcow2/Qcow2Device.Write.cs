@@ -250,6 +250,7 @@ public sealed partial class Qcow2Device
             L2Cache.GetEmpty(l2Offset);
         }
         L2Cache.Flush();
+        Barrier(); // the new L2 table is durable before the L1 entry points at it
         L1[l1Index] = (ulong)l2Offset | L2Entry.Copied;
         WriteL1Entry(l1Index);
         if (old != 0)
@@ -430,6 +431,13 @@ public sealed partial class Qcow2Device
     {
         if (ReadOnly) return;
         FlushMetadata(markClean: false);
+    }
+
+    /// <summary>A write barrier between dependent metadata updates (fsync; nothing under cache=unsafe).</summary>
+    private void Barrier()
+    {
+        if (HasDataFile) _dataFile.Flush();
+        _file.Flush();
     }
 
     internal void FlushMetadata(bool markClean)

@@ -164,7 +164,13 @@ public sealed partial class Qcow2Device : BlockDevice
         Refcounts = new Qcow2Refcounts(file, ClusterBits, (int)Header.RefcountOrder, table, (long)Header.RefcountTableOffset,
             Math.Max(4, (CacheBudget / 4) >> ClusterBits));
         L2Cache = new MetadataCache(file, cs, Math.Max(4, CacheBudget >> ClusterBits));
-        L2Cache.BeforeWriteback = Refcounts.Cache.Flush;
+        // Ordering (qemu's cache dependencies): refcounts and guest data are durable before an L2 table that
+        // points at them is written, so a crash at any point leaves at worst leaked clusters.
+        L2Cache.BeforeWriteback = () =>
+        {
+            Refcounts.Cache.Flush();
+            Barrier();
+        };
         Refcounts.BeforeTableWrite = L2Cache.Flush;
         Refcounts.TableMoved = WriteReftablePointer;
         Refcounts.ClusterFreed = off => { L2Cache.Discard(off); if (_decompressedHost >> ClusterBits == off >> ClusterBits) _decompressedHost = -1; };
@@ -195,6 +201,7 @@ public sealed partial class Qcow2Device : BlockDevice
                 throw new ImageException("'data-file' is required for this image");
             string path = ImageOpener.ResolveBackingName(filename, DataFileName);
             _dataFile = HostFile.Open(path, !readOnly);
+            _dataFile.FlushIgnored = file.FlushIgnored;
             _ownsDataFile = true;
         }
         else

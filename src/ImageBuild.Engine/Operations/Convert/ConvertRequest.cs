@@ -50,6 +50,9 @@ public sealed record ConvertRequest
     /// <summary>-r: bytes per second written to the target; 0 = unlimited.</summary>
     public long RateLimit { get; init; }
 
+    /// <summary>-t: the target's cache mode is unsafe (qemu-img convert's default): no flushes, no write barriers.</summary>
+    public bool TargetCacheUnsafe { get; init; } = true;
+
     /// <summary>-U: open sources without share locks.</summary>
     public bool ForceShare { get; init; }
 

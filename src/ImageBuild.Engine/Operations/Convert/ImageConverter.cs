@@ -101,7 +101,7 @@ public static class ImageConverter
         try
         {
             using (var target = ImageOpener.Open(context, request.OutputFilename,
-                       new OpenOptions { Format = request.OutputFormat, Writable = true }))
+                       new OpenOptions { Format = request.OutputFormat, Writable = true, UnsafeCache = request.TargetCacheUnsafe }))
             {
                 if (request.NoCreate && RoundUp512(target.VirtualSize) < sources.TotalSize)
                     throw new ImageException("output file is smaller than input file");
