@@ -52,11 +52,18 @@ mke2fs -q -F -t ext4 -d "$work/data" "$work/disk.raw"
 rm -rf "$work/data"
 # reference qcow2 made by qemu-img: the common input of the qcow2→raw and compare runs
 "$qemu_img" convert -f raw -O qcow2 "$work/disk.raw" "$work/ref.qcow2"
+compressed="${BENCH_COMPRESSED:-1}"   # 0 skips the compressed conversions (qemu-img's zlib run is slow)
+if [ "$compressed" = 1 ]; then
+    "$qemu_img" convert -c -f raw -O qcow2 "$work/disk.raw" "$work/ref-zlib.qcow2"
+fi
 
 results=()
 measure() { # measure LABEL TOOL-NAME CMD...
     local label="$1" tool="$2"; shift 2
     local tf="$work/time.txt"
+    # Start every run from the same state: the previous run's output written back, so neither tool pays for the
+    # other's dirty pages.
+    sync
     set +e
     /usr/bin/time -f '%e %U %S %M' -o "$tf" "$@" >"$work/out.txt" 2>"$work/err.txt"
     local rc=$?
@@ -77,11 +84,18 @@ for tool in qemu-img imagebuild; do
     measure "convert qcow2->raw" $tool "${cmd[@]}" convert -f qcow2 -O raw "$work/ref.qcow2" "$work/$tool.raw"
     measure "compare" $tool "${cmd[@]}" compare -f raw -F qcow2 "$work/disk.raw" "$work/ref.qcow2"
     cp "$work/out.txt" "$work/compare-$tool.txt"
+    if [ "$compressed" = 1 ]; then
+        measure "convert -c zlib" $tool "${cmd[@]}" convert -c -f raw -O qcow2 "$work/disk.raw" "$work/$tool-zlib.qcow2"
+        measure "convert -c zstd" $tool "${cmd[@]}" convert -c -f raw -O qcow2 -o compression_type=zstd "$work/disk.raw" "$work/$tool-zstd.qcow2"
+        measure "expand zlib->raw" $tool "${cmd[@]}" convert -f qcow2 -O raw "$work/ref-zlib.qcow2" "$work/$tool-expanded.raw"
+    fi
 done
 
 echo "bench: verifying outputs with qemu-img compare" >&2
 status=0
-for f in imagebuild.qcow2 imagebuild.raw; do
+outputs=(imagebuild.qcow2 imagebuild.raw)
+[ "$compressed" = 1 ] && outputs+=(imagebuild-zlib.qcow2 imagebuild-zstd.qcow2 imagebuild-expanded.raw)
+for f in "${outputs[@]}"; do
     if ! "$qemu_img" compare -q "$work/disk.raw" "$work/$f"; then echo "bench: $f differs from the source" >&2; status=1; fi
 done
 if ! cmp -s "$work/compare-qemu-img.txt" "$work/compare-imagebuild.txt"; then
@@ -98,7 +112,9 @@ for r in "${results[@]}"; do
 done
 echo
 printf '%-20s %12s %12s %12s\n' "ratio ib/qemu" wall cpu rss
-for label in "convert raw->qcow2" "convert qcow2->raw" "compare"; do
+labels=("convert raw->qcow2" "convert qcow2->raw" "compare")
+[ "$compressed" = 1 ] && labels+=("convert -c zlib" "convert -c zstd" "expand zlib->raw")
+for label in "${labels[@]}"; do
     q=""; i=""
     for r in "${results[@]}"; do
         IFS='|' read -r l tool wall cpu rss rc <<<"$r"
@@ -111,5 +127,10 @@ for label in "convert raw->qcow2" "convert qcow2->raw" "compare"; do
         BEGIN { printf "%-20s %12s %12s %12s\n", l, r(iw, qw), r(ic, qc), r(ir, qr) }'
 done
 echo "qcow2 output allocation: imagebuild $((ib_qcow2 / 2048)) MiB, qemu-img $((qi_qcow2 / 2048)) MiB"
+if [ "$compressed" = 1 ]; then
+    for c in zlib zstd; do
+        echo "compressed ($c) qcow2 size: imagebuild $(( $(stat -c %s "$work/imagebuild-$c.qcow2") / 1048576 )) MiB, qemu-img $(( $(stat -c %s "$work/qemu-img-$c.qcow2") / 1048576 )) MiB"
+    done
+fi
 [ $status -eq 0 ] && echo "outputs verified identical (qemu-img compare)"
 exit $status

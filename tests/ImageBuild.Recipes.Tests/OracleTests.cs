@@ -62,6 +62,8 @@ public sealed class OracleTests
         Assert.AreEqual("os-files.qcow2", Info(Out("app-layer.qcow2")).GetProperty("backing-filename").GetString());
         Assert.AreEqual("base-boot.raw", Info(Out("merged.qcow2")).GetProperty("backing-filename").GetString(), "the commit's output is layer one, with layer two in it");
         Assert.AreEqual(0, QemuOracle.Img("compare", "-f", "raw", "-F", "qcow2", Out("layered.raw"), Out("layered.qcow2")).ExitCode);
+        Assert.AreEqual(0, QemuOracle.Img("compare", "-f", "raw", "-F", "qcow2", Out("layered.raw"), Out("layered-zstd.qcow2")).ExitCode, "the compressed image reads the same");
+        Assert.AreEqual("zstd", Info(Out("layered-zstd.qcow2")).GetProperty("format-specific").GetProperty("data").GetProperty("compression-type").GetString());
         Assert.AreEqual(0, QemuOracle.Img("compare", "-F", "raw", Out("app-data.qcow2"), Out("layered.raw")).ExitCode, "the layered chain reads as the flattened image");
         QemuOracle.IoOk("-f", "raw", "-c", "read -P 0x55 510 1", "-c", "read -P 0x5a 16M 256k", Out("layered.raw"));
         var bytes = File.ReadAllBytes(Out("layered.raw"));
