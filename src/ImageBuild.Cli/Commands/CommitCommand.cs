@@ -55,13 +55,12 @@ public sealed class CommitCommand : ICommand
         RejectJsonFilename(io, filename);
 
         var bar = new ProgressPrinter(io.Out, progress, 1.0f);
-        double last = 0;
         try
         {
             ImageCommitter.Commit(context.Engine, new CommitRequest
             {
                 Filename = filename, Format = fmt, Base = baseName, Drop = drop, RateLimit = rate,
-                Progress = p => { bar.Advance(p - last); last = p; },
+                Progress = bar.SetAbsolute, // a block job: qemu prints its absolute progress
             });
         }
         finally
