@@ -113,10 +113,35 @@ public sealed partial class Qcow2Device
             regionEnd = offset + n;
         }
 
+        long host;
+        bool freshPastEof = false;
+        if (alloc)
+        {
+            MarkDirtyIfLazy();
+            long endBefore = _dataFile.Length;
+            host = HasDataFile ? guestStart : Refcounts.AllocClusters((long)k << ClusterBits);
+            freshPastEof = !HasDataFile && host >= endBefore;
+        }
+        else
+        {
+            host = firstHost;
+            // A run may end at most one cluster past EOF (a last cluster that was never fully written).
+            if (HasDataFile ? host != guestStart : host + ((long)k << ClusterBits) > _file.Length + cs)
+                throw new ImageCorruptException($"'{Filename}': data cluster at host offset {host:#x} (guest offset {guestStart:#x}) lies outside the {(HasDataFile ? "expected data file position" : "file")}");
+        }
+
         ReadOnlySpan<byte> data;
         byte[]? buffer = null;
         if (regionStart == offset && regionEnd == offset + n)
         {
+            data = src[..(int)n];
+        }
+        else if (freshPastEof && !Extended && Backing is null && BackingFilename is null && ReadsAsZeros(L2Cache.Get(l2Offset), l2Index, k))
+        {
+            // New clusters past the old end of the file, nothing behind them: the untouched head and tail read as
+            // zeros without being written, so only the guest data goes out (as qemu does).
+            regionStart = offset;
+            regionEnd = offset + n;
             data = src[..(int)n];
         }
         else
@@ -134,22 +159,6 @@ public sealed partial class Qcow2Device
             data = region;
         }
 
-        long host;
-        bool freshPastEof = false;
-        if (alloc)
-        {
-            MarkDirtyIfLazy();
-            long endBefore = _dataFile.Length;
-            host = HasDataFile ? guestStart : Refcounts.AllocClusters((long)k << ClusterBits);
-            freshPastEof = !HasDataFile && host >= endBefore;
-        }
-        else
-        {
-            host = firstHost;
-            // A run may end at most one cluster past EOF (a last cluster that was never fully written).
-            if (HasDataFile ? host != guestStart : host + ((long)k << ClusterBits) > _file.Length + cs)
-                throw new ImageCorruptException($"'{Filename}': data cluster at host offset {host:#x} (guest offset {guestStart:#x}) lies outside the {(HasDataFile ? "expected data file position" : "file")}");
-        }
         try
         {
             // New clusters past the old end of the file read as zeros where nothing is written, so when the copied
@@ -205,6 +214,18 @@ public sealed partial class Qcow2Device
         foreach (var e in freed)
             FreeAnyCluster(e);
         return (int)n;
+    }
+
+    /// <summary>Whether clusters [index, index+count) of an L2 table map nothing (unallocated or plain zero): they read as zeros without a backing file.</summary>
+    private bool ReadsAsZeros(byte[] l2, int index, int count)
+    {
+        for (int i = 0; i < count; i++)
+        {
+            ulong e = GetEntry(l2, index + i);
+            if ((e & L2Entry.OffsetMask) != 0 || (e & L2Entry.CompressedFlag) != 0)
+                return false;
+        }
+        return true;
     }
 
     private bool UnitIsNormal(byte[] l2, int index, long unitGuestOffset)
