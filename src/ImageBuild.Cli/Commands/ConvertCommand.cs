@@ -15,10 +15,6 @@ public sealed class ConvertCommand : ICommand
 {
     public string Name => "convert";
 
-    /// <summary>qemu's MAX_BUF_SECTORS * 512 and MAX_COROUTINES.</summary>
-    private const long MaxSparse = 16 << 20;
-    private const int MaxCoroutines = 16;
-
     private static readonly LongOption[] LongOptions =
     [
         new("help", ArgKind.None, 'h'),
@@ -60,9 +56,10 @@ public sealed class ConvertCommand : ICommand
                 case 'l': snapshot = g.Optarg; break;
                 case 'S':
                     sparse = ParseSize(io, "buffer size for sparse output", g.Optarg!);
-                    if (sparse % 512 != 0 || sparse > MaxSparse)
+                    // qemu rejects these while parsing options, before anything else is checked.
+                    if (sparse % 512 != 0 || sparse > ImageConverter.MaxSparseSize)
                     {
-                        io.Error("Invalid buffer size for sparse output specified. Valid sizes are multiples of 512 up to 16777216. Select 0 to disable sparse detection (fully allocates output).");
+                        io.Error(ImageConverter.InvalidSparseSizeMessage);
                         return 1;
                     }
                     explicitSparse = true;
@@ -73,9 +70,9 @@ public sealed class ConvertCommand : ICommand
                 case 'q': quiet = true; break;
                 case 'n': skipCreate = true; break;
                 case 'm':
-                    if (!TryParseCLong(g.Optarg!, out long m) || m < 1 || m > MaxCoroutines)
+                    if (!TryParseCLong(g.Optarg!, out long m) || m < 1 || m > ImageConverter.MaxParallel)
                     {
-                        io.Error($"Invalid number of coroutines. Allowed number of coroutines is between 1 and {MaxCoroutines}");
+                        io.Error(ImageConverter.InvalidParallelMessage);
                         return 1;
                     }
                     coroutines = (int)m;

@@ -24,7 +24,7 @@ public sealed class RawDevice : BlockDevice
 
     public override HostFile File => _file;
 
-    public override long VirtualSize => RawFormat.RoundUp512(_file.Length);
+    public override long VirtualSize => Sectors.RoundUp(_file.Length);
 
     public override void Read(long offset, Span<byte> dest)
     {

@@ -23,7 +23,7 @@ public sealed class RawFormat : ImageFormat
     public override void Create(CreateRequest request)
     {
         var prealloc = FileProtocol.ParsePreallocation(request.Options.GetString("preallocation"));
-        long size = RoundUp512(request.Size);
+        long size = Sectors.RoundUp(request.Size);
         using var file = HostFile.Create(request.Filename);
         FileProtocol.Extend(file, 0, size, prealloc);
         // qemu writes the first block so that O_DIRECT alignment probing works; the file then has 4 KiB of data.
@@ -33,9 +33,7 @@ public sealed class RawFormat : ImageFormat
 
     public override MeasureResult Measure(OptionValues options, BlockDevice? source, long size)
     {
-        long v = RoundUp512(source?.VirtualSize ?? size);
+        long v = Sectors.RoundUp(source?.VirtualSize ?? size);
         return new MeasureResult(v, v, null);
     }
-
-    internal static long RoundUp512(long n) => (n + 511) & ~511L;
 }

@@ -32,8 +32,7 @@ public static class ImageCommitter
 
         request.Progress?.Invoke(0);
         byte[] buf = GC.AllocateUninitializedArray<byte>(BufferSize);
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        long copied = 0;
+        var limiter = new RateLimiter(request.RateLimit);
         for (long off = 0; off < size;)
         {
             BlockStatus st = BlockLayer.GetStatusAbove(top, baseDev, off, Math.Min(BufferSize, size - off));
@@ -49,8 +48,7 @@ public static class ImageCommitter
                     var span = buf.AsSpan(0, (int)n);
                     top.Read(off, span);
                     baseDev.Write(off, span);
-                    copied += n;
-                    Throttle(request.RateLimit, copied, clock);
+                    limiter.Consume(n);
                 }
             }
             off += n;
@@ -77,12 +75,5 @@ public static class ImageCommitter
     {
         try { return Path.GetFullPath(path); }
         catch (ArgumentException) { return path; }
-    }
-
-    private static void Throttle(long rate, long done, System.Diagnostics.Stopwatch clock)
-    {
-        if (rate <= 0) return;
-        double ahead = (double)done / rate - clock.Elapsed.TotalSeconds;
-        if (ahead > 0) Thread.Sleep(TimeSpan.FromSeconds(ahead));
     }
 }

@@ -20,6 +20,15 @@ public static class ImageConverter
     /// <summary>Largest -S accepted (MAX_BUF_SECTORS * 512).</summary>
     public const long MaxSparseSize = 16 << 20;
 
+    /// <summary>qemu's MAX_COROUTINES: the largest -m.</summary>
+    public const int MaxParallel = 16;
+
+    public const string InvalidSparseSizeMessage =
+        "Invalid buffer size for sparse output specified. Valid sizes are multiples of 512 up to 16777216. Select 0 to disable sparse detection (fully allocates output).";
+
+    public const string InvalidParallelMessage =
+        "Invalid number of coroutines. Allowed number of coroutines is between 1 and 16";
+
     private const int BuffersInFlight = 4;
 
     public static void Convert(ImageContext context, ConvertRequest request)
@@ -103,13 +112,13 @@ public static class ImageConverter
             using (var target = ImageOpener.Open(context, request.OutputFilename,
                        new OpenOptions { Format = request.OutputFormat, Writable = true, UnsafeCache = request.TargetCacheUnsafe }))
             {
-                if (request.NoCreate && RoundUp512(target.VirtualSize) < sources.TotalSize)
+                if (request.NoCreate && Sectors.RoundUp(target.VirtualSize) < sources.TotalSize)
                     throw new ImageException("output file is smaller than input file");
                 if (request.Compress && format is null)
                     throw new ImageException("Compression not supported for this file format");
 
                 long targetBackingSize = targetHasBacking && created && target.Backing is not null
-                    ? RoundUp512(target.Backing.VirtualSize) : -1;
+                    ? Sectors.RoundUp(target.Backing.VirtualSize) : -1;
                 int minSparse = (int)(request.SparseSize / 512);
                 bool hasZeroInit = request.TargetIsZero ||
                                    (created && minSparse > 0 && !targetHasBacking && target.HasZeroInit);
@@ -147,9 +156,9 @@ public static class ImageConverter
         if (r.Sources.Count < 1)
             throw new ImageException("Must specify image file name");
         if (r.SparseSize < 0 || r.SparseSize % 512 != 0 || r.SparseSize > MaxSparseSize)
-            throw new ImageException("Invalid buffer size for sparse output specified. Valid sizes are multiples of 512 up to 16777216. Select 0 to disable sparse detection (fully allocates output).");
-        if (r.Parallel < 1 || r.Parallel > 16)
-            throw new ImageException("Invalid number of coroutines. Allowed number of coroutines is between 1 and 16");
+            throw new ImageException(InvalidSparseSizeMessage);
+        if (r.Parallel < 1 || r.Parallel > MaxParallel)
+            throw new ImageException(InvalidParallelMessage);
         if (r.NoCreate && r.TargetOptions.Count > 0)
             throw new ImageException("-o has no effect when skipping image creation");
         if (r.TargetIsZero && !r.NoCreate)
@@ -158,7 +167,6 @@ public static class ImageConverter
             throw new ImageException("Invalid rate limit specified");
     }
 
-    private static long RoundUp512(long n) => (n + 511) & ~511L;
 
     private static void TryDelete(string path)
     {
@@ -191,8 +199,7 @@ public static class ImageConverter
 
         private long _allocatedTotal;
         private long _allocatedDone;
-        private long _written;
-        private readonly Stopwatch _clock = Stopwatch.StartNew();
+        private readonly RateLimiter _limiter = new(request.RateLimit);
 
         public void Run()
         {
@@ -396,7 +403,7 @@ public static class ImageConverter
                 {
                     try { target.Write(op.Offset, chunk.Buffer.AsSpan(op.BufferOffset, op.Length)); }
                     catch (ImageException e) { throw new ImageException($"error while writing at byte {op.Offset}: {e.Message}", e); }
-                    Throttle(op.Length);
+                    _limiter.Consume(op.Length);
                 }
                 else
                 {
@@ -421,7 +428,7 @@ public static class ImageConverter
                     target.Write(chunk.Offset, chunk.Buffer.AsSpan(0, (int)chunk.Length));
             }
             catch (ImageException e) { throw new ImageException($"error while writing at byte {chunk.Offset}: {e.Message}", e); }
-            Throttle(chunk.Length);
+            _limiter.Consume(chunk.Length);
         }
 
         private void WriteZeroes(long offset, long length)
@@ -431,14 +438,5 @@ public static class ImageConverter
             catch (ImageException e) { throw new ImageException($"error while writing at byte {offset}: {e.Message}", e); }
         }
 
-        /// <summary>-r: keep the average write rate at or below the limit.</summary>
-        private void Throttle(long bytes)
-        {
-            if (request.RateLimit <= 0) return;
-            _written += bytes;
-            double due = (double)_written / request.RateLimit;
-            double ahead = due - _clock.Elapsed.TotalSeconds;
-            if (ahead > 0) Thread.Sleep(TimeSpan.FromSeconds(ahead));
-        }
     }
 }

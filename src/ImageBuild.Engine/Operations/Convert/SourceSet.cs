@@ -18,7 +18,7 @@ internal sealed class SourceSet : IDisposable
         for (int i = 0; i < devices.Count; i++)
         {
             _starts[i] = pos;
-            _sizes[i] = RoundUp512(devices[i].VirtualSize);
+            _sizes[i] = Sectors.RoundUp(devices[i].VirtualSize);
             pos += _sizes[i];
         }
         TotalSize = pos;
@@ -53,8 +53,6 @@ internal sealed class SourceSet : IDisposable
             offset += n;
         }
     }
-
-    private static long RoundUp512(long n) => (n + 511) & ~511L;
 
     public void Dispose()
     {
