@@ -54,7 +54,7 @@ public sealed class CommitCommand : ICommand
         string filename = g.Operands[0];
         RejectJsonFilename(io, filename);
 
-        var bar = new ProgressPrinter(io.Out, progress, 1.0f);
+        using var bar = new ProgressPrinter(io.Out, progress, 1.0f, io.Err);
         try
         {
             ImageCommitter.Commit(context.Engine, new CommitRequest

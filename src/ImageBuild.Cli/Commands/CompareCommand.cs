@@ -49,7 +49,7 @@ public sealed class CompareCommand : ICommand
             throw new UsageException("Expecting two image file names");
         string file1 = g.Operands[0], file2 = g.Operands[1];
 
-        var bar = new ProgressPrinter(io.Out, progress, 2.0f);
+        using var bar = new ProgressPrinter(io.Out, progress, 2.0f, io.Err);
         try
         {
             if (!IsValidCacheMode(cache))

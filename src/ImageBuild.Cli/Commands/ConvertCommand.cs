@@ -128,7 +128,7 @@ public sealed class ConvertCommand : ICommand
         }
 
         if (quiet) progress = false;
-        var bar = new ProgressPrinter(io.Out, progress, 1.0f);
+        using var bar = new ProgressPrinter(io.Out, progress, 1.0f, io.Err);
         bar.SetAbsolute(0);
         try
         {

@@ -63,7 +63,7 @@ public sealed class RebaseCommand : ICommand
         string filename = g.Operands[0];
         RejectJsonFilename(io, filename);
 
-        var bar = new ProgressPrinter(io.Out, progress, 2.0f);
+        using var bar = new ProgressPrinter(io.Out, progress, 2.0f, io.Err);
         double last = 0;
         try
         {
