@@ -7,8 +7,8 @@ using Cake.Core.Tooling;
 namespace Cake.ImageBuild.Tests.Fakes;
 
 /// <summary>
-/// The smallest <see cref="ICakeContext"/> the aliases run in: Cake.Core's real file system, environment (working
-/// directory settable) and globber, and a capturing log. The aliases use nothing else; the other members throw so
+/// The smallest <see cref="ICakeContext"/> the aliases run in: Cake.Core's real file system and globber, its environment
+/// with a fixed working directory, and a capturing log. The aliases use nothing else; the other members throw so
 /// that a test notices if that changes.
 /// </summary>
 public sealed class FakeCakeContext : ICakeContext
@@ -16,7 +16,7 @@ public sealed class FakeCakeContext : ICakeContext
     public FakeCakeContext(string workingDirectory, Verbosity verbosity = Verbosity.Normal)
     {
         FileSystem = new FileSystem();
-        var environment = new CakeEnvironment(new CakePlatform(), new CakeRuntime()) { WorkingDirectory = new DirectoryPath(workingDirectory) };
+        var environment = new FixedDirectoryEnvironment(new DirectoryPath(workingDirectory));
         Environment = environment;
         Globber = new Globber(FileSystem, environment);
         CapturedLog = new CapturingCakeLog(verbosity);
@@ -32,7 +32,7 @@ public sealed class FakeCakeContext : ICakeContext
     public IProcessRunner ProcessRunner => throw Unused();
     public IRegistry Registry => throw Unused();
     public IToolLocator Tools => throw Unused();
-    public ICakeDataService Data => throw Unused();
+    public ICakeDataResolver Data => throw Unused();
     public ICakeConfiguration Configuration => throw Unused();
     public IToolInstaller ToolInstaller => throw Unused();
     public IServiceProvider ServiceProvider => throw Unused();
