@@ -94,6 +94,7 @@ internal sealed class CakeFeed : IDisposable
             psi.Environment.Remove(key);
         psi.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         psi.Environment["DOTNET_NOLOGO"] = "1";
+        psi.Environment["NO_COLOR"] = "1";   // Cake colours arguments even when redirected
         psi.Environment["DOTNET_SKIP_FIRST_TIME_EXPERIENCE"] = "1";
         using var p = System.Diagnostics.Process.Start(psi) ?? throw new InvalidOperationException("could not start dotnet");
         var stdout = p.StandardOutput.ReadToEndAsync();
