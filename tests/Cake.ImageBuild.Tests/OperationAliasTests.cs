@@ -1,0 +1,127 @@
+using Cake.Core;
+using Cake.ImageBuild.Tests.Fakes;
+using ImageBuild.Tests.Shared;
+
+namespace Cake.ImageBuild.Tests;
+
+/// <summary>The single-operation aliases in-process: each writes what qemu-img would, and is skipped when asked again unchanged.</summary>
+[TestClass]
+public sealed class OperationAliasTests
+{
+    [TestMethod]
+    public void CreateConvertResizeMeasureAndInfoResolveRelativePathsAndSkip()
+    {
+        using var dir = new TempDir();
+        var context = new FakeCakeContext(dir.Path);
+
+        var created = context.ImageBuildCreate("base.qcow2", "4M", new ImageBuildCreateSettings { Format = "qcow2" }.WithOption("cluster_size", "65536"));
+        Assert.AreEqual(ImageBuildStepStatus.Ran, created.Status);
+        Assert.AreEqual(dir["base.qcow2"], created.OutputPath!.FullPath);
+        Assert.IsTrue(context.ImageBuildCreate("base.qcow2", "4M", new ImageBuildCreateSettings { Format = "qcow2" }.WithOption("cluster_size", "65536")).Skipped);
+
+        var raw = context.ImageBuildConvert("base.qcow2", "base.raw");
+        Assert.AreEqual("raw", raw.Format);
+        Assert.AreEqual(4L << 20, new FileInfo(dir["base.raw"]).Length);
+        Assert.IsTrue(context.ImageBuildConvert("base.qcow2", "base.raw").Skipped);
+
+        var resized = context.ImageBuildResize("base.raw", "big.raw", "+4M");
+        Assert.AreEqual(8L << 20, resized.VirtualSize);
+
+        var measured = context.ImageBuildMeasure("big.raw", new ImageBuildMeasureSettings { Format = "qcow2" });
+        Assert.AreEqual("qcow2", measured.Format);
+        Assert.IsTrue(measured.FullyAllocated >= 8L << 20, measured.ToString());
+        Assert.IsTrue(measured.Required < measured.FullyAllocated, measured.ToString());
+        Assert.IsTrue(context.ImageBuildMeasure("big.raw", new ImageBuildMeasureSettings { Format = "qcow2" }).Step.Skipped);
+
+        var info = context.ImageBuildInfo("base.qcow2");
+        Assert.AreEqual("qcow2", info.Format);
+        Assert.AreEqual(4L << 20, info.VirtualSize);
+        Assert.AreEqual(65536L, info.ClusterSize);
+        Assert.AreEqual("1.1", info.FormatSpecific["compat"]);
+    }
+
+    [TestMethod]
+    [RequiresQemu]
+    public void CompressedConvertPassesQemuImgCheckAndCompare()
+    {
+        using var dir = new TempDir();
+        QemuOracle.ImgOk("create", "-f", "raw", dir["src.raw"], "4M");
+        QemuOracle.IoOk("-f", "raw", "-c", "write -P 0x33 0 1M", dir["src.raw"]);
+        var context = new FakeCakeContext(dir.Path);
+
+        var zstd = context.ImageBuildConvert("src.raw", "z.qcow2", new ImageBuildConvertSettings().WithCompression(ImageBuildCompression.Zstd));
+        Assert.AreEqual("qcow2", zstd.Format);
+        QemuOracle.ImgOk("check", dir["z.qcow2"]);
+        StringAssert.Contains(QemuOracle.ImgOk("info", dir["z.qcow2"]), "compression type: zstd");
+        StringAssert.Contains(QemuOracle.ImgOk("compare", dir["src.raw"], dir["z.qcow2"]), "Images are identical");
+
+        var check = context.ImageBuildCheck("z.qcow2");
+        Assert.AreEqual(ImageBuildStepStatus.Ran, check.Status);
+        context.ImageBuildCompare("src.raw", "z.qcow2");
+    }
+
+    [TestMethod]
+    [RequiresQemu]
+    public void CommitAndRebaseWriteCopiesAndLeaveInputsAlone()
+    {
+        using var dir = new TempDir();
+        QemuOracle.ImgOk("create", "-f", "raw", dir["base.raw"], "4M");
+        QemuOracle.ImgOk("create", "-f", "qcow2", "-b", "base.raw", "-F", "raw", dir["top.qcow2"]);
+        QemuOracle.IoOk("-f", "qcow2", "-c", "write -P 0x44 2M 64k", dir["top.qcow2"]);
+        string baseMd5 = QemuOracle.Md5OfFile(dir["base.raw"]);
+        var context = new FakeCakeContext(dir.Path);
+
+        var committed = context.ImageBuildCommit("top.qcow2", "merged.raw");
+        Assert.AreEqual("raw", committed.Format);
+        QemuOracle.IoOk("-f", "raw", "-c", "read -P 0x44 2M 64k", dir["merged.raw"]);
+        Assert.AreEqual(baseMd5, QemuOracle.Md5OfFile(dir["base.raw"]), "commit must not touch the backing file");
+
+        var flat = context.ImageBuildRebase("top.qcow2", "flat.qcow2", new ImageBuildRebaseSettings());
+        Assert.AreEqual(ImageBuildStepStatus.Ran, flat.Status);
+        var info = context.ImageBuildInfo("flat.qcow2");
+        Assert.IsNull(info.BackingFilename);
+        QemuOracle.ImgOk("check", dir["flat.qcow2"]);
+        StringAssert.Contains(QemuOracle.ImgOk("compare", dir["top.qcow2"], dir["flat.qcow2"]), "Images are identical");
+
+        var chain = context.ImageBuildInfo("top.qcow2", new ImageBuildInfoSettings().WithBackingChain());
+        Assert.AreEqual("base.raw", chain.BackingFilename);
+        Assert.AreEqual(1, chain.BackingChain.Count);
+        Assert.AreEqual("raw", chain.BackingChain[0].Format);
+    }
+
+    [TestMethod]
+    public void DifferingImagesFailCompare()
+    {
+        using var dir = new TempDir();
+        var context = new FakeCakeContext(dir.Path);
+        context.ImageBuildCreate("a.raw", "1M");
+        context.ImageBuildCreate("b.raw", "2M");
+        var e = Assert.ThrowsExactly<CakeException>(() => context.ImageBuildCompare("a.raw", "b.raw", new ImageBuildCompareSettings().WithStrict()));
+        StringAssert.StartsWith(e.Message, $"ImageBuildCompare 'a.raw' 'b.raw' failed: {dir["a.raw"]}: compare failed: ");
+        StringAssert.Contains(e.Message, "[IMGB1002]");
+    }
+
+    [TestMethod]
+    public void BadRequestsThrowCakeExceptions()
+    {
+        using var dir = new TempDir();
+        var context = new FakeCakeContext(dir.Path);
+        var missing = Assert.ThrowsExactly<CakeException>(() => context.ImageBuildConvert("nope.raw", "out.qcow2"));
+        StringAssert.Contains(missing.Message, $"input '{dir["nope.raw"]}' does not exist");
+        StringAssert.Contains(missing.Message, "[IMGB1004]");
+
+        context.ImageBuildCreate("a.raw", "1M");
+        var compressRaw = Assert.ThrowsExactly<CakeException>(() =>
+            context.ImageBuildConvert("a.raw", "b.raw", new ImageBuildConvertSettings { Format = "raw", Compression = ImageBuildCompression.Zlib }));
+        StringAssert.Contains(compressRaw.Message, "compression needs the qcow2 format, not 'raw'");
+
+        var badSize = Assert.ThrowsExactly<CakeException>(() => context.ImageBuildCreate("c.raw", "12Q"));
+        StringAssert.Contains(badSize.Message, "invalid size '12Q'");
+
+        var info = Assert.ThrowsExactly<CakeException>(() => context.ImageBuildInfo("nope.qcow2"));
+        StringAssert.StartsWith(info.Message, $"ImageBuildInfo '{dir["nope.qcow2"]}' failed: ");
+
+        var gate = Assert.ThrowsExactly<CakeException>(() => context.ImageBuildMeasure("a.raw", new ImageBuildMeasureSettings().WithMaxFullyAllocated("512k")));
+        StringAssert.Contains(gate.Message, "measure failed: ");
+    }
+}
