@@ -140,8 +140,11 @@ public sealed class BuildImageRecipes : ImageBuildTask
             writes.Add(new TaskItem(result.SummaryPath));
         if (result.OutputDir is not null)
         {
-            string state = Path.Combine(result.OutputDir, ".imagebuild", "state.json");
-            if (File.Exists(state)) writes.Add(new TaskItem(state));
+            foreach (string name in (string[])["state.json", "lock"])
+            {
+                string file = Path.Combine(result.OutputDir, ".imagebuild", name);
+                if (File.Exists(file)) writes.Add(new TaskItem(file));
+            }
         }
     }
 
