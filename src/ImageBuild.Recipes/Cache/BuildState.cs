@@ -44,12 +44,16 @@ public sealed class BuildState
     public Dictionary<string, StepRecord> Steps { get; set; } = new(StringComparer.Ordinal);
     public Dictionary<string, FileStamp> Files { get; set; } = new(StringComparer.Ordinal);
 
-    public static string PathIn(string outputDir) => Path.Combine(outputDir, ".imagebuild", "state.json");
+    /// <summary>The state every recipe run of an output directory shares.</summary>
+    public const string DefaultName = "state";
+
+    /// <summary>OUTPUT/.imagebuild/NAME.json: recipe runs use <see cref="DefaultName"/>, single operations one name each.</summary>
+    public static string PathIn(string outputDir, string name = DefaultName) => Path.Combine(outputDir, ".imagebuild", name + ".json");
 
     /// <summary>Loads the state, or an empty one when absent, unreadable or of another format version.</summary>
-    public static BuildState Load(string outputDir)
+    public static BuildState Load(string outputDir, string name = DefaultName)
     {
-        string path = PathIn(outputDir);
+        string path = PathIn(outputDir, name);
         try
         {
             if (!File.Exists(path)) return new BuildState();
@@ -90,9 +94,9 @@ public sealed class BuildState
     }
 
     /// <summary>Writes the state atomically (temp file in the same directory, flushed, renamed over).</summary>
-    public void Save(string outputDir)
+    public void Save(string outputDir, string name = DefaultName)
     {
-        string path = PathIn(outputDir);
+        string path = PathIn(outputDir, name);
         string text;
         lock (_gate) text = JsonSerializer.Serialize(this, Json);
         AtomicFile.WriteAllText(path, text);

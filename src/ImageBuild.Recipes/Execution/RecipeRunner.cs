@@ -51,7 +51,7 @@ public sealed class RecipeRunner
     /// <summary>What would run and why, without running anything or writing anywhere.</summary>
     public RunResult Plan()
     {
-        _state = BuildState.Load(_outputDir);
+        _state = BuildState.Load(_outputDir, _options.StateName);
         var outcomes = new Dictionary<string, StepOutcome>(StringComparer.Ordinal);
         foreach (var step in _graph.Order)
         {
@@ -82,7 +82,7 @@ public sealed class RecipeRunner
     {
         Directory.CreateDirectory(_outputDir);
         using var runLock = LockOutputDir();
-        _state = BuildState.Load(_outputDir);
+        _state = BuildState.Load(_outputDir, _options.StateName);
         RemoveLeftovers();
         var clock = Stopwatch.StartNew();
         var outcomes = new Dictionary<string, StepOutcome>(StringComparer.Ordinal);
@@ -123,12 +123,15 @@ public sealed class RecipeRunner
         }
         Task.WaitAll(tasks.Values.ToArray());
         foreach (var (id, t) in tasks) outcomes[id] = t.Result;
-        Prune();
+        if (_options.OwnsOutputDir) Prune();
         Save(); // stamps of touched-but-unchanged files, so the next run takes the fast path
 
         var ordered = _recipe.Steps.Select(s => outcomes[s.Id]).ToList();
         bool ok = ordered.All(o => o.Status is StepStatus.Ran or StepStatus.Skipped);
-        string summary = Path.Combine(_outputDir, SummaryFileName);
+        // A single operation shares its directory with others: its summary goes beside its state.
+        string summary = _options.OwnsOutputDir
+            ? Path.Combine(_outputDir, SummaryFileName)
+            : Path.Combine(_outputDir, ".imagebuild", _options.StateName + ".summary.json");
         RunSummary.Write(summary, _recipe, ordered, ok);
         int ran = ordered.Count(o => o.Status == StepStatus.Ran), skipped = ordered.Count(o => o.Status == StepStatus.Skipped);
         int failedCount = ordered.Count(o => o.Status == StepStatus.Failed), blockedCount = ordered.Count(o => o.Status == StepStatus.Blocked);
@@ -167,6 +170,8 @@ public sealed class RecipeRunner
 
     private StepOutcome Execute(RecipeStep step, StepKind kind, StepKey key, Dictionary<string, StepInput> inputs, string why)
     {
+        if (kind.External)
+            return RecordExternal(step, kind, key, inputs, why);
         var shape = _graph.Shapes[step.Id];
         string? final = shape.OutputName is null ? null : Path.Combine(_outputDir, shape.OutputName);
         string? partial = shape.OutputName is null ? null : Path.Combine(_outputDir, "." + shape.OutputName + PartialSuffix);
@@ -179,6 +184,8 @@ public sealed class RecipeRunner
             PartialPath = partial, OutputFormat = shape.Format,
             Progress = p =>
             {
+                // Long engine operations report progress often: the place where a cancelled run stops them.
+                _options.Cancellation.ThrowIfCancellationRequested();
                 int whole = (int)p;
                 if (whole == lastPercent) return;
                 lastPercent = whole;
@@ -201,7 +208,14 @@ public sealed class RecipeRunner
         catch (Exception e) when (e is ImageException or StepFailedException or IOException or UnauthorizedAccessException)
         {
             CleanScratch(step, partial);
+            if (_options.Cancellation.IsCancellationRequested)
+                return Fail(step, CancelledReason, clock.Elapsed.TotalSeconds, null);
             return Fail(step, Readable(e.Message, partial, final), clock.Elapsed.TotalSeconds, null);
+        }
+        catch (OperationCanceledException) when (_options.Cancellation.IsCancellationRequested)
+        {
+            CleanScratch(step, partial);
+            return Fail(step, CancelledReason, clock.Elapsed.TotalSeconds, null);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
@@ -214,12 +228,14 @@ public sealed class RecipeRunner
         string? hash = null;
         FileStamp? stamp = null;
         long? virtualSize = null;
+        string? format = shape.Format;
         try
         {
             if (partial is not null && final is not null)
             {
+                // The format is known statically except below an existing image (commit into its backing file).
                 using (var dev = ImageOpener.Open(_engine, partial, new OpenOptions { Format = shape.Format, NoBacking = true, NoIo = true }))
-                    virtualSize = dev.VirtualSize;
+                    (virtualSize, format) = (dev.VirtualSize, dev.FormatName);
                 hash = ContentHasher.HashFile(partial);
                 File.Move(partial, final, overwrite: true);
                 var seen = FileStamp.Observe(final) ?? throw new IOException($"'{final}' vanished after rename");
@@ -236,7 +252,7 @@ public sealed class RecipeRunner
         {
             Key = key.Key, Kind = kind.Name, Version = kind.Version, ParamsHash = key.ParamsHash,
             Inputs = new Dictionary<string, string>(key.Inputs, StringComparer.Ordinal),
-            Output = shape.OutputName, OutputStamp = stamp, Format = shape.Format, VirtualSize = virtualSize,
+            Output = shape.OutputName, OutputStamp = stamp, Format = format, VirtualSize = virtualSize,
             MeasuredFormat = result.MeasuredFormat, MeasuredRequired = result.MeasuredRequired,
             MeasuredFullyAllocated = result.MeasuredFullyAllocated, Note = result.Note,
         };
@@ -260,7 +276,14 @@ public sealed class RecipeRunner
             if (step.Text(param) is not { } id) continue;
             var dep = deps[id];
             inputs[param] = new StepInput(Path.Combine(_outputDir, dep.Output!), dep.Output!, dep.Format!);
-            hashes[param] = $"{dep.Output}:{dep.Format}:{dep.Hash ?? "unknown"}";
+            // An overlay's content is its chain's: the hashes of the steps below it are part of the input.
+            var chain = RecipeGraph.BackingChain(_graph.Shapes, id).Select(b => $" <- {deps[b].Output}:{deps[b].Hash ?? "unknown"}");
+            hashes[param] = $"{dep.Output}:{dep.Format}:{dep.Hash ?? "unknown"}{string.Concat(chain)}";
+        }
+        if (kind.External)
+        {
+            hashes["file"] = ExternalImage.ChainHash(_engine, _graph.Shapes[step.Id].OutputName!, step.Text("format"), _state, persistStamps);
+            return (StepKey.Compute(step, kind, _graph.Shapes[step.Id].OutputName, hashes), inputs);
         }
         foreach (var param in new[] { "file", "image-file" })
         {
@@ -280,7 +303,7 @@ public sealed class RecipeRunner
         var record = _state.GetStep(step.Id);
         string? why = key.Difference(record, kind);
         if (why is not null || record is null) return why;
-        if (record.Output is null) return null;
+        if (record.Output is null || kind.External) return null; // an image step's key already covers its file
         string path = Path.Combine(_outputDir, record.Output);
         var seen = FileStamp.Observe(path);
         if (seen is null) return $"output '{record.Output}' is missing";
@@ -334,13 +357,45 @@ public sealed class RecipeRunner
 
     private void Save()
     {
-        lock (_saveGate) _state.Save(_outputDir);
+        lock (_saveGate) _state.Save(_outputDir, _options.StateName);
+    }
+
+    private const string CancelledReason = "cancelled; its partial output was deleted";
+
+    /// <summary>An image step: nothing to write; its format, size and chain hash are recorded for the steps that read it.</summary>
+    private StepOutcome RecordExternal(RecipeStep step, StepKind kind, StepKey key, Dictionary<string, StepInput> inputs, string why)
+    {
+        string path = _graph.Shapes[step.Id].OutputName!;
+        string format;
+        long size;
+        try
+        {
+            using var dev = ImageOpener.Open(_engine, path, new OpenOptions { Format = step.Text("format"), NoBacking = true, NoIo = true, ForceShare = true });
+            (format, size) = (dev.FormatName, dev.VirtualSize);
+        }
+        catch (ImageException e)
+        {
+            return Fail(step, e.Message, 0, null);
+        }
+        var seen = FileStamp.Observe(path);
+        string chainHash = key.Inputs["file"];
+        _state.SetStep(step.Id, new StepRecord
+        {
+            Key = key.Key, Kind = kind.Name, Version = kind.Version, ParamsHash = key.ParamsHash,
+            Inputs = new Dictionary<string, string>(key.Inputs, StringComparer.Ordinal),
+            Output = path, OutputStamp = seen is { } v ? new FileStamp(v.Size, v.MtimeTicks, chainHash) : null,
+            Format = format, VirtualSize = size,
+        });
+        Save();
+        var outcome = FromRecord(step, StepStatus.Ran, why);
+        _events.Emit(new RecipeEvent { Type = "done", Step = step.Id, Kind = step.Kind, Seconds = 0, Output = path });
+        return outcome;
     }
 
     /// <summary>One run per output directory at a time: a second one would race on the same files and state.</summary>
     private FileStream LockOutputDir()
     {
-        string path = Path.Combine(_outputDir, ".imagebuild", "lock");
+        string path = Path.Combine(_outputDir, ".imagebuild", _options.StateName == BuildState.DefaultName ? "lock" : _options.StateName + ".lock");
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         try
         {
@@ -377,13 +432,26 @@ public sealed class RecipeRunner
     /// <summary>Temporary files of an interrupted run: never trusted, removed before anything runs.</summary>
     private void RemoveLeftovers()
     {
-        foreach (var f in Directory.EnumerateFiles(_outputDir, "." + "*" + PartialSuffix))
-            DeleteQuietly(f);
-        foreach (var d in Directory.EnumerateDirectories(_outputDir, "." + "*" + PartialSuffix))
-            DeleteTreeQuietly(d);
+        if (_options.OwnsOutputDir)
+        {
+            foreach (var f in Directory.EnumerateFiles(_outputDir, "." + "*" + PartialSuffix))
+                DeleteQuietly(f);
+            foreach (var d in Directory.EnumerateDirectories(_outputDir, "." + "*" + PartialSuffix))
+                DeleteTreeQuietly(d);
+        }
+        else
+        {
+            // Others may be writing in this directory: only this recipe's own temporary files are ours to remove.
+            foreach (var step in _recipe.Steps)
+            {
+                CleanScratch(step);
+                if (_graph.Shapes[step.Id].OutputName is { } name && !Path.IsPathRooted(name))
+                    DeleteQuietly(Path.Combine(_outputDir, "." + name + PartialSuffix));
+            }
+        }
         string stateDir = Path.Combine(_outputDir, ".imagebuild");
         if (Directory.Exists(stateDir))
-            foreach (var f in Directory.EnumerateFiles(stateDir, "*.tmp"))
+            foreach (var f in Directory.EnumerateFiles(stateDir, _options.StateName + ".json.*.tmp"))
                 DeleteQuietly(f);
     }
 

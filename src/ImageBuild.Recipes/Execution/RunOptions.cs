@@ -23,8 +23,23 @@ public sealed record RunOptions
     /// <summary>Which executor carries out a kind (the engine-backed ones by default; tests wrap them to observe).</summary>
     internal Func<string, Steps.IStepExecutor?> ExecutorFor { get; init; } = Steps.StepExecutors.For;
 
-    /// <summary>Cancels the run between steps: steps not started yet are not run (a running step finishes).</summary>
+    /// <summary>
+    /// Cancels the run: steps not started yet are not run, and a running engine operation stops at its next
+    /// progress report; its temporary output is deleted, so nothing half-written is ever trusted.
+    /// </summary>
     public CancellationToken Cancellation { get; init; }
+
+    /// <summary>
+    /// The name of the state this run keeps in OUTPUT/.imagebuild/ (NAME.json, NAME.lock). Recipe runs share the
+    /// default; single operations (<see cref="Hosting.ImageOperations"/>) keep one each, so several can share a directory.
+    /// </summary>
+    public string StateName { get; init; } = Cache.BuildState.DefaultName;
+
+    /// <summary>
+    /// Whether records and outputs of steps no longer in the recipe are removed after the run, and every leftover
+    /// temporary file of the directory before it (recipe runs); single operations touch only their own files.
+    /// </summary>
+    public bool OwnsOutputDir { get; init; } = true;
 }
 
 public enum StepStatus

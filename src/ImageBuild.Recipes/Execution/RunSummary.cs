@@ -28,7 +28,8 @@ public static class RunSummary
             {
                 o["output"] = new JsonObject
                 {
-                    ["path"] = s.Output,
+                    // An image step's existing file: relative too, so the summary holds no host paths.
+                    ["path"] = Path.IsPathRooted(s.Output) ? Path.GetRelativePath(Path.GetDirectoryName(Path.GetFullPath(path))!, s.Output) : s.Output,
                     ["format"] = s.Format,
                     ["virtualSize"] = s.VirtualSize,
                     ["fileSize"] = s.FileSize,

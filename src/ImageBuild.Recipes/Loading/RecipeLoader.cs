@@ -25,7 +25,18 @@ public static partial class RecipeLoader
     public static Recipe Load(string path, IReadOnlyDictionary<string, string>? set = null, StepKinds? kinds = null, Engine.Block.ImageContext? context = null)
     {
         kinds ??= StepKinds.Default;
-        var recipe = Parse(path, set, kinds);
+        return Validated(Parse(path, set, kinds), kinds, context);
+    }
+
+    /// <summary>Loads and validates a recipe held in memory; <paramref name="path"/> names it in messages and anchors relative paths.</summary>
+    public static Recipe LoadText(string text, string path, IReadOnlyDictionary<string, string>? set = null, StepKinds? kinds = null, Engine.Block.ImageContext? context = null)
+    {
+        kinds ??= StepKinds.Default;
+        return Validated(ParseText(text, path, set, kinds), kinds, context);
+    }
+
+    private static Recipe Validated(Recipe recipe, StepKinds kinds, Engine.Block.ImageContext? context)
+    {
         var errors = RecipeValidator.Validate(recipe, kinds, context ?? Engine.Block.ImageContext.CreateDefault());
         if (errors.Count > 0)
             throw new RecipeException(errors.OrderBy(e => e.Line).ThenBy(e => e.Column).ToList());

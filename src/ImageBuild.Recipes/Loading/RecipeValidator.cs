@@ -46,6 +46,10 @@ public static class RecipeValidator
 
         switch (step.Kind)
         {
+            case "image":
+                if (step.Text("format") is { } imgf)
+                    KnownFormat(imgf, step.MarkOf("format"), Err, ctx);
+                break;
             case "create":
                 CreatableFormat(step.Text("format") ?? "raw", step.MarkOf("format"), Err, ctx, step);
                 break;
@@ -80,7 +84,8 @@ public static class RecipeValidator
                     KnownFormat(imf, step.MarkOf("image-format"), Err, ctx);
                 break;
             case "commit":
-                if (from is not null && from.BackingStep is null)
+                // An existing image's backing file is known only when it is opened (the step says so then).
+                if (from is not null && from.BackingStep is null && recipe.Find(step.Text("from")!)?.Kind != "image")
                     Err(step.MarkOf("from"), $"'from: {step.Text("from")}' has no backing image to commit into (commit needs an overlay)");
                 break;
             case "rebase":

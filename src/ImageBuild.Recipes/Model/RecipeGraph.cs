@@ -2,7 +2,10 @@ using ImageBuild.Recipes.Schema;
 
 namespace ImageBuild.Recipes.Model;
 
-/// <summary>What a step's output looks like before anything runs: its format, backing step and file name.</summary>
+/// <summary>
+/// What a step's output looks like before anything runs: its format, backing step and file name in the output
+/// directory (for an <c>image</c> step: the absolute path of the existing file).
+/// </summary>
 public sealed record StepShape(string? Format, string? BackingStep, string? OutputName);
 
 /// <summary>
@@ -125,12 +128,34 @@ public sealed class RecipeGraph
 
         var shapes = new Dictionary<string, StepShape>(StringComparer.Ordinal);
         foreach (var step in order)
-            shapes[step.Id] = ShapeOf(step, kinds, shapes);
+            shapes[step.Id] = ShapeOf(recipe, step, kinds, shapes);
+
+        // A step that reads an overlay reads its whole backing chain: it depends on every step of the chain, so
+        // its key can include what the chain holds (an overlay rebuilt over a changed base is byte-identical).
+        foreach (var step in recipe.Steps)
+        {
+            var list = (List<string>)deps[step.Id];
+            foreach (var param in ImageRefParams)
+                if (step.Text(param) is { } input)
+                    foreach (var below in BackingChain(shapes, input))
+                        if (!list.Contains(below)) list.Add(below);
+        }
         return new RecipeGraph(recipe, deps, order, shapes);
     }
 
-    private static StepShape ShapeOf(RecipeStep step, StepKinds kinds, Dictionary<string, StepShape> shapes)
+    /// <summary>The steps below a step's output in its backing chain, nearest first.</summary>
+    public static IEnumerable<string> BackingChain(IReadOnlyDictionary<string, StepShape> shapes, string id)
     {
+        int guard = shapes.Count;
+        for (string? b = shapes[id].BackingStep; b is not null && guard-- > 0; b = shapes[b].BackingStep)
+            yield return b;
+    }
+
+    private static StepShape ShapeOf(Recipe recipe, RecipeStep step, StepKinds kinds, Dictionary<string, StepShape> shapes)
+    {
+        if (kinds.Find(step.Kind) is { External: true })
+            // The existing file itself, by absolute path; its format is probed when not given.
+            return new StepShape(step.Text("format"), null, recipe.ResolveFile(step.Text("file")!));
         StepShape? from = step.Text("from") is { } f ? shapes[f] : null;
         (string? format, string? backing) = step.Kind switch
         {

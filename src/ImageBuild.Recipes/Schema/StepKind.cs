@@ -6,5 +6,11 @@ namespace ImageBuild.Recipes.Schema;
 /// </summary>
 public sealed record StepKind(string Name, int Version, string Description, IReadOnlyList<ParamSpec> Params, bool ProducesImage)
 {
+    /// <summary>
+    /// An image step whose output is an existing file outside the output directory (the <c>image</c> kind): it has
+    /// no <c>output</c> parameter, nothing is written, and its "output hash" covers the file and its backing chain.
+    /// </summary>
+    public bool External { get; init; }
+
     public ParamSpec? Find(string name) => Params.FirstOrDefault(p => p.Name == name);
 }

@@ -40,10 +40,16 @@ public sealed class StepKinds
 
     /// <summary>Every parameter name the kind accepts, common ones included.</summary>
     public static IEnumerable<ParamSpec> AllParams(StepKind kind) =>
-        Common.Concat(kind.ProducesImage ? [Output] : []).Concat(kind.Params);
+        Common.Concat(kind.ProducesImage && !kind.External ? [Output] : []).Concat(kind.Params);
 
     public static readonly StepKinds Default = new(
     [
+        new("image", 1, "An existing image file used where it is (never copied or changed): the start of a pipeline over a prebuilt image.",
+        [
+            new("file", ParamType.RepoFile, "The image file (relative to the recipe, or absolute). Its backing chain is part of its content hash.", Required: true),
+            new("format", ParamType.Format, "Its format (default: probed, as qemu-img does)."),
+        ], ProducesImage: true) { External = true },
+
         new("create", 1, "A blank image of any format the engine can create.",
         [
             new("format", ParamType.Format, "Image format.") { Default = "raw" },
@@ -119,6 +125,13 @@ public sealed class StepKinds
         [
             From,
             new("allow-leaks", ParamType.Bool, "Do not fail when only leaked clusters are found.") { Default = "true" },
+        ], ProducesImage: false),
+
+        new("compare", 1, "Compares two images' guest content (qemu-img compare); fails when they differ.",
+        [
+            From,
+            new("image", ParamType.StepRef, "The step whose output image is compared with `from`'s.", Required: true),
+            new("strict", ParamType.Bool, "Also fail when the sizes differ or a range is allocated in one image only (qemu-img compare -s).") { Default = "false" },
         ], ProducesImage: false),
 
         new("measure", 1, "Records the required and fully-allocated sizes of the image in a format; fails when a limit is exceeded.",

@@ -177,6 +177,7 @@ internal static class StepExecutors
         "convert" => new ConvertStep(),
         "compress" => new CompressStep(),
         "check" => new CheckStep(),
+        "compare" => new CompareStep(),
         "measure" => new MeasureStep(),
         _ => null,
     };

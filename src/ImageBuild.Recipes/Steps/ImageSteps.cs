@@ -31,11 +31,18 @@ internal sealed class OverlayStep : IStepExecutor
             Filename = c.PartialPath!,
             Format = "qcow2",
             Options = c.Step.Options(),
-            BackingFile = c.From.FileName,
+            BackingFile = BackingNames.For(c, c.From),
             BackingFormat = c.From.Format,
         }, formatting: null);
         return StepResult.Empty;
     }
+}
+
+/// <summary>How an overlay in the output directory names an input: by file name, or relative to the output directory for an existing image elsewhere.</summary>
+internal static class BackingNames
+{
+    public static string For(StepContext c, StepInput input) =>
+        Path.IsPathRooted(input.FileName) ? Path.GetRelativePath(c.OutputDir, input.Path) : input.FileName;
 }
 
 /// <summary>resize: a copy of the input, resized (ImageResizer).</summary>
@@ -98,36 +105,45 @@ internal sealed class CompressStep : IStepExecutor
 
 /// <summary>
 /// commit: the overlay's backing image with the overlay's data committed into it, by the engine's commit, on
-/// copies: in a scratch directory the overlay is copied under its own name and its backing image under the name
-/// the overlay stores, so the overlay resolves to the copy without its header being touched; the rest of the
-/// chain is linked to the output directory. The committed backing copy becomes this step's output.
+/// copies: in a scratch directory the overlay is copied under its own name and its backing image under the plain
+/// name the overlay stores (an overlay elsewhere that names its backing with a directory gets its copy pointed at
+/// the backing copy: it is a scratch copy), and the rest of the chain is linked in. The committed backing copy
+/// becomes this step's output.
 /// </summary>
 internal sealed class CommitStep : IStepExecutor
 {
     public StepResult Execute(StepContext c)
     {
-        string? backingName;
+        string? backingName, backingFormat;
         using (var probe = ImageOpener.Open(c.Engine, c.From.Path, new OpenOptions { Format = c.From.Format, NoBacking = true, NoIo = true }))
-            backingName = probe.BackingFilename;
+            (backingName, backingFormat) = (probe.BackingFilename, probe.BackingFormat);
         if (backingName is null)
             throw new StepFailedException($"'{c.From.FileName}' has no backing file to commit into");
-        if (!IsPlainName(backingName))
-            throw new StepFailedException($"'{c.From.FileName}' names its backing file '{backingName}' with a directory; recipes keep chains inside the output directory");
+        string backingPath = ImageOpener.ResolveBackingName(c.From.Path, backingName);
 
         string dir = c.ScratchDirectory("commit");
-        string top = Path.Combine(dir, c.From.FileName);
-        string baseCopy = Path.Combine(dir, backingName);
-        FileCopier.Copy(Path.Combine(c.OutputDir, backingName), baseCopy);
+        string top = Path.Combine(dir, Path.GetFileName(c.From.Path));
+        string baseCopy = Path.Combine(dir, IsPlainName(backingName) ? backingName : Path.GetFileName(backingPath));
+        if (baseCopy == top)
+            throw new StepFailedException($"'{c.From.FileName}' and its backing file '{backingName}' have the same file name");
+        FileCopier.Copy(backingPath, baseCopy);
         FileCopier.Copy(c.From.Path, top);
+        if (!IsPlainName(backingName))
+        {
+            using var copy = ImageOpener.Open(c.Engine, top, new OpenOptions { Format = c.From.Format, Writable = true, NoBacking = true });
+            copy.ChangeBackingFile(Path.GetFileName(baseCopy), backingFormat);
+        }
         // The backing copy's own chain stays where it is: link each member into the scratch directory.
+        string original = backingPath;
         string? below = BackingOf(c, baseCopy);
         while (below is not null)
         {
             if (!IsPlainName(below))
-                throw new StepFailedException($"backing file '{below}' is named with a directory; recipes keep chains inside the output directory");
+                throw new StepFailedException($"backing file '{below}' of '{Path.GetFileName(original)}' is named with a directory; commit copies need chains named by plain file names");
             string link = Path.Combine(dir, below);
             if (File.Exists(link)) break;
-            File.CreateSymbolicLink(link, Path.Combine(c.OutputDir, below));
+            original = ImageOpener.ResolveBackingName(original, below);
+            File.CreateSymbolicLink(link, original);
             below = BackingOf(c, link);
         }
         ImageCommitter.Commit(c.Engine, new CommitRequest { Filename = top, Format = c.From.Format, Drop = true, Progress = c.Progress });
@@ -155,7 +171,7 @@ internal sealed class RebaseStep : IStepExecutor
         {
             Filename = c.PartialPath!,
             Format = c.From.Format,
-            BackingFile = backing?.FileName ?? "",
+            BackingFile = backing is null ? "" : BackingNames.For(c, backing),
             BackingFormat = backing?.Format,
             Unsafe = c.Step.Bool("unsafe"),
             Progress = c.Progress,

@@ -1,0 +1,28 @@
+using ImageBuild.Recipes.Events;
+
+namespace ImageBuild.Recipes.Hosting;
+
+/// <summary>A recipe to validate, plan or run on behalf of a host: what <c>imagebuild run</c> takes on its command line.</summary>
+public sealed record RecipeRunRequest
+{
+    /// <summary>The recipe file, absolute or relative to <see cref="BaseDirectory"/>.</summary>
+    public required string RecipePath { get; init; }
+
+    /// <summary>Output directory (absolute or relative to <see cref="BaseDirectory"/>); null: the recipe's output-dir, else out/NAME beside it.</summary>
+    public string? OutputDir { get; init; }
+
+    /// <summary>Variable values (<c>--set NAME=VALUE</c>).</summary>
+    public IReadOnlyDictionary<string, string> Variables { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>At most this many steps at once; null: the processor count.</summary>
+    public int? Jobs { get; init; }
+
+    /// <summary>Where events go (start, skip, progress, done, fail, ...), one at a time per sink.</summary>
+    public IReadOnlyList<IRecipeEventSink> Sinks { get; init; } = [];
+
+    /// <summary>Stops the run between steps and inside long engine operations; nothing half-written is kept.</summary>
+    public CancellationToken Cancellation { get; init; }
+
+    /// <summary>What relative paths are relative to.</summary>
+    public string BaseDirectory { get; init; } = Environment.CurrentDirectory;
+}
