@@ -1,6 +1,10 @@
 using System.Globalization;
+using ImageBuild.Recipes.Cache;
 using ImageBuild.Recipes.Execution;
 using ImageBuild.Recipes.Hosting;
+using ImageBuild.Recipes.Loading;
+using ImageBuild.Recipes.Model;
+using ImageBuild.Recipes.Schema;
 using Microsoft.Build.Framework;
 using Microsoft.Build.Utilities;
 
@@ -64,7 +68,7 @@ public sealed class BuildImageRecipes : ImageBuildTask
         string? bad = Tasks.Variables.ParseInto(Variables, variables) ?? Tasks.Variables.ParseInto(recipe.GetMetadata("Variables"), variables);
         if (bad is not null)
         {
-            Log.LogError(null, DiagnosticCodes.BadParameter, null, recipePath, 0, 0, 0, 0,
+            Log.LogError(null, DiagnosticCodes.InvalidOperation, null, recipePath, 0, 0, 0, 0,
                 $"variable '{bad}' is not NAME=VALUE (write Variables=\"size=64M;format=qcow2\")");
             return;
         }
@@ -74,7 +78,7 @@ public sealed class BuildImageRecipes : ImageBuildTask
         {
             if (!int.TryParse(jobsText, NumberStyles.None, CultureInfo.InvariantCulture, out int j) || j < 1)
             {
-                Log.LogError(null, DiagnosticCodes.BadParameter, null, recipePath, 0, 0, 0, 0, $"Jobs '{jobsText}' is not a positive number");
+                Log.LogError(null, DiagnosticCodes.InvalidOperation, null, recipePath, 0, 0, 0, 0, $"Jobs '{jobsText}' is not a positive number");
                 return;
             }
             jobs = j;
@@ -91,7 +95,7 @@ public sealed class BuildImageRecipes : ImageBuildTask
             BaseDirectory = BaseDirectory,
         });
         LogDiagnostics(result);
-        Collect(recipePath, result, images, measurements, writes);
+        Collect(recipePath, result, MeasuredImages(recipePath, variables, result), images, measurements, writes);
     }
 
     private string? OutputDirFor(ITaskItem recipe, string recipePath)
@@ -104,13 +108,16 @@ public sealed class BuildImageRecipes : ImageBuildTask
 
     /// <summary>Items for the images and measurements, and the files the run owns, also after a failed run (what
     /// did get built is still there and still the project's).</summary>
-    private static void Collect(string recipePath, HostResult result, List<ITaskItem> images, List<ITaskItem> measurements, List<ITaskItem> writes)
+    private static void Collect(string recipePath, HostResult result, IReadOnlyDictionary<string, string> measured,
+        List<ITaskItem> images, List<ITaskItem> measurements, List<ITaskItem> writes)
     {
-        var byPath = new Dictionary<string, TaskItem>(StringComparer.Ordinal);
+        var byStep = new Dictionary<string, TaskItem>(StringComparer.Ordinal);
         foreach (var s in result.Steps)
         {
             bool current = s.Status is StepStatus.Ran or StepStatus.Skipped;
-            if (current && s.OutputPath is not null && File.Exists(s.OutputPath) && !byPath.ContainsKey(s.OutputPath))
+            // External steps (kind image) name files the project already has: not the build's, never cleaned.
+            bool produced = StepKinds.Default.Find(s.Kind) is { External: false, ProducesImage: true };
+            if (current && produced && s.OutputPath is not null && File.Exists(s.OutputPath))
             {
                 var item = new TaskItem(s.OutputPath);
                 item.SetMetadata("Recipe", recipePath);
@@ -121,7 +128,7 @@ public sealed class BuildImageRecipes : ImageBuildTask
                 Set(item, "VirtualSize", s.VirtualSize);
                 Set(item, "FileSize", s.FileSize);
                 Set(item, "ContentHash", s.Hash);
-                byPath[s.OutputPath] = item;
+                byStep[s.Id] = item;
                 images.Add(item);
                 writes.Add(new TaskItem(s.OutputPath));
             }
@@ -133,6 +140,13 @@ public sealed class BuildImageRecipes : ImageBuildTask
                 Set(m, "Format", s.MeasuredFormat);
                 Set(m, "RequiredSize", s.MeasuredRequired);
                 Set(m, "FullyAllocatedSize", s.MeasuredFullyAllocated);
+                if (measured.TryGetValue(s.Id, out string? from) && byStep.TryGetValue(from, out var image))
+                {
+                    m.SetMetadata("Image", image.ItemSpec);
+                    Set(image, "MeasuredFormat", s.MeasuredFormat);
+                    Set(image, "RequiredSize", s.MeasuredRequired);
+                    Set(image, "FullyAllocatedSize", s.MeasuredFullyAllocated);
+                }
                 measurements.Add(m);
             }
         }
@@ -140,12 +154,31 @@ public sealed class BuildImageRecipes : ImageBuildTask
             writes.Add(new TaskItem(result.SummaryPath));
         if (result.OutputDir is not null)
         {
-            foreach (string name in (string[])["state.json", "lock"])
-            {
-                string file = Path.Combine(result.OutputDir, ".imagebuild", name);
+            string state = BuildState.PathIn(result.OutputDir);
+            foreach (string file in (string[])[state, Path.ChangeExtension(state, ".lock")])
                 if (File.Exists(file)) writes.Add(new TaskItem(file));
-            }
         }
+    }
+
+    /// <summary>Measure step id → the id of the step whose image it measured (its <c>from</c>), read from the recipe
+    /// itself; empty when there are no measurements or the recipe does not load.</summary>
+    private static Dictionary<string, string> MeasuredImages(string recipePath, IReadOnlyDictionary<string, string> variables, HostResult result)
+    {
+        var map = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (!result.Steps.Any(s => s.MeasuredRequired is not null)) return map;
+        Recipe recipe;
+        try
+        {
+            recipe = RecipeLoader.Load(recipePath, variables);
+        }
+        catch (Exception e) when (e is RecipeException or IOException or UnauthorizedAccessException)
+        {
+            return map;
+        }
+        foreach (var step in recipe.Steps)
+            if (step.Text("from") is { } from)
+                map[step.Id] = from;
+        return map;
     }
 
     private static void Set(TaskItem item, string name, string? value)

@@ -41,15 +41,15 @@ public abstract class ImageBuildTask : MSBuildTask, ICancelableTask
         }
         catch (ImageException e)
         {
-            Log.LogError(null, DiagnosticCodes.OperationFailed, null, null, 0, 0, 0, 0, e.Message);
+            Log.LogError(null, DiagnosticCodes.StepFailed, null, null, 0, 0, 0, 0, e.Message);
         }
         catch (IOException e)
         {
-            Log.LogError(null, DiagnosticCodes.Io, null, null, 0, 0, 0, 0, e.Message);
+            Log.LogError(null, DiagnosticCodes.OutputUnavailable, null, null, 0, 0, 0, 0, e.Message);
         }
         catch (UnauthorizedAccessException e)
         {
-            Log.LogError(null, DiagnosticCodes.Io, null, null, 0, 0, 0, 0, e.Message);
+            Log.LogError(null, DiagnosticCodes.OutputUnavailable, null, null, 0, 0, 0, 0, e.Message);
         }
         return !Log.HasLoggedErrors;
     }
@@ -62,7 +62,7 @@ public abstract class ImageBuildTask : MSBuildTask, ICancelableTask
         foreach (var d in result.Diagnostics)
             Log.LogError(null, d.Code, null, d.File, d.Line, d.Column, 0, 0, d.Message);
         if (!result.Succeeded && result.Diagnostics.Count == 0)
-            Log.LogError(null, DiagnosticCodes.OperationFailed, null, null, 0, 0, 0, 0, "the image build failed without saying why");
+            Log.LogError(null, DiagnosticCodes.StepFailed, null, null, 0, 0, 0, 0, "the image build failed without saying why");
     }
 
     protected string? FullPath(string? path) =>

@@ -85,13 +85,13 @@ public abstract class ImageOperationTask : ImageBuildTask
     protected bool Required(string? value, string name)
     {
         if (!string.IsNullOrWhiteSpace(value)) return true;
-        Log.LogError(null, DiagnosticCodes.BadParameter, null, null, 0, 0, 0, 0, $"{GetType().Name}: {name} is required");
+        Log.LogError(null, DiagnosticCodes.InvalidOperation, null, null, 0, 0, 0, 0, $"{GetType().Name}: {name} is required");
         return false;
     }
 
     protected bool BadParameter(string message)
     {
-        Log.LogError(null, DiagnosticCodes.BadParameter, null, null, 0, 0, 0, 0, $"{GetType().Name}: {message}");
+        Log.LogError(null, DiagnosticCodes.InvalidOperation, null, null, 0, 0, 0, 0, $"{GetType().Name}: {message}");
         return false;
     }
 
