@@ -154,8 +154,9 @@ public sealed class BuildImageRecipes : ImageBuildTask
             writes.Add(new TaskItem(result.SummaryPath));
         if (result.OutputDir is not null)
         {
+            // The recipe run's state and its lock file (RecipeRunner names it "lock" for the default state).
             string state = BuildState.PathIn(result.OutputDir);
-            foreach (string file in (string[])[state, Path.ChangeExtension(state, ".lock")])
+            foreach (string file in (string[])[state, Path.Combine(Path.GetDirectoryName(state)!, "lock")])
                 if (File.Exists(file)) writes.Add(new TaskItem(file));
         }
     }
