@@ -1,0 +1,194 @@
+using System.Globalization;
+using ImageBuild.Recipes.Cache;
+using ImageBuild.Recipes.Execution;
+using ImageBuild.Recipes.Hosting;
+using ImageBuild.Recipes.Loading;
+using ImageBuild.Recipes.Model;
+using ImageBuild.Recipes.Schema;
+using Microsoft.Build.Framework;
+using Microsoft.Build.Utilities;
+
+namespace ImageBuild.Tasks;
+
+/// <summary>
+/// Runs image recipes (the targets pass @(ImageRecipe)) through <see cref="RecipeHost"/>: every step whose inputs
+/// changed runs, the rest are reported up to date. No image logic here: parameters in, host result out.
+/// </summary>
+public sealed class BuildImageRecipes : ImageBuildTask
+{
+    /// <summary>The recipe files. Metadata: OutputDir (wins over <see cref="OutputRoot"/>), Variables
+    /// ("name=value;..." added to and overriding <see cref="Variables"/>), Jobs.</summary>
+    [Required]
+    public ITaskItem[] Recipes { get; set; } = [];
+
+    /// <summary>Each recipe without OutputDir metadata builds into OutputRoot/RECIPE-FILE-NAME/. Empty: the
+    /// recipe's own output-dir, else out/RECIPE-FILE-NAME beside the recipe (where the command line builds it).</summary>
+    public string? OutputRoot { get; set; }
+
+    /// <summary>Variables for every recipe, "name=value;name=value" (the command line's --set).</summary>
+    public string? Variables { get; set; }
+
+    /// <summary>At most this many steps at once (per recipe); 0: the number of processors.</summary>
+    public int Jobs { get; set; }
+
+    /// <summary>Each image a step produced or found up to date: the full path, with metadata Recipe, StepId, Kind,
+    /// Status (Ran or Skipped), Format, VirtualSize, FileSize, ContentHash, and RequiredSize, FullyAllocatedSize,
+    /// MeasuredFormat when a measure step reports them for this image.</summary>
+    [Output]
+    public ITaskItem[] Images { get; private set; } = [];
+
+    /// <summary>Each measure step: the step id, with metadata Recipe, Format (MeasuredFormat), RequiredSize,
+    /// FullyAllocatedSize.</summary>
+    [Output]
+    public ITaskItem[] Measurements { get; private set; } = [];
+
+    /// <summary>Every file the runs own (images, summaries, state), for @(FileWrites) so Clean removes them.</summary>
+    [Output]
+    public ITaskItem[] FileWrites { get; private set; } = [];
+
+    protected override void ExecuteCore()
+    {
+        var images = new List<ITaskItem>();
+        var measurements = new List<ITaskItem>();
+        var writes = new List<ITaskItem>();
+        foreach (var recipe in Recipes)
+        {
+            Cancellation.ThrowIfCancellationRequested();
+            RunOne(recipe, images, measurements, writes);
+        }
+        Images = [.. images];
+        Measurements = [.. measurements];
+        FileWrites = [.. writes];
+    }
+
+    private void RunOne(ITaskItem recipe, List<ITaskItem> images, List<ITaskItem> measurements, List<ITaskItem> writes)
+    {
+        string recipePath = Path.GetFullPath(recipe.ItemSpec, BaseDirectory);
+        var variables = new Dictionary<string, string>(StringComparer.Ordinal);
+        string? bad = Tasks.Variables.ParseInto(Variables, variables) ?? Tasks.Variables.ParseInto(recipe.GetMetadata("Variables"), variables);
+        if (bad is not null)
+        {
+            Log.LogError(null, DiagnosticCodes.InvalidOperation, null, recipePath, 0, 0, 0, 0,
+                $"variable '{bad}' is not NAME=VALUE (write Variables=\"size=64M;format=qcow2\")");
+            return;
+        }
+        int? jobs = Jobs > 0 ? Jobs : null;
+        string jobsText = recipe.GetMetadata("Jobs");
+        if (jobsText.Length > 0)
+        {
+            if (!int.TryParse(jobsText, NumberStyles.None, CultureInfo.InvariantCulture, out int j) || j < 1)
+            {
+                Log.LogError(null, DiagnosticCodes.InvalidOperation, null, recipePath, 0, 0, 0, 0, $"Jobs '{jobsText}' is not a positive number");
+                return;
+            }
+            jobs = j;
+        }
+
+        var result = RecipeHost.Run(new RecipeRunRequest
+        {
+            RecipePath = recipePath,
+            OutputDir = OutputDirFor(recipe, recipePath),
+            Variables = variables,
+            Jobs = jobs,
+            Sinks = [new MSBuildEventSink(Log, Path.GetFileName(recipePath))],
+            Cancellation = Cancellation,
+            BaseDirectory = BaseDirectory,
+        });
+        LogDiagnostics(result);
+        Collect(recipePath, result, MeasuredImages(recipePath, variables, result), images, measurements, writes);
+    }
+
+    private string? OutputDirFor(ITaskItem recipe, string recipePath)
+    {
+        string explicitDir = recipe.GetMetadata("OutputDir");
+        if (explicitDir.Length > 0) return Path.GetFullPath(explicitDir, BaseDirectory);
+        if (string.IsNullOrEmpty(OutputRoot)) return null;
+        return Path.Combine(Path.GetFullPath(OutputRoot, BaseDirectory), Path.GetFileNameWithoutExtension(recipePath));
+    }
+
+    /// <summary>Items for the images and measurements, and the files the run owns, also after a failed run (what
+    /// did get built is still there and still the project's).</summary>
+    private static void Collect(string recipePath, HostResult result, IReadOnlyDictionary<string, string> measured,
+        List<ITaskItem> images, List<ITaskItem> measurements, List<ITaskItem> writes)
+    {
+        var byStep = new Dictionary<string, TaskItem>(StringComparer.Ordinal);
+        foreach (var s in result.Steps)
+        {
+            bool current = s.Status is StepStatus.Ran or StepStatus.Skipped;
+            // External steps (kind image) name files the project already has: not the build's, never cleaned.
+            bool produced = StepKinds.Default.Find(s.Kind) is { External: false, ProducesImage: true };
+            if (current && produced && s.OutputPath is not null && File.Exists(s.OutputPath))
+            {
+                var item = new TaskItem(s.OutputPath);
+                item.SetMetadata("Recipe", recipePath);
+                item.SetMetadata("StepId", s.Id);
+                item.SetMetadata("Kind", s.Kind);
+                item.SetMetadata("Status", s.Status.ToString());
+                Set(item, "Format", s.Format);
+                Set(item, "VirtualSize", s.VirtualSize);
+                Set(item, "FileSize", s.FileSize);
+                Set(item, "ContentHash", s.Hash);
+                byStep[s.Id] = item;
+                images.Add(item);
+                writes.Add(new TaskItem(s.OutputPath));
+            }
+            if (s.MeasuredRequired is not null)
+            {
+                var m = new TaskItem(s.Id);
+                m.SetMetadata("Recipe", recipePath);
+                m.SetMetadata("Status", s.Status.ToString());
+                Set(m, "Format", s.MeasuredFormat);
+                Set(m, "RequiredSize", s.MeasuredRequired);
+                Set(m, "FullyAllocatedSize", s.MeasuredFullyAllocated);
+                if (measured.TryGetValue(s.Id, out string? from) && byStep.TryGetValue(from, out var image))
+                {
+                    m.SetMetadata("Image", image.ItemSpec);
+                    Set(image, "MeasuredFormat", s.MeasuredFormat);
+                    Set(image, "RequiredSize", s.MeasuredRequired);
+                    Set(image, "FullyAllocatedSize", s.MeasuredFullyAllocated);
+                }
+                measurements.Add(m);
+            }
+        }
+        if (result.SummaryPath is not null && File.Exists(result.SummaryPath))
+            writes.Add(new TaskItem(result.SummaryPath));
+        if (result.OutputDir is not null)
+        {
+            // The recipe run's state and its lock file (RecipeRunner names it "lock" for the default state).
+            string state = BuildState.PathIn(result.OutputDir);
+            foreach (string file in (string[])[state, Path.Combine(Path.GetDirectoryName(state)!, "lock")])
+                if (File.Exists(file)) writes.Add(new TaskItem(file));
+        }
+    }
+
+    /// <summary>Measure step id → the id of the step whose image it measured (its <c>from</c>), read from the recipe
+    /// itself; empty when there are no measurements or the recipe does not load.</summary>
+    private static Dictionary<string, string> MeasuredImages(string recipePath, IReadOnlyDictionary<string, string> variables, HostResult result)
+    {
+        var map = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (!result.Steps.Any(s => s.MeasuredRequired is not null)) return map;
+        Recipe recipe;
+        try
+        {
+            recipe = RecipeLoader.Load(recipePath, variables);
+        }
+        catch (Exception e) when (e is RecipeException or IOException or UnauthorizedAccessException)
+        {
+            return map;
+        }
+        foreach (var step in recipe.Steps)
+            if (step.Text("from") is { } from)
+                map[step.Id] = from;
+        return map;
+    }
+
+    private static void Set(TaskItem item, string name, string? value)
+    {
+        if (value is not null) item.SetMetadata(name, value);
+    }
+
+    private static void Set(TaskItem item, string name, long? value)
+    {
+        if (value is not null) item.SetMetadata(name, value.Value.ToString(CultureInfo.InvariantCulture));
+    }
+}

@@ -1,0 +1,115 @@
+using System.Diagnostics;
+using System.Reflection;
+using ImageBuild.Tests.Shared;
+
+namespace ImageBuild.Tasks.Tests;
+
+/// <summary>
+/// The end-to-end harness: ImageBuild.Tasks packed once (with a version unique to this test run, into a folder feed
+/// in a temporary directory, with its own empty NuGet package folder so no cached package is ever used), and
+/// sample projects that reference it, built by a real `dotnet build` with node reuse, the MSBuild server and the
+/// shared compiler off (no process outlives the build, so no task assembly stays loaded).
+/// </summary>
+public sealed class PackedFeed : IDisposable
+{
+    private readonly TempDir _root = new();
+
+    private PackedFeed(string version)
+    {
+        Version = version;
+    }
+
+    public string Version { get; }
+    public string Root => _root.Path;
+    public string Feed => Path.Combine(Root, "feed");
+    public string Packages => Path.Combine(Root, "packages");
+
+    /// <summary>Packs the task project as built for this test assembly's configuration (no rebuild).</summary>
+    public static PackedFeed Create()
+    {
+        var feed = new PackedFeed("0.0.0-e2e." + DateTime.UtcNow.ToString("yyyyMMddHHmmss") + "." + Guid.NewGuid().ToString("N")[..8]);
+        string project = Path.Combine(RepositoryRoot(), "tasks", "ImageBuild.Tasks", "ImageBuild.Tasks.csproj");
+        string configuration = typeof(PackedFeed).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
+        var r = feed.Dotnet(feed.Root, "pack", project, "--no-build", "-c", configuration, "-o", feed.Feed,
+            $"-p:Version={feed.Version}", "-nodeReuse:false", "-tl:off", "-v:q");
+        if (r.ExitCode != 0 || !File.Exists(Path.Combine(feed.Feed, $"ImageBuild.Tasks.{feed.Version}.nupkg")))
+        {
+            feed.Dispose();
+            throw new AssertFailedException($"dotnet pack failed ({r.ExitCode}):\n{r.StdOut}\n{r.StdErr}");
+        }
+        return feed;
+    }
+
+    /// <summary>A project folder with a nuget.config adding the feed (the user's registries stay) and a project file
+    /// referencing the package, with <paramref name="projectBody"/> inside its Project element.</summary>
+    public string NewProject(string name, string projectBody)
+    {
+        string dir = Path.Combine(Root, name);
+        Directory.CreateDirectory(dir);
+        File.WriteAllText(Path.Combine(dir, "nuget.config"), $"""
+            <?xml version="1.0" encoding="utf-8"?>
+            <configuration>
+              <packageSources>
+                <add key="imagebuild-e2e" value="{Feed}" />
+              </packageSources>
+            </configuration>
+            """);
+        File.WriteAllText(Path.Combine(dir, name + ".csproj"), $"""
+            <Project Sdk="Microsoft.NET.Sdk">
+              <PropertyGroup>
+                <TargetFramework>net10.0</TargetFramework>
+                <ImplicitUsings>disable</ImplicitUsings>
+              </PropertyGroup>
+              <ItemGroup>
+                <PackageReference Include="ImageBuild.Tasks" Version="{Version}" />
+              </ItemGroup>
+            {projectBody}
+            </Project>
+            """);
+        return dir;
+    }
+
+    /// <summary>`dotnet build` (or clean...) of the project in <paramref name="dir"/>, normal verbosity, plain log.</summary>
+    public ProcessResult Build(string dir, string verb = "build", params string[] extra) =>
+        Dotnet(dir, [verb, "-nodeReuse:false", "-p:UseSharedCompilation=false", "-tl:off", "-v:n", .. extra]);
+
+    public ProcessResult Dotnet(string dir, params string[] args)
+    {
+        var psi = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = dir,
+        };
+        foreach (string a in args) psi.ArgumentList.Add(a);
+        // The test host's own MSBuild settings must not leak into the child build.
+        foreach (string key in psi.Environment.Keys.Where(k => k.StartsWith("MSBUILD", StringComparison.OrdinalIgnoreCase) || k.StartsWith("MSBuild", StringComparison.Ordinal)).ToList())
+            psi.Environment.Remove(key);
+        psi.Environment["MSBUILDDISABLENODEREUSE"] = "1";
+        psi.Environment["DOTNET_CLI_DO_NOT_USE_MSBUILD_SERVER"] = "1";
+        psi.Environment["NUGET_PACKAGES"] = Packages;
+        psi.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        psi.Environment["DOTNET_NOLOGO"] = "1";
+        psi.Environment["DOTNET_SKIP_FIRST_TIME_EXPERIENCE"] = "1";
+        using var p = Process.Start(psi) ?? throw new InvalidOperationException("could not start dotnet");
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        if (!p.WaitForExit(300_000))
+        {
+            p.Kill(entireProcessTree: true);
+            throw new AssertFailedException($"dotnet {string.Join(' ', args)} timed out");
+        }
+        return new ProcessResult(p.ExitCode, stdout.Result, stderr.Result);
+    }
+
+    public void Dispose() => _root.Dispose();
+
+    private static string RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "ImageBuild.sln")))
+                return dir.FullName;
+        throw new AssertFailedException("ImageBuild.sln not found above " + AppContext.BaseDirectory);
+    }
+}
