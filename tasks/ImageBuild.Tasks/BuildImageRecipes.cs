@@ -2,8 +2,6 @@ using System.Globalization;
 using ImageBuild.Recipes.Cache;
 using ImageBuild.Recipes.Execution;
 using ImageBuild.Recipes.Hosting;
-using ImageBuild.Recipes.Loading;
-using ImageBuild.Recipes.Model;
 using ImageBuild.Recipes.Schema;
 using Microsoft.Build.Framework;
 using Microsoft.Build.Utilities;
@@ -95,7 +93,7 @@ public sealed class BuildImageRecipes : ImageBuildTask
             BaseDirectory = BaseDirectory,
         });
         LogDiagnostics(result);
-        Collect(recipePath, result, MeasuredImages(recipePath, variables, result), images, measurements, writes);
+        Collect(recipePath, result, images, measurements, writes);
     }
 
     private string? OutputDirFor(ITaskItem recipe, string recipePath)
@@ -108,7 +106,7 @@ public sealed class BuildImageRecipes : ImageBuildTask
 
     /// <summary>Items for the images and measurements, and the files the run owns, also after a failed run (what
     /// did get built is still there and still the project's).</summary>
-    private static void Collect(string recipePath, HostResult result, IReadOnlyDictionary<string, string> measured,
+    private static void Collect(string recipePath, HostResult result,
         List<ITaskItem> images, List<ITaskItem> measurements, List<ITaskItem> writes)
     {
         var byStep = new Dictionary<string, TaskItem>(StringComparer.Ordinal);
@@ -140,7 +138,7 @@ public sealed class BuildImageRecipes : ImageBuildTask
                 Set(m, "Format", s.MeasuredFormat);
                 Set(m, "RequiredSize", s.MeasuredRequired);
                 Set(m, "FullyAllocatedSize", s.MeasuredFullyAllocated);
-                if (measured.TryGetValue(s.Id, out string? from) && byStep.TryGetValue(from, out var image))
+                if (s.From is { } from && byStep.TryGetValue(from, out var image))
                 {
                     m.SetMetadata("Image", image.ItemSpec);
                     Set(image, "MeasuredFormat", s.MeasuredFormat);
@@ -159,27 +157,6 @@ public sealed class BuildImageRecipes : ImageBuildTask
             foreach (string file in (string[])[state, Path.Combine(Path.GetDirectoryName(state)!, "lock")])
                 if (File.Exists(file)) writes.Add(new TaskItem(file));
         }
-    }
-
-    /// <summary>Measure step id → the id of the step whose image it measured (its <c>from</c>), read from the recipe
-    /// itself; empty when there are no measurements or the recipe does not load.</summary>
-    private static Dictionary<string, string> MeasuredImages(string recipePath, IReadOnlyDictionary<string, string> variables, HostResult result)
-    {
-        var map = new Dictionary<string, string>(StringComparer.Ordinal);
-        if (!result.Steps.Any(s => s.MeasuredRequired is not null)) return map;
-        Recipe recipe;
-        try
-        {
-            recipe = RecipeLoader.Load(recipePath, variables);
-        }
-        catch (Exception e) when (e is RecipeException or IOException or UnauthorizedAccessException)
-        {
-            return map;
-        }
-        foreach (var step in recipe.Steps)
-            if (step.Text("from") is { } from)
-                map[step.Id] = from;
-        return map;
     }
 
     private static void Set(TaskItem item, string name, string? value)

@@ -134,12 +134,12 @@ public sealed class OperationTaskTests
         QemuOracle.ImgOk("compare", _dir["top.qcow2"], _dir["out/committed.raw"]);
         Assert.AreEqual(baseBefore, QemuOracle.Md5OfFile(baseImage), "commit works on copies");
 
-        // Beside its input: the copy a rebase starts from opens its backing file by the name the overlay stores.
-        var flat = Run(new ImageRebase { Input = "top.qcow2", Output = "flat.qcow2" });
+        // In another folder: the copy a rebase starts from still finds the backing file the overlay names.
+        var flat = Run(new ImageRebase { Input = "top.qcow2", Output = "out/flat.qcow2" });
         Assert.IsFalse(flat.Skipped);
-        QemuOracle.ImgOk("check", _dir["flat.qcow2"]);
-        QemuOracle.ImgOk("compare", _dir["top.qcow2"], _dir["flat.qcow2"]);
-        var info = Run(new ImageInfo { Input = "flat.qcow2" });
+        QemuOracle.ImgOk("check", _dir["out/flat.qcow2"]);
+        QemuOracle.ImgOk("compare", _dir["top.qcow2"], _dir["out/flat.qcow2"]);
+        var info = Run(new ImageInfo { Input = "out/flat.qcow2" });
         Assert.AreEqual("", info.BackingFile);
     }
 

@@ -339,7 +339,7 @@ public sealed class RecipeRunner
         var shape = _graph.Shapes[step.Id];
         return new StepOutcome
         {
-            Id = step.Id, Kind = step.Kind, Status = status, Reason = reason, Output = shape.OutputName, Format = shape.Format,
+            Id = step.Id, Kind = step.Kind, From = step.Text("from"), Status = status, Reason = reason, Output = shape.OutputName, Format = shape.Format,
             OutputPath = shape.OutputName is null ? null : Path.Combine(_outputDir, shape.OutputName),
         };
     }

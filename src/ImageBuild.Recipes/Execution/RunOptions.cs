@@ -61,6 +61,8 @@ public sealed record StepOutcome
 {
     public required string Id { get; init; }
     public required string Kind { get; init; }
+    /// <summary>The step whose image this step reads (its <c>from</c>), e.g. the image a measure step measured.</summary>
+    public string? From { get; init; }
     public required StepStatus Status { get; init; }
     /// <summary>Why it ran, was skipped, failed or was blocked.</summary>
     public required string Reason { get; init; }

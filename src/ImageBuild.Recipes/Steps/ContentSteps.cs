@@ -13,7 +13,7 @@ internal sealed class WriteStep : IStepExecutor
 
     public StepResult Execute(StepContext c)
     {
-        FileCopier.Copy(c.From.Path, c.PartialPath!);
+        c.CopyImage(c.From, c.PartialPath!);
         long offset = c.Step.Number("offset") ?? 0;
         using var dev = ImageOpener.Open(c.Engine, c.PartialPath!, new OpenOptions { Format = c.From.Format, Writable = true });
         if (c.Step.Text("file") is { } rel)
@@ -86,7 +86,7 @@ internal sealed class ApplyStep : IStepExecutor
             diffPath = c.Recipe.ResolveFile(c.Step.Text("image-file")!);
             diffFormat = c.Step.Text("image-format");
         }
-        FileCopier.Copy(c.From.Path, c.PartialPath!);
+        c.CopyImage(c.From, c.PartialPath!);
         using var diff = ImageOpener.Open(c.Engine, diffPath, new OpenOptions { Format = diffFormat, NoBacking = true });
         using var target = ImageOpener.Open(c.Engine, c.PartialPath!, new OpenOptions { Format = c.From.Format, Writable = true });
         if (diff.VirtualSize > target.VirtualSize)

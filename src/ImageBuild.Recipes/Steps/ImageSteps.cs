@@ -50,7 +50,7 @@ internal sealed class ResizeStep : IStepExecutor
 {
     public StepResult Execute(StepContext c)
     {
-        FileCopier.Copy(c.From.Path, c.PartialPath!);
+        c.CopyImage(c.From, c.PartialPath!);
         ImageResizer.Resize(c.Engine, new ResizeRequest
         {
             Filename = c.PartialPath!,
@@ -165,7 +165,7 @@ internal sealed class RebaseStep : IStepExecutor
 {
     public StepResult Execute(StepContext c)
     {
-        FileCopier.Copy(c.From.Path, c.PartialPath!);
+        c.CopyImage(c.From, c.PartialPath!);
         c.Inputs.TryGetValue("backing", out var backing);
         ImageRebaser.Rebase(c.Engine, new RebaseRequest
         {

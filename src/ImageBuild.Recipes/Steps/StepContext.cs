@@ -33,6 +33,25 @@ public sealed class StepContext
 
     public StepInput From => Inputs["from"];
 
+    /// <summary>
+    /// Copies an input image to <paramref name="dest"/> for the step to change (reflink or sparse copy). An existing
+    /// image elsewhere that names its backing file relative to its own directory gets its copy's backing name
+    /// rewritten so that it still names the same file from the copy's directory.
+    /// </summary>
+    public void CopyImage(StepInput input, string dest)
+    {
+        Host.FileCopier.Copy(input.Path, dest);
+        string? name, format;
+        using (var probe = ImageOpener.Open(Engine, dest, new OpenOptions { Format = input.Format, NoBacking = true, NoIo = true }))
+            (name, format) = (probe.BackingFilename, probe.BackingFormat);
+        string destDir = System.IO.Path.GetDirectoryName(dest)!;
+        if (name is null || System.IO.Path.IsPathRooted(name) || System.IO.Path.GetDirectoryName(input.Path) == destDir)
+            return;
+        string target = ImageOpener.ResolveBackingName(input.Path, name);
+        using var copy = ImageOpener.Open(Engine, dest, new OpenOptions { Format = input.Format, Writable = true, NoBacking = true });
+        copy.ChangeBackingFile(System.IO.Path.GetRelativePath(destDir, target), format);
+    }
+
     /// <summary>A scratch file name in the output directory, removed by the runner when the step ends.</summary>
     public string Scratch(string suffix) => System.IO.Path.Combine(OutputDir, $".{Step.Id}~{suffix}.partial");
 
