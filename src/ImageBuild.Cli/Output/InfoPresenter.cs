@@ -34,12 +34,7 @@ public static class InfoPresenter
                 sb.Append("backing file format: ").Append(bf).Append('\n');
         }
         if (info.Snapshots is { } snaps)
-        {
-            sb.Append("Snapshot list:\n");
-            sb.Append(SnapshotTable.Header()).Append('\n');
-            foreach (var s in snaps)
-                sb.Append(SnapshotTable.Row(s)).Append('\n');
-        }
+            sb.Append(SnapshotTable.List(snaps));
         if (info.FormatSpecific is { } spec)
         {
             sb.Append("Format specific information:\n");
@@ -60,6 +55,17 @@ public static class InfoPresenter
 /// <summary>qemu's bdrv_snapshot_dump: the snapshot table of info and snapshot -l.</summary>
 public static class SnapshotTable
 {
+    /// <summary>"Snapshot list:", the header and one row per snapshot, each line ended (info and snapshot -l); empty when there are none.</summary>
+    public static string List(IReadOnlyList<SnapshotInfo> snapshots)
+    {
+        if (snapshots.Count == 0) return "";
+        var sb = new StringBuilder("Snapshot list:\n");
+        sb.Append(Header()).Append('\n');
+        foreach (var s in snapshots)
+            sb.Append(Row(s)).Append('\n');
+        return sb.ToString();
+    }
+
     public static string Header() =>
         $"{"ID",-10}{"TAG",-17}{"VM SIZE",8}{"DATE",20}{"VM CLOCK",13}{"ICOUNT",11}";
 
