@@ -77,6 +77,13 @@ public static class SnapshotTable
         string clock = string.Create(CultureInfo.InvariantCulture,
             $"{(int)(secs / 3600):00}:{(int)(secs / 60 % 60):00}:{(int)(secs % 60):00}.{(int)(s.VmClockNsec / 1_000_000 % 1000):000}");
         string icount = s.Icount == -1 ? "" : s.Icount.ToString(CultureInfo.InvariantCulture);
-        return $"{s.Id,-9} {s.Name,-16} {SizeFormatter.Format(s.VmStateSize),8}{date,20}{clock,13}{icount,11}";
+        return $"{PadBytes(s.Id, 9)} {PadBytes(s.Name, 16)} {SizeFormatter.Format(s.VmStateSize),8}{date,20}{clock,13}{icount,11}";
+    }
+
+    /// <summary>printf's %-Ns: the field width counts bytes (UTF-8), not characters.</summary>
+    private static string PadBytes(string text, int width)
+    {
+        int bytes = Encoding.UTF8.GetByteCount(text);
+        return bytes >= width ? text : text + new string(' ', width - bytes);
     }
 }

@@ -385,8 +385,7 @@ public sealed partial class Qcow2Device
     private void PunchClusters(long first, long last)
     {
         if (first < 0) return;
-        long offset = first << ClusterBits;
-        long end = Math.Min((last + 1) << ClusterBits, _file.Length);
-        if (end > offset) _file.ZeroRange(offset, end - offset, deallocate: true);
+        // Whole clusters, also past the end of the file (the file size is kept), as qemu's discard does.
+        _file.ZeroRange(first << ClusterBits, (last - first + 1) << ClusterBits, deallocate: true);
     }
 }

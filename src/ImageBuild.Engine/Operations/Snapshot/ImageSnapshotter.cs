@@ -36,6 +36,10 @@ public static class ImageSnapshotter
                 }
                 break;
             case SnapshotAction.Apply:
+                // qemu reverts a raw image through its file node, closing and reopening the raw driver, which
+                // repeats the probing warning before the failure is reported.
+                if (device.FormatName == "raw")
+                    context.Warn(ImageOpener.ProbedRawWarning(request.Filename));
                 Report(() => device.GotoSnapshot(name), $"Could not apply snapshot '{name}': ", "Failed to load snapshot: ");
                 break;
             case SnapshotAction.Delete:
