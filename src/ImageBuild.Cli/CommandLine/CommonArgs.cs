@@ -76,7 +76,7 @@ public static class CommonArgs
     {
         try
         {
-            ImageBuild.Engine.Operations.SnapshotSelector.Parse(param);
+            ImageBuild.Engine.Operations.SnapshotSelector.Parse(param, io.Warning);
         }
         catch (ImageBuild.Engine.Operations.ErrorReportsException e)
         {

@@ -12,7 +12,13 @@ public sealed record SnapshotSelector(string? Id, string? Name, string? IdOrName
     /// Parses the parameter as qemu_opts_parse does (",," is a literal comma; a key without "=" means "on";
     /// the last of repeated keys wins). An unknown key gives qemu's two error lines.
     /// </summary>
-    public static SnapshotSelector Parse(string param)
+    public static SnapshotSelector Parse(string param) => Parse(param, null);
+
+    /// <summary>
+    /// As <see cref="Parse(string)"/>; <paramref name="warn"/> receives qemu's deprecation warning for a key given
+    /// without "=" (qemu prints it while parsing, before checking the key).
+    /// </summary>
+    public static SnapshotSelector Parse(string param, Action<string>? warn)
     {
         if (!param.StartsWith(Prefix, StringComparison.Ordinal))
             return new SnapshotSelector(null, null, param);
@@ -22,6 +28,8 @@ public sealed record SnapshotSelector(string? Id, string? Name, string? IdOrName
             int eq = part.IndexOf('=', StringComparison.Ordinal);
             string key = eq < 0 ? part : part[..eq];
             string value = eq < 0 ? "on" : part[(eq + 1)..];
+            if (eq < 0)
+                warn?.Invoke($"short-form boolean option '{key}' deprecated\nPlease use {key}=on instead");
             switch (key)
             {
                 case "snapshot.id": id = value; break;
@@ -53,7 +61,8 @@ public sealed record SnapshotSelector(string? Id, string? Name, string? IdOrName
             }
             cur.Append(s[i]);
         }
-        parts.Add(cur.ToString());
+        // A trailing separator ends the list (qemu stops at the end of the string); other empty keys are invalid.
+        if (cur.Length > 0 || parts.Count == 0) parts.Add(cur.ToString());
         return parts;
     }
 }
