@@ -68,6 +68,24 @@ public static class CommonArgs
         return SizeParser.TryParse(probe, out _);
     }
 
+    /// <summary>
+    /// -l SNAPSHOT_PARAM of convert and measure: a "snapshot.id=..,snapshot.name=.." form is checked while the
+    /// options are parsed, as qemu does (two error lines, exit 1); any other text is an id or name.
+    /// </summary>
+    public static string CheckSnapshotParam(CliIO io, string param)
+    {
+        try
+        {
+            ImageBuild.Engine.Operations.SnapshotSelector.Parse(param, io.Warning);
+        }
+        catch (ImageBuild.Engine.Operations.ErrorReportsException e)
+        {
+            foreach (string line in e.Reports) io.Error(line);
+            throw new CommandExitException(1);
+        }
+        return param;
+    }
+
     /// <summary>qemu's --output value check (7.2 wording); null keeps the default (human).</summary>
     public static bool ParseOutputIsJson(CliIO io, string? output)
     {

@@ -53,7 +53,7 @@ public sealed class ConvertCommand : ICommand
                 case 'c': compress = true; break;
                 case 'F': backingFmt = g.Optarg; break;
                 case 'o': options = OptionList.Accumulate(io, options, g.Optarg!); break;
-                case 'l': snapshot = g.Optarg; break;
+                case 'l': snapshot = CheckSnapshotParam(io, g.Optarg!); break;
                 case 'S':
                     sparse = ParseSize(io, "buffer size for sparse output", g.Optarg!);
                     // qemu rejects these while parsing options, before anything else is checked.

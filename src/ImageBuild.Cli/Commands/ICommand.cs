@@ -44,7 +44,7 @@ public static class CommandTable
         new InfoCommand(),
         new MapCommand(),
         new MeasureCommand(),
-        new NotImplementedCommand("snapshot"),
+        new SnapshotCommand(),
         new RebaseCommand(),
         new ResizeCommand(),
         // imagebuild's own verbs (not in qemu-img): declarative recipes.

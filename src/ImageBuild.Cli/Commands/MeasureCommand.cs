@@ -38,7 +38,7 @@ public sealed class MeasureCommand : ICommand
                 case 'f': fmt = g.Optarg; break;
                 case 'O': outFmt = g.Optarg!; break;
                 case 'o': options = OptionList.Accumulate(io, options, g.Optarg!); break;
-                case 'l': snapshot = g.Optarg; break;
+                case 'l': snapshot = CheckSnapshotParam(io, g.Optarg!); break;
                 case 'U': forceShare = true; break;
                 case OptionObject: objects.Add(io, g.Optarg!); break;
                 case OptionImageOpts: imageOpts = true; break;

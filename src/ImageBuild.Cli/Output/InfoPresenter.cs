@@ -34,12 +34,7 @@ public static class InfoPresenter
                 sb.Append("backing file format: ").Append(bf).Append('\n');
         }
         if (info.Snapshots is { } snaps)
-        {
-            sb.Append("Snapshot list:\n");
-            sb.Append(SnapshotTable.Header()).Append('\n');
-            foreach (var s in snaps)
-                sb.Append(SnapshotTable.Row(s)).Append('\n');
-        }
+            sb.Append(SnapshotTable.List(snaps));
         if (info.FormatSpecific is { } spec)
         {
             sb.Append("Format specific information:\n");
@@ -60,6 +55,17 @@ public static class InfoPresenter
 /// <summary>qemu's bdrv_snapshot_dump: the snapshot table of info and snapshot -l.</summary>
 public static class SnapshotTable
 {
+    /// <summary>"Snapshot list:", the header and one row per snapshot, each line ended (info and snapshot -l); empty when there are none.</summary>
+    public static string List(IReadOnlyList<SnapshotInfo> snapshots)
+    {
+        if (snapshots.Count == 0) return "";
+        var sb = new StringBuilder("Snapshot list:\n");
+        sb.Append(Header()).Append('\n');
+        foreach (var s in snapshots)
+            sb.Append(Row(s)).Append('\n');
+        return sb.ToString();
+    }
+
     public static string Header() =>
         $"{"ID",-10}{"TAG",-17}{"VM SIZE",8}{"DATE",20}{"VM CLOCK",13}{"ICOUNT",11}";
 
@@ -71,6 +77,13 @@ public static class SnapshotTable
         string clock = string.Create(CultureInfo.InvariantCulture,
             $"{(int)(secs / 3600):00}:{(int)(secs / 60 % 60):00}:{(int)(secs % 60):00}.{(int)(s.VmClockNsec / 1_000_000 % 1000):000}");
         string icount = s.Icount == -1 ? "" : s.Icount.ToString(CultureInfo.InvariantCulture);
-        return $"{s.Id,-9} {s.Name,-16} {SizeFormatter.Format(s.VmStateSize),8}{date,20}{clock,13}{icount,11}";
+        return $"{PadBytes(s.Id, 9)} {PadBytes(s.Name, 16)} {SizeFormatter.Format(s.VmStateSize),8}{date,20}{clock,13}{icount,11}";
+    }
+
+    /// <summary>printf's %-Ns: the field width counts bytes (UTF-8), not characters.</summary>
+    private static string PadBytes(string text, int width)
+    {
+        int bytes = Encoding.UTF8.GetByteCount(text);
+        return bytes >= width ? text : text + new string(' ', width - bytes);
     }
 }

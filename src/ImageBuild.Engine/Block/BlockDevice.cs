@@ -76,6 +76,25 @@ public abstract class BlockDevice : IDisposable
     /// <summary>Internal snapshots, in table order.</summary>
     public virtual IReadOnlyList<SnapshotInfo> Snapshots => [];
 
+    /// <summary>Creates an internal snapshot of the current state (bdrv_snapshot_create); throws <see cref="SnapshotException"/>.</summary>
+    public virtual void CreateSnapshot(NewSnapshot snapshot) =>
+        throw new SnapshotException(SnapshotException.StrError(SnapshotException.ENOTSUP), SnapshotException.ENOTSUP);
+
+    /// <summary>Reverts the image to a snapshot found by id, then by name (bdrv_snapshot_goto).</summary>
+    public virtual void GotoSnapshot(string idOrName) =>
+        throw new SnapshotException("Block driver does not support snapshots", SnapshotException.ENOTSUP);
+
+    /// <summary>Deletes the snapshot matching both id and name (bdrv_snapshot_delete).</summary>
+    public virtual void DeleteSnapshot(string id, string name) =>
+        throw new SnapshotException($"Block format '{FormatName}' used by device '' does not support internal snapshot deletion", SnapshotException.ENOTSUP);
+
+    /// <summary>
+    /// Makes a read-only device show a snapshot's data instead of the current state (bdrv_snapshot_load_tmp):
+    /// the snapshot matching the given id and/or name (a null one is not compared). The virtual size stays.
+    /// </summary>
+    public virtual void LoadSnapshotTemporarily(string? id, string? name) =>
+        throw new SnapshotException($"Block format '{FormatName}' used by device '' does not support temporarily loading internal snapshots", SnapshotException.ENOTSUP);
+
     /// <summary>Whether this format implements check (qemu returns 63 otherwise).</summary>
     public virtual bool SupportsCheck => false;
 

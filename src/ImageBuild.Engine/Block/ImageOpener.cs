@@ -29,6 +29,12 @@ public static class ImageOpener
         }
     }
 
+    /// <summary>qemu's warning when a writable image is probed as raw (raw_open prints it on every open).</summary>
+    public static string ProbedRawWarning(string filename) =>
+        $"WARNING: Image format was not specified for '{filename}' and probing guessed raw.\n" +
+        "         Automatically detecting the format is dangerous for raw images, write operations on block 0 will be restricted.\n" +
+        "         Specify the 'raw' format explicitly to remove the restrictions.";
+
     /// <summary>
     /// Opens an image and its backing chain as a bare node (qemu's bdrv_open): failures carry the node's own
     /// message, e.g. "Could not open 'F': No such file or directory" or "Image is not in qcow2 format". Used where
@@ -106,10 +112,7 @@ public static class ImageOpener
             {
                 driver = ProbeFormat(context, file, filename);
                 if (driver.Name == "raw" && writable)
-                    context.Warn(
-                        $"WARNING: Image format was not specified for '{filename}' and probing guessed raw.\n" +
-                        "         Automatically detecting the format is dangerous for raw images, write operations on block 0 will be restricted.\n" +
-                        "         Specify the 'raw' format explicitly to remove the restrictions.");
+                    context.Warn(ProbedRawWarning(filename));
             }
             if (!options.NoLocking)
                 file.Lock.Apply(LockFor(driver.Name == "raw", isBacking, writable, options));

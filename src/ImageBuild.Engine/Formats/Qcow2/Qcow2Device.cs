@@ -173,7 +173,12 @@ public sealed partial class Qcow2Device : BlockDevice
         };
         Refcounts.BeforeTableWrite = L2Cache.Flush;
         Refcounts.TableMoved = WriteReftablePointer;
-        Refcounts.ClusterFreed = off => { L2Cache.Discard(off); if (_decompressedHost >> ClusterBits == off >> ClusterBits) _decompressedHost = -1; };
+        Refcounts.ClusterFreed = off =>
+        {
+            L2Cache.Discard(off);
+            if (_decompressedHost >> ClusterBits == off >> ClusterBits) _decompressedHost = -1;
+            _snapshotDiscards?.Add(off);
+        };
 
         // Snapshots.
         if (Header.NbSnapshots > 65536)

@@ -8,7 +8,13 @@ internal sealed record SnapshotTableEntry(
     ulong L1TableOffset, uint L1Size, string Id, string Name, uint DateSec, uint DateNsec, ulong VmClockNsec,
     ulong VmStateSize, ulong? DiskSize, long Icount)
 {
-    private const int FixedSize = 40;
+    internal const int FixedSize = 40;
+
+    /// <summary>The extra data qemu knows (vm_state_size_large, disk_size, icount): what it writes for every entry.</summary>
+    internal const int KnownExtraSize = 24;
+
+    /// <summary>Extra data past the 24 known bytes, kept as it is when the table is rewritten.</summary>
+    public byte[] UnknownExtraData { get; init; } = [];
 
     /// <summary>Reads the snapshot table: every entry must lie inside the file.</summary>
     public static List<SnapshotTableEntry> ReadAll(Host.HostFile file, long offset, uint count, string filename)
@@ -44,7 +50,11 @@ internal sealed record SnapshotTableEntry(
             if (extraSize >= 24) icount = BinaryPrimitives.ReadInt64BigEndian(rest.AsSpan(16));
             string id = Encoding.UTF8.GetString(rest, (int)extraSize, idLen);
             string name = Encoding.UTF8.GetString(rest, (int)extraSize + idLen, nameLen);
-            list.Add(new SnapshotTableEntry(l1Offset, l1Size, id, name, dateSec, dateNsec, vmClock, vmState, diskSize, icount));
+            byte[] unknownExtra = extraSize > KnownExtraSize ? rest[KnownExtraSize..(int)extraSize] : [];
+            list.Add(new SnapshotTableEntry(l1Offset, l1Size, id, name, dateSec, dateNsec, vmClock, vmState, diskSize, icount)
+            {
+                UnknownExtraData = unknownExtra,
+            });
             offset += (total + 7) & ~7L;
         }
         return list;

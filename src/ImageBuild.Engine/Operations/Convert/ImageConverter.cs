@@ -50,9 +50,10 @@ public static class ImageConverter
         using var sources = new SourceSet(opened);
         if (request.Snapshot is not null)
         {
-            if (request.Sources.Count > 1)
+            // qemu refuses several sources only for the plain id-or-name form; snapshot.id/name loads into the first.
+            if (request.Sources.Count > 1 && SnapshotSelector.Parse(request.Snapshot).IdOrName is not null)
                 throw new ImageException("No support for concatenating multiple snapshot");
-            throw new ImageException("Failed to load snapshot: reading internal snapshots is not supported by imagebuild yet");
+            ImageSnapshotter.LoadForReading(opened[0], request.Snapshot);
         }
 
         bool created = false;

@@ -20,7 +20,7 @@ public static class ImageMeasurer
                 source = ImageOpener.Open(context, request.Filename,
                     new OpenOptions { Format = request.SourceFormat, ForceShare = request.ForceShare });
                 if (request.Snapshot is not null)
-                    throw new ImageException("Failed to load snapshot: " + SnapshotLoadError(source, request.Snapshot));
+                    ImageSnapshotter.LoadForReading(source, request.Snapshot);
             }
 
             ImageFormat format = ImageCreator.FindCreatableFormat(context, request.OutputFormat);
@@ -41,17 +41,6 @@ public static class ImageMeasurer
         {
             source?.Dispose();
         }
-    }
-
-    /// <summary>Why a temporary snapshot load fails (loading snapshots is not implemented by the engine).</summary>
-    private static string SnapshotLoadError(BlockDevice source, string snapshot)
-    {
-        // qemu: only qcow2 among the image formats can load an internal snapshot temporarily.
-        if (source.FormatName != "qcow2")
-            return $"Block format '{source.FormatName}' used by device '' does not support temporarily loading internal snapshots";
-        string wanted = snapshot.StartsWith("snapshot.", StringComparison.Ordinal) ? "" : snapshot;
-        bool exists = source.Snapshots.Any(s => s.Id == wanted || s.Name == wanted);
-        return exists ? "loading internal snapshots is not supported by imagebuild yet" : "Can't find snapshot";
     }
 
     /// <summary>qemu's BlockMeasureInfo as a QAPI object (schema order).</summary>
