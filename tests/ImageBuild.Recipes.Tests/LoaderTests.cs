@@ -149,7 +149,7 @@ public sealed class LoaderTests
     }
 
     [TestMethod]
-    public void AFormatTheEngineDoesNotHaveYetIsAValidateError()
+    public void AFormatTheEngineDoesNotHaveYetAndASnapshotOfRawAreValidateErrors()
     {
         using var f = new RecipeFixture("""
             steps:
@@ -169,8 +169,8 @@ public sealed class LoaderTests
         Assert.HasCount(2, errors, string.Join("\n", errors));
         Assert.AreEqual(8, errors[0].Line);
         StringAssert.Contains(errors[0].Message, "step 'v': format 'vmdk' is not supported by this engine yet");
-        Assert.AreEqual(10, errors[1].Line);
-        StringAssert.Contains(errors[1].Message, "step 's': internal snapshots are not supported by this engine yet");
+        Assert.AreEqual(11, errors[1].Line);
+        StringAssert.Contains(errors[1].Message, "step 's': 'from: base' is a raw image; internal snapshots need qcow2");
     }
 
     [TestMethod]

@@ -285,6 +285,8 @@ public sealed class RecipeRunner
             hashes["file"] = ExternalImage.ChainHash(_engine, _graph.Shapes[step.Id].OutputName!, step.Text("format"), _state, persistStamps);
             return (StepKey.Compute(step, kind, _graph.Shapes[step.Id].OutputName, hashes), inputs);
         }
+        foreach (string name in kind.Environment)
+            hashes["env " + name] = System.Environment.GetEnvironmentVariable(name) ?? "";
         foreach (var param in new[] { "file", "image-file" })
         {
             if (step.Text(param) is not { } rel) continue;

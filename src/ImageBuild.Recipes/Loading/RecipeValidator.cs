@@ -108,8 +108,8 @@ public static class RecipeValidator
                 break;
             }
             case "snapshot":
-                // The engine has no operation that creates internal snapshots yet; say so rather than fake one.
-                Err(step.KindMark, "internal snapshots are not supported by this engine yet");
+                if (from?.Format is { } sf && sf != "qcow2")
+                    Err(step.MarkOf("from"), $"'from: {step.Text("from")}' is a {sf} image; internal snapshots need qcow2");
                 break;
             case "measure":
             {

@@ -12,5 +12,8 @@ public sealed record StepKind(string Name, int Version, string Description, IRea
     /// </summary>
     public bool External { get; init; }
 
+    /// <summary>Environment variables whose values change what the step writes: part of its key.</summary>
+    public IReadOnlyList<string> Environment { get; init; } = [];
+
     public ParamSpec? Find(string name) => Params.FirstOrDefault(p => p.Name == name);
 }

@@ -115,11 +115,12 @@ public sealed class StepKinds
             Options,
         ], ProducesImage: true),
 
-        new("snapshot", 1, "A copy of a qcow2 image with an internal snapshot created.",
+        new("snapshot", 1, "A copy of a qcow2 image with an internal snapshot created (qemu-img snapshot -c).",
         [
             From,
             new("name", ParamType.Text, "Snapshot name.", Required: true),
-        ], ProducesImage: true),
+            new("date", ParamType.Integer, "Creation date recorded in the snapshot, in seconds since 1970 (default: SOURCE_DATE_EPOCH, else 0, so outputs are reproducible).") { Min = 0, Max = uint.MaxValue },
+        ], ProducesImage: true) { Environment = ["SOURCE_DATE_EPOCH"] },
 
         new("check", 1, "Checks an image's metadata (qemu-img check); fails on corruption, reports leaks.",
         [

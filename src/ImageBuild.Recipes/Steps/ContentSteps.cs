@@ -162,7 +162,7 @@ internal sealed class MeasureStep : IStepExecutor
     }
 }
 
-/// <summary>The executors by kind. Kinds without an engine operation (snapshot) have none and are refused at validate time.</summary>
+/// <summary>The executors by kind. Every kind but image (nothing to run) has one.</summary>
 internal static class StepExecutors
 {
     public static IStepExecutor? For(string kind) => kind switch
@@ -176,6 +176,7 @@ internal static class StepExecutors
         "resize" => new ResizeStep(),
         "convert" => new ConvertStep(),
         "compress" => new CompressStep(),
+        "snapshot" => new SnapshotStep(),
         "check" => new CheckStep(),
         "compare" => new CompareStep(),
         "measure" => new MeasureStep(),

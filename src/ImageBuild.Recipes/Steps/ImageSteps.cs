@@ -179,3 +179,25 @@ internal sealed class RebaseStep : IStepExecutor
         return StepResult.Empty;
     }
 }
+
+/// <summary>snapshot: a copy of the input with an internal snapshot created, dated reproducibly.</summary>
+internal sealed class SnapshotStep : IStepExecutor
+{
+    public StepResult Execute(StepContext c)
+    {
+        long seconds = c.Step.Number("date") ?? SourceDateEpoch();
+        c.CopyImage(c.From, c.PartialPath!);
+        ImageSnapshotter.Run(c.Engine, new SnapshotRequest
+        {
+            Filename = c.PartialPath!,
+            Action = SnapshotAction.Create,
+            Snapshot = c.Step.Text("name"),
+            Date = DateTimeOffset.FromUnixTimeSeconds(seconds),
+        });
+        return StepResult.Empty;
+    }
+
+    private static long SourceDateEpoch() =>
+        long.TryParse(Environment.GetEnvironmentVariable("SOURCE_DATE_EPOCH"), System.Globalization.NumberStyles.None,
+            System.Globalization.CultureInfo.InvariantCulture, out long s) && s <= uint.MaxValue ? s : 0;
+}
