@@ -38,7 +38,8 @@ public sealed partial class Qcow2Device : BlockDevice
     private bool _metadataPrealloc;
     private bool _dirtySetByUs;
 
-    internal Qcow2Device(string filename, HostFile file, bool readOnly, ImageContext context) : base(filename, readOnly)
+    /// <param name="forCheck">Opened by check (qemu's BDRV_O_CHECK): a corrupt or dirty image may be opened read-write, for repair.</param>
+    internal Qcow2Device(string filename, HostFile file, bool readOnly, ImageContext context, bool forCheck = false) : base(filename, readOnly)
     {
         _file = file;
         long fileLength = file.Length;
@@ -91,10 +92,8 @@ public sealed partial class Qcow2Device : BlockDevice
         }
         if (unknown != 0)
             throw new ImageException("Unsupported qcow2 feature(s): " + DescribeUnknown(unknown, featureTable));
-        if ((Header.IncompatibleFeatures & Qcow2Header.IncompatCorrupt) != 0 && !readOnly)
+        if ((Header.IncompatibleFeatures & Qcow2Header.IncompatCorrupt) != 0 && !readOnly && !forCheck)
             throw new ImageException("qcow2: Image is corrupt; cannot be opened read/write");
-        if ((Header.IncompatibleFeatures & Qcow2Header.IncompatDirty) != 0 && !readOnly)
-            throw new ImageException("qcow2: Image was not closed cleanly and its refcounts must be repaired first, which is not supported yet (run 'qemu-img check -r all')");
         if (Header.RefcountOrder > 6)
             throw new ImageException("Reference count entry width too large; may not exceed 64 bits");
         if ((Header.IncompatibleFeatures & Qcow2Header.IncompatCompression) != 0 ? Header.CompressionType == 0 : Header.CompressionType != 0)
@@ -210,7 +209,8 @@ public sealed partial class Qcow2Device : BlockDevice
         }
 
         Refcounts.FreeClusterIndex = 0;
-        _ = context;
+        if (IsDirty && !readOnly && !forCheck)
+            RepairDirtyImage(context);
     }
 
     public override string FormatName => "qcow2";

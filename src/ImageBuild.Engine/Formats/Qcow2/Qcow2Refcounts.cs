@@ -279,6 +279,17 @@ internal sealed class Qcow2Refcounts
         return endOffset;
     }
 
+    /// <summary>Switches to a refcount table written elsewhere (check's rebuild); cached blocks are dropped.</summary>
+    public void ReplaceTable(ulong[] table, long offset)
+    {
+        Cache.Flush();
+        Cache.Clear();
+        _table = table;
+        TableOffset = offset;
+        FreeClusterIndex = 0;
+        UpdateMaxTableIndex();
+    }
+
     private void UpdateMaxTableIndex()
     {
         long i = _table.Length - 1;
