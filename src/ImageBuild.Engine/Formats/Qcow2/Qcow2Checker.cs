@@ -148,6 +148,9 @@ internal sealed partial class Qcow2Checker
             _log.Message($"{(repair ? "Repairing" : leak ? "Leaked" : "ERROR")} cluster {i} refcount={r1} reference={r2}");
             if (repair && TryUpdateRefcount(i, leak ? r1 - r2 : r2 - r1, decrease: leak))
             {
+                // qemu frees with QCOW2_DISCARD_ALWAYS: a cluster no longer in use is discarded in the file.
+                if (r2 == 0)
+                    _dev.File.ZeroRange(i << _cb, _cs);
                 if (leak) _res.LeaksFixed++;
                 else _res.CorruptionsFixed++;
                 continue;
