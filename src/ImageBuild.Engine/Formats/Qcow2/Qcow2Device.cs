@@ -209,8 +209,13 @@ public sealed partial class Qcow2Device : BlockDevice
         }
 
         Refcounts.FreeClusterIndex = 0;
-        if (IsDirty && !readOnly && !forCheck)
-            RepairDirtyImage(context);
+        if (IsDirty && !readOnly)
+        {
+            if (!forCheck)
+                RepairDirtyImage(context);
+            // qemu clears the dirty bit whenever it closes a writable image cleanly (qcow2_inactivate).
+            _dirtySetByUs = true;
+        }
     }
 
     public override string FormatName => "qcow2";
