@@ -192,5 +192,5 @@ internal sealed partial class Qcow2Checker
         return true;
     }
 
-    private static string Hex0x(ulong v) => v == 0 ? "0" : $"0x{v:x}";
+    private static string Hex0x(ulong v) => AltHex.Of(v);
 }

@@ -322,14 +322,14 @@ public sealed partial class Qcow2Device : BlockDevice
         if (l1Index >= L1.Length) return 0;
         long l2 = (long)(L1[l1Index] & L2Entry.L1OffsetMask);
         if (l2 != 0 && (l2 & (ClusterSizeInt - 1)) != 0)
-            throw new ImageCorruptException($"'{Filename}': L2 table offset {l2:#x} unaligned (L1 index: {l1Index:#x})");
+            throw new ImageCorruptException($"'{Filename}': L2 table offset {AltHex.Of(l2)} unaligned (L1 index: {AltHex.Of(l1Index)})");
         return l2;
     }
 
     internal byte[] LoadL2(long l2Offset, long l1Index)
     {
         if (l2Offset + ClusterSizeInt > _file.Length)
-            throw new ImageCorruptException($"'{Filename}': L2 table at offset {l2Offset:#x} (L1 index {l1Index:#x}) lies past the end of the file");
+            throw new ImageCorruptException($"'{Filename}': L2 table at offset {AltHex.Of(l2Offset)} (L1 index {AltHex.Of(l1Index)}) lies past the end of the file");
         return L2Cache.Get(l2Offset);
     }
 
@@ -369,7 +369,7 @@ public sealed partial class Qcow2Device : BlockDevice
         if (type == SubclusterType.Compressed)
         {
             if (HasDataFile)
-                throw new ImageCorruptException($"'{Filename}': Compressed cluster entry found in image with external data file (L2 offset: {l2Offset:#x}, L2 index: {l2Index:#x})");
+                throw new ImageCorruptException($"'{Filename}': Compressed cluster entry found in image with external data file (L2 offset: {AltHex.Of(l2Offset)}, L2 index: {AltHex.Of(l2Index)})");
             sc = SubclustersPerCluster - scIndex;
         }
         else
@@ -378,12 +378,12 @@ public sealed partial class Qcow2Device : BlockDevice
             {
                 hostOffset = (long)(entry & L2Entry.OffsetMask);
                 if ((hostOffset & (cs - 1)) != 0)
-                    throw new ImageCorruptException($"'{Filename}': Cluster allocation offset {hostOffset:#x} unaligned (L2 offset: {l2Offset:#x}, L2 index: {l2Index:#x})");
+                    throw new ImageCorruptException($"'{Filename}': Cluster allocation offset {AltHex.Of(hostOffset)} unaligned (L2 offset: {AltHex.Of(l2Offset)}, L2 index: {AltHex.Of(l2Index)})");
                 if (HasDataFile && hostOffset != (ci << ClusterBits))
-                    throw new ImageCorruptException($"'{Filename}': External data file host cluster offset {hostOffset:#x} does not match guest cluster offset: {ci << ClusterBits:#x}, or the guest cluster offset is unaligned");
+                    throw new ImageCorruptException($"'{Filename}': External data file host cluster offset {AltHex.Of(hostOffset)} does not match guest cluster offset: {AltHex.Of(ci << ClusterBits)}, or the guest cluster offset is unaligned");
             }
             else if (type == SubclusterType.Invalid)
-                throw new ImageCorruptException($"'{Filename}': Invalid cluster entry found (L2 offset: {l2Offset:#x}, L2 index: {l2Index:#x})");
+                throw new ImageCorruptException($"'{Filename}': Invalid cluster entry found (L2 offset: {AltHex.Of(l2Offset)}, L2 index: {AltHex.Of(l2Index)})");
             sc = CountContiguous(l2, l2Index, nbClusters, scIndex, type, hostOffset);
         }
         long avail = ((long)sc + scIndex) << SubclusterBits;
