@@ -25,11 +25,19 @@ public sealed class CheckRepairTests
     /// 4 MiB, 64 KiB clusters: guest 0..256k (pattern 1) in host clusters 5..8, guest 1M (pattern 2) in cluster 9,
     /// guest 2M (pattern 3) compressed.
     /// </summary>
-    private static string MakeBase(TempDir tmp, bool lazyRefcounts = false)
+    private static string MakeBase(TempDir tmp, bool lazyRefcounts = false) =>
+        MakeBase(tmp, lazyRefcounts ? "lazy_refcounts=on" : "lazy_refcounts=off");
+
+    private static string MakeBase(TempDir tmp, string options, bool snapshot = false)
     {
         string path = tmp["base.qcow2"];
-        QemuOracle.ImgOk("create", "-q", "-f", "qcow2", "-o", $"lazy_refcounts={(lazyRefcounts ? "on" : "off")}", path, "4M");
+        QemuOracle.ImgOk("create", "-q", "-f", "qcow2", "-o", options, path, "4M");
         QemuOracle.IoOk("-c", "write -P 1 0 256k", "-c", "write -P 2 1M 64k", "-c", "write -c -P 3 2M 64k", path);
+        if (snapshot)
+        {
+            QemuOracle.ImgOk("snapshot", "-c", "s1", path);
+            QemuOracle.IoOk("-c", "write -P 4 0 128k", path);
+        }
         return path;
     }
 
@@ -147,6 +155,61 @@ public sealed class CheckRepairTests
             Directory.Delete(tmp["q"], true);
             Directory.Delete(tmp["i"], true);
         }
+    }
+
+    /// <summary>Other layouts: internal snapshots, extended L2 entries, version 2, 1-bit refcounts.</summary>
+    [TestMethod]
+    [DataRow("snapshot", "refcount-zero")]
+    [DataRow("snapshot", "no-refblock")]
+    [DataRow("snapshot", "leak")]
+    [DataRow("extl2", "ext-zero-unaligned")]
+    [DataRow("extl2", "no-refblock")]
+    [DataRow("v2", "refcount-zero")]
+    [DataRow("v2", "copied-missing")]
+    public void RepairOfOtherLayoutsMatchesQemu(string layout, string scenario)
+    {
+        using var tmp = new TempDir();
+        string pristine = layout switch
+        {
+            "snapshot" => MakeBase(tmp, "cluster_size=65536", snapshot: true),
+            "extl2" => MakeBase(tmp, "cluster_size=16k,extended_l2=on"),
+            "v2" => MakeBase(tmp, "compat=0.10"),
+            _ => throw new ArgumentException(layout),
+        };
+        string broken = tmp["broken.qcow2"];
+        File.Copy(pristine, broken);
+        if (scenario == "ext-zero-unaligned")
+        {
+            using var c = new Qcow2Corruptor(broken);
+            ulong e = c.GetExtendedL2Entry(0, 1);
+            c.SetExtendedL2Entry(0, 1, e + 0x200, 0xFFFF_FFFF_0000_0000UL); // all subclusters read as zeros
+        }
+        else
+        {
+            Corrupt(scenario, broken);
+        }
+        foreach (var mode in new[] { new string[0], ["-r", "leaks"], ["-r", "all"] })
+            AssertSameAsQemu(tmp, broken, mode, $"{layout}/{scenario}");
+    }
+
+    private static void AssertSameAsQemu(TempDir tmp, string broken, string[] mode, string label)
+    {
+        string what = $"{label} check {string.Join(' ', mode)}";
+        Directory.CreateDirectory(tmp["q"]);
+        Directory.CreateDirectory(tmp["i"]);
+        string q = Path.Combine(tmp["q"], "t.qcow2");
+        string i = Path.Combine(tmp["i"], "t.qcow2");
+        File.Copy(broken, q, true);
+        File.Copy(broken, i, true);
+        var expected = QemuOracle.Run(QemuOracle.QemuImg, ["check", .. mode, "t.qcow2"], tmp["q"]);
+        var actual = Ours(["check", .. mode, i]);
+        Assert.AreEqual(expected.ExitCode, actual.Rc, $"{what}: exit code\nqemu: {expected.StdErr}\nours: {actual.Err}");
+        Assert.AreEqual(expected.StdOut, actual.Out.Replace(i, "t.qcow2", StringComparison.Ordinal), $"{what}: stdout");
+        Assert.AreEqual(expected.StdErr.Replace("qemu-img:", "imagebuild:", StringComparison.Ordinal), actual.Err.Replace(i, "t.qcow2", StringComparison.Ordinal), $"{what}: stderr");
+        CollectionAssert.AreEqual(File.ReadAllBytes(q), File.ReadAllBytes(i), $"{what}: image bytes differ from qemu's repair");
+        Assert.AreEqual(QemuOracle.Img("check", q).ExitCode, QemuOracle.Img("check", i).ExitCode, $"{what}: qemu-img check afterwards");
+        Directory.Delete(tmp["q"], true);
+        Directory.Delete(tmp["i"], true);
     }
 
     /// <summary>Scenarios that -r all must leave fully repaired (qemu does).</summary>

@@ -34,6 +34,15 @@ public sealed class Qcow2Corruptor : IDisposable
 
     public void SetL2Entry(int l1Index, int index, ulong value) => WriteU64(L2Offset(l1Index) + index * 8L, value);
 
+    /// <summary>An extended L2 entry (16 bytes: descriptor, subcluster bitmap).</summary>
+    public ulong GetExtendedL2Entry(int l1Index, int index) => ReadU64(L2Offset(l1Index) + index * 16L);
+
+    public void SetExtendedL2Entry(int l1Index, int index, ulong value, ulong bitmap)
+    {
+        WriteU64(L2Offset(l1Index) + index * 16L, value);
+        WriteU64(L2Offset(l1Index) + index * 16L + 8, bitmap);
+    }
+
     public void SetDirty() => WriteU64(72, ReadU64(72) | 1);
 
     public void SetLength(long length) => _f.SetLength(length);
