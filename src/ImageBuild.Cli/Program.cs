@@ -34,7 +34,7 @@ public static class Program
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
     {
         var io = new CliIO(stdout, stderr);
-        var engine = ImageContext.CreateDefault(io.EngineWarning);
+        var engine = ImageContext.CreateDefault(io.EngineWarning, io.Diagnostic);
         try
         {
             return Dispatch(io, engine, args);

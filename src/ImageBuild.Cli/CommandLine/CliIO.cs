@@ -37,6 +37,13 @@ public sealed class CliIO(TextWriter stdout, TextWriter stderr)
         }
     }
 
+    /// <summary>A line qemu prints with a plain fprintf(stderr): no program prefix.</summary>
+    public void Diagnostic(string line)
+    {
+        Out.Flush();
+        Err.Write(line + "\n");
+    }
+
     /// <summary>stdout text (qemu's printf).</summary>
     public void Print(string text) => Out.Write(text);
 }

@@ -79,7 +79,7 @@ public sealed class CheckCommand : ICommand
         RejectJsonFilename(io, filename);
 
         using var device = ImageOpener.Open(context.Engine, filename,
-            new OpenOptions { Format = fmt, Writable = writable, ForceShare = forceShare });
+            new OpenOptions { Format = fmt, Writable = writable, ForceShare = forceShare, ForCheck = true });
         CheckOutcome outcome;
         try
         {
@@ -92,6 +92,8 @@ public sealed class CheckCommand : ICommand
         }
         catch (ImageException e)
         {
+            if (e is CheckAbortedException { ErrorReport: { } report })
+                io.Error(report);
             io.Error($"Check failed: {e.Message}");
             return 1;
         }

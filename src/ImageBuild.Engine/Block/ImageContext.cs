@@ -5,10 +5,11 @@ namespace ImageBuild.Engine.Block;
 /// </summary>
 public sealed class ImageContext
 {
-    public ImageContext(FormatRegistry formats, Action<string>? warn = null)
+    public ImageContext(FormatRegistry formats, Action<string>? warn = null, Action<string>? log = null)
     {
         Formats = formats;
         Warn = warn ?? (_ => { });
+        Log = log ?? (_ => { });
     }
 
     public FormatRegistry Formats { get; }
@@ -16,5 +17,8 @@ public sealed class ImageContext
     /// <summary>Receives warnings as qemu-img prints them after its "program: " prefix (may be several lines).</summary>
     public Action<string> Warn { get; }
 
-    public static ImageContext CreateDefault(Action<string>? warn = null) => new(FormatRegistry.CreateDefault(), warn);
+    /// <summary>Receives lines qemu prints on stderr as they are, without a prefix (e.g. the repair of a dirty image on open).</summary>
+    public Action<string> Log { get; }
+
+    public static ImageContext CreateDefault(Action<string>? warn = null, Action<string>? log = null) => new(FormatRegistry.CreateDefault(), warn, log);
 }

@@ -116,7 +116,7 @@ public static class ImageOpener
             }
             if (!options.NoLocking)
                 file.Lock.Apply(LockFor(driver.Name == "raw", isBacking, writable, options));
-            return driver.Open(new OpenRequest(context, filename, file, writable, probed));
+            return driver.Open(new OpenRequest(context, filename, file, writable, probed, options.ForCheck && !isBacking));
         }
         catch (ImageException)
         {

@@ -29,6 +29,9 @@ public sealed record OpenOptions
     /// <summary>qemu's cache=unsafe: flushes (and the ordering barriers between metadata writes) are skipped.</summary>
     public bool UnsafeCache { get; init; }
 
+    /// <summary>Opened by check (qemu's BDRV_O_CHECK): corrupt or dirty images open read-write for repair, without the automatic repair.</summary>
+    public bool ForCheck { get; init; }
+
     /// <summary>Take no qemu-compatible locks at all (qemu's locking=off).</summary>
     public bool NoLocking { get; init; }
 }

@@ -185,14 +185,39 @@ public sealed class Qcow2CheckTests
     }
 
     [TestMethod]
-    public void RepairIsRefused()
+    public void RepairNeedsAWritableImage()
     {
         using var tmp = new TempDir();
         string img = tmp["r.qcow2"];
         CreateOurs(img, 1 << 20, "");
         using var dev = Open(img);
         Assert.IsTrue(dev.SupportsCheck);
-        var e = Assert.ThrowsExactly<ImageException>(() => dev.Check(CheckRepair.Leaks, new Log()));
-        Assert.AreEqual("Repair is not supported yet", e.Message);
+        Assert.ThrowsExactly<ImageException>(() => dev.Check(CheckRepair.Leaks, new Log()));
+    }
+
+    [TestMethod]
+    [RequiresQemu]
+    public void RepairFixesLeaksAndCountsThem()
+    {
+        using var tmp = new TempDir();
+        string img = Build(tmp, "", Writes);
+        long length = new FileInfo(img).Length;
+        long rt = (long)ReadU64(img, 48);
+        long rb = (long)ReadU64(img, rt);
+        using (var f = new FileStream(img, FileMode.Open, FileAccess.ReadWrite))
+            f.SetLength(length + 65536);
+        var b = File.ReadAllBytes(img);
+        BinaryPrimitives.WriteUInt16BigEndian(b.AsSpan((int)(rb + 2 * (length / 65536))), 1);
+        File.WriteAllBytes(img, b);
+
+        var log = new Log();
+        CheckResult r;
+        using (var dev = Open(img, writable: true))
+            r = dev.Check(CheckRepair.Leaks, log);
+        Assert.AreEqual(1, r.LeaksFixed);
+        Assert.AreEqual(0, r.Leaks);
+        Assert.AreEqual(0, r.CorruptionsFixed);
+        CollectionAssert.AreEqual(new[] { $"Leaked cluster {length / 65536} refcount=1 reference=0", $"Repairing cluster {length / 65536} refcount=1 reference=0" }, log.Lines);
+        QemuOracle.ImgOk("check", img);
     }
 }

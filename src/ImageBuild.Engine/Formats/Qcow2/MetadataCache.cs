@@ -81,6 +81,14 @@ internal sealed class MetadataCache
         }
     }
 
+    /// <summary>Drops every entry without writing it (callers flush first when that matters).</summary>
+    public void Clear()
+    {
+        foreach (var e in _lru) _spare.Push(e.Data);
+        _lru.Clear();
+        _map.Clear();
+    }
+
     public void Flush()
     {
         bool any = false;

@@ -127,7 +127,7 @@ public sealed partial class Qcow2Device
             host = firstHost;
             // A run may end at most one cluster past EOF (a last cluster that was never fully written).
             if (HasDataFile ? host != guestStart : host + ((long)k << ClusterBits) > _file.Length + cs)
-                throw new ImageCorruptException($"'{Filename}': data cluster at host offset {host:#x} (guest offset {guestStart:#x}) lies outside the {(HasDataFile ? "expected data file position" : "file")}");
+                throw new ImageCorruptException($"'{Filename}': data cluster at host offset {AltHex.Of(host)} (guest offset {AltHex.Of(guestStart)}) lies outside the {(HasDataFile ? "expected data file position" : "file")}");
         }
 
         ReadOnlySpan<byte> data;

@@ -38,7 +38,8 @@ public sealed partial class Qcow2Device : BlockDevice
     private bool _metadataPrealloc;
     private bool _dirtySetByUs;
 
-    internal Qcow2Device(string filename, HostFile file, bool readOnly, ImageContext context) : base(filename, readOnly)
+    /// <param name="forCheck">Opened by check (qemu's BDRV_O_CHECK): a corrupt or dirty image may be opened read-write, for repair.</param>
+    internal Qcow2Device(string filename, HostFile file, bool readOnly, ImageContext context, bool forCheck = false) : base(filename, readOnly)
     {
         _file = file;
         long fileLength = file.Length;
@@ -91,10 +92,8 @@ public sealed partial class Qcow2Device : BlockDevice
         }
         if (unknown != 0)
             throw new ImageException("Unsupported qcow2 feature(s): " + DescribeUnknown(unknown, featureTable));
-        if ((Header.IncompatibleFeatures & Qcow2Header.IncompatCorrupt) != 0 && !readOnly)
+        if ((Header.IncompatibleFeatures & Qcow2Header.IncompatCorrupt) != 0 && !readOnly && !forCheck)
             throw new ImageException("qcow2: Image is corrupt; cannot be opened read/write");
-        if ((Header.IncompatibleFeatures & Qcow2Header.IncompatDirty) != 0 && !readOnly)
-            throw new ImageException("qcow2: Image was not closed cleanly and its refcounts must be repaired first, which is not supported yet (run 'qemu-img check -r all')");
         if (Header.RefcountOrder > 6)
             throw new ImageException("Reference count entry width too large; may not exceed 64 bits");
         if ((Header.IncompatibleFeatures & Qcow2Header.IncompatCompression) != 0 ? Header.CompressionType == 0 : Header.CompressionType != 0)
@@ -215,7 +214,13 @@ public sealed partial class Qcow2Device : BlockDevice
         }
 
         Refcounts.FreeClusterIndex = 0;
-        _ = context;
+        if (IsDirty && !readOnly)
+        {
+            if (!forCheck)
+                RepairDirtyImage(context);
+            // qemu clears the dirty bit whenever it closes a writable image cleanly (qcow2_inactivate).
+            _dirtySetByUs = true;
+        }
     }
 
     public override string FormatName => "qcow2";
@@ -322,14 +327,14 @@ public sealed partial class Qcow2Device : BlockDevice
         if (l1Index >= L1.Length) return 0;
         long l2 = (long)(L1[l1Index] & L2Entry.L1OffsetMask);
         if (l2 != 0 && (l2 & (ClusterSizeInt - 1)) != 0)
-            throw new ImageCorruptException($"'{Filename}': L2 table offset {l2:#x} unaligned (L1 index: {l1Index:#x})");
+            throw new ImageCorruptException($"'{Filename}': L2 table offset {AltHex.Of(l2)} unaligned (L1 index: {AltHex.Of(l1Index)})");
         return l2;
     }
 
     internal byte[] LoadL2(long l2Offset, long l1Index)
     {
         if (l2Offset + ClusterSizeInt > _file.Length)
-            throw new ImageCorruptException($"'{Filename}': L2 table at offset {l2Offset:#x} (L1 index {l1Index:#x}) lies past the end of the file");
+            throw new ImageCorruptException($"'{Filename}': L2 table at offset {AltHex.Of(l2Offset)} (L1 index {AltHex.Of(l1Index)}) lies past the end of the file");
         return L2Cache.Get(l2Offset);
     }
 
@@ -369,7 +374,7 @@ public sealed partial class Qcow2Device : BlockDevice
         if (type == SubclusterType.Compressed)
         {
             if (HasDataFile)
-                throw new ImageCorruptException($"'{Filename}': Compressed cluster entry found in image with external data file (L2 offset: {l2Offset:#x}, L2 index: {l2Index:#x})");
+                throw new ImageCorruptException($"'{Filename}': Compressed cluster entry found in image with external data file (L2 offset: {AltHex.Of(l2Offset)}, L2 index: {AltHex.Of(l2Index)})");
             sc = SubclustersPerCluster - scIndex;
         }
         else
@@ -378,12 +383,12 @@ public sealed partial class Qcow2Device : BlockDevice
             {
                 hostOffset = (long)(entry & L2Entry.OffsetMask);
                 if ((hostOffset & (cs - 1)) != 0)
-                    throw new ImageCorruptException($"'{Filename}': Cluster allocation offset {hostOffset:#x} unaligned (L2 offset: {l2Offset:#x}, L2 index: {l2Index:#x})");
+                    throw new ImageCorruptException($"'{Filename}': Cluster allocation offset {AltHex.Of(hostOffset)} unaligned (L2 offset: {AltHex.Of(l2Offset)}, L2 index: {AltHex.Of(l2Index)})");
                 if (HasDataFile && hostOffset != (ci << ClusterBits))
-                    throw new ImageCorruptException($"'{Filename}': External data file host cluster offset {hostOffset:#x} does not match guest cluster offset: {ci << ClusterBits:#x}, or the guest cluster offset is unaligned");
+                    throw new ImageCorruptException($"'{Filename}': External data file host cluster offset {AltHex.Of(hostOffset)} does not match guest cluster offset: {AltHex.Of(ci << ClusterBits)}, or the guest cluster offset is unaligned");
             }
             else if (type == SubclusterType.Invalid)
-                throw new ImageCorruptException($"'{Filename}': Invalid cluster entry found (L2 offset: {l2Offset:#x}, L2 index: {l2Index:#x})");
+                throw new ImageCorruptException($"'{Filename}': Invalid cluster entry found (L2 offset: {AltHex.Of(l2Offset)}, L2 index: {AltHex.Of(l2Index)})");
             sc = CountContiguous(l2, l2Index, nbClusters, scIndex, type, hostOffset);
         }
         long avail = ((long)sc + scIndex) << SubclusterBits;

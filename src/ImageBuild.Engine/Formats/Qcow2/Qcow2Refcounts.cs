@@ -130,7 +130,7 @@ internal sealed class Qcow2Refcounts
             ulong rc = RefcountBlock.Get(block, bi, _order);
             if (decrease ? rc < addend : (rc + addend < rc || rc + addend > _max))
                 throw new ImageCorruptException(
-                    $"'{_file.Path}': refcount of cluster {ci} (offset {co:#x}) would {(decrease ? "drop below zero" : "overflow")}");
+                    $"'{_file.Path}': refcount of cluster {ci} (offset {AltHex.Of(co)}) would {(decrease ? "drop below zero" : "overflow")}");
             rc = decrease ? rc - addend : rc + addend;
             if (rc == 0 && ci < FreeClusterIndex)
                 FreeClusterIndex = ci;
@@ -157,9 +157,9 @@ internal sealed class Qcow2Refcounts
             if (off != 0)
             {
                 if ((off & (_clusterSize - 1)) != 0)
-                    throw new ImageCorruptException($"'{_file.Path}': refblock offset {off:#x} unaligned (reftable index: {ti:#x})");
+                    throw new ImageCorruptException($"'{_file.Path}': refblock offset {AltHex.Of(off)} unaligned (reftable index: {AltHex.Of(ti)})");
                 if (off + _clusterSize > _file.Length)
-                    throw new ImageCorruptException($"'{_file.Path}': refcount block at offset {off:#x} (reftable index {ti:#x}) lies past the end of the file");
+                    throw new ImageCorruptException($"'{_file.Path}': refcount block at offset {AltHex.Of(off)} (reftable index {AltHex.Of(ti)}) lies past the end of the file");
                 return off;
             }
         }
@@ -277,6 +277,17 @@ internal sealed class Qcow2Refcounts
         UpdateMaxTableIndex();
         Free(oldOffset, oldSize * 8);
         return endOffset;
+    }
+
+    /// <summary>Switches to a refcount table written elsewhere (check's rebuild); cached blocks are dropped.</summary>
+    public void ReplaceTable(ulong[] table, long offset)
+    {
+        Cache.Flush();
+        Cache.Clear();
+        _table = table;
+        TableOffset = offset;
+        FreeClusterIndex = 0;
+        UpdateMaxTableIndex();
     }
 
     private void UpdateMaxTableIndex()

@@ -12,6 +12,15 @@ public sealed record CheckOutcome(CheckResult Result, bool Repaired);
 public sealed class CheckNotSupportedException() : ImageException("This image format does not support checks");
 
 /// <summary>
+/// A check (or repair) that stopped: <see cref="ImageException.Message"/> is the reason qemu-img prints after
+/// "Check failed: "; <paramref name="errorReport"/> is the error qemu reports just before, if any.
+/// </summary>
+public sealed class CheckAbortedException(string? errorReport, string reason) : ImageException(reason)
+{
+    public string? ErrorReport { get; } = errorReport;
+}
+
+/// <summary>
 /// qemu-img check's flow: one check (with repair when asked); if it fixed anything, a second read-only check
 /// whose counters are reported, carrying over the fixed counts of the first.
 /// </summary>

@@ -115,8 +115,6 @@ public static class ImageConverter
             {
                 if (request.NoCreate && Sectors.RoundUp(target.VirtualSize) < sources.TotalSize)
                     throw new ImageException("output file is smaller than input file");
-                if (request.Compress && format is null)
-                    throw new ImageException("Compression not supported for this file format");
 
                 long targetBackingSize = targetHasBacking && created && target.Backing is not null
                     ? Sectors.RoundUp(target.Backing.VirtualSize) : -1;
