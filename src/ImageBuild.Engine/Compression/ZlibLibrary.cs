@@ -3,12 +3,36 @@ using System.Runtime.InteropServices;
 namespace ImageBuild.Engine.Compression;
 
 /// <summary>
-/// The machine's zlib (libz.so.1, Debian's zlib1g), reached through function pointers so that a missing library is
-/// a clear <see cref="ImageException"/> rather than a crash. Only what qcow2 clusters need: raw deflate and inflate
-/// with an explicit window size, which .NET's DeflateStream cannot set.
+/// The machine's zlib (libz.so.1, Debian's zlib1g), loaded and checked up front so that a missing library is a clear
+/// <see cref="ImageException"/> rather than a crash. Only what qcow2 clusters need: raw deflate and inflate with an
+/// explicit window size, which .NET's DeflateStream cannot set.
+/// The calls are P/Invokes, not unmanaged function pointers: the JIT clears the upper AVX register state
+/// (vzeroupper) around P/Invokes only, and zlib's SSE code run with that state dirty took 40 % more CPU (measured:
+/// 20.6 s against 15.0 s of user time for the same 9875 clusters).
 /// </summary>
-internal sealed unsafe class ZlibLibrary
+internal sealed unsafe partial class ZlibLibrary
 {
+    /// <summary>The name the P/Invokes bind to; the resolver maps it to the library <see cref="Load"/> found.</summary>
+    private const string LibraryName = "imagebuild-zlib";
+
+    [LibraryImport(LibraryName, EntryPoint = "deflateInit2_")]
+    private static partial int DeflateInit2(ZStream* strm, int level, int method, int windowBits, int memLevel, int strategy, byte* version, int streamSize);
+
+    [LibraryImport(LibraryName, EntryPoint = "deflate")]
+    private static partial int Deflate(ZStream* strm, int flush);
+
+    [LibraryImport(LibraryName, EntryPoint = "deflateEnd")]
+    private static partial int DeflateEnd(ZStream* strm);
+
+    [LibraryImport(LibraryName, EntryPoint = "inflateInit2_")]
+    private static partial int InflateInit2(ZStream* strm, int windowBits, byte* version, int streamSize);
+
+    [LibraryImport(LibraryName, EntryPoint = "inflate")]
+    private static partial int Inflate(ZStream* strm, int flush);
+
+    [LibraryImport(LibraryName, EntryPoint = "inflateEnd")]
+    private static partial int InflateEnd(ZStream* strm);
+
     public const int ZOk = 0, ZStreamEnd = 1, ZBufError = -5;
     public const int ZFinish = 4, ZDeflated = 8, ZDefaultStrategy = 0;
 
@@ -16,23 +40,13 @@ internal sealed unsafe class ZlibLibrary
     private static readonly Lazy<(ZlibLibrary? Lib, string Error)> Loaded = new(Load);
 
     private readonly delegate* unmanaged<byte*> _zlibVersion;
-    private readonly delegate* unmanaged<ZStream*, int, int, int, int, int, byte*, int, int> _deflateInit2;
-    private readonly delegate* unmanaged<ZStream*, int, int> _deflate;
-    private readonly delegate* unmanaged<ZStream*, int> _deflateEnd;
-    private readonly delegate* unmanaged<ZStream*, int, byte*, int, int> _inflateInit2;
-    private readonly delegate* unmanaged<ZStream*, int, int> _inflate;
-    private readonly delegate* unmanaged<ZStream*, int> _inflateEnd;
     private readonly byte* _version;
 
     private ZlibLibrary(nint handle)
     {
         _zlibVersion = (delegate* unmanaged<byte*>)NativeLibrary.GetExport(handle, "zlibVersion");
-        _deflateInit2 = (delegate* unmanaged<ZStream*, int, int, int, int, int, byte*, int, int>)NativeLibrary.GetExport(handle, "deflateInit2_");
-        _deflate = (delegate* unmanaged<ZStream*, int, int>)NativeLibrary.GetExport(handle, "deflate");
-        _deflateEnd = (delegate* unmanaged<ZStream*, int>)NativeLibrary.GetExport(handle, "deflateEnd");
-        _inflateInit2 = (delegate* unmanaged<ZStream*, int, byte*, int, int>)NativeLibrary.GetExport(handle, "inflateInit2_");
-        _inflate = (delegate* unmanaged<ZStream*, int, int>)NativeLibrary.GetExport(handle, "inflate");
-        _inflateEnd = (delegate* unmanaged<ZStream*, int>)NativeLibrary.GetExport(handle, "inflateEnd");
+        foreach (string name in (string[])["deflateInit2_", "deflate", "deflateEnd", "inflateInit2_", "inflate", "inflateEnd"])
+            NativeLibrary.GetExport(handle, name); // all there, or EntryPointNotFoundException now rather than at a call
         _version = _zlibVersion();
     }
 
@@ -59,6 +73,8 @@ internal sealed unsafe class ZlibLibrary
                 var lib = new ZlibLibrary(handle);
                 if (lib.Version.Length == 0 || lib.Version[0] != '1')
                     return (null, $"{name} reports unsupported version '{lib.Version}'");
+                NativeLibrary.SetDllImportResolver(typeof(ZlibLibrary).Assembly,
+                    (library, _, _) => library == LibraryName ? handle : 0);
                 return (lib, "");
             }
             catch (EntryPointNotFoundException e)
@@ -76,7 +92,7 @@ internal sealed unsafe class ZlibLibrary
     public int RawDeflate(ReadOnlySpan<byte> src, Span<byte> dest, int level, int windowBits, int memLevel, int strategy)
     {
         ZStream strm = default;
-        int rc = _deflateInit2(&strm, level, ZDeflated, -windowBits, memLevel, strategy, _version, sizeof(ZStream));
+        int rc = DeflateInit2(&strm, level, ZDeflated, -windowBits, memLevel, strategy, _version, sizeof(ZStream));
         if (rc != ZOk) throw new ImageException($"zlib deflateInit2 failed ({rc})");
         try
         {
@@ -87,7 +103,7 @@ internal sealed unsafe class ZlibLibrary
                 strm.AvailIn = (uint)src.Length;
                 strm.NextOut = pout;
                 strm.AvailOut = (uint)dest.Length;
-                rc = _deflate(&strm, ZFinish);
+                rc = Deflate(&strm, ZFinish);
                 if (rc == ZStreamEnd) return dest.Length - (int)strm.AvailOut;
                 if (rc == ZOk || rc == ZBufError) return -1; // output space ran out before the stream could end
                 throw new ImageException($"zlib deflate failed ({rc})");
@@ -95,7 +111,7 @@ internal sealed unsafe class ZlibLibrary
         }
         finally
         {
-            _deflateEnd(&strm);
+            DeflateEnd(&strm);
         }
     }
 
@@ -113,15 +129,15 @@ internal sealed unsafe class ZlibLibrary
             strm.AvailIn = (uint)src.Length;
             strm.NextOut = pout;
             strm.AvailOut = (uint)dest.Length;
-            if (_inflateInit2(&strm, -windowBits, _version, sizeof(ZStream)) != ZOk) return false;
+            if (InflateInit2(&strm, -windowBits, _version, sizeof(ZStream)) != ZOk) return false;
             try
             {
-                int rc = _inflate(&strm, ZFinish);
+                int rc = Inflate(&strm, ZFinish);
                 return (rc == ZStreamEnd || rc == ZBufError) && strm.AvailOut == 0;
             }
             finally
             {
-                _inflateEnd(&strm);
+                InflateEnd(&strm);
             }
         }
     }

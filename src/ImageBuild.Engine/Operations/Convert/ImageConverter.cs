@@ -12,7 +12,7 @@ namespace ImageBuild.Engine.Operations;
 /// detection) runs on its own thread ahead of in-order writing, through a fixed pool of buffers, so
 /// memory stays bounded whatever the image size.
 /// </summary>
-public static class ImageConverter
+public static partial class ImageConverter
 {
     /// <summary>qemu's IO_BUF_SIZE: one data chunk.</summary>
     public const int BufferSize = 2 << 20;
@@ -186,39 +186,31 @@ public static class ImageConverter
         public byte[]? Compressed;
         public int CompressedLength;
         public bool AllZero;
+        /// <summary>Compressed output: set (under the job's gate) when a worker has finished with the cluster.</summary>
+        public bool Ready;
+        public Exception? Error;
     }
 
     /// <summary>The copy itself: a reader thread planning and reading ahead, the caller's thread writing in order.</summary>
-    private sealed class CopyJob(
+    private sealed partial class CopyJob(
         ImageContext context, ConvertRequest request, SourceSet sources, BlockDevice target, ConvertPlanner planner,
         bool hasZeroInit, int minSparse, int alignment, ClusterCompressor? compressor, int clusterSize)
     {
-        /// <summary>Clusters read ahead and compressed together on all cores (about 4 MiB, at least 2 clusters).</summary>
-        private readonly int CompressBatch = clusterSize <= 0 ? 0 : Math.Clamp((4 << 20) / clusterSize, 2, 64);
-
         private long _allocatedTotal;
         private long _allocatedDone;
         private readonly RateLimiter _limiter = new(request.RateLimit);
 
         public void Run()
         {
-            if (request.Progress is not null)
+            CountAllocated();
+            if (compressor is not null)
             {
-                request.Progress(0);
-                for (long off = 0; off < sources.TotalSize;)
-                {
-                    var (n, status) = planner.Next(off);
-                    if (status == ChunkStatus.Data || (minSparse == 0 && status == ChunkStatus.Zero))
-                        _allocatedTotal += n;
-                    off += n;
-                }
-                planner.Reset();
+                RunCompressed(compressor);
+                return;
             }
 
             var free = new BlockingCollection<byte[]>();
-            int buffers = compressor is null ? BuffersInFlight : CompressBatch * 2;
-            int bufferBytes = compressor is null ? BufferSize : clusterSize;
-            for (int i = 0; i < buffers; i++) free.Add(GC.AllocateUninitializedArray<byte>(bufferBytes));
+            for (int i = 0; i < BuffersInFlight; i++) free.Add(GC.AllocateUninitializedArray<byte>(BufferSize));
             using var queue = new BlockingCollection<Chunk>(BuffersInFlight * 4);
             using var cancel = new CancellationTokenSource();
 
@@ -248,17 +240,34 @@ public static class ImageConverter
                 throw;
             }
             reader.Join();
-            if (readerError is not null)
-                throw readerError is ImageException ? readerError : new ImageException(readerError.Message, readerError);
+            ThrowReaderError(readerError);
+        }
+
+        private static void ThrowReaderError(Exception? error)
+        {
+            if (error is not null)
+                throw error is ImageException ? error : new ImageException(error.Message, error);
+        }
+
+        /// <summary>What the progress is a fraction of: the bytes that will be written as data.</summary>
+        private void CountAllocated()
+        {
+            if (request.Progress is not null)
+            {
+                request.Progress(0);
+                for (long off = 0; off < sources.TotalSize;)
+                {
+                    var (n, status) = planner.Next(off);
+                    if (status == ChunkStatus.Data || (minSparse == 0 && status == ChunkStatus.Zero))
+                        _allocatedTotal += n;
+                    off += n;
+                }
+                planner.Reset();
+            }
         }
 
         private void Produce(BlockingCollection<Chunk> queue, BlockingCollection<byte[]> free, CancellationToken ct)
         {
-            if (compressor is not null)
-            {
-                ProduceCompressed(queue, free, ct);
-                return;
-            }
             for (long off = 0; off < sources.TotalSize;)
             {
                 ct.ThrowIfCancellationRequested();
@@ -282,51 +291,6 @@ public static class ImageConverter
                 queue.Add(chunk, ct);
                 off += n;
             }
-        }
-
-        /// <summary>
-        /// Compressed output: whole clusters, read in batches and compressed in parallel (qemu compresses in its
-        /// worker threads too); a cluster that does not shrink is stored uncompressed, an all-zero one is skipped.
-        /// </summary>
-        private void ProduceCompressed(BlockingCollection<Chunk> queue, BlockingCollection<byte[]> free, CancellationToken ct)
-        {
-            var batch = new List<Chunk>(CompressBatch);
-            for (long off = 0; off < sources.TotalSize;)
-            {
-                ct.ThrowIfCancellationRequested();
-                var (n, status) = planner.Next(off);
-                var chunk = new Chunk { Offset = off, Length = n, Status = status };
-                if (status == ChunkStatus.Data)
-                {
-                    chunk.Buffer = free.Take(ct);
-                    var span = chunk.Buffer.AsSpan(0, clusterSize);
-                    ReadSources(off, span[..(int)n]);
-                    span[(int)n..].Clear(); // the last, short cluster is padded with zeros
-                    chunk.AllZero = !span.ContainsAnyExcept((byte)0);
-                }
-                batch.Add(chunk);
-                off += n;
-                if (batch.Count == CompressBatch)
-                    Flush(batch, queue, ct);
-            }
-            Flush(batch, queue, ct);
-        }
-
-        private void Flush(List<Chunk> batch, BlockingCollection<Chunk> queue, CancellationToken ct)
-        {
-            Parallel.ForEach(batch, new ParallelOptions { CancellationToken = ct, MaxDegreeOfParallelism = Math.Max(1, Math.Min(request.Parallel, Environment.ProcessorCount)) }, c =>
-            {
-                if (c.Buffer is null || c.AllZero) return;
-                var dest = GC.AllocateUninitializedArray<byte>(clusterSize);
-                int len = compressor!.Compress(c.Buffer.AsSpan(0, clusterSize), dest);
-                if (len > 0)
-                {
-                    c.Compressed = dest;
-                    c.CompressedLength = len;
-                }
-            });
-            foreach (var c in batch) queue.Add(c, ct);
-            batch.Clear();
         }
 
         private void ReadSources(long offset, Span<byte> dest)
@@ -409,25 +373,6 @@ public static class ImageConverter
                     WriteZeroes(op.Offset, op.Length);
                 }
             }
-        }
-
-        private void ConsumeCompressed(Chunk chunk)
-        {
-            if (chunk.Status == ChunkStatus.Backing) return;
-            if (chunk.Status == ChunkStatus.Zero || chunk.AllZero)
-            {
-                WriteZeroes(chunk.Offset, chunk.Length);
-                return;
-            }
-            try
-            {
-                if (chunk.Compressed is not null)
-                    target.WriteCompressedCluster(chunk.Offset, chunk.Compressed.AsSpan(0, chunk.CompressedLength));
-                else
-                    target.Write(chunk.Offset, chunk.Buffer.AsSpan(0, (int)chunk.Length));
-            }
-            catch (ImageException e) { throw new ImageException($"error while writing at byte {chunk.Offset}: {e.Message}", e); }
-            _limiter.Consume(chunk.Length);
         }
 
         private void WriteZeroes(long offset, long length)
