@@ -427,9 +427,13 @@ public sealed partial class Qcow2Device : BlockDevice
 
     // ---------------------------------------------------------------- reading
 
-    public override void Read(long offset, Span<byte> dest)
+    public override unsafe void Read(long offset, Span<byte> dest)
     {
         CheckRange(offset, dest.Length);
+        // Whole compressed clusters are read here and inflated afterwards on every core, straight into dest.
+        List<(CompressedDescriptor Descriptor, byte[] Source, int DestOffset)>? inflate = null;
+        Span<byte> whole = dest;
+        int done = 0;
         while (dest.Length > 0)
         {
             var run = Resolve(offset, dest.Length);
@@ -450,14 +454,49 @@ public sealed partial class Qcow2Device : BlockDevice
                     break;
                 case SubclusterType.Compressed:
                     {
+                        if (n == ClusterSizeInt && (offset & (ClusterSizeInt - 1)) == 0)
+                        {
+                            var d = CompressedDescriptor.Decode(run.Entry, ClusterBits);
+                            (inflate ??= []).Add((d, ReadCompressed(d), done));
+                            break;
+                        }
                         var cluster = Decompress(run.Entry);
                         cluster.AsSpan((int)(offset & (ClusterSizeInt - 1)), n).CopyTo(part);
                         break;
                     }
             }
             offset += n;
+            done += n;
             dest = dest[n..];
         }
+        if (inflate is null) return;
+        _codec ??= ClusterCompressor.Create((ClusterCompressionType)Header.CompressionType);
+        var codec = _codec;
+        int clusterSize = ClusterSizeInt;
+        fixed (byte* pinned = whole)
+        {
+            nint origin = (nint)pinned; // a fixed local cannot be captured by the lambda
+            string? failure = null;
+            Parallel.For(0, inflate.Count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i =>
+            {
+                var (d, src, at) = inflate[i];
+                if (!codec.TryDecompress(src, new Span<byte>((byte*)(origin + at), clusterSize)))
+                    Interlocked.CompareExchange(ref failure, $"'{Filename}': could not decompress the cluster at host offset 0x{d.HostOffset:x}: Input/output error", null);
+            });
+            if (failure is not null)
+                throw new ImageException(failure) { Errno = 5 };
+        }
+    }
+
+    /// <summary>A compressed cluster's bytes as stored (qemu reads a last, unpadded one with zeros past the end of the file).</summary>
+    private byte[] ReadCompressed(CompressedDescriptor d)
+    {
+        long fileLength = _file.Length;
+        if (d.HostOffset >= fileLength)
+            throw new ImageCorruptException($"'{Filename}': compressed cluster at host offset 0x{d.HostOffset:x} lies past the end of the file ({fileLength} bytes): Input/output error");
+        var src = new byte[d.Length];
+        _file.Read(d.HostOffset, src);
+        return src;
     }
 
     private byte[] Decompress(ulong entry)
@@ -465,13 +504,9 @@ public sealed partial class Qcow2Device : BlockDevice
         var d = CompressedDescriptor.Decode(entry, ClusterBits);
         if (_decompressed is not null && _decompressedHost == d.HostOffset)
             return _decompressed;
-        long fileLength = _file.Length;
         // qemu reads a compressed cluster whose sector count runs past the end of the file (qemu-io leaves the
         // last one unpadded) with the missing bytes as zeros; only data that starts past the end is an error.
-        if (d.HostOffset >= fileLength)
-            throw new ImageCorruptException($"'{Filename}': compressed cluster at host offset 0x{d.HostOffset:x} lies past the end of the file ({fileLength} bytes): Input/output error");
-        var src = new byte[d.Length];
-        _file.Read(d.HostOffset, src);
+        var src = ReadCompressed(d);
         _decompressed ??= new byte[ClusterSizeInt];
         _decompressedHost = -1;
         _codec ??= ClusterCompressor.Create((ClusterCompressionType)Header.CompressionType);
