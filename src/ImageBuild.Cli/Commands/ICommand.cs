@@ -32,7 +32,7 @@ public static class CommandTable
 {
     public static IReadOnlyList<ICommand> All { get; } =
     [
-        new NotImplementedCommand("amend"),
+        new AmendCommand(),
         new BenchCommand(),
         new NotImplementedCommand("bitmap"),
         new CheckCommand(),

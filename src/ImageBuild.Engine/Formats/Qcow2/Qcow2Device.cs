@@ -29,7 +29,7 @@ public sealed partial class Qcow2Device : BlockDevice
     internal readonly List<BitmapDirectoryEntry> Bitmaps = [];
     internal (ulong Offset, ulong Size, uint Count)? BitmapExtension;
     internal readonly (ulong Offset, ulong Length)? CryptoHeader;
-    internal readonly string? DataFileName;
+    internal string? DataFileName;
     private long _decompressedHost = -1;
     private byte[]? _decompressed;
     /// <summary>The compression_type's codec (the same one compressed writes use), created on first use.</summary>
