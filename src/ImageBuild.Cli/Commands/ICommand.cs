@@ -34,7 +34,7 @@ public static class CommandTable
     [
         new AmendCommand(),
         new BenchCommand(),
-        new NotImplementedCommand("bitmap"),
+        new BitmapCommand(),
         new CheckCommand(),
         new CommitCommand(),
         new CompareCommand(),

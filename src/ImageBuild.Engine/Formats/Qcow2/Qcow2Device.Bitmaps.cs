@@ -193,7 +193,14 @@ public sealed partial class Qcow2Device
         foreach (ulong t in table)
         {
             long off = (long)(t & BitmapTable.OffsetMask);
-            if (off != 0) Refcounts.Free(off, ClusterSizeInt);
+            if (off == 0) continue;
+            Refcounts.Free(off, ClusterSizeInt);
+            // qemu frees bitmap data with QCOW2_DISCARD_ALWAYS: the host range is discarded once unreferenced.
+            if (Refcounts.GetRefcount(off >> ClusterBits) == 0)
+            {
+                Refcounts.Cache.Flush();
+                _file.ZeroRange(off, ClusterSizeInt, deallocate: true);
+            }
         }
         Refcounts.Free((long)e.TableOffset, (long)e.TableSize * 8);
     }
@@ -233,26 +240,26 @@ public sealed partial class Qcow2Device
     {
         if (name.Length == 0)
             throw new ImageException("Bitmap name cannot be empty");
-        if (granularity < 512 || (granularity & (granularity - 1)) != 0 || granularity > uint.MaxValue)
+        if (granularity < 512 || (granularity & (granularity - 1)) != 0)
             throw new ImageException("Granularity must be power of 2 and at least 512");
         BeginModification();
-        if (_bitmapSlots!.Exists(s => s.Name == name))
-            throw new ImageException($"Bitmap already exists: {name}");
         string prefix = $"Can't make bitmap '{name}' persistent in '{nodeName}': ";
         if (Header.Version < 3)
             throw new ImageException(prefix + "Cannot store dirty bitmaps in qcow2 v2 files");
         int bits = System.Numerics.BitOperations.Log2((ulong)granularity);
         if (bits > BitmapDirectoryEntry.MaxGranularityBits)
             throw new ImageException(prefix + $"Granularity exceeds maximum ({1UL << BitmapDirectoryEntry.MaxGranularityBits} bytes)");
+        ulong len = (ulong)VirtualSize;
+        if (bits < 40 && (len > BitmapDirectoryEntry.MaxPhysSize << bits || len > ((ulong)BitmapDirectoryEntry.MaxTableSize * (ulong)ClusterSizeInt) << bits))
+            throw new ImageException(prefix + "Too much space will be occupied by the bitmap. Use larger granularity");
         if (Encoding.UTF8.GetByteCount(name) > BitmapDirectoryEntry.MaxNameSize)
             throw new ImageException(prefix + $"Name length exceeds maximum ({BitmapDirectoryEntry.MaxNameSize} characters)");
-        if ((ulong)TableSizeFor(DirtyBitmap.BytesFor(VirtualSize, bits)) << ClusterBits > BitmapDirectoryEntry.MaxPhysSize)
-            throw new ImageException(prefix + "Too much space will be occupied by the bitmap. Use larger granularity");
-        if (_bitmapSlots.Count >= BitmapDirectoryEntry.MaxBitmaps)
+        if (Bitmaps.Count >= BitmapDirectoryEntry.MaxBitmaps)
             throw new ImageException(prefix + "Maximum number of persistent bitmaps is already reached");
-        long dirSize = _bitmapSlots.Sum(s => (long)(s.Disk?.EntrySize ?? EntrySizeFor(s.Name))) + EntrySizeFor(name);
-        if (dirSize > BitmapDirectoryEntry.MaxDirectorySize)
+        if ((long)(BitmapExtension?.Size ?? 0) + EntrySizeFor(name) > BitmapDirectoryEntry.MaxDirectorySize)
             throw new ImageException(prefix + "Not enough space in the bitmap directory");
+        if (_bitmapSlots!.Exists(s => s.Name == name))
+            throw new ImageException($"Bitmap already exists: {name}");
         _bitmapSlots.Add(new BitmapSlot(null, new DirtyBitmap(name, bits, VirtualSize, enabled: true)));
     }
 
@@ -267,6 +274,13 @@ public sealed partial class Qcow2Device
         if (slot.Disk is not { } disk) return;
         WriteDirectory(_bitmapSlots.Where(s => s.Disk is not null).Select(s => s.Disk!).ToList());
         FreeBitmapClusters(disk);
+    }
+
+    /// <summary>The target of a merge is looked up (and must be usable) before its source.</summary>
+    internal void CheckBitmapExists(string name)
+    {
+        BeginModification();
+        CheckUsable(FindBitmap(name));
     }
 
     internal void ClearBitmap(string name)
@@ -308,7 +322,7 @@ public sealed partial class Qcow2Device
         CheckUsable(s);
         var dst = s.Live!;
         if (source.DiskSize != dst.DiskSize)
-            throw new ImageException($"Bitmaps are of different sizes (destination size is {dst.DiskSize}, source size is {source.DiskSize}) and can't be merged");
+            throw new ImageException("Bitmaps are incompatible and can't be merged");
         long count = DirtyBitmap.BitCount(source.DiskSize, source.GranularityBits);
         for (long b = 0; b < count; b++)
         {
