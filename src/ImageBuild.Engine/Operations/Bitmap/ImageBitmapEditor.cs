@@ -17,6 +17,8 @@ public static class ImageBitmapEditor
     {
         using var device = ImageOpener.Open(context, request.Filename,
             new OpenOptions { Format = request.Format, Writable = true, NoBacking = true });
+        // A read-write open marks the loaded bitmaps in use; closing stores them, whatever happens in between.
+        (device as Qcow2Device)?.LoadBitmapsForWrite();
         using var source = request.SourceFile is null ? null : ImageOpener.Open(context, request.SourceFile,
             new OpenOptions { Format = request.SourceFormat, NoBacking = true });
         var qcow2 = device as Qcow2Device;
