@@ -15,26 +15,14 @@ public interface ICommand
     int Run(CommandContext context, string[] argv);
 }
 
-/// <summary>A verb of qemu-img that imagebuild does not provide yet: says so honestly and exits 1.</summary>
-public sealed class NotImplementedCommand(string name) : ICommand
-{
-    public string Name => name;
-
-    public int Run(CommandContext context, string[] argv)
-    {
-        context.IO.Error($"'{name}' is not implemented yet");
-        return 1;
-    }
-}
-
 /// <summary>The commands in qemu-img's table order.</summary>
 public static class CommandTable
 {
     public static IReadOnlyList<ICommand> All { get; } =
     [
-        new NotImplementedCommand("amend"),
+        new AmendCommand(),
         new BenchCommand(),
-        new NotImplementedCommand("bitmap"),
+        new BitmapCommand(),
         new CheckCommand(),
         new CommitCommand(),
         new CompareCommand(),

@@ -2,6 +2,7 @@ using ImageBuild.Engine.Compression;
 using ImageBuild.Engine.Formats.File;
 using ImageBuild.Engine.Host;
 using ImageBuild.Engine.Info;
+using ImageBuild.Engine.Options;
 
 namespace ImageBuild.Engine.Block;
 
@@ -117,6 +118,13 @@ public abstract class BlockDevice : IDisposable
     /// </summary>
     public virtual void ChangeBackingFile(string? backingFile, string? backingFormat) =>
         throw new ImageException("Operation not supported");
+
+    /// <summary>
+    /// qemu's bdrv_amend_options: changes the given format options (already checked against the format's amend
+    /// table) of an image opened read-write. <paramref name="status"/> gets (work done, total work) as it goes.
+    /// </summary>
+    public virtual void Amend(OptionValues options, bool force, Action<long, long> status) =>
+        throw new ImageException($"Format driver '{FormatName}' does not support option amendment");
 
     /// <summary>Empties the image after a commit (qemu's make_empty); formats without it keep their data.</summary>
     public virtual void MakeEmpty() { }

@@ -42,6 +42,9 @@ public abstract class ImageFormat
 
     public bool SupportsCreate => CreateOptions is not null;
 
+    /// <summary>Options amend can change, in the driver's table order; null when the driver cannot amend.</summary>
+    public virtual IReadOnlyList<CreateOption>? AmendOptions => null;
+
     /// <summary>Whether images of this format can have a backing file.</summary>
     public virtual bool SupportsBacking => false;
 

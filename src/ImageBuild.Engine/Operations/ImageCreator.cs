@@ -125,9 +125,12 @@ public static class ImageCreator
     /// Validates "-o" pairs against the format's (and file protocol's) option table: unknown names give
     /// qemu's "Invalid parameter 'x'"; sizes are normalised to bytes; a later value replaces an earlier one.
     /// </summary>
-    public static List<KeyValuePair<string, string>> ParseOptions(ImageFormat format, IEnumerable<KeyValuePair<string, string>> given)
+    public static List<KeyValuePair<string, string>> ParseOptions(ImageFormat format, IEnumerable<KeyValuePair<string, string>> given) =>
+        ParseOptions(AllCreateOptions(format), given);
+
+    /// <summary>The same validation against any option table (amend uses the format's amend table).</summary>
+    public static List<KeyValuePair<string, string>> ParseOptions(IReadOnlyList<CreateOption> table, IEnumerable<KeyValuePair<string, string>> given)
     {
-        var table = AllCreateOptions(format);
         var values = new List<KeyValuePair<string, string>>();
         foreach (var (name, value) in given)
         {

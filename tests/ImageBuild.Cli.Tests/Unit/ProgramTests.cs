@@ -268,13 +268,6 @@ public sealed class ProgramTests
     }
 
     [TestMethod]
-    public void LaterVerbsSayTheyAreNotImplemented()
-    {
-        foreach (string verb in new[] { "amend", "bitmap" })
-            Assert.AreEqual((1, "", $"imagebuild: '{verb}' is not implemented yet\n"), Run(verb, "x"));
-    }
-
-    [TestMethod]
     public void BackingChainOfRawIsOneImageAndImageOptsIsRefused()
     {
         string img = P("r.raw");

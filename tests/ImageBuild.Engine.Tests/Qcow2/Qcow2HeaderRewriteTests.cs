@@ -76,7 +76,7 @@ public sealed class Qcow2HeaderRewriteTests
 
     [TestMethod]
     [RequiresQemu]
-    public void WritingClearsTheBitmapsConsistentBit()
+    public void WritingKeepsBitmapsConsistentAndRecordsTheWrite()
     {
         using var tmp = new TempDir();
         string img = tmp["b.qcow2"];
@@ -87,6 +87,15 @@ public sealed class Qcow2HeaderRewriteTests
         using (var dev = Open(img, writable: true))
             dev.Write(0, new byte[512]);
         var r = QemuOracle.Img("info", img);
-        StringAssert.Contains(r.StdErr, "a program lacking bitmap support modified this file");
+        Assert.AreEqual("", r.StdErr);
+        StringAssert.Contains(r.StdOut, "                [0]: auto\n            name: b0\n");
+        Assert.AreEqual(0, QemuOracle.Img("check", img).ExitCode);
+        // The bit for the written cluster is set in what qemu now reads as a consistent bitmap.
+        using (var ro = Open(img))
+        {
+            var bits = ((ImageBuild.Engine.Formats.Qcow2.Qcow2Device)ro).GetBitmapForMerge("b0").Bits;
+            Assert.AreEqual(1, bits[0]);
+            Assert.IsFalse(bits.AsSpan(1).ContainsAnyExcept((byte)0));
+        }
     }
 }

@@ -41,6 +41,7 @@ public sealed partial class Qcow2Device
             throw new ImageException("The new size must be a multiple of 512");
         if (Header.Version < 3 && SnapshotTable.Count > 0)
             throw new ImageException("Can't resize a v2 image which has snapshots");
+        BeginModification();
         long old = VirtualSize;
         if (newSize < old)
         {
@@ -50,6 +51,7 @@ public sealed partial class Qcow2Device
             UnmapFrom(firstFreed);
             FlushMetadata(markClean: false);
             SetVirtualSize(newSize);
+            ResizeBitmaps(newSize);
             TruncateFreeTail();
             return;
         }
@@ -61,6 +63,7 @@ public sealed partial class Qcow2Device
         }
         FlushMetadata(markClean: false);
         SetVirtualSize(newSize);
+        ResizeBitmaps(newSize);
     }
 
     /// <summary>
@@ -107,6 +110,7 @@ public sealed partial class Qcow2Device
     public override void MakeEmpty()
     {
         if (ReadOnly) throw NotWritable();
+        BeginModification();
         UnmapFrom(0);
         FlushMetadata(markClean: false);
         TruncateFreeTail();

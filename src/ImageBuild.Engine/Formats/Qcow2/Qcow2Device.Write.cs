@@ -15,14 +15,15 @@ public sealed partial class Qcow2Device
     private bool _modified;
 
     /// <summary>
-    /// Before the first change: we do not maintain persistent bitmaps, so (as the spec asks of such programs) the
-    /// "bitmaps consistent" autoclear bit and any unknown autoclear bits are cleared first.
+    /// Before the first change: persistent bitmaps are loaded and marked in_use (see Qcow2Device.Bitmaps.cs), and
+    /// unknown autoclear bits are cleared, as the spec asks of programs that do not know them.
     /// </summary>
     private void BeginModification()
     {
         if (_modified) return;
+        LoadBitmapsForWrite();
         _modified = true;
-        ulong keep = Header.AutoclearFeatures & Qcow2Header.AutoclearDataFileRaw;
+        ulong keep = Header.AutoclearFeatures & Qcow2Header.AutoclearKnown;
         if (Header.Version >= 3 && keep != Header.AutoclearFeatures)
         {
             Header.AutoclearFeatures = keep;
@@ -38,6 +39,7 @@ public sealed partial class Qcow2Device
         if (ReadOnly) throw NotWritable();
         CheckRange(offset, src.Length);
         BeginModification();
+        MarkBitmapsDirty(offset, src.Length);
         while (src.Length > 0)
         {
             int n = WriteChunk(offset, src);
@@ -330,6 +332,7 @@ public sealed partial class Qcow2Device
         CheckRange(offset, length);
         if (length == 0) return;
         BeginModification();
+        MarkBitmapsDirty(offset, length);
         if (HasDataFile && (Header.AutoclearFeatures & Qcow2Header.AutoclearDataFileRaw) != 0)
             _dataFile.ZeroRange(offset, length, deallocate: false);
         if (Header.Version < 3)
@@ -413,6 +416,7 @@ public sealed partial class Qcow2Device
         if (ReadOnly) throw NotWritable();
         CheckRange(offset, length);
         BeginModification();
+        MarkBitmapsDirty(offset, length);
         int cs = ClusterSizeInt;
         long start = (offset + cs - 1) & ~(long)(cs - 1);
         long end = offset + length == VirtualSize ? offset + length : (offset + length) & ~(long)(cs - 1);

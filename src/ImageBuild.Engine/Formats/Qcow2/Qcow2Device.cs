@@ -27,9 +27,9 @@ public sealed partial class Qcow2Device : BlockDevice
     internal readonly List<HeaderExtension> UnknownExtensions = [];
     internal readonly List<SnapshotTableEntry> SnapshotTable;
     internal readonly List<BitmapDirectoryEntry> Bitmaps = [];
-    internal readonly (ulong Offset, ulong Size, uint Count)? BitmapExtension;
+    internal (ulong Offset, ulong Size, uint Count)? BitmapExtension;
     internal readonly (ulong Offset, ulong Length)? CryptoHeader;
-    internal readonly string? DataFileName;
+    internal string? DataFileName;
     private long _decompressedHost = -1;
     private byte[]? _decompressed;
     /// <summary>The compression_type's codec (the same one compressed writes use), created on first use.</summary>
@@ -196,6 +196,16 @@ public sealed partial class Qcow2Device : BlockDevice
             file.Read((long)bm.Offset, dir);
             Bitmaps.AddRange(BitmapDirectoryEntry.ReadAll(dir, bm.Count, filename));
         }
+        else if (BitmapExtension is not null)
+        {
+            // qcow2_read_extensions: bitmaps a program without bitmap support may have invalidated are dropped
+            // (their clusters show up as leaks) and the extension is not written back.
+            context.Warn("warning: " + (Header.Version < 3
+                ? "This qcow2 v2 image contains bitmaps, but they may have been modified by a program without persistent bitmap support; so now they must all be considered inconsistent"
+                : "a program lacking bitmap support modified this file, so all bitmaps are now considered inconsistent") +
+                "\nSome clusters may be leaked, run 'qemu-img check -r' on the image file to fix.");
+            BitmapExtension = null;
+        }
 
         // External data file.
         bool hasDataFileBit = (Header.IncompatibleFeatures & Qcow2Header.IncompatDataFile) != 0;
@@ -292,7 +302,7 @@ public sealed partial class Qcow2Device : BlockDevice
         d.Add("compression-type", Header.CompressionType == 1 ? "zstd" : "zlib");
         if (v3)
             d.Add("lazy-refcounts", (Header.CompatibleFeatures & Qcow2Header.CompatLazyRefcounts) != 0);
-        if (v3 && BitmapExtension is not null)
+        if (v3 && Bitmaps.Count > 0)
         {
             var list = new List<object>();
             foreach (var b in Bitmaps)
@@ -640,7 +650,16 @@ public sealed partial class Qcow2Device : BlockDevice
         try
         {
             if (!ReadOnly)
-                FlushMetadata(markClean: true);
+            {
+                try
+                {
+                    StoreBitmaps();
+                }
+                finally
+                {
+                    FlushMetadata(markClean: true);
+                }
+            }
         }
         finally
         {

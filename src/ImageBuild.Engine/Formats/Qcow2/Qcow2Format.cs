@@ -43,6 +43,30 @@ public sealed class Qcow2Format : ImageFormat
         new("refcount_bits", OptionType.Number, "Width of a reference count entry in bits", "16"),
     ];
 
+    /// <summary>qcow2_amend_opts in qemu's table order (the order amend checks them in); help lists them sorted.</summary>
+    public override IReadOnlyList<CreateOption> AmendOptions { get; } =
+    [
+        new("encrypt.state", OptionType.String, "Select new state of affected keyslots (active/inactive)"),
+        new("encrypt.keyslot", OptionType.Number, "Select a single keyslot to modify explicitly"),
+        new("encrypt.old-secret", OptionType.String, "Select all keyslots that match this password"),
+        new("encrypt.new-secret", OptionType.String, "New secret to set in the matching keyslots. Empty string to erase"),
+        new("encrypt.iter-time", OptionType.Number, "Time to spend in PBKDF in milliseconds"),
+        new("size", OptionType.Size, "Virtual disk size"),
+        new("compat", OptionType.String, "Compatibility level (v2 [0.10] or v3 [1.1])"),
+        new("backing_file", OptionType.String, "File name of a base image"),
+        new("backing_fmt", OptionType.String, "Image format of the base image"),
+        new("data_file", OptionType.String, "File name of an external data file"),
+        new("data_file_raw", OptionType.Bool, "The external data file must stay valid as a raw image"),
+        new("lazy_refcounts", OptionType.Bool, "Postpone refcount updates", "off"),
+        new("refcount_bits", OptionType.Number, "Width of a reference count entry in bits", "16"),
+    ];
+
+    internal static readonly string[] AmendOptionOrder =
+    [
+        "encrypt.state", "encrypt.keyslot", "encrypt.old-secret", "encrypt.new-secret", "encrypt.iter-time", "size", "compat",
+        "backing_file", "backing_fmt", "data_file", "data_file_raw", "lazy_refcounts", "refcount_bits",
+    ];
+
     public override BlockDevice Open(OpenRequest request) =>
         new Qcow2Device(request.Filename, request.File, !request.Writable, request.Context, request.ForCheck);
 

@@ -18,9 +18,9 @@ internal sealed class Qcow2Refcounts
     private readonly HostFile _file;
     private readonly int _clusterBits;
     private readonly int _clusterSize;
-    private readonly int _order;
-    private readonly int _blockBits; // log2(refcounts per block)
-    private readonly ulong _max;
+    private int _order;
+    private int _blockBits; // log2(refcounts per block)
+    private ulong _max;
     private ulong[] _table;
     private long _maxTableIndex;
 
@@ -287,6 +287,23 @@ internal sealed class Qcow2Refcounts
         _table = table;
         TableOffset = offset;
         FreeClusterIndex = 0;
+        UpdateMaxTableIndex();
+    }
+
+    /// <summary>
+    /// Switches to refcount structures of another entry width that are already on disk (qemu's
+    /// qcow2_change_refcount_order, last step): cached blocks of the old structures are dropped.
+    /// </summary>
+    public void Reinitialize(int order, ulong[] table, long tableOffset)
+    {
+        Cache.Flush();
+        foreach (ulong e in _table)
+            if ((e & L2Entry.OffsetMask) != 0) Cache.Discard((long)(e & L2Entry.OffsetMask));
+        _order = order;
+        _blockBits = _clusterBits + 3 - order;
+        _max = RefcountBlock.MaxRefcount(order);
+        _table = table;
+        TableOffset = tableOffset;
         UpdateMaxTableIndex();
     }
 
