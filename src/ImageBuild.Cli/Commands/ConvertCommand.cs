@@ -137,7 +137,6 @@ public sealed class ConvertCommand : ICommand
                 imageOpts ? "--image-opts is not supported yet" :
                 tgtImageOpts ? "--target-image-opts is not supported yet" :
                 bitmaps && srcCount > 1 ? "Copying bitmaps only possible with single source" :
-                bitmaps ? "--bitmaps is not supported yet" :
                 operands.FirstOrDefault(f => f.StartsWith("json:", StringComparison.Ordinal)) is { } j
                     ? $"Could not open '{j}': json: filenames are not supported yet" : null;
             if (unsupported is not null)
@@ -172,6 +171,8 @@ public sealed class ConvertCommand : ICommand
                 Salvage = salvage,
                 RateLimit = rateLimit,
                 ForceShare = forceShare,
+                Bitmaps = bitmaps,
+                SkipBrokenBitmaps = skipBroken,
                 TargetCacheUnsafe = cache == "unsafe",
                 Quiet = quiet,
                 Progress = p =>

@@ -335,6 +335,9 @@ public sealed partial class Qcow2Device
         }
     }
 
+    /// <summary>qcow2_supports_persistent_dirty_bitmap: only v3 images have the bitmaps extension.</summary>
+    internal bool CanStorePersistentBitmaps => Header.Version >= 3;
+
     /// <summary>Persistent bitmaps as a source image offers them (convert --bitmaps): name, granularity, enabled, in_use.</summary>
     internal IEnumerable<(string Name, int GranularityBits, bool Enabled, bool InUse)> BitmapSummaries =>
         Bitmaps.Select(b => (b.Name, (int)b.GranularityBits, (b.Flags & BitmapDirectoryEntry.FlagAuto) != 0, (b.Flags & BitmapDirectoryEntry.FlagInUse) != 0));

@@ -59,6 +59,12 @@ public sealed record ConvertRequest
     /// <summary>-q: no warnings about salvaged sectors.</summary>
     public bool Quiet { get; init; }
 
+    /// <summary>--bitmaps: copy the source's persistent dirty bitmaps to the target (qcow2 v3 on both sides).</summary>
+    public bool Bitmaps { get; init; }
+
+    /// <summary>--skip-broken-bitmaps: leave out inconsistent (in-use) bitmaps with a warning instead of failing.</summary>
+    public bool SkipBrokenBitmaps { get; init; }
+
     /// <summary>Progress in percent (0..100) as qemu computes it; null when not wanted.</summary>
     public Action<double>? Progress { get; init; }
 }

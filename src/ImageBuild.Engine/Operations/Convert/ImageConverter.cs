@@ -48,6 +48,7 @@ public static partial class ImageConverter
         }
 
         using var sources = new SourceSet(opened);
+        var bitmaps = request.Bitmaps ? BitmapCopy.Check(sources.Devices[0], request.SkipBrokenBitmaps) : null;
         if (request.Snapshot is not null)
         {
             // qemu refuses several sources only for the plain id-or-name form; snapshot.id/name loads into the first.
@@ -115,6 +116,7 @@ public static partial class ImageConverter
             {
                 if (request.NoCreate && Sectors.RoundUp(target.VirtualSize) < sources.TotalSize)
                     throw new ImageException("output file is smaller than input file");
+                bitmaps?.CheckTarget(target);
 
                 long targetBackingSize = targetHasBacking && created && target.Backing is not null
                     ? Sectors.RoundUp(target.Backing.VirtualSize) : -1;
@@ -137,6 +139,7 @@ public static partial class ImageConverter
                     hasZeroInit, minSparse, alignment, compressor, (int)cluster);
                 copy.Run();
                 if (compressor is not null) target.FinishCompressedWrites();
+                bitmaps?.CopyTo(target, request.Quiet ? null : context);
             }
             ok = true;
         }
@@ -164,6 +167,10 @@ public static partial class ImageConverter
             throw new ImageException("--target-is-zero requires use of -n flag");
         if (r.RateLimit < 0)
             throw new ImageException("Invalid rate limit specified");
+        if (r.SkipBrokenBitmaps && !r.Bitmaps)
+            throw new ImageException("Use of --skip-broken-bitmaps requires --bitmaps");
+        if (r.Bitmaps && r.Sources.Count > 1)
+            throw new ImageException("Copying bitmaps only possible with single source");
     }
 
 
