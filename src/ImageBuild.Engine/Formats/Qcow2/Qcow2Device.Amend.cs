@@ -109,7 +109,7 @@ public sealed partial class Qcow2Device
         _file.Flush();
 
         if (backingGiven && (backingFile != BackingFilename || backingFormat != BackingFormat))
-            throw new ImageException("Cannot amend the backing file\nYou can use 'qemu-img rebase' instead.");
+            throw new ImageException("Cannot amend the backing file\nYou can use 'imagebuild rebase' instead.");
 
         if (lazy != ((Header.CompatibleFeatures & Qcow2Header.CompatLazyRefcounts) != 0))
         {

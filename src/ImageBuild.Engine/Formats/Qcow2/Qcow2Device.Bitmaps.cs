@@ -34,7 +34,7 @@ public sealed partial class Qcow2Device
         foreach (var e in Bitmaps)
         {
             if (!e.IsValid(ClusterBits))
-                throw new ImageException($"Bitmap '{e.Name}' has invalid parameters; run 'qemu-img check -r all' or remove it with 'qemu-img bitmap --remove'");
+                throw new ImageException($"Bitmap '{e.Name}' has invalid parameters; run 'imagebuild check -r all' or remove it with 'imagebuild bitmap --remove'");
             if ((e.Flags & BitmapDirectoryEntry.FlagInUse) != 0)
             {
                 slots.Add(new BitmapSlot(e, null));

@@ -203,7 +203,7 @@ public sealed partial class Qcow2Device : BlockDevice
             context.Warn("warning: " + (Header.Version < 3
                 ? "This qcow2 v2 image contains bitmaps, but they may have been modified by a program without persistent bitmap support; so now they must all be considered inconsistent"
                 : "a program lacking bitmap support modified this file, so all bitmaps are now considered inconsistent") +
-                "\nSome clusters may be leaked, run 'qemu-img check -r' on the image file to fix.");
+                "\nSome clusters may be leaked, run 'imagebuild check -r' on the image file to fix.");
             BitmapExtension = null;
         }
 
