@@ -290,28 +290,7 @@ public sealed class SnapshotTests
         Assert.AreEqual(0, QemuOracle.Run(QemuOracle.QemuImg, ["create", "-q", "-f", "qcow2", "-o", "data_file=d.raw", "df.qcow2", "1M"], tmp.Path).ExitCode);
         string[] files = ["a.qcow2", "r.raw", "one.qcow2", "df.qcow2", "d.raw"];
 
-        Directory.CreateDirectory(tmp["q"]);
-        Directory.CreateDirectory(tmp["i"]);
-        foreach (var f in files)
-        {
-            File.Copy(tmp[f], Path.Combine(tmp["q"], f));
-            File.Copy(tmp[f], Path.Combine(tmp["i"], f));
-        }
-        var q = QemuOracle.Run(QemuOracle.QemuImg, args, tmp["q"]);
-        string cwd = Environment.CurrentDirectory;
-        (int Rc, string Out, string Err) ours;
-        try
-        {
-            Environment.CurrentDirectory = tmp["i"];
-            ours = Run(args);
-        }
-        finally
-        {
-            Environment.CurrentDirectory = cwd;
-        }
-        Assert.AreEqual(q.ExitCode, ours.Rc, $"exit code: {ours.Err}");
-        Assert.AreEqual(q.StdOut, ours.Out, "stdout");
-        Assert.AreEqual(q.StdErr.Replace("qemu-img", "imagebuild", StringComparison.Ordinal), ours.Err, "stderr");
+        TwinImages.Run(tmp, files, args);
         foreach (var f in files)
             AssertSame(Path.Combine(tmp["q"], f), Path.Combine(tmp["i"], f));
     }
