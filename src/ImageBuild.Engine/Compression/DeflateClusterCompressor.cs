@@ -7,7 +7,11 @@ namespace ImageBuild.Engine.Compression;
 /// window (windowBits 12), as qemu's qcow2_zlib_compress does: deflateInit2(level Z_DEFAULT_COMPRESSION, Z_DEFLATED,
 /// -12, memLevel 9, Z_DEFAULT_STRATEGY) and one deflate(Z_FINISH). qemu inflates with windowBits -12, so a stream
 /// made with a larger window can reference data qemu cannot reach; .NET's DeflateStream has no window setting,
-/// hence the machine's zlib. Reading works without zlib (DeflateStream inflates any raw deflate stream).
+/// hence the machine's zlib for compressing (which also makes our clusters byte-identical to qemu's).
+/// Inflating goes through .NET's DeflateStream: its zlib-ng inflates these clusters about 30 % faster than the
+/// system zlib (measured on a 1.8 GiB expand: 4.7 s against 6.7 s of user time). Its 32 KiB window reads every stream
+/// qemu can; the one difference is a stream reaching further back than 4 KiB, which qemu never writes and rejects
+/// with EIO, and which this reads.
 /// </summary>
 public sealed class DeflateClusterCompressor : ClusterCompressor
 {
@@ -39,7 +43,7 @@ public sealed class DeflateClusterCompressor : ClusterCompressor
 
     public int Level => _level;
 
-    /// <summary>True when the machine's zlib is loadable (needed to compress; reading works either way).</summary>
+    /// <summary>True when the machine's zlib is loadable (needed to compress; reading does not use it).</summary>
     public static bool IsNativeZlibAvailable => ZlibLibrary.TryGet(out _) is not null;
 
     protected override int CompressCore(ReadOnlySpan<byte> cluster, Span<byte> dest)
@@ -50,15 +54,12 @@ public sealed class DeflateClusterCompressor : ClusterCompressor
         return zlib.RawDeflate(cluster, dest, _level, WindowBits, MemLevel, ZlibLibrary.ZDefaultStrategy);
     }
 
-    public override bool TryDecompress(ReadOnlySpan<byte> src, Span<byte> cluster)
-    {
-        var zlib = _useNativeZlib ? ZlibLibrary.TryGet(out _) : null;
-        return zlib is not null ? zlib.RawInflate(src, cluster, WindowBits) : ManagedInflate(src, cluster);
-    }
+    public override bool TryDecompress(ReadOnlySpan<byte> src, Span<byte> cluster) => Inflate(src, cluster);
 
-    /// <summary>Fallback without libz: .NET's raw inflate, filling the cluster exactly; trailing input is ignored.</summary>
-    internal static unsafe bool ManagedInflate(ReadOnlySpan<byte> src, Span<byte> cluster)
+    /// <summary>Raw inflate filling the cluster exactly, as qemu's reader does; trailing input is ignored.</summary>
+    internal static unsafe bool Inflate(ReadOnlySpan<byte> src, Span<byte> cluster)
     {
+        if (src.IsEmpty) return false; // no stream at all (and a null pointer UnmanagedMemoryStream refuses)
         fixed (byte* p = src)
         {
             using var input = new UnmanagedMemoryStream(p, src.Length);

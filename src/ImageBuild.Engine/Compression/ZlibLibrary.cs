@@ -4,7 +4,7 @@ namespace ImageBuild.Engine.Compression;
 
 /// <summary>
 /// The machine's zlib (libz.so.1, Debian's zlib1g), loaded and checked up front so that a missing library is a clear
-/// <see cref="ImageException"/> rather than a crash. Only what qcow2 clusters need: raw deflate and inflate with an
+/// <see cref="ImageException"/> rather than a crash. Only what writing qcow2 clusters needs: raw deflate with an
 /// explicit window size, which .NET's DeflateStream cannot set.
 /// The calls are P/Invokes, not unmanaged function pointers: the JIT clears the upper AVX register state
 /// (vzeroupper) around P/Invokes only, and zlib's SSE code run with that state dirty took 40 % more CPU (measured:
@@ -24,15 +24,6 @@ internal sealed unsafe partial class ZlibLibrary
     [LibraryImport(LibraryName, EntryPoint = "deflateEnd")]
     private static partial int DeflateEnd(ZStream* strm);
 
-    [LibraryImport(LibraryName, EntryPoint = "inflateInit2_")]
-    private static partial int InflateInit2(ZStream* strm, int windowBits, byte* version, int streamSize);
-
-    [LibraryImport(LibraryName, EntryPoint = "inflate")]
-    private static partial int Inflate(ZStream* strm, int flush);
-
-    [LibraryImport(LibraryName, EntryPoint = "inflateEnd")]
-    private static partial int InflateEnd(ZStream* strm);
-
     public const int ZOk = 0, ZStreamEnd = 1, ZBufError = -5;
     public const int ZFinish = 4, ZDeflated = 8, ZDefaultStrategy = 0;
 
@@ -45,7 +36,7 @@ internal sealed unsafe partial class ZlibLibrary
     private ZlibLibrary(nint handle)
     {
         _zlibVersion = (delegate* unmanaged<byte*>)NativeLibrary.GetExport(handle, "zlibVersion");
-        foreach (string name in (string[])["deflateInit2_", "deflate", "deflateEnd", "inflateInit2_", "inflate", "inflateEnd"])
+        foreach (string name in (string[])["deflateInit2_", "deflate", "deflateEnd"])
             NativeLibrary.GetExport(handle, name); // all there, or EntryPointNotFoundException now rather than at a call
         _version = _zlibVersion();
     }
@@ -73,8 +64,7 @@ internal sealed unsafe partial class ZlibLibrary
                 var lib = new ZlibLibrary(handle);
                 if (lib.Version.Length == 0 || lib.Version[0] != '1')
                     return (null, $"{name} reports unsupported version '{lib.Version}'");
-                NativeLibrary.SetDllImportResolver(typeof(ZlibLibrary).Assembly,
-                    (library, _, _) => library == LibraryName ? handle : 0);
+                NativeLibraryResolver.Register(LibraryName, handle);
                 return (lib, "");
             }
             catch (EntryPointNotFoundException e)
@@ -112,33 +102,6 @@ internal sealed unsafe partial class ZlibLibrary
         finally
         {
             DeflateEnd(&strm);
-        }
-    }
-
-    /// <summary>
-    /// Raw-inflates until <paramref name="dest"/> is full, as qemu's qcow2 reader does: the stream may end exactly at
-    /// the end of dest (Z_STREAM_END) or input may be left over (Z_BUF_ERROR with dest full). Anything else is false.
-    /// </summary>
-    public bool RawInflate(ReadOnlySpan<byte> src, Span<byte> dest, int windowBits)
-    {
-        ZStream strm = default;
-        fixed (byte* pin = src)
-        fixed (byte* pout = dest)
-        {
-            strm.NextIn = pin;
-            strm.AvailIn = (uint)src.Length;
-            strm.NextOut = pout;
-            strm.AvailOut = (uint)dest.Length;
-            if (InflateInit2(&strm, -windowBits, _version, sizeof(ZStream)) != ZOk) return false;
-            try
-            {
-                int rc = Inflate(&strm, ZFinish);
-                return (rc == ZStreamEnd || rc == ZBufError) && strm.AvailOut == 0;
-            }
-            finally
-            {
-                InflateEnd(&strm);
-            }
         }
     }
 }

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using ZstdSharp.Unsafe;
 
 namespace ImageBuild.Engine.Compression;
 
@@ -9,7 +8,8 @@ namespace ImageBuild.Engine.Compression;
 /// ZSTD_compressStream2(ZSTD_e_end) pass, which records the content size in the frame header; output that does not
 /// fit in cluster-1 bytes means "not compressible". Reading mirrors qcow2_zstd_decompress: streaming decompression
 /// until exactly one cluster is produced and the frame is complete; bytes after the frame are ignored.
-/// Contexts are pooled per instance so worker threads can share it.
+/// The machine's libzstd does the work when it loads (the library qemu links, so our clusters are qemu's byte for
+/// byte), else the ZstdSharp port. Contexts are pooled per instance so worker threads can share it.
 /// </summary>
 public sealed unsafe class ZstdClusterCompressor : ClusterCompressor
 {
@@ -17,39 +17,46 @@ public sealed unsafe class ZstdClusterCompressor : ClusterCompressor
     public const int DefaultLevel = 3;
 
     private readonly int _level;
-    private readonly ConcurrentBag<Ctx> _cctxs = [];
-    private readonly ConcurrentBag<Ctx> _dctxs = [];
+    private readonly IZstdApi _zstd;
+    private readonly ConcurrentBag<Context> _cctxs = [];
+    private readonly ConcurrentBag<Context> _dctxs = [];
 
-    public ZstdClusterCompressor(int level = DefaultLevel)
+    public ZstdClusterCompressor(int level = DefaultLevel) : this(level, useNativeZstd: true) { }
+
+    /// <param name="level">zstd level: -7..22.</param>
+    /// <param name="useNativeZstd">false uses ZstdSharp even where libzstd loads (tests the fallback).</param>
+    internal ZstdClusterCompressor(int level, bool useNativeZstd)
     {
         if (level is < -7 or > 22) throw new ArgumentOutOfRangeException(nameof(level), level, "zstd level must be -7..22");
         _level = level;
+        _zstd = useNativeZstd && ZstdLibrary.TryLoad(out _) ? NativeZstdApi.Instance : ManagedZstdApi.Instance;
     }
 
     public override ClusterCompressionType Type => ClusterCompressionType.Zstd;
 
+    /// <summary>True when this instance uses the machine's libzstd rather than ZstdSharp.</summary>
+    public bool UsesNativeZstd => _zstd is NativeZstdApi;
+
     protected override int CompressCore(ReadOnlySpan<byte> cluster, Span<byte> dest)
     {
-        var ctx = _cctxs.TryTake(out var c) ? c : Ctx.NewCompressor(_level);
+        var ctx = _cctxs.TryTake(out var c) ? c : NewCompressor();
         try
         {
-            var cctx = (ZSTD_CCtx_s*)ctx.Pointer;
-            Methods.ZSTD_CCtx_reset(cctx, ZSTD_ResetDirective.ZSTD_reset_session_only);
+            _zstd.ResetCCtx(ctx.Pointer);
             fixed (byte* pin = cluster)
             fixed (byte* pout = dest)
             {
-                var input = new ZSTD_inBuffer_s { src = pin, size = (nuint)cluster.Length, pos = 0 };
-                var output = new ZSTD_outBuffer_s { dst = pout, size = (nuint)dest.Length, pos = 0 };
+                nuint inPos = 0, outPos = 0;
                 while (true)
                 {
-                    nuint remaining = Methods.ZSTD_compressStream2(cctx, &output, &input, ZSTD_EndDirective.ZSTD_e_end);
-                    if (Methods.ZSTD_isError(remaining))
+                    nuint remaining = _zstd.CompressEnd(ctx.Pointer, pout, (nuint)dest.Length, ref outPos, pin, (nuint)cluster.Length, ref inPos);
+                    if (_zstd.IsError(remaining))
                     {
-                        if (IsDstTooSmall(remaining)) return -1;
-                        throw new ImageException($"zstd compression failed: {ErrorName(remaining)}");
+                        if (_zstd.IsDstTooSmall(remaining)) return -1;
+                        throw new ImageException($"zstd compression failed: {_zstd.ErrorName(remaining)}");
                     }
-                    if (remaining == 0) return (int)output.pos;
-                    if (output.pos + remaining > output.size) return -1; // the rest of the frame cannot fit
+                    if (remaining == 0) return (int)outPos;
+                    if (outPos + remaining > (nuint)dest.Length) return -1; // the rest of the frame cannot fit
                 }
             }
         }
@@ -61,23 +68,20 @@ public sealed unsafe class ZstdClusterCompressor : ClusterCompressor
 
     public override bool TryDecompress(ReadOnlySpan<byte> src, Span<byte> cluster)
     {
-        var ctx = _dctxs.TryTake(out var c) ? c : Ctx.NewDecompressor();
+        var ctx = _dctxs.TryTake(out var c) ? c : NewDecompressor();
         try
         {
-            var dctx = (ZSTD_DCtx_s*)ctx.Pointer;
-            Methods.ZSTD_DCtx_reset(dctx, ZSTD_ResetDirective.ZSTD_reset_session_only);
+            _zstd.ResetDCtx(ctx.Pointer);
             fixed (byte* pin = src)
             fixed (byte* pout = cluster)
             {
-                var input = new ZSTD_inBuffer_s { src = pin, size = (nuint)src.Length, pos = 0 };
-                var output = new ZSTD_outBuffer_s { dst = pout, size = (nuint)cluster.Length, pos = 0 };
-                nuint rc = 0;
-                while (output.pos < output.size)
+                nuint inPos = 0, outPos = 0, rc = 0;
+                while (outPos < (nuint)cluster.Length)
                 {
-                    nuint inBefore = input.pos, outBefore = output.pos;
-                    rc = Methods.ZSTD_decompressStream(dctx, &output, &input);
-                    if (Methods.ZSTD_isError(rc)) return false;
-                    if (input.pos == inBefore && output.pos == outBefore) return false; // no progress: input exhausted or frame ended early
+                    nuint inBefore = inPos, outBefore = outPos;
+                    rc = _zstd.Decompress(ctx.Pointer, pout, (nuint)cluster.Length, ref outPos, pin, (nuint)src.Length, ref inPos);
+                    if (_zstd.IsError(rc)) return false;
+                    if (inPos == inBefore && outPos == outBefore) return false; // no progress: input exhausted or frame ended early
                 }
                 // As in qemu, the frame must be complete once the cluster is full: a frame that would produce more
                 // output (or is still missing its end) is damaged.
@@ -90,42 +94,31 @@ public sealed unsafe class ZstdClusterCompressor : ClusterCompressor
         }
     }
 
-    private static bool IsDstTooSmall(nuint code) => Methods.ZSTD_getErrorCode(code) == ZSTD_ErrorCode.ZSTD_error_dstSize_tooSmall;
-
-    private static string ErrorName(nuint code) => Methods.ZSTD_getErrorName(code);
-
-    /// <summary>One native zstd context, freed by its finalizer when the pool that holds it is collected.</summary>
-    private sealed class Ctx
+    private Context NewCompressor()
     {
-        private readonly bool _compressor;
-        public void* Pointer { get; }
+        nint cctx = _zstd.CreateCCtx();
+        if (cctx == 0) throw new ImageException("zstd: cannot allocate a compression context");
+        var ctx = new Context(_zstd, cctx, compressor: true);
+        if (_level != DefaultLevel) _zstd.SetLevel(cctx, _level);
+        return ctx;
+    }
 
-        private Ctx(void* pointer, bool compressor)
-        {
-            Pointer = pointer;
-            _compressor = compressor;
-        }
+    private Context NewDecompressor()
+    {
+        nint dctx = _zstd.CreateDCtx();
+        if (dctx == 0) throw new ImageException("zstd: cannot allocate a decompression context");
+        return new Context(_zstd, dctx, compressor: false);
+    }
 
-        public static Ctx NewCompressor(int level)
-        {
-            var cctx = Methods.ZSTD_createCCtx();
-            if (cctx == null) throw new ImageException("zstd: cannot allocate a compression context");
-            if (level != DefaultLevel)
-                Methods.ZSTD_CCtx_setParameter(cctx, ZSTD_cParameter.ZSTD_c_compressionLevel, level);
-            return new Ctx(cctx, true);
-        }
+    /// <summary>One zstd context, freed by its finalizer when the pool that holds it is collected.</summary>
+    private sealed class Context(IZstdApi zstd, nint pointer, bool compressor)
+    {
+        public nint Pointer { get; } = pointer;
 
-        public static Ctx NewDecompressor()
+        ~Context()
         {
-            var dctx = Methods.ZSTD_createDCtx();
-            if (dctx == null) throw new ImageException("zstd: cannot allocate a decompression context");
-            return new Ctx(dctx, false);
-        }
-
-        ~Ctx()
-        {
-            if (_compressor) Methods.ZSTD_freeCCtx((ZSTD_CCtx_s*)Pointer);
-            else Methods.ZSTD_freeDCtx((ZSTD_DCtx_s*)Pointer);
+            if (compressor) zstd.FreeCCtx(Pointer);
+            else zstd.FreeDCtx(Pointer);
         }
     }
 }

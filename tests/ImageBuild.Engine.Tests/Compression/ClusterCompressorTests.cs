@@ -117,7 +117,7 @@ public sealed class ClusterCompressorTests
     }
 
     [TestMethod]
-    public void ManagedInflateFallback_ReadsWhatZlibWrote()
+    public void Inflate_ReadsWhatZlibWrote_IgnoringTrailingBytes()
     {
         var c = new DeflateClusterCompressor();
         var cluster = CompressionTestData.RealBytes(65536, 1 << 20);
@@ -127,9 +127,9 @@ public sealed class ClusterCompressorTests
         var src = new byte[(n + 511) / 512 * 512];
         dest.AsSpan(0, n).CopyTo(src);
         var back = new byte[65536];
-        Assert.IsTrue(DeflateClusterCompressor.ManagedInflate(src, back));
+        Assert.IsTrue(DeflateClusterCompressor.Inflate(src, back));
         CollectionAssert.AreEqual(cluster, back);
-        Assert.IsFalse(DeflateClusterCompressor.ManagedInflate(src.AsSpan(0, n / 2), back));
+        Assert.IsFalse(DeflateClusterCompressor.Inflate(src.AsSpan(0, n / 2), back));
     }
 
     [TestMethod]
@@ -145,6 +145,38 @@ public sealed class ClusterCompressorTests
         var back = new byte[65536];
         noZlib.Decompress(dest.AsSpan(0, n), back);
         CollectionAssert.AreEqual(cluster, back);
+    }
+
+    [TestMethod]
+    [DataRow(512)]
+    [DataRow(65536)]
+    [DataRow(2097152)]
+    public void ZstdWithoutLibzstd_ReadsAndIsReadByTheNativeCodec(int clusterSize)
+    {
+        var native = new ZstdClusterCompressor();
+        var managed = new ZstdClusterCompressor(ZstdClusterCompressor.DefaultLevel, useNativeZstd: false);
+        Assert.IsFalse(managed.UsesNativeZstd);
+        var cluster = CompressionTestData.RealBytes(clusterSize, 5 << 20);
+        var dest = new byte[clusterSize];
+        var back = new byte[clusterSize];
+        foreach (var (writer, reader) in new[] { (native, managed), (managed, native), (managed, managed) })
+        {
+            int n = writer.Compress(cluster, dest);
+            Assert.IsTrue(n > 0, "real data compresses");
+            Array.Clear(back);
+            reader.Decompress(dest.AsSpan(0, n), back);
+            CollectionAssert.AreEqual(cluster, back, $"{(writer.UsesNativeZstd ? "libzstd" : "ZstdSharp")} frame read by {(reader.UsesNativeZstd ? "libzstd" : "ZstdSharp")}");
+            Assert.IsFalse(reader.TryDecompress(dest.AsSpan(0, n / 2), back), "a truncated frame is refused");
+        }
+    }
+
+    [TestMethod]
+    [OSCondition(OperatingSystems.Linux)]
+    public void Libzstd_LoadsOnDebian_AndIsUsedByDefault()
+    {
+        Assert.IsTrue(ZstdLibrary.TryLoad(out string error), error);
+        Assert.IsTrue(ZstdLibrary.Version >= 10400, $"libzstd {ZstdLibrary.Version}");
+        Assert.IsTrue(new ZstdClusterCompressor().UsesNativeZstd);
     }
 
     [TestMethod]
