@@ -169,6 +169,7 @@ public sealed class ConvertCommand : ICommand
                 TargetIsZero = targetIsZero,
                 Snapshot = snapshot,
                 Salvage = salvage,
+                CopyRange = copyRange,
                 RateLimit = rateLimit,
                 ForceShare = forceShare,
                 Bitmaps = bitmaps,

@@ -66,6 +66,18 @@ public abstract class BlockDevice : IDisposable
     /// <summary>Whether a freshly created image of this format reads as zeros (bdrv_has_zero_init).</summary>
     public virtual bool HasZeroInit => true;
 
+    /// <summary>
+    /// True when writes to different ranges may run at the same time and in any order with the same result (a raw
+    /// file: each write lands at its own offset). Formats that allocate as they write keep their writes in order.
+    /// </summary>
+    public virtual bool SupportsConcurrentWrites => false;
+
+    /// <summary>
+    /// The host file that holds guest byte N at file offset N with no other checks on writes (raw), so that data can
+    /// be copied into it by the kernel (convert -C); null for every other format.
+    /// </summary>
+    public virtual HostFile? PassthroughFile => null;
+
     /// <summary>True when the image was not cleanly closed (qcow2 dirty bit).</summary>
     public virtual bool IsDirty => false;
 

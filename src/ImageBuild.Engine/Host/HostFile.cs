@@ -139,6 +139,47 @@ public sealed class HostFile : IDisposable
         WriteZeros(offset, end - offset);
     }
 
+    /// <summary>
+    /// Copies [offset, offset+length) of this file to <paramref name="targetOffset"/> in <paramref name="target"/>
+    /// inside the kernel (copy_file_range: no copy through user space; a reflink where the filesystem shares
+    /// extents). Returns false, having copied nothing, when the kernel or filesystem cannot do it (ENOSYS, EXDEV,
+    /// EOPNOTSUPP, EINVAL, EBADF): the caller then copies the ordinary way, as qemu falls back. Bytes past the end of
+    /// this file read as zeros.
+    /// </summary>
+    public unsafe bool TryCopyRangeTo(long offset, HostFile target, long targetOffset, long length)
+    {
+        if (!LinuxNative.IsLinux) return false;
+        long fileLength = Length;
+        long copied = 0;
+        while (copied < length)
+        {
+            long inOff = offset + copied, outOff = targetOffset + copied;
+            if (inOff >= fileLength)
+            {
+                target.WriteZeros(outOff, length - copied);
+                return true;
+            }
+            long want = Math.Min(length - copied, fileLength - inOff);
+            nint n = LinuxNative.CopyFileRange(Fd, &inOff, target.Fd, &outOff, (nuint)Math.Min(want, 1L << 30), 0);
+            if (n < 0)
+            {
+                int err = Marshal.GetLastPInvokeError();
+                if (copied == 0 && err is LinuxNative.ENOSYS or LinuxNative.EXDEV or LinuxNative.EOPNOTSUPP or LinuxNative.EINVAL or LinuxNative.EBADF)
+                    return false;
+                throw new ImageException($"error while copying '{Path}' at offset {offset + copied} to '{target.Path}': {new Win32Exception(err).Message}");
+            }
+            if (n == 0)
+            {
+                fileLength = Length; // the source shrank under us: the rest reads as zeros
+                if (inOff < fileLength)
+                    throw new ImageException($"error while copying '{Path}' at offset {offset + copied}: copy_file_range made no progress");
+                continue;
+            }
+            copied += n;
+        }
+        return true;
+    }
+
     /// <summary>Preallocates [offset, offset+length) (posix_fallocate); extends the file if needed.</summary>
     public void Allocate(long offset, long length)
     {

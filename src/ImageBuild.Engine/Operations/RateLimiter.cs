@@ -2,7 +2,10 @@ using System.Diagnostics;
 
 namespace ImageBuild.Engine.Operations;
 
-/// <summary>qemu's -r rate limit: keeps the average throughput since the start at or below a byte rate.</summary>
+/// <summary>
+/// qemu's -r rate limit: keeps the average throughput since the start at or below a byte rate. Several writer
+/// threads may share one.
+/// </summary>
 internal sealed class RateLimiter(long bytesPerSecond)
 {
     private readonly Stopwatch _clock = Stopwatch.StartNew();
@@ -12,8 +15,8 @@ internal sealed class RateLimiter(long bytesPerSecond)
     public void Consume(long bytes)
     {
         if (bytesPerSecond <= 0) return;
-        _done += bytes;
-        double ahead = (double)_done / bytesPerSecond - _clock.Elapsed.TotalSeconds;
+        long done = Interlocked.Add(ref _done, bytes);
+        double ahead = (double)done / bytesPerSecond - _clock.Elapsed.TotalSeconds;
         if (ahead > 0) Thread.Sleep(TimeSpan.FromSeconds(ahead));
     }
 }

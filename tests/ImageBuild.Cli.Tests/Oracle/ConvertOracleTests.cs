@@ -193,6 +193,9 @@ public sealed partial class ConvertOracleTests
     [DataRow("-O qcow2 -c -o preallocation=full")]
     [DataRow("-O qcow2 -m 17")]
     [DataRow("-O qcow2 -o cluster_size=3k")]
+    [DataRow("-O qcow2 -C -c")]
+    [DataRow("-O raw -C -S 4k")]
+    [DataRow("-O raw -C --salvage")]
     public void InvalidConvertFailsLikeQemu(string options)
     {
         using var d = new OracleDirs();

@@ -156,4 +156,39 @@ public sealed class ConvertAndCompareTests
         Assert.AreEqual(q.ExitCode, ours.ExitCode);
         Assert.AreEqual(q.StdOut.TrimEnd('\n'), ours.Message);
     }
+
+    /// <summary>
+    /// A caller cancelling from its progress callback (as the recipe host does) stops the copy with that exception,
+    /// whichever writer reports, and leaves no output behind. A hang here was a writer swallowing the cancellation
+    /// while the reader waited for room in the queue.
+    /// </summary>
+    [TestMethod]
+    [DataRow("raw", 1)]
+    [DataRow("raw", 8)]
+    [DataRow("qcow2", 8)]
+    public void CancellingFromTheProgressCallbackStopsTheCopyAndRemovesTheOutput(string format, int parallel)
+    {
+        using var tmp = new TempDir();
+        string src = tmp["big.raw"];
+        using (var fs = new FileStream(src, FileMode.Create))
+        {
+            var data = new byte[1 << 20];
+            Array.Fill(data, (byte)0x77);
+            for (int i = 0; i < 64; i++) fs.Write(data); // 64 MiB of data: many chunks
+        }
+        int reports = 0;
+        var convert = Task.Run(() => ImageConverter.Convert(Ctx, new ConvertRequest
+        {
+            Sources = [src], SourceFormat = "raw", OutputFormat = format, OutputFilename = tmp["out.img"], Parallel = parallel,
+            Progress = p =>
+            {
+                if (++reports == 5) throw new OperationCanceledException("cancelled by the caller");
+            },
+        }));
+        // Waited for here, not by a test timeout: a hung conversion must fail this test, not stall the run.
+        Assert.IsTrue(((IAsyncResult)convert).AsyncWaitHandle.WaitOne(TimeSpan.FromSeconds(60)), "convert hung after the cancellation");
+        var e = Assert.ThrowsExactly<OperationCanceledException>(() => convert.GetAwaiter().GetResult());
+        Assert.AreEqual("cancelled by the caller", e.Message);
+        Assert.IsFalse(File.Exists(tmp["out.img"]), "a cancelled conversion leaves no output");
+    }
 }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using ImageBuild.Engine.Block;
 using ImageBuild.Engine.Compression;
@@ -437,11 +438,11 @@ public sealed partial class Qcow2Device : BlockDevice
 
     // ---------------------------------------------------------------- reading
 
-    public override unsafe void Read(long offset, Span<byte> dest)
+    public override void Read(long offset, Span<byte> dest)
     {
         CheckRange(offset, dest.Length);
-        // Whole compressed clusters are read here and inflated afterwards on every core, straight into dest.
-        List<(CompressedDescriptor Descriptor, byte[] Source, int DestOffset)>? inflate = null;
+        // Whole compressed clusters are collected here, read together and inflated afterwards, straight into dest.
+        List<PendingInflate>? inflate = null;
         Span<byte> whole = dest;
         int done = 0;
         while (dest.Length > 0)
@@ -466,8 +467,7 @@ public sealed partial class Qcow2Device : BlockDevice
                     {
                         if (n == ClusterSizeInt && (offset & (ClusterSizeInt - 1)) == 0)
                         {
-                            var d = CompressedDescriptor.Decode(run.Entry, ClusterBits);
-                            (inflate ??= []).Add((d, ReadCompressed(d), done));
+                            (inflate ??= []).Add(new PendingInflate(CompressedDescriptor.Decode(run.Entry, ClusterBits), done));
                             break;
                         }
                         var cluster = Decompress(run.Entry);
@@ -479,22 +479,77 @@ public sealed partial class Qcow2Device : BlockDevice
             done += n;
             dest = dest[n..];
         }
-        if (inflate is null) return;
-        _codec ??= ClusterCompressor.Create((ClusterCompressionType)Header.CompressionType);
-        var codec = _codec;
-        int clusterSize = ClusterSizeInt;
-        fixed (byte* pinned = whole)
+        if (inflate is not null)
+            InflateClusters(inflate, whole);
+    }
+
+    /// <summary>A whole compressed cluster of a read: where it is stored and where in the caller's buffer it goes.</summary>
+    private readonly record struct PendingInflate(CompressedDescriptor Descriptor, int DestOffset);
+
+    /// <summary>Largest gap between compressed clusters still read with one request (qemu packs them back to back).</summary>
+    private const int CompressedReadGap = 4096;
+
+    /// <summary>
+    /// Reads the stored bytes of the clusters, neighbours in the file with one request, then inflates them on every
+    /// core. The staging buffer is rented for the call and holds no more than the clusters' stored bytes.
+    /// </summary>
+    private unsafe void InflateClusters(List<PendingInflate> clusters, Span<byte> whole)
+    {
+        long fileLength = _file.Length;
+        var sources = new (int Start, int Length)[clusters.Count];
+        long staged = 0;
+        foreach (var c in clusters)
         {
-            nint origin = (nint)pinned; // a fixed local cannot be captured by the lambda
-            string? failure = null;
-            Parallel.For(0, inflate.Count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i =>
+            if (c.Descriptor.HostOffset >= fileLength)
+                throw PastEndOfFile(c.Descriptor, fileLength);
+            staged += c.Descriptor.Length;
+        }
+        if (staged > int.MaxValue / 2)
+            throw new ImageException($"'{Filename}': read request too large");
+        byte[] stage = ArrayPool<byte>.Shared.Rent((int)staged + clusters.Count * CompressedReadGap);
+        try
+        {
+            int used = 0;
+            for (int i = 0; i < clusters.Count;)
             {
-                var (d, src, at) = inflate[i];
-                if (!codec.TryDecompress(src, new Span<byte>((byte*)(origin + at), clusterSize)))
-                    Interlocked.CompareExchange(ref failure, $"'{Filename}': could not decompress the cluster at host offset 0x{d.HostOffset:x}: Input/output error", null);
-            });
-            if (failure is not null)
-                throw new ImageException(failure) { Errno = 5 };
+                // A group: following clusters that start within a small gap after the previous one's stored bytes.
+                long start = clusters[i].Descriptor.HostOffset, end = start + clusters[i].Descriptor.Length;
+                int j = i + 1;
+                for (; j < clusters.Count; j++)
+                {
+                    var d = clusters[j].Descriptor;
+                    if (d.HostOffset < start || d.HostOffset > end + CompressedReadGap) break;
+                    long newEnd = Math.Max(end, d.HostOffset + d.Length);
+                    if (used + (newEnd - start) > stage.Length) break;
+                    end = newEnd;
+                }
+                _file.Read(start, stage.AsSpan(used, (int)(end - start)));
+                for (int k = i; k < j; k++)
+                    sources[k] = (used + (int)(clusters[k].Descriptor.HostOffset - start), clusters[k].Descriptor.Length);
+                used += (int)(end - start);
+                i = j;
+            }
+
+            _codec ??= ClusterCompressor.Create((ClusterCompressionType)Header.CompressionType);
+            var codec = _codec;
+            int clusterSize = ClusterSizeInt;
+            fixed (byte* pinned = whole)
+            {
+                nint origin = (nint)pinned; // a fixed local cannot be captured by the lambda
+                string? failure = null;
+                Parallel.For(0, clusters.Count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i =>
+                {
+                    var (start, length) = sources[i];
+                    if (!codec.TryDecompress(stage.AsSpan(start, length), new Span<byte>((byte*)(origin + clusters[i].DestOffset), clusterSize)))
+                        Interlocked.CompareExchange(ref failure, $"'{Filename}': could not decompress the cluster at host offset 0x{clusters[i].Descriptor.HostOffset:x}: Input/output error", null);
+                });
+                if (failure is not null)
+                    throw new ImageException(failure) { Errno = 5 };
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(stage);
         }
     }
 
@@ -503,11 +558,14 @@ public sealed partial class Qcow2Device : BlockDevice
     {
         long fileLength = _file.Length;
         if (d.HostOffset >= fileLength)
-            throw new ImageCorruptException($"'{Filename}': compressed cluster at host offset 0x{d.HostOffset:x} lies past the end of the file ({fileLength} bytes): Input/output error");
+            throw PastEndOfFile(d, fileLength);
         var src = new byte[d.Length];
         _file.Read(d.HostOffset, src);
         return src;
     }
+
+    private ImageCorruptException PastEndOfFile(CompressedDescriptor d, long fileLength) =>
+        new($"'{Filename}': compressed cluster at host offset 0x{d.HostOffset:x} lies past the end of the file ({fileLength} bytes): Input/output error");
 
     private byte[] Decompress(ulong entry)
     {

@@ -81,6 +81,12 @@ public sealed class RawDevice : BlockDevice
     /// <summary>A raw file grown by truncation reads zeros; qemu reports zero-init for regular files.</summary>
     public override bool HasZeroInit => true;
 
+    /// <summary>Every write is a pwrite (or a hole punched) at its own offset; nothing is allocated in between.</summary>
+    public override bool SupportsConcurrentWrites => true;
+
+    /// <summary>A raw file passes writes straight through, unless its format was probed (see GuardProbedFirstSector).</summary>
+    public override HostFile? PassthroughFile => ReadOnly || _probedWith is not null ? null : _file;
+
     /// <summary>Grows (with file-level preallocation) or shrinks the file to exactly <paramref name="newSize"/>.</summary>
     public override void Resize(long newSize, Preallocation preallocation)
     {

@@ -44,6 +44,12 @@ public sealed record ConvertRequest
     /// <summary>-l: internal snapshot of the single source.</summary>
     public string? Snapshot { get; init; }
 
+    /// <summary>
+    /// -C: copy offloading. Data is copied whole (no zero detection inside it), by the kernel (copy_file_range) where
+    /// both ends are plain files; a source that cannot be offloaded (compressed clusters) turns it off, as in qemu.
+    /// </summary>
+    public bool CopyRange { get; init; }
+
     /// <summary>--salvage: read errors become zeros, with a warning.</summary>
     public bool Salvage { get; init; }
 

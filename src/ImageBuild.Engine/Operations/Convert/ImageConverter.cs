@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Runtime.ExceptionServices;
 using ImageBuild.Engine.Block;
 using ImageBuild.Engine.Compression;
 using ImageBuild.Engine.Options;
@@ -169,6 +170,10 @@ public static partial class ImageConverter
             throw new ImageException("Invalid rate limit specified");
         if (r.SkipBrokenBitmaps && !r.Bitmaps)
             throw new ImageException("Use of --skip-broken-bitmaps requires --bitmaps");
+        if (r.CopyRange && r.Compress)
+            throw new ImageException("Cannot enable copy offloading when -c is used");
+        if (r.CopyRange && r.Salvage)
+            throw new ImageException("Cannot use copy offloading in salvaging mode");
         if (r.Bitmaps && r.Sources.Count > 1)
             throw new ImageException("Copying bitmaps only possible with single source");
     }
@@ -193,6 +198,8 @@ public static partial class ImageConverter
         public byte[]? Compressed;
         public int CompressedLength;
         public bool AllZero;
+        /// <summary>-C: what the writer copies in the kernel instead of writing a buffer.</summary>
+        public List<CopyOp>? Copies;
         /// <summary>Compressed output: set (under the job's gate) when a worker has finished with the cluster.</summary>
         public bool Ready;
         public Exception? Error;
@@ -206,6 +213,7 @@ public static partial class ImageConverter
         private long _allocatedTotal;
         private long _allocatedDone;
         private readonly RateLimiter _limiter = new(request.RateLimit);
+        private readonly object _progressGate = new();
 
         public void Run()
         {
@@ -216,37 +224,55 @@ public static partial class ImageConverter
                 return;
             }
 
+            // A target whose writes may overlap in time (a raw file) gets one writer per core, at most -m: copying
+            // into the page cache is CPU work, and one writer thread would be the bottleneck. Other targets allocate
+            // as they write and keep qemu's in-order writes.
+            int writers = target.SupportsConcurrentWrites ? Math.Max(1, Math.Min(request.Parallel, Environment.ProcessorCount)) : 1;
             var free = new BlockingCollection<byte[]>();
-            for (int i = 0; i < BuffersInFlight; i++) free.Add(GC.AllocateUninitializedArray<byte>(BufferSize));
+            for (int i = 0; i < BuffersInFlight + writers - 1; i++) free.Add(GC.AllocateUninitializedArray<byte>(BufferSize));
             using var queue = new BlockingCollection<Chunk>(BuffersInFlight * 4);
             using var cancel = new CancellationTokenSource();
+            var ct = cancel.Token;
 
             Exception? readerError = null;
             var reader = new Thread(() =>
             {
-                try { Produce(queue, free, cancel.Token); }
+                try { Produce(queue, free, ct); }
                 catch (OperationCanceledException) { }
                 catch (Exception e) { readerError = e; }
                 finally { queue.CompleteAdding(); }
             }) { IsBackground = true, Name = "convert-reader" };
             reader.Start();
 
-            try
+            Exception? writerError = null;
+            void Write()
             {
-                foreach (var chunk in queue.GetConsumingEnumerable())
+                try
                 {
-                    Consume(chunk);
-                    if (chunk.Buffer is not null) free.Add(chunk.Buffer);
+                    foreach (var chunk in queue.GetConsumingEnumerable(ct))
+                    {
+                        Consume(chunk);
+                        if (chunk.Buffer is not null) free.Add(chunk.Buffer);
+                    }
+                }
+                catch (OperationCanceledException) when (ct.IsCancellationRequested)
+                {
+                    // another writer failed, or the reader did
+                }
+                catch (Exception e) // including a cancellation thrown by the caller's progress callback
+                {
+                    Interlocked.CompareExchange(ref writerError, e, null);
+                    cancel.Cancel();
                 }
             }
-            catch
-            {
-                cancel.Cancel();
-                while (queue.TryTake(out var c)) if (c.Buffer is not null) free.Add(c.Buffer);
-                reader.Join();
-                throw;
-            }
+            var extraWriters = Enumerable.Range(1, writers - 1)
+                .Select(i => new Thread(Write) { IsBackground = true, Name = $"convert-writer-{i}" }).ToList();
+            extraWriters.ForEach(t => t.Start());
+            Write();
+            extraWriters.ForEach(t => t.Join());
             reader.Join();
+            if (writerError is not null)
+                ExceptionDispatchInfo.Throw(writerError);
             ThrowReaderError(readerError);
         }
 
@@ -291,13 +317,47 @@ public static partial class ImageConverter
                 }
                 else if (status == ChunkStatus.Data)
                 {
-                    chunk.Buffer = free.Take(ct);
-                    ReadSources(off, chunk.Buffer.AsSpan(0, (int)n));
-                    PlanDataWrites(chunk);
+                    var runs = GatherRuns(chunk);
+                    n = chunk.Length;
+                    if (_copyRange)
+                        chunk.Copies = PlanCopy(chunk); // null: read and write it here after all
+                    if (chunk.Copies is null)
+                    {
+                        chunk.Buffer = free.Take(ct);
+                        ReadSources(off, chunk.Buffer.AsSpan(0, (int)n));
+                        long at = 0;
+                        foreach (long run in runs)
+                        {
+                            if (_copyRange) // an offloaded copy has no zero detection, so neither has its stand-in
+                                chunk.Ops.Add(new WriteOp(off + at, (int)run, true, (int)at));
+                            else
+                                PlanDataWrites(chunk, at, run);
+                            at += run;
+                        }
+                    }
                 }
                 queue.Add(chunk, ct);
                 off += n;
             }
+        }
+
+        /// <summary>
+        /// Extends a data chunk over the data runs that follow it, up to one buffer, and returns the runs' lengths.
+        /// qemu reads and writes each block-status run on its own (for compressed sources: every cluster); runs that
+        /// follow one another are read together, so that a source can serve them with one request (and inflate its
+        /// compressed clusters in parallel). Sparse detection still splits each run by itself, as qemu does.
+        /// </summary>
+        private List<long> GatherRuns(Chunk chunk)
+        {
+            var runs = new List<long> { chunk.Length };
+            while (chunk.Offset + chunk.Length < sources.TotalSize)
+            {
+                var (m, next) = planner.Next(chunk.Offset + chunk.Length);
+                if (next != ChunkStatus.Data || chunk.Length + m > BufferSize) break;
+                chunk.Length += m;
+                runs.Add(m);
+            }
+            return runs;
         }
 
         private void ReadSources(long offset, Span<byte> dest)
@@ -327,12 +387,16 @@ public static partial class ImageConverter
             }
         }
 
-        /// <summary>convert_co_write for a data chunk: split into data writes and zero runs by -S.</summary>
-        private void PlanDataWrites(Chunk chunk)
+        /// <summary>
+        /// convert_co_write for one run of a data chunk (at <paramref name="start"/>, <paramref name="length"/> bytes
+        /// into the buffer): split into data writes and zero runs by -S. A data write that continues the previous one
+        /// joins it: one request instead of two, the same bytes written.
+        /// </summary>
+        private void PlanDataWrites(Chunk chunk, long start, long length)
         {
-            int sectors = (int)(chunk.Length / 512);
-            ReadOnlySpan<byte> buf = chunk.Buffer.AsSpan(0, (int)chunk.Length);
-            long sector = chunk.Offset / 512;
+            int sectors = (int)(length / 512);
+            ReadOnlySpan<byte> buf = chunk.Buffer.AsSpan((int)start, (int)length);
+            long sector = (chunk.Offset + start) / 512;
             int pos = 0;
             while (pos < sectors)
             {
@@ -340,7 +404,12 @@ public static partial class ImageConverter
                 bool data = minSparse == 0 ||
                             SparseScanner.IsAllocatedSectorsMin(buf[(pos * 512)..], n, out n, minSparse, sector + pos, alignment);
                 if (minSparse == 0) n = sectors - pos;
-                chunk.Ops.Add(new WriteOp(chunk.Offset + pos * 512L, n * 512, data, pos * 512));
+                var op = new WriteOp(chunk.Offset + start + pos * 512L, n * 512, data, (int)start + pos * 512);
+                if (data && chunk.Ops.Count > 0 && chunk.Ops[^1] is { IsData: true } last &&
+                    last.Offset + last.Length == op.Offset && last.BufferOffset + last.Length == op.BufferOffset)
+                    chunk.Ops[^1] = last with { Length = last.Length + op.Length };
+                else
+                    chunk.Ops.Add(op);
                 pos += n;
             }
         }
@@ -349,9 +418,12 @@ public static partial class ImageConverter
         {
             if (chunk.Status == ChunkStatus.Data || (minSparse == 0 && chunk.Status == ChunkStatus.Zero))
             {
-                _allocatedDone += chunk.Length;
-                if (request.Progress is not null && _allocatedTotal > 0)
-                    request.Progress(Math.Min(100.0, 100.0 * _allocatedDone / _allocatedTotal));
+                lock (_progressGate) // writers may run in parallel; progress still only moves forward
+                {
+                    _allocatedDone += chunk.Length;
+                    if (request.Progress is not null && _allocatedTotal > 0)
+                        request.Progress(Math.Min(100.0, 100.0 * _allocatedDone / _allocatedTotal));
+                }
             }
 
             if (compressor is not null)
@@ -366,6 +438,11 @@ public static partial class ImageConverter
                 case ChunkStatus.Zero when minSparse != 0:
                     WriteZeroes(chunk.Offset, chunk.Length);
                     return;
+            }
+            if (chunk.Copies is not null)
+            {
+                CopyInKernel(chunk);
+                return;
             }
             foreach (var op in chunk.Ops)
             {
