@@ -55,12 +55,17 @@ rm -rf "$work/data"
 compressed="${BENCH_COMPRESSED:-1}"   # 0 skips the compressed conversions (qemu-img's zlib run is slow)
 if [ "$compressed" = 1 ]; then
     "$qemu_img" convert -c -f raw -O qcow2 "$work/disk.raw" "$work/ref-zlib.qcow2"
+    "$qemu_img" convert -c -f raw -O qcow2 -o compression_type=zstd "$work/disk.raw" "$work/ref-zstd.qcow2"
 fi
+# Each operation runs this many times per tool, alternating which goes first; the median and the best are reported.
+runs="${BENCH_RUNS:-5}"
+compressed_runs="${BENCH_COMPRESSED_RUNS:-3}"   # the compressed conversions take longer and vary less
 
 results=()
-measure() { # measure LABEL TOOL-NAME CMD...
-    local label="$1" tool="$2"; shift 2
+measure() { # measure LABEL TOOL-NAME OUTPUT CMD...  (OUTPUT is deleted first, so every run writes a new file)
+    local label="$1" tool="$2" output="$3"; shift 3
     local tf="$work/time.txt"
+    [ "$output" = - ] || rm -f "$output"
     # Start every run from the same state: the previous run's output written back, so neither tool pays for the
     # other's dirty pages.
     sync
@@ -77,24 +82,41 @@ measure() { # measure LABEL TOOL-NAME CMD...
     fi
 }
 
-for tool in qemu-img imagebuild; do
-    if [ $tool = qemu-img ]; then cmd=("${qi[@]}"); else cmd=("${ib[@]}"); fi
-    echo "bench: running $tool" >&2
-    measure "convert raw->qcow2" $tool "${cmd[@]}" convert -f raw -O qcow2 "$work/disk.raw" "$work/$tool.qcow2"
-    measure "convert qcow2->raw" $tool "${cmd[@]}" convert -f qcow2 -O raw "$work/ref.qcow2" "$work/$tool.raw"
-    measure "compare" $tool "${cmd[@]}" compare -f raw -F qcow2 "$work/disk.raw" "$work/ref.qcow2"
-    cp "$work/out.txt" "$work/compare-$tool.txt"
-    if [ "$compressed" = 1 ]; then
-        measure "convert -c zlib" $tool "${cmd[@]}" convert -c -f raw -O qcow2 "$work/disk.raw" "$work/$tool-zlib.qcow2"
-        measure "convert -c zstd" $tool "${cmd[@]}" convert -c -f raw -O qcow2 -o compression_type=zstd "$work/disk.raw" "$work/$tool-zstd.qcow2"
-        measure "expand zlib->raw" $tool "${cmd[@]}" convert -f qcow2 -O raw "$work/ref-zlib.qcow2" "$work/$tool-expanded.raw"
-    fi
+labels=("convert raw->qcow2" "convert qcow2->raw" "convert -C raw->raw" "compare")
+[ "$compressed" = 1 ] && labels+=("convert -c zlib" "convert -c zstd" "expand zlib->raw" "expand zstd->raw")
+run_op() { # run_op LABEL TOOL-NAME CMD-PREFIX...
+    local label="$1" tool="$2"; shift 2
+    case "$label" in
+        "convert raw->qcow2") measure "$label" $tool "$work/$tool.qcow2" "$@" convert -f raw -O qcow2 "$work/disk.raw" "$work/$tool.qcow2" ;;
+        "convert qcow2->raw") measure "$label" $tool "$work/$tool.raw" "$@" convert -f qcow2 -O raw "$work/ref.qcow2" "$work/$tool.raw" ;;
+        "convert -C raw->raw") measure "$label" $tool "$work/$tool-copy.raw" "$@" convert -C -f raw -O raw "$work/disk.raw" "$work/$tool-copy.raw" ;;
+        compare)
+            measure "$label" $tool - "$@" compare -f raw -F qcow2 "$work/disk.raw" "$work/ref.qcow2"
+            cp "$work/out.txt" "$work/compare-$tool.txt" ;;
+        "convert -c zlib") measure "$label" $tool "$work/$tool-zlib.qcow2" "$@" convert -c -f raw -O qcow2 "$work/disk.raw" "$work/$tool-zlib.qcow2" ;;
+        "convert -c zstd") measure "$label" $tool "$work/$tool-zstd.qcow2" "$@" convert -c -f raw -O qcow2 -o compression_type=zstd "$work/disk.raw" "$work/$tool-zstd.qcow2" ;;
+        "expand zlib->raw") measure "$label" $tool "$work/$tool-expanded.raw" "$@" convert -f qcow2 -O raw "$work/ref-zlib.qcow2" "$work/$tool-expanded.raw" ;;
+        "expand zstd->raw") measure "$label" $tool "$work/$tool-expanded-zstd.raw" "$@" convert -f qcow2 -O raw "$work/ref-zstd.qcow2" "$work/$tool-expanded-zstd.raw" ;;
+    esac
+}
+
+for label in "${labels[@]}"; do
+    n=$runs
+    case "$label" in *-c*|expand*) n=$compressed_runs ;; esac
+    echo "bench: $label ($n runs per tool)" >&2
+    for ((i = 0; i < n; i++)); do
+        # alternate which tool goes first, so neither always meets the cache state the other left
+        if [ $((i % 2)) = 0 ]; then order=(qemu-img imagebuild); else order=(imagebuild qemu-img); fi
+        for tool in "${order[@]}"; do
+            if [ $tool = qemu-img ]; then run_op "$label" $tool "${qi[@]}"; else run_op "$label" $tool "${ib[@]}"; fi
+        done
+    done
 done
 
 echo "bench: verifying outputs with qemu-img compare" >&2
 status=0
-outputs=(imagebuild.qcow2 imagebuild.raw)
-[ "$compressed" = 1 ] && outputs+=(imagebuild-zlib.qcow2 imagebuild-zstd.qcow2 imagebuild-expanded.raw)
+outputs=(imagebuild.qcow2 imagebuild.raw imagebuild-copy.raw)
+[ "$compressed" = 1 ] && outputs+=(imagebuild-zlib.qcow2 imagebuild-zstd.qcow2 imagebuild-expanded.raw imagebuild-expanded-zstd.raw)
 for f in "${outputs[@]}"; do
     if ! "$qemu_img" compare -q "$work/disk.raw" "$work/$f"; then echo "bench: $f differs from the source" >&2; status=1; fi
 done
@@ -104,27 +126,39 @@ fi
 ib_qcow2=$(stat -c %b "$work/imagebuild.qcow2"); qi_qcow2=$(stat -c %b "$work/qemu-img.qcow2")
 
 echo
-echo "image: ${image_mb} MiB ext4, ${actual_data_mb} MiB of files; tool under test: ${ib[*]}"
-printf '%-20s %-11s %9s %9s %9s %5s\n' operation tool wall-s cpu-s rss-MiB exit
-for r in "${results[@]}"; do
-    IFS='|' read -r label tool wall cpu rss rc <<<"$r"
-    printf '%-20s %-11s %9s %9s %9s %5s\n' "$label" "$tool" "$wall" "$cpu" "$rss" "$rc"
-done
-echo
-printf '%-20s %12s %12s %12s\n' "ratio ib/qemu" wall cpu rss
-labels=("convert raw->qcow2" "convert qcow2->raw" "compare")
-[ "$compressed" = 1 ] && labels+=("convert -c zlib" "convert -c zstd" "expand zlib->raw")
-for label in "${labels[@]}"; do
-    q=""; i=""
+echo "image: ${image_mb} MiB ext4, ${actual_data_mb} MiB of files; ${runs} runs per tool (compressed: ${compressed_runs}), median shown; tool under test: ${ib[*]}"
+# median LABEL TOOL: "wall cpu rss" of the run with the median wall time
+median() {
     for r in "${results[@]}"; do
         IFS='|' read -r l tool wall cpu rss rc <<<"$r"
-        [ "$l" = "$label" ] || continue
-        if [ "$tool" = qemu-img ]; then q="$wall $cpu $rss"; else i="$wall $cpu $rss"; fi
+        if [ "$l" = "$1" ] && [ "$tool" = "$2" ]; then echo "$wall $cpu $rss"; fi
+    done | sort -n -k1,1 | awk '{ a[NR] = $0 } END { print a[int((NR + 1) / 2)] }'
+}
+best() { # best LABEL TOOL: the shortest wall time
+    for r in "${results[@]}"; do
+        IFS='|' read -r l tool wall _ <<<"$r"
+        if [ "$l" = "$1" ] && [ "$tool" = "$2" ]; then echo "$wall"; fi
+    done | sort -n | head -n 1
+}
+printf '%-20s %-11s %9s %9s %9s   %s\n' operation tool wall-s cpu-s rss-MiB "all walls"
+for label in "${labels[@]}"; do
+    for tool in qemu-img imagebuild; do
+        read -r wall cpu rss <<<"$(median "$label" $tool)"
+        walls=$(for r in "${results[@]}"; do
+            IFS='|' read -r l t w _ <<<"$r"
+            if [ "$l" = "$label" ] && [ "$t" = $tool ]; then printf '%s ' "$w"; fi
+        done)
+        printf '%-20s %-11s %9s %9s %9s   %s\n' "$label" $tool "$wall" "$cpu" "$rss" "$walls"
     done
-    read -r qw qc qr <<<"$q"; read -r iw ic ir <<<"$i"
-    awk -v l="$label" -v qw="$qw" -v qc="$qc" -v qr="$qr" -v iw="$iw" -v ic="$ic" -v ir="$ir" '
+done
+echo
+printf '%-20s %12s %12s %12s %12s\n' "speed-up (qemu/ib)" "median wall" "best wall" "median cpu" "rss ib/qemu"
+for label in "${labels[@]}"; do
+    read -r qw qc qr <<<"$(median "$label" qemu-img)"; read -r iw ic ir <<<"$(median "$label" imagebuild)"
+    qb=$(best "$label" qemu-img); ib_best=$(best "$label" imagebuild)
+    awk -v l="$label" -v qw="$qw" -v qc="$qc" -v qr="$qr" -v iw="$iw" -v ic="$ic" -v ir="$ir" -v qb="$qb" -v ibb="$ib_best" '
         function r(a, b) { return b > 0 ? sprintf("%.2f", a / b) : "n/a" }
-        BEGIN { printf "%-20s %12s %12s %12s\n", l, r(iw, qw), r(ic, qc), r(ir, qr) }'
+        BEGIN { printf "%-20s %12s %12s %12s %12s\n", l, r(qw, iw), r(qb, ibb), r(qc, ic), r(ir, qr) }'
 done
 echo "qcow2 output allocation: imagebuild $((ib_qcow2 / 2048)) MiB, qemu-img $((qi_qcow2 / 2048)) MiB"
 if [ "$compressed" = 1 ]; then
