@@ -489,9 +489,12 @@ public sealed partial class Qcow2Device : BlockDevice
     /// <summary>Largest gap between compressed clusters still read with one request (qemu packs them back to back).</summary>
     private const int CompressedReadGap = 4096;
 
+    /// <summary>Room for such gaps in one read's staging buffer, beyond the clusters' own stored bytes.</summary>
+    private const int CompressedGapBudget = 256 << 10;
+
     /// <summary>
     /// Reads the stored bytes of the clusters, neighbours in the file with one request, then inflates them on every
-    /// core. The staging buffer is rented for the call and holds no more than the clusters' stored bytes.
+    /// core. The staging buffer is rented for the call: the clusters' stored bytes plus a fixed allowance for gaps.
     /// </summary>
     private unsafe void InflateClusters(List<PendingInflate> clusters, Span<byte> whole)
     {
@@ -506,22 +509,27 @@ public sealed partial class Qcow2Device : BlockDevice
         }
         if (staged > int.MaxValue / 2)
             throw new ImageException($"'{Filename}': read request too large");
-        byte[] stage = ArrayPool<byte>.Shared.Rent((int)staged + clusters.Count * CompressedReadGap);
+        byte[] stage = ArrayPool<byte>.Shared.Rent((int)staged + CompressedGapBudget);
         try
         {
+            // Invariant: bytes staged so far + the open group's extent + stored bytes of clusters not yet in a group
+            // never exceed the buffer, so every cluster has room whatever the gaps before it took.
             int used = 0;
+            long unplaced = staged;
             for (int i = 0; i < clusters.Count;)
             {
                 // A group: following clusters that start within a small gap after the previous one's stored bytes.
                 long start = clusters[i].Descriptor.HostOffset, end = start + clusters[i].Descriptor.Length;
+                unplaced -= clusters[i].Descriptor.Length;
                 int j = i + 1;
                 for (; j < clusters.Count; j++)
                 {
                     var d = clusters[j].Descriptor;
                     if (d.HostOffset < start || d.HostOffset > end + CompressedReadGap) break;
                     long newEnd = Math.Max(end, d.HostOffset + d.Length);
-                    if (used + (newEnd - start) > stage.Length) break;
+                    if (used + (newEnd - start) + (unplaced - d.Length) > stage.Length) break;
                     end = newEnd;
+                    unplaced -= d.Length;
                 }
                 _file.Read(start, stage.AsSpan(used, (int)(end - start)));
                 for (int k = i; k < j; k++)
