@@ -1,5 +1,4 @@
 using System.Globalization;
-using ImageBuild.Recipes.Cache;
 using ImageBuild.Recipes.Execution;
 using ImageBuild.Recipes.Hosting;
 using ImageBuild.Recipes.Schema;
@@ -148,15 +147,7 @@ public sealed class BuildImageRecipes : ImageBuildTask
                 measurements.Add(m);
             }
         }
-        if (result.SummaryPath is not null && File.Exists(result.SummaryPath))
-            writes.Add(new TaskItem(result.SummaryPath));
-        if (result.OutputDir is not null)
-        {
-            // The recipe run's state and its lock file (RecipeRunner names it "lock" for the default state).
-            string state = BuildState.PathIn(result.OutputDir);
-            foreach (string file in (string[])[state, Path.Combine(Path.GetDirectoryName(state)!, "lock")])
-                if (File.Exists(file)) writes.Add(new TaskItem(file));
-        }
+        writes.AddRange(result.StateFiles.Select(f => new TaskItem(f)));
     }
 
     private static void Set(TaskItem item, string name, string? value)

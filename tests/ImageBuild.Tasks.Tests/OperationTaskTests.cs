@@ -65,6 +65,14 @@ public sealed class OperationTaskTests
         Assert.AreEqual(convert.ContentHash, again.ContentHash);
         Assert.IsTrue(_engine.MessagesAtLeast(MessageImportance.Normal).Any(m => m.Contains("up to date", StringComparison.Ordinal)), _engine.Log);
 
+        // FileWrites names what this operation owns, for Clean: the image and its record, nothing of the input's.
+        var owned = again.FileWrites.Select(i => i.ItemSpec).ToList();
+        CollectionAssert.Contains(owned, _dir["out/disk.qcow2"]);
+        CollectionAssert.Contains(owned, Path.Combine(_dir["out"], ".imagebuild", "op-disk.qcow2.json"));
+        Assert.IsTrue(owned.All(File.Exists), string.Join(", ", owned));
+        Assert.IsTrue(owned.All(f => f.StartsWith(_dir["out"] + Path.DirectorySeparatorChar, StringComparison.Ordinal)),
+            "only files in the output's folder: " + string.Join(", ", owned));
+
         // A changed input makes it run again.
         QemuOracle.IoOk("-f", "raw", "-c", "write -P 0x11 0 4k", src);
         var changed = Run(new ImageConvert { Input = src, Output = "out/disk.qcow2", OutputFormat = "qcow2" });

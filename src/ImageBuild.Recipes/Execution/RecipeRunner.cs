@@ -394,10 +394,21 @@ public sealed class RecipeRunner
         return outcome;
     }
 
+    /// <summary>The lock file of the runs keeping state <paramref name="stateName"/> in <paramref name="outputDir"/>.</summary>
+    private static string LockPath(string outputDir, string stateName) =>
+        Path.Combine(outputDir, ".imagebuild", stateName == BuildState.DefaultName ? "lock" : stateName + ".lock");
+
+    /// <summary>
+    /// The bookkeeping files a run with <paramref name="stateName"/> keeps in <paramref name="outputDir"/> (its state
+    /// and its lock; the summary is reported apart), for hosts that must list what a build owns.
+    /// </summary>
+    public static IReadOnlyList<string> StateFiles(string outputDir, string stateName) =>
+        [BuildState.PathIn(outputDir, stateName), LockPath(outputDir, stateName)];
+
     /// <summary>One run per output directory at a time: a second one would race on the same files and state.</summary>
     private FileStream LockOutputDir()
     {
-        string path = Path.Combine(_outputDir, ".imagebuild", _options.StateName == BuildState.DefaultName ? "lock" : _options.StateName + ".lock");
+        string path = LockPath(_outputDir, _options.StateName);
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         try
         {

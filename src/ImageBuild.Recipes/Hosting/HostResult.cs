@@ -16,6 +16,12 @@ public sealed record HostResult
     /// <summary>The machine-readable summary written by a run (null for plan and validate).</summary>
     public string? SummaryPath { get; init; }
 
+    /// <summary>
+    /// The run's bookkeeping files that exist (state, lock, summary): with the produced images, what a build owns and
+    /// a clean may remove.
+    /// </summary>
+    public IReadOnlyList<string> StateFiles { get; init; } = [];
+
     public IReadOnlyList<HostDiagnostic> Diagnostics { get; init; } = [];
 
     internal static HostResult Failed(params HostDiagnostic[] diagnostics) => new() { Succeeded = false, Diagnostics = diagnostics };

@@ -72,6 +72,8 @@ public static class RecipeHost
             OutputDir = result.OutputDir,
             Steps = result.Steps,
             SummaryPath = result.SummaryPath,
+            StateFiles = RecipeRunner.StateFiles(result.OutputDir, options.StateName)
+                .Append(result.SummaryPath).OfType<string>().Where(File.Exists).ToList(),
             Diagnostics = Diagnose(recipe, result, options.Cancellation),
         };
     }

@@ -33,6 +33,13 @@ public abstract class ImageOperationTask : ImageBuildTask
     [Output]
     public long VirtualSize { get; private set; }
 
+    /// <summary>
+    /// The files this operation owns: its output image and its record (.imagebuild/op-NAME.json, lock, summary). Add
+    /// them to @(FileWrites) so that Clean removes them: <c>&lt;Output TaskParameter="FileWrites" ItemName="FileWrites" /&gt;</c>.
+    /// </summary>
+    [Output]
+    public ITaskItem[] FileWrites { get; private set; } = [];
+
     /// <summary>The operation's kind as the host names it (create, convert, compress, ...).</summary>
     protected abstract string Kind { get; }
 
@@ -65,6 +72,10 @@ public abstract class ImageOperationTask : ImageBuildTask
         LogDiagnostics(result);
         if (result.Steps.Count == 0) return;
         var outcome = result.Steps[^1];
+        var owned = result.StateFiles.ToList();
+        if (outcome.OutputPath is not null && outcome.Status is StepStatus.Ran or StepStatus.Skipped && File.Exists(outcome.OutputPath))
+            owned.Insert(0, outcome.OutputPath);
+        FileWrites = [.. owned.Select(f => new TaskItem(f))];
         Skipped = outcome.Status == StepStatus.Skipped;
         if (outcome.OutputPath is not null && outcome.Status is StepStatus.Ran or StepStatus.Skipped)
         {
