@@ -7,43 +7,14 @@ namespace ImageBuild.Cli.Tests.Lifecycle;
 [RequiresQemu]
 public sealed class LifecycleCommandTests
 {
-    private static (int Rc, string Out, string Err) Run(params string[] args)
-    {
-        var o = new StringWriter();
-        var e = new StringWriter();
-        int rc = Program.Run(args, o, e);
-        return (rc, o.ToString(), e.ToString());
-    }
+    private static (int Rc, string Out, string Err) Run(params string[] args) => TwinImages.Ours(Environment.CurrentDirectory, args);
 
-    /// <summary>Runs the same arguments through qemu-img and imagebuild on twin copies of the inputs.</summary>
+    /// <summary>Runs the same arguments through qemu-img and imagebuild on twin copies of the inputs; the files end the same size.</summary>
     private static void SameAsQemu(TempDir tmp, string[] files, params string[] args)
     {
-        Directory.CreateDirectory(tmp["q"]);
-        Directory.CreateDirectory(tmp["i"]);
+        var (q, i, _) = TwinImages.Run(tmp, files, args);
         foreach (var f in files)
-        {
-            File.Copy(tmp[f], Path.Combine(tmp["q"], f));
-            File.Copy(tmp[f], Path.Combine(tmp["i"], f));
-        }
-        var q = QemuOracle.Run(QemuOracle.QemuImg, args, tmp["q"]);
-        string cwd = Environment.CurrentDirectory;
-        (int Rc, string Out, string Err) ours;
-        try
-        {
-            Environment.CurrentDirectory = tmp["i"];
-            ours = Run(args);
-        }
-        finally
-        {
-            Environment.CurrentDirectory = cwd;
-        }
-        Assert.AreEqual(q.ExitCode, ours.Rc, $"exit code of {string.Join(' ', args)}: {ours.Err}");
-        Assert.AreEqual(q.StdOut, ours.Out, "stdout");
-        Assert.AreEqual(q.StdErr.Replace("qemu-img", "imagebuild", StringComparison.Ordinal), ours.Err, "stderr");
-        foreach (var f in files)
-            Assert.AreEqual(new FileInfo(Path.Combine(tmp["q"], f)).Length, new FileInfo(Path.Combine(tmp["i"], f)).Length, f);
-        Directory.Delete(tmp["q"], true);
-        Directory.Delete(tmp["i"], true);
+            Assert.AreEqual(new FileInfo(Path.Combine(q, f)).Length, new FileInfo(Path.Combine(i, f)).Length, f);
     }
 
     private static TempDir Chain()
