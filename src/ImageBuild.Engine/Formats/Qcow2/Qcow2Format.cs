@@ -33,6 +33,12 @@ public sealed class Qcow2Format : ImageFormat
         new("extended_l2", OptionType.Bool, "Extended L2 tables", "off"),
         new("preallocation", OptionType.String, "Preallocation mode (allowed values: off, metadata, falloc, full)"),
         new("compression_type", OptionType.String, "Compression method used for image cluster compression", "zlib"),
+        .. CommonOptions,
+    ];
+
+    /// <summary>qemu's QCOW_COMMON_OPTIONS: the tail both the create and the amend tables share.</summary>
+    private static readonly CreateOption[] CommonOptions =
+    [
         new("size", OptionType.Size, "Virtual disk size"),
         new("compat", OptionType.String, "Compatibility level (v2 [0.10] or v3 [1.1])"),
         new("backing_file", OptionType.String, "File name of a base image"),
@@ -51,14 +57,7 @@ public sealed class Qcow2Format : ImageFormat
         new("encrypt.old-secret", OptionType.String, "Select all keyslots that match this password"),
         new("encrypt.new-secret", OptionType.String, "New secret to set in the matching keyslots. Empty string to erase"),
         new("encrypt.iter-time", OptionType.Number, "Time to spend in PBKDF in milliseconds"),
-        new("size", OptionType.Size, "Virtual disk size"),
-        new("compat", OptionType.String, "Compatibility level (v2 [0.10] or v3 [1.1])"),
-        new("backing_file", OptionType.String, "File name of a base image"),
-        new("backing_fmt", OptionType.String, "Image format of the base image"),
-        new("data_file", OptionType.String, "File name of an external data file"),
-        new("data_file_raw", OptionType.Bool, "The external data file must stay valid as a raw image"),
-        new("lazy_refcounts", OptionType.Bool, "Postpone refcount updates", "off"),
-        new("refcount_bits", OptionType.Number, "Width of a reference count entry in bits", "16"),
+        .. CommonOptions,
     ];
 
     internal static readonly string[] AmendOptionOrder =

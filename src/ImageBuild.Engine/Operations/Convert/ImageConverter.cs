@@ -10,8 +10,8 @@ namespace ImageBuild.Engine.Operations;
 /// <summary>
 /// qemu-img convert: copies one or more (concatenated) source images into a new or existing target,
 /// leaving zero and unallocated ranges sparse as qemu-img does. Reading (block status, reads, zero
-/// detection) runs on its own thread ahead of in-order writing, through a fixed pool of buffers, so
-/// memory stays bounded whatever the image size.
+/// detection) runs on its own thread ahead of writing (in order, or from one thread per core for a raw
+/// target), through a fixed pool of buffers, so memory stays bounded whatever the image size.
 /// </summary>
 public static partial class ImageConverter
 {
@@ -205,7 +205,10 @@ public static partial class ImageConverter
         public Exception? Error;
     }
 
-    /// <summary>The copy itself: a reader thread planning and reading ahead, the caller's thread writing in order.</summary>
+    /// <summary>
+    /// The copy itself: a reader thread planning and reading ahead; the caller's thread writing (in order), joined by
+    /// more writers when the target takes concurrent writes.
+    /// </summary>
     private sealed partial class CopyJob(
         ImageContext context, ConvertRequest request, SourceSet sources, BlockDevice target, ConvertPlanner planner,
         bool hasZeroInit, int minSparse, int alignment, ClusterCompressor? compressor, int clusterSize)
