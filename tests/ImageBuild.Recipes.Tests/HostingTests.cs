@@ -248,4 +248,16 @@ public sealed class HostingTests
         var rerun = f.Run();
         CollectionAssert.AreEqual(new[] { "cloud", "layer", "flat" }, rerun.Ran());
     }
+    /// <summary>Issue 12 defect 3: a recipe nested 50,000 deep would overflow the stack of the host's process.</summary>
+    [TestMethod]
+    public void DeeplyNestedRecipeIsImgb1001NotAStackOverflow()
+    {
+        using var f = new RecipeFixture("steps:\n  - id: a\n    kind: create\n    size: " + string.Concat(Enumerable.Repeat("{a: ", 50_000)) + "1\n");
+        var r = RecipeHost.Validate(new RecipeRunRequest { RecipePath = f.RecipePath });
+        Assert.IsFalse(r.Succeeded);
+        var d = r.Diagnostics.Single();
+        Assert.AreEqual(DiagnosticCodes.InvalidRecipe, d.Code);
+        Assert.AreEqual((4, 255), (d.Line, d.Column));
+        Assert.AreEqual("the recipe nests mappings and lists more than 64 levels deep", d.Message);
+    }
 }

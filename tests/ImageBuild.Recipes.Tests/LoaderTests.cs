@@ -334,4 +334,23 @@ public sealed class LoaderTests
         Assert.IsEmpty(errors, string.Join("\n", errors));
         Assert.AreEqual(5, f.Load().Steps.Count);
     }
+    /// <summary>Issue 12 defect 3: depth is counted before the recursive loader runs, aliases as deep as their anchor.</summary>
+    [TestMethod]
+    public void AliasesCountAsDeepAsTheirAnchor()
+    {
+        // 40 levels anchored, used at depth 31 (mapping, steps, 29 lists): 71 levels once the alias is expanded.
+        string deep = new string('[', 40) + new string(']', 40);
+        using var f = new RecipeFixture("variables: {v: 1}\nx: &deep " + deep + "\nsteps:\n  - " + new string('[', 29) + "*deep" + new string(']', 29) + "\n");
+        var e = Single(f);
+        Assert.AreEqual((4, 34), (e.Line, e.Column));
+        Assert.AreEqual("the recipe nests mappings and lists more than 64 levels deep", e.Message);
+    }
+
+    [TestMethod]
+    public void NestingUpToTheLimitIsJudgedByTheSchemaNotTheGuard()
+    {
+        // The root mapping and the steps list are two of the 64 levels.
+        using var f = new RecipeFixture("steps:\n  - " + new string('[', 62) + new string(']', 62) + "\n");
+        StringAssert.Contains(Single(f).Message, "a step must be a mapping");
+    }
 }

@@ -60,6 +60,7 @@ public static partial class RecipeLoader
         var errors = new List<RecipeError>();
         void Err(Mark m, string msg) => errors.Add(new RecipeError(path, m.Line, m.Column, msg));
 
+        YamlDepthGuard.Check(text, path);
         var yaml = new YamlStream();
         try { yaml.Load(new StringReader(text)); }
         catch (YamlException e)
@@ -359,7 +360,7 @@ public static partial class RecipeLoader
 
     internal static Mark At(YamlNode node) => new((int)node.Start.Line, (int)node.Start.Column);
 
-    private static string Inner(YamlException e)
+    internal static string Inner(YamlException e)
     {
         Exception x = e;
         while (x.InnerException is YamlException inner) x = inner;
