@@ -54,6 +54,9 @@ public sealed class BuildState
     public static BuildState Load(string outputDir, string name = DefaultName)
     {
         string path = PathIn(outputDir, name);
+        // A link or FIFO in place of the state is refused, not followed (reading a FIFO would block the run).
+        Host.StateFile.EnsureDirectory(Path.GetDirectoryName(path)!, create: false);
+        Host.StateFile.RefuseNonRegular(path);
         try
         {
             if (!File.Exists(path)) return new BuildState();
@@ -103,14 +106,22 @@ public sealed class BuildState
     }
 }
 
-/// <summary>Write-to-temp, flush, rename: readers see the old file or the new one.</summary>
+/// <summary>
+/// Write-to-temp, flush, rename: readers see the old file or the new one. Never through a link: the .imagebuild
+/// folder, the file and its temporary file are refused or replaced when they are links, never followed.
+/// </summary>
 public static class AtomicFile
 {
     public static void WriteAllText(string path, string text)
     {
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        string dir = Path.GetDirectoryName(path)!;
+        if (Path.GetFileName(dir) == ".imagebuild")
+            Host.StateFile.EnsureDirectory(dir);
+        else
+            Directory.CreateDirectory(dir);
+        Host.StateFile.RefuseNonRegular(path);
         string tmp = $"{path}.{Environment.ProcessId}.{Environment.CurrentManagedThreadId}.tmp";
-        using (var fs = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None))
+        using (var fs = Host.StateFile.CreateNew(tmp))
         {
             var bytes = System.Text.Encoding.UTF8.GetBytes(text);
             fs.Write(bytes);

@@ -3,6 +3,7 @@ using ImageBuild.Engine;
 using ImageBuild.Engine.Block;
 using ImageBuild.Recipes.Cache;
 using ImageBuild.Recipes.Events;
+using ImageBuild.Recipes.Host;
 using ImageBuild.Recipes.Model;
 using ImageBuild.Recipes.Schema;
 using ImageBuild.Recipes.Steps;
@@ -81,7 +82,11 @@ public sealed class RecipeRunner
     public RunResult Run()
     {
         Directory.CreateDirectory(_outputDir);
-        using var runLock = LockOutputDir();
+        // A single operation shares its directory with others: its summary goes beside its state.
+        string summary = _options.OwnsOutputDir
+            ? Path.Combine(_outputDir, SummaryFileName)
+            : Path.Combine(_outputDir, ".imagebuild", _options.StateName + ".summary.json");
+        using var runLock = LockOutputDir(summary);
         _state = BuildState.Load(_outputDir, _options.StateName);
         RemoveLeftovers();
         var clock = Stopwatch.StartNew();
@@ -128,10 +133,6 @@ public sealed class RecipeRunner
 
         var ordered = _recipe.Steps.Select(s => outcomes[s.Id]).ToList();
         bool ok = ordered.All(o => o.Status is StepStatus.Ran or StepStatus.Skipped);
-        // A single operation shares its directory with others: its summary goes beside its state.
-        string summary = _options.OwnsOutputDir
-            ? Path.Combine(_outputDir, SummaryFileName)
-            : Path.Combine(_outputDir, ".imagebuild", _options.StateName + ".summary.json");
         RunSummary.Write(summary, _recipe, ordered, ok);
         int ran = ordered.Count(o => o.Status == StepStatus.Ran), skipped = ordered.Count(o => o.Status == StepStatus.Skipped);
         int failedCount = ordered.Count(o => o.Status == StepStatus.Failed), blockedCount = ordered.Count(o => o.Status == StepStatus.Blocked);
@@ -405,18 +406,32 @@ public sealed class RecipeRunner
     public static IReadOnlyList<string> StateFiles(string outputDir, string stateName) =>
         [BuildState.PathIn(outputDir, stateName), LockPath(outputDir, stateName)];
 
-    /// <summary>One run per output directory at a time: a second one would race on the same files and state.</summary>
-    private FileStream LockOutputDir()
+    /// <summary>
+    /// One run per output directory at a time: a second one would race on the same files and state. The lock, the
+    /// state and the summary are checked before any step runs: a link in their place is refused, never followed.
+    /// </summary>
+    private FileStream LockOutputDir(string summary)
     {
         string path = LockPath(_outputDir, _options.StateName);
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        FileStream stream;
         try
         {
-            return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            stream = StateFile.OpenLock(path);
         }
-        catch (IOException e)
+        catch (IOException e) when (!e.Message.StartsWith("refusing", StringComparison.Ordinal))
         {
             throw new IOException($"output directory '{_outputDir}' is in use by another run ({e.Message})", e);
+        }
+        try
+        {
+            StateFile.RefuseNonRegular(BuildState.PathIn(_outputDir, _options.StateName));
+            StateFile.RefuseNonRegular(summary);
+            return stream;
+        }
+        catch
+        {
+            stream.Dispose();
+            throw;
         }
     }
 

@@ -24,7 +24,9 @@ public static class FileCopier
     public static CopyMethod Copy(string source, string destination)
     {
         using var src = HostFile.Open(source, writable: false);
-        using SafeFileHandle dst = File.OpenHandle(destination, FileMode.Create, FileAccess.ReadWrite, FileShare.None);
+        // A fresh file: a link left at the destination is removed, and O_EXCL never follows one raced into place.
+        File.Delete(destination);
+        using SafeFileHandle dst = File.OpenHandle(destination, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None);
         if (OperatingSystem.IsLinux() &&
             NativeMethods.IoctlClone((int)dst.DangerousGetHandle(), NativeMethods.FICLONE, (int)src.Handle.DangerousGetHandle()) == 0)
             return CopyMethod.Reflink;
