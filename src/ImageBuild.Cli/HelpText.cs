@@ -23,6 +23,10 @@ QEMU disk image utility
     '-V', '--version'    output version information and exit
     '-T', '--trace'      [[enable=]<pattern>][,events=<file>][,file=<file>]
                          specify tracing options
+    '--untrusted'        (imagebuild, any command) the images are untrusted: an image
+                         may name as backing or data file only a regular file inside
+                         its own directory (no devices, FIFOs, links out); qemu-img
+                         follows whatever an image names
 
 Command syntax:
   amend [--object objectdef] [--image-opts] [-p] [-q] [-f fmt] [-t cache] [--force] -o options filename

@@ -95,8 +95,26 @@ public static class Program
         }
     }
 
+    /// <summary>imagebuild's own option, beyond qemu-img: images are untrusted (<see cref="ImageFilePolicy.Untrusted"/>).</summary>
+    public const string UntrustedOption = "--untrusted";
+
+    /// <summary>
+    /// Takes --untrusted out of the arguments (before "--"), wherever it is: before the command as a standard option
+    /// or among the command's options, so each command's qemu-compatible parser never sees it.
+    /// </summary>
+    private static bool TakeUntrusted(ref string[] args)
+    {
+        int end = Array.IndexOf(args, "--");
+        if (end < 0) end = args.Length;
+        if (Array.IndexOf(args, UntrustedOption, 0, end) < 0) return false;
+        args = [.. args[..end].Where(a => a != UntrustedOption), .. args[end..]];
+        return true;
+    }
+
     private static int Dispatch(CliIO io, ImageContext engine, string[] args)
     {
+        if (TakeUntrusted(ref args))
+            engine = engine.WithFilePolicy(ImageFilePolicy.Untrusted);
         if (args.Length < 1)
             throw new UsageException("Not enough arguments");
 
@@ -124,6 +142,8 @@ public static class Program
         string name = argv[g.Optind];
         string[] commandArgv = argv[g.Optind..];
         ICommand command = CommandTable.Find(name) ?? throw new UsageException($"Command not found: {name}");
+        if (command is RecipeCommand && engine.FilePolicy == ImageFilePolicy.Untrusted)
+            commandArgv = [.. commandArgv, UntrustedOption];
         return command.Run(new CommandContext(io, engine), commandArgv);
     }
 }

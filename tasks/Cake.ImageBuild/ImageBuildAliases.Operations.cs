@@ -247,6 +247,7 @@ public static partial class ImageBuildAliases
             Parameters = parameters,
             Options = options is null ? [] : options.ToList(),
             StateDirectory = settings.StateDirectory is null ? null : HostCall.Absolute(context, settings.StateDirectory),
+            UntrustedImages = settings.UntrustedImages,
             BaseDirectory = context.Environment.WorkingDirectory.FullPath,
             Sinks = [new CakeLogEventSink(context.Log, settings.Explain)],
         };

@@ -87,6 +87,7 @@ public static partial class ImageBuildAliases
             OutputDir = settings.OutputDirectory is null ? null : HostCall.Absolute(context, settings.OutputDirectory),
             Variables = new Dictionary<string, string>(settings.Variables, StringComparer.Ordinal),
             Jobs = settings.Jobs,
+            UntrustedImages = settings.UntrustedImages,
             Sinks = [new CakeLogEventSink(context.Log, explain)],
             BaseDirectory = context.Environment.WorkingDirectory.FullPath,
         };

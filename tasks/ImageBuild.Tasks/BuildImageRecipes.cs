@@ -28,6 +28,12 @@ public sealed class BuildImageRecipes : ImageBuildTask
     /// <summary>At most this many steps at once (per recipe); 0: the number of processors.</summary>
     public int Jobs { get; set; }
 
+    /// <summary>
+    /// Treat the recipe's existing images as untrusted (<c>--untrusted</c>, the recipe's <c>untrusted-images: true</c>):
+    /// they may name as backing or data file only regular files inside their own directory.
+    /// </summary>
+    public bool UntrustedImages { get; set; }
+
     /// <summary>Each image a step produced or found up to date: the full path, with metadata Recipe, StepId, Kind,
     /// Status (Ran or Skipped), Format, VirtualSize, FileSize, ContentHash, and RequiredSize, FullyAllocatedSize,
     /// MeasuredFormat when a measure step reports them for this image.</summary>
@@ -87,6 +93,7 @@ public sealed class BuildImageRecipes : ImageBuildTask
             OutputDir = OutputDirFor(recipe, recipePath),
             Variables = variables,
             Jobs = jobs,
+            UntrustedImages = UntrustedImages,
             Sinks = [new MSBuildEventSink(Log, Path.GetFileName(recipePath))],
             Cancellation = Cancellation,
             BaseDirectory = BaseDirectory,

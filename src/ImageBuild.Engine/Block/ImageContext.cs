@@ -20,5 +20,12 @@ public sealed class ImageContext
     /// <summary>Receives lines qemu prints on stderr as they are, without a prefix (e.g. the repair of a dirty image on open).</summary>
     public Action<string> Log { get; }
 
+    /// <summary>Which files are opened as images and which files an image may name (default: qemu's behaviour).</summary>
+    public ImageFilePolicy FilePolicy { get; private init; }
+
+    /// <summary>The same formats and outputs under another <see cref="ImageFilePolicy"/>.</summary>
+    public ImageContext WithFilePolicy(ImageFilePolicy policy) =>
+        policy == FilePolicy ? this : new ImageContext(Formats, Warn, Log) { FilePolicy = policy };
+
     public static ImageContext CreateDefault(Action<string>? warn = null, Action<string>? log = null) => new(FormatRegistry.CreateDefault(), warn, log);
 }

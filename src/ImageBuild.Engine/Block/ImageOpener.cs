@@ -54,6 +54,7 @@ public static class ImageOpener
                 device.FullBackingFilename = full;
                 if (!options.NoBacking)
                 {
+                    ImageFileGuard.CheckReference(context, filename, full, "backing file");
                     visited.Add(Identity(filename));
                     if (visited.Contains(Identity(full)) || depth >= MaxChainDepth)
                         throw new ImageException($"Backing file '{full}' creates an infinite loop.");
@@ -102,6 +103,7 @@ public static class ImageOpener
             throw new ImageException($"'file' driver requires '{filename}' to be a regular file");
         if (!System.IO.File.Exists(filename))
             throw new ImageException($"Could not open '{filename}': No such file or directory");
+        ImageFileGuard.BeforeOpen(context, filename);
 
         HostFile file = HostFile.Open(filename, writable);
         file.FlushIgnored = options.UnsafeCache;
@@ -166,6 +168,10 @@ public static class ImageOpener
         file.Read(0, header);
         return context.Formats.Probe(header, filename) ?? raw;
     }
+
+    /// <summary>A file an image names for its data (qcow2's data-file), opened under the context's file policy.</summary>
+    public static HostFile OpenDataFile(ImageContext context, string image, string path, bool writable) =>
+        ImageFileGuard.OpenReferenced(context, image, path, "data file", writable);
 
     /// <summary>
     /// qemu's path_combine: a relative backing name is taken relative to the directory part of the overlay's

@@ -42,6 +42,17 @@ public static partial class FileKind
         return Stat(path, buf) != 0 ? (0, 0) : (*(ulong*)buf, *(ulong*)(buf + 8));
     }
 
+    /// <summary>realpath(3): the absolute path with every symbolic link, "." and ".." resolved; null when it does not exist.</summary>
+    public static unsafe string? RealPath(string path)
+    {
+        if (!OperatingSystem.IsLinux())
+            return Path.Exists(path) ? Path.GetFullPath(path) : null;
+        nint p = RealPathNative(path, 0);
+        if (p == 0) return null;
+        try { return Marshal.PtrToStringUTF8(p); }
+        finally { NativeMemory.Free((void*)p); }
+    }
+
     /// <summary>A one-word description for messages ("a FIFO", "a character device"...).</summary>
     public static string Describe(FileType type) => type switch
     {
@@ -82,6 +93,9 @@ public static partial class FileKind
 
     [LibraryImport("libc", EntryPoint = "stat", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     private static unsafe partial int Stat(string path, byte* statBuffer);
+
+    [LibraryImport("libc", EntryPoint = "realpath", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    private static partial nint RealPathNative(string path, nint resolved);
 
     [LibraryImport("libc", EntryPoint = "lstat", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     private static unsafe partial int LStat(string path, byte* statBuffer);

@@ -9,7 +9,8 @@ namespace ImageBuild.Recipes.Cli;
 /// <summary>
 /// The recipe verbs of the imagebuild command line, callable by any host:
 /// <c>run RECIPE [--set name=value]... [--jobs N] [--explain] [--output-dir DIR] [--events FILE|-]</c>,
-/// <c>plan RECIPE [--set ...] [--output-dir DIR]</c>, <c>validate RECIPE [--set ...]</c>.
+/// <c>plan RECIPE [--set ...] [--output-dir DIR]</c>, <c>validate RECIPE [--set ...]</c>; each takes <c>--untrusted</c>
+/// (the recipe's <c>untrusted-images: true</c>).
 /// Exit codes: 0 success, 1 a step failed, 2 bad usage or an invalid recipe.
 /// </summary>
 public static class RecipeCli
@@ -17,9 +18,9 @@ public static class RecipeCli
     public static readonly IReadOnlyList<string> Verbs = ["run", "plan", "validate"];
 
     public const string Usage =
-        "usage: imagebuild run RECIPE [--set NAME=VALUE]... [--jobs N] [--explain] [--output-dir DIR] [--events FILE|-]\n" +
-        "       imagebuild plan RECIPE [--set NAME=VALUE]... [--output-dir DIR]\n" +
-        "       imagebuild validate RECIPE [--set NAME=VALUE]...";
+        "usage: imagebuild run RECIPE [--set NAME=VALUE]... [--jobs N] [--explain] [--output-dir DIR] [--events FILE|-] [--untrusted]\n" +
+        "       imagebuild plan RECIPE [--set NAME=VALUE]... [--output-dir DIR] [--untrusted]\n" +
+        "       imagebuild validate RECIPE [--set NAME=VALUE]... [--untrusted]";
 
     public static int Run(string verb, string[] args, TextWriter stdout, TextWriter stderr)
     {
@@ -39,7 +40,7 @@ public static class RecipeCli
         Recipe recipe;
         try
         {
-            recipe = RecipeLoader.Load(cli.Recipe, cli.Set);
+            recipe = RecipeLoader.Load(cli.Recipe, cli.Set, context: RecipeLoader.EngineFor(cli.Untrusted));
         }
         catch (RecipeException e)
         {
@@ -94,7 +95,7 @@ public static class RecipeCli
         }
     }
 
-    internal sealed record Arguments(string Recipe, Dictionary<string, string> Set, int Jobs, bool Explain, string? OutputDir, string? Events);
+    internal sealed record Arguments(string Recipe, Dictionary<string, string> Set, int Jobs, bool Explain, string? OutputDir, string? Events, bool Untrusted = false);
 
     internal static bool TryParse(string verb, string[] args, out Arguments parsed, out string? error)
     {
@@ -112,7 +113,7 @@ public static class RecipeCli
         string? recipe = null, outputDir = null, events = null;
         var set = new Dictionary<string, string>(StringComparer.Ordinal);
         int jobs = Math.Max(1, Environment.ProcessorCount);
-        bool explain = false;
+        bool explain = false, untrusted = false;
         for (int i = 0; i < args.Length; i++)
         {
             string a = args[i];
@@ -144,6 +145,9 @@ public static class RecipeCli
                     { error = $"--jobs {v}: expected a number from 1 to 256"; return false; }
                     break;
                 }
+                case "--untrusted":
+                    untrusted = true;
+                    break;
                 case "--explain" when verb == "run":
                     explain = true;
                     break;
@@ -183,7 +187,7 @@ public static class RecipeCli
             error = $"{verb}: expecting a recipe file";
             return false;
         }
-        parsed = new Arguments(recipe, set, jobs, explain, outputDir, events);
+        parsed = new Arguments(recipe, set, jobs, explain, outputDir, events, untrusted);
         return true;
     }
 }

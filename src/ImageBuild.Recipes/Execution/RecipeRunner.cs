@@ -25,6 +25,7 @@ public sealed class RecipeRunner
     private readonly RecipeGraph _graph;
     private readonly RunOptions _options;
     private readonly ImageContext _engine;
+    private readonly ImageContext _existingImages;
     private readonly EventHub _events;
     private readonly string _outputDir;
     private readonly Lock _saveGate = new();
@@ -37,8 +38,12 @@ public sealed class RecipeRunner
         var errors = new List<RecipeError>();
         _graph = RecipeGraph.Build(recipe, options.Kinds, errors) ?? throw new RecipeException(errors);
         _events = new EventHub(options.Sinks);
-        _engine = options.Engine ?? ImageContext.CreateDefault(
-            warning => _events.Emit(new RecipeEvent { Type = "warning", Message = warning.Replace('\n', ' ') }));
+        // Recipes never open a device, FIFO or socket as an image; the existing images they start from (image
+        // steps) are opened under the recipe's untrusted-images setting, which confines what they may name.
+        _engine = (options.Engine ?? ImageContext.CreateDefault(
+            warning => _events.Emit(new RecipeEvent { Type = "warning", Message = warning.Replace('\n', ' ') })))
+            .WithFilePolicy(ImageFilePolicy.RegularFiles);
+        _existingImages = recipe.UntrustedImages ? _engine.WithFilePolicy(ImageFilePolicy.Untrusted) : _engine;
         _outputDir = ResolveOutputDir(recipe, options.OutputDir);
     }
 
@@ -283,7 +288,7 @@ public sealed class RecipeRunner
         }
         if (kind.External)
         {
-            hashes["file"] = ExternalImage.ChainHash(_engine, _graph.Shapes[step.Id].OutputName!, step.Text("format"), _state, persistStamps);
+            hashes["file"] = ExternalImage.ChainHash(_existingImages, _graph.Shapes[step.Id].OutputName!, step.Text("format"), _state, persistStamps);
             return (StepKey.Compute(step, kind, _graph.Shapes[step.Id].OutputName, hashes), inputs);
         }
         foreach (string name in kind.Environment)
@@ -373,7 +378,7 @@ public sealed class RecipeRunner
         long size;
         try
         {
-            using var dev = ImageOpener.Open(_engine, path, new OpenOptions { Format = step.Text("format"), NoBacking = true, NoIo = true, ForceShare = true });
+            using var dev = ImageOpener.Open(_existingImages, path, new OpenOptions { Format = step.Text("format"), NoBacking = true, NoIo = true, ForceShare = true });
             (format, size) = (dev.FormatName, dev.VirtualSize);
         }
         catch (ImageException e)

@@ -102,7 +102,9 @@ public static class ImageOperations
         if (request.Options.Count > 0)
             op["options"] = request.Options.ToDictionary(o => o.Key, o => (object)Literal(o.Value));
         steps.Add(op);
-        return new SerializerBuilder().Build().Serialize(new Dictionary<string, object> { ["steps"] = steps });
+        var recipe = new Dictionary<string, object> { ["steps"] = steps };
+        if (request.UntrustedImages) recipe["untrusted-images"] = "true";
+        return new SerializerBuilder().Build().Serialize(recipe);
     }
 
     private static Dictionary<string, object> ImageStep(string id, string file, string? format)

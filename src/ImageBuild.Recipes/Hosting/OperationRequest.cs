@@ -44,4 +44,11 @@ public sealed record OperationRequest
     public IReadOnlyList<IRecipeEventSink> Sinks { get; init; } = [];
 
     public CancellationToken Cancellation { get; init; }
+
+    /// <summary>
+    /// The input images are untrusted: they may name (as backing or data file) only regular files inside their own
+    /// directory; anything else fails the operation naming the image and the file. Beyond qemu-img, which follows
+    /// whatever an image names.
+    /// </summary>
+    public bool UntrustedImages { get; init; }
 }

@@ -26,7 +26,7 @@ public static class RecipeHost
         Recipe recipe;
         try
         {
-            recipe = RecipeLoader.Load(path, request.Variables);
+            recipe = RecipeLoader.Load(path, request.Variables, context: RecipeLoader.EngineFor(request.UntrustedImages));
         }
         catch (RecipeException e)
         {

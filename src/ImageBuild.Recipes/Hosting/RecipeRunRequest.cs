@@ -23,6 +23,12 @@ public sealed record RecipeRunRequest
     /// <summary>Stops the run between steps and inside long engine operations; nothing half-written is kept.</summary>
     public CancellationToken Cancellation { get; init; }
 
+    /// <summary>
+    /// Treat the recipe's existing images as untrusted (as its <c>untrusted-images: true</c> does): they may name only
+    /// regular files inside their own directory. Devices and FIFOs are never opened as images either way.
+    /// </summary>
+    public bool UntrustedImages { get; init; }
+
     /// <summary>What relative paths are relative to.</summary>
     public string BaseDirectory { get; init; } = Environment.CurrentDirectory;
 }

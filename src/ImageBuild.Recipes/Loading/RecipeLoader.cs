@@ -16,7 +16,7 @@ namespace ImageBuild.Recipes.Loading;
 /// </summary>
 public static partial class RecipeLoader
 {
-    private static readonly string[] TopLevelKeys = ["name", "description", "output-dir", "variables", "steps"];
+    private static readonly string[] TopLevelKeys = ["name", "description", "output-dir", "untrusted-images", "variables", "steps"];
 
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]*$")]
     private static partial Regex IdPattern();
@@ -35,9 +35,20 @@ public static partial class RecipeLoader
         return Validated(ParseText(text, path, set, kinds), kinds, context);
     }
 
+    /// <summary>The engine context a host passes to <see cref="Load"/>: null, or untrusted images asked for by the host.</summary>
+    public static Engine.Block.ImageContext? EngineFor(bool untrustedImages) =>
+        untrustedImages ? Engine.Block.ImageContext.CreateDefault().WithFilePolicy(Engine.Block.ImageFilePolicy.Untrusted) : null;
+
     private static Recipe Validated(Recipe recipe, StepKinds kinds, Engine.Block.ImageContext? context)
     {
-        var errors = RecipeValidator.Validate(recipe, kinds, context ?? Engine.Block.ImageContext.CreateDefault());
+        context ??= Engine.Block.ImageContext.CreateDefault();
+        // A recipe never opens a device, FIFO or socket as an image; untrusted images (the recipe's setting or the
+        // host's, given as the context's policy) name only regular files inside their own directory.
+        bool untrusted = recipe.UntrustedImages || context.FilePolicy == Engine.Block.ImageFilePolicy.Untrusted;
+        if (untrusted && !recipe.UntrustedImages)
+            recipe = recipe.WithUntrustedImages();
+        context = context.WithFilePolicy(untrusted ? Engine.Block.ImageFilePolicy.Untrusted : Engine.Block.ImageFilePolicy.RegularFiles);
+        var errors = RecipeValidator.Validate(recipe, kinds, context);
         if (errors.Count > 0)
             throw new RecipeException(errors.OrderBy(e => e.Line).ThenBy(e => e.Column).ToList());
         return recipe;
@@ -71,6 +82,7 @@ public static partial class RecipeLoader
             throw new RecipeException([new RecipeError(path, 1, 1, "a recipe is one YAML mapping with a 'steps' list")]);
 
         string? name = null, outputDir = null;
+        bool untrustedImages = false;
         var variables = new Dictionary<string, string>(StringComparer.Ordinal);
         var variableMarks = new Dictionary<string, Mark>(StringComparer.Ordinal);
         YamlSequenceNode? stepsNode = null;
@@ -82,6 +94,14 @@ public static partial class RecipeLoader
                 case "name": name = ScalarOrError(valueNode, "name", Err); break;
                 case "description": ScalarOrError(valueNode, "description", Err); break;
                 case "output-dir": outputDir = ScalarOrError(valueNode, "output-dir", Err); break;
+                case "untrusted-images":
+                    switch (ScalarOrError(valueNode, "untrusted-images", Err))
+                    {
+                        case "true" or "yes" or "on": untrustedImages = true; break;
+                        case "false" or "no" or "off" or null: break;
+                        case var other: Err(At(valueNode), $"'untrusted-images': '{other}' is not true or false"); break;
+                    }
+                    break;
                 case "variables":
                     if (valueNode is YamlMappingNode vars)
                     {
@@ -154,6 +174,7 @@ public static partial class RecipeLoader
             Directory = Path.GetDirectoryName(Path.GetFullPath(path)) ?? Environment.CurrentDirectory,
             Name = name,
             OutputDir = outputDir,
+            UntrustedImages = untrustedImages,
             Variables = variables,
             Steps = steps,
         };

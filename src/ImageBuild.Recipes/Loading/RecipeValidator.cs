@@ -1,5 +1,6 @@
 using ImageBuild.Engine;
 using ImageBuild.Engine.Block;
+using ImageBuild.Engine.Host;
 using ImageBuild.Engine.Operations;
 using ImageBuild.Recipes.Model;
 using ImageBuild.Recipes.Schema;
@@ -29,6 +30,28 @@ public static class RecipeValidator
         return errors;
     }
 
+    /// <summary>
+    /// Opens an existing image's chain under the recipe's file policy, so that a backing or data file that is a
+    /// device, a FIFO, or (untrusted images) outside its image's directory is refused before anything runs. Other
+    /// problems of the image are the run's to report, as before.
+    /// </summary>
+    private static void CheckImageFiles(string full, string? format, TextValue t, ImageContext ctx, Action<Mark, string> err)
+    {
+        try
+        {
+            using var _ = ImageOpener.Open(ctx, full, new OpenOptions { Format = format, NoIo = true, ForceShare = true, NoLocking = true });
+        }
+        catch (ImageException e)
+        {
+            for (Exception? x = e; x is not null; x = x.InnerException)
+                if (x is ImageFileException refused)
+                {
+                    err(t.Mark, $"image '{t.Value}': {refused.Message}");
+                    return;
+                }
+        }
+    }
+
     private static void CheckStep(Recipe recipe, RecipeStep step, RecipeGraph? graph, ImageContext ctx, List<RecipeError> errors)
     {
         void Err(Mark m, string msg) => errors.Add(recipe.Error(m, $"step '{step.Id}': {msg}"));
@@ -39,8 +62,14 @@ public static class RecipeValidator
             if (step.Get(p) is TextValue t)
             {
                 string full = recipe.ResolveFile(t.Value);
-                if (!File.Exists(full))
+                var type = FileKind.Of(full, followLinks: true);
+                if (type == FileType.Missing)
                     Err(t.Mark, $"{p} '{t.Value}' does not exist (looked for {full})");
+                else if (type != FileType.Regular)
+                    // Reading a FIFO would block the run, a device never end: recipes read regular files only.
+                    Err(t.Mark, $"{p} '{t.Value}' is {FileKind.Describe(type)}, not a regular file (recipes never read devices, FIFOs or sockets)");
+                else if (p == "image-file" || step.Kind == "image")
+                    CheckImageFiles(full, step.Text(p == "file" ? "format" : "image-format"), t, ctx, Err);
             }
         }
 

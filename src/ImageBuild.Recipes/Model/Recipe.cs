@@ -16,7 +16,20 @@ public sealed class Recipe
 
     public required IReadOnlyDictionary<string, string> Variables { get; init; }
 
+    /// <summary>
+    /// untrusted-images: the recipe's existing images (image steps, image-file) may name only regular files inside
+    /// their own directory (backing files, data files); see <see cref="Engine.Block.ImageFilePolicy.Untrusted"/>.
+    /// </summary>
+    public bool UntrustedImages { get; init; }
+
     public required IReadOnlyList<RecipeStep> Steps { get; init; }
+
+    /// <summary>This recipe with <see cref="UntrustedImages"/> set (a host or the command line asked for it).</summary>
+    public Recipe WithUntrustedImages() => new()
+    {
+        File = File, Directory = Directory, Name = Name, OutputDir = OutputDir, Variables = Variables, Steps = Steps,
+        UntrustedImages = true,
+    };
 
     public RecipeStep? Find(string id) => Steps.FirstOrDefault(s => s.Id == id);
 

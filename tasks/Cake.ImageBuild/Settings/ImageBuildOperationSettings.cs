@@ -17,4 +17,10 @@ public abstract class ImageBuildOperationSettings
 
     /// <summary>Log why the operation ran or was skipped at Normal verbosity; otherwise the reason is logged at Verbose.</summary>
     public bool Explain { get; set; }
+
+    /// <summary>
+    /// The input images are untrusted (<c>--untrusted</c>): they may name as backing or data file only regular files
+    /// inside their own directory.
+    /// </summary>
+    public bool UntrustedImages { get; set; }
 }

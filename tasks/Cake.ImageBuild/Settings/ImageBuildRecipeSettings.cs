@@ -16,4 +16,10 @@ public class ImageBuildRecipeSettings
 
     /// <summary>Log why each step ran or was skipped at Normal verbosity (<c>--explain</c>); otherwise reasons are logged at Verbose.</summary>
     public bool Explain { get; set; }
+
+    /// <summary>
+    /// Treat the recipe's existing images as untrusted (<c>--untrusted</c>, the recipe's <c>untrusted-images: true</c>):
+    /// they may name as backing or data file only regular files inside their own directory.
+    /// </summary>
+    public bool UntrustedImages { get; set; }
 }

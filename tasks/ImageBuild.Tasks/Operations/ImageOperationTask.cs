@@ -16,6 +16,12 @@ public abstract class ImageOperationTask : ImageBuildTask
     /// <summary>Where the operation's record is kept (default: the output's folder, or the input's).</summary>
     public string? StateDirectory { get; set; }
 
+    /// <summary>
+    /// The input images are untrusted (<c>--untrusted</c>): they may name as backing or data file only regular files
+    /// inside their own directory.
+    /// </summary>
+    public bool UntrustedImages { get; set; }
+
     /// <summary>True when the operation was up to date and nothing was done.</summary>
     [Output]
     public bool Skipped { get; private set; }
@@ -64,6 +70,7 @@ public abstract class ImageOperationTask : ImageBuildTask
             Parameters = builder.Parameters,
             Options = builder.Options,
             StateDirectory = FullPath(StateDirectory),
+            UntrustedImages = UntrustedImages,
             BaseDirectory = BaseDirectory,
             Sinks = [new MSBuildEventSink(Log, $"{GetType().Name} {Path.GetFileName(builder.Output ?? builder.Input ?? "")}")],
             Cancellation = Cancellation,
