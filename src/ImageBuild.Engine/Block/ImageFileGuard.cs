@@ -15,7 +15,7 @@ public static class ImageFileGuard
     {
         var type = FileKind.Of(filename, followLinks: true);
         if (type is FileType.Fifo or FileType.Socket)
-            throw new ImageException($"'file' driver requires '{filename}' to be a regular file");
+            throw new ImageFileException($"'file' driver requires '{filename}' to be a regular file");
         if (context.FilePolicy != ImageFilePolicy.Qemu && type is not FileType.Regular and not FileType.Missing and not FileType.Directory)
             throw new ImageFileException($"'{filename}' is {FileKind.Describe(type)}, not a regular file ({Why(context)})");
     }

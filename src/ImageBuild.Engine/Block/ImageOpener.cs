@@ -169,6 +169,22 @@ public static class ImageOpener
         return context.Formats.Probe(header, filename) ?? raw;
     }
 
+    /// <summary>
+    /// For callers that walk a chain themselves (info --backing-chain): may <paramref name="image"/> name
+    /// <paramref name="backing"/> under the context's policy? Fails as <see cref="Open"/> would.
+    /// </summary>
+    public static void CheckBacking(ImageContext context, string image, string backing)
+    {
+        try
+        {
+            ImageFileGuard.CheckReference(context, image, backing, "backing file");
+        }
+        catch (ImageException e)
+        {
+            throw new ImageException($"Could not open '{image}': {e.Message}", e);
+        }
+    }
+
     /// <summary>A file an image names for its data (qcow2's data-file), opened under the context's file policy.</summary>
     public static HostFile OpenDataFile(ImageContext context, string image, string path, bool writable) =>
         ImageFileGuard.OpenReferenced(context, image, path, "data file", writable);

@@ -46,6 +46,7 @@ public static class ImageInfoCollector
                 throw new ImageException($"Backing file '{name}' creates an infinite loop.");
             if (list.Count >= ImageOpener.MaxChainDepth)
                 throw new ImageException($"Backing file '{name}' creates an infinite loop.");
+            string opened = name;
             ImageInfo info;
             using (var device = ImageOpener.Open(context, name, new OpenOptions { Format = fmt, NoBacking = true, ForceShare = forceShare }))
                 info = Collect(device);
@@ -55,7 +56,10 @@ public static class ImageInfoCollector
             if (chain)
             {
                 if (info.FullBackingFilename is not null)
+                {
+                    ImageOpener.CheckBacking(context, opened, info.FullBackingFilename);
                     name = info.FullBackingFilename;
+                }
                 else if (info.BackingFilename is not null)
                     throw new ImageException($"Could not determine absolute backing filename, but backing filename '{info.BackingFilename}' present");
                 fmt = info.BackingFilenameFormat;
