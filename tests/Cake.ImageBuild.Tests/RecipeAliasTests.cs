@@ -129,4 +129,28 @@ public sealed class RecipeAliasTests
         Assert.IsTrue(plan.Steps.All(s => s.Status == ImageBuildStepStatus.WouldRun), string.Join("\n", plan.Steps));
         Assert.IsFalse(File.Exists(dir["out/disk.qcow2"]));
     }
+    /// <summary>Issue 12 defect 10: the recipe and operation settings' UntrustedImages reach the engine.</summary>
+    [TestMethod]
+    public void UntrustedImagesConfinesWhatTheImagesMayName()
+    {
+        using var dir = new TempDir();
+        Directory.CreateDirectory(dir["images"]);
+        File.WriteAllBytes(dir["secret.raw"], new byte[1 << 20]);
+        global::ImageBuild.Engine.Operations.ImageCreator.Create(global::ImageBuild.Engine.Block.ImageContext.CreateDefault(), new global::ImageBuild.Engine.Operations.CreateImageRequest
+        {
+            Filename = dir["images/top.qcow2"], Format = "qcow2", Size = 1 << 20, BackingFile = "../secret.raw", BackingFormat = "raw", BackingUnsafe = true,
+        }, null);
+        File.WriteAllText(dir["r.yaml"], "steps:\n  - id: top\n    kind: image\n    file: images/top.qcow2\n  - id: flat\n    kind: convert\n    from: top\n    format: raw\n");
+        var context = new FakeCakeContext(dir.Path);
+
+        Assert.AreEqual(2, context.ImageBuildRecipe("r.yaml", new ImageBuildRecipeSettings { OutputDirectory = "out" }).RanCount);
+        var e = Assert.ThrowsExactly<CakeException>(() => context.ImageBuildRecipe("r.yaml", new ImageBuildRecipeSettings { OutputDirectory = "out" }.WithUntrustedImages()));
+        StringAssert.Contains(e.Message, $"{dir["r.yaml"]}:4:11: ");
+        StringAssert.Contains(e.Message, "named by untrusted image");
+        StringAssert.Contains(e.Message, "[IMGB1001]");
+
+        var op = Assert.ThrowsExactly<CakeException>(() => context.ImageBuildConvert("images/top.qcow2", "flat.raw", new ImageBuildConvertSettings().WithUntrustedImages()));
+        StringAssert.Contains(op.Message, "is outside the image's directory");
+        Assert.IsFalse(File.Exists(dir["flat.raw"]));
+    }
 }

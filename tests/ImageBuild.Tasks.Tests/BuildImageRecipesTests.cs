@@ -245,4 +245,27 @@ public sealed class BuildImageRecipesTests
         Assert.AreEqual("IMGB1005", engine.Errors.Single().Code);
         Assert.IsFalse(Directory.Exists(_dir["bin/images/disk"]));
     }
+    /// <summary>Issue 12 defect 10: UntrustedImages reaches the engine (the recipe itself does not ask for it).</summary>
+    [TestMethod]
+    public void UntrustedImagesConfinesWhatTheRecipesImagesMayName()
+    {
+        Directory.CreateDirectory(_dir["images"]);
+        File.WriteAllBytes(_dir["secret.raw"], new byte[1 << 20]);
+        ImageBuild.Engine.Operations.ImageCreator.Create(ImageBuild.Engine.Block.ImageContext.CreateDefault(), new ImageBuild.Engine.Operations.CreateImageRequest
+        {
+            Filename = _dir["images/top.qcow2"], Format = "qcow2", Size = 1 << 20, BackingFile = "../secret.raw", BackingFormat = "raw", BackingUnsafe = true,
+        }, null);
+        File.WriteAllText(_dir["disk.yaml"], "steps:\n  - id: top\n    kind: image\n    file: images/top.qcow2\n  - id: flat\n    kind: convert\n    from: top\n    format: raw\n");
+
+        var (trusted, trustedEngine) = Make();
+        Assert.IsTrue(trusted.Execute(), trustedEngine.Log);
+
+        var (task, engine) = Make();
+        task.UntrustedImages = true;
+        Assert.IsFalse(task.Execute());
+        var error = engine.Errors.Single();
+        Assert.AreEqual("IMGB1001", error.Code);
+        Assert.AreEqual((4, 11), (error.LineNumber, error.ColumnNumber));
+        StringAssert.Contains(error.Message, $"backing file '{_dir["images"]}/../secret.raw' named by untrusted image '{_dir["images/top.qcow2"]}' is outside the image's directory");
+    }
 }

@@ -45,6 +45,22 @@ public static class ImageBuildSettingsExtensions
         return settings;
     }
 
+    /// <summary>Treats the recipe's existing images as untrusted (<c>--untrusted</c>).</summary>
+    public static ImageBuildRecipeSettings WithUntrustedImages(this ImageBuildRecipeSettings settings, bool untrusted = true)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        settings.UntrustedImages = untrusted;
+        return settings;
+    }
+
+    /// <summary>Treats the input images as untrusted (<c>--untrusted</c>).</summary>
+    public static T WithUntrustedImages<T>(this T settings, bool untrusted = true) where T : ImageBuildOperationSettings
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        settings.UntrustedImages = untrusted;
+        return settings;
+    }
+
     /// <summary>Sets the input image's format instead of probing it.</summary>
     public static T WithInputFormat<T>(this T settings, string format) where T : ImageBuildOperationSettings
     {
