@@ -86,6 +86,12 @@ public static class RecipeSchema
                 ["name"] = new JsonObject { ["type"] = "string", ["description"] = "Name of the recipe." },
                 ["description"] = new JsonObject { ["type"] = "string" },
                 ["output-dir"] = new JsonObject { ["type"] = "string", ["description"] = "Output directory relative to the recipe (the caller's --output-dir wins). Default: out/RECIPE-NAME beside the recipe." },
+                ["untrusted-images"] = new JsonObject
+                {
+                    ["type"] = new JsonArray("boolean", "string"),
+                    ["enum"] = new JsonArray(true, false, "true", "false", "yes", "no", "on", "off"),
+                    ["description"] = "The recipe's existing images (image steps, image-file) may name as backing or data file only regular files inside their own directory (the caller's --untrusted sets it too). Devices, FIFOs and sockets are never opened either way.",
+                },
                 ["variables"] = new JsonObject
                 {
                     ["type"] = "object",
