@@ -136,10 +136,7 @@ public sealed class RecipeAliasTests
         using var dir = new TempDir();
         Directory.CreateDirectory(dir["images"]);
         File.WriteAllBytes(dir["secret.raw"], new byte[1 << 20]);
-        global::ImageBuild.Engine.Operations.ImageCreator.Create(global::ImageBuild.Engine.Block.ImageContext.CreateDefault(), new global::ImageBuild.Engine.Operations.CreateImageRequest
-        {
-            Filename = dir["images/top.qcow2"], Format = "qcow2", Size = 1 << 20, BackingFile = "../secret.raw", BackingFormat = "raw", BackingUnsafe = true,
-        }, null);
+        HostileImages.OverlayNaming(dir["images/top.qcow2"], "../secret.raw");
         File.WriteAllText(dir["r.yaml"], "steps:\n  - id: top\n    kind: image\n    file: images/top.qcow2\n  - id: flat\n    kind: convert\n    from: top\n    format: raw\n");
         var context = new FakeCakeContext(dir.Path);
 

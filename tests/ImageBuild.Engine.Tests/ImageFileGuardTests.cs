@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using ImageBuild.Engine.Block;
 using ImageBuild.Engine.Operations;
 using ImageBuild.Tests.Shared;
@@ -34,15 +33,8 @@ public sealed class ImageFileGuardTests
         public string this[string name] => Path.Combine(Dir, name);
         public void Dispose() => _root.Dispose();
 
-        /// <summary>top.qcow2 naming <paramref name="backing"/> (written as is, not checked) as its raw backing file.</summary>
-        public string Overlay(string backing)
-        {
-            ImageCreator.Create(Qemu, new CreateImageRequest
-            {
-                Filename = Top, Format = "qcow2", Size = 1 << 20, BackingFile = backing, BackingFormat = "raw", BackingUnsafe = true,
-            }, null);
-            return Top;
-        }
+        /// <summary>top.qcow2 naming <paramref name="backing"/> as its raw backing file.</summary>
+        public string Overlay(string backing) => HostileImages.OverlayNaming(Top, backing);
 
         /// <summary>top.qcow2 with the external data file <paramref name="dataFile"/> (created where it names).</summary>
         public string WithDataFile(string dataFile)
@@ -74,12 +66,6 @@ public sealed class ImageFileGuardTests
         return open.Result;
     }
 
-    private static void MakeFifo(string path)
-    {
-        using var p = Process.Start("mkfifo", [path])!;
-        p.WaitForExit();
-        Assert.AreEqual(0, p.ExitCode, "mkfifo");
-    }
 
     [TestMethod]
     public void AbsoluteBackingOutsideTheDirectoryIsRefusedOnlyWhenUntrusted()
@@ -129,7 +115,7 @@ public sealed class ImageFileGuardTests
     public void FifoBackingIsRefusedWithoutBlockingUnderEveryPolicy()
     {
         using var l = new Layout();
-        MakeFifo(l["pipe"]);
+        Fifo.Make(l["pipe"]);
         l.Overlay("pipe");
         StringAssert.EndsWith(Refusal(Untrusted, l.Top), $"backing file '{l["pipe"]}' named by untrusted image '{l.Top}' is a FIFO, not a regular file");
         // qemu's file driver refuses a FIFO with this message (once a writer has unblocked its open).
@@ -140,7 +126,7 @@ public sealed class ImageFileGuardTests
     public void FifoAsTheImageItselfIsRefusedAsQemusFileDriverDoes()
     {
         using var l = new Layout();
-        MakeFifo(l["pipe"]);
+        Fifo.Make(l["pipe"]);
         Assert.AreEqual($"Could not open '{l["pipe"]}': 'file' driver requires '{l["pipe"]}' to be a regular file", Refusal(Qemu, l["pipe"]));
         StringAssert.EndsWith(Refusal(Untrusted, l["pipe"]), "to be a regular file");
     }
@@ -169,7 +155,7 @@ public sealed class ImageFileGuardTests
         StringAssert.EndsWith(Refusal(Untrusted, l.Top, noBacking: true), $"data file '{l["top.data"]}' named by untrusted image '{l.Top}' leads outside the image's directory through a symbolic link (to '{l.OutsideFile}')");
 
         File.Delete(l["top.data"]);
-        MakeFifo(l["top.data"]);
+        Fifo.Make(l["top.data"]);
         StringAssert.EndsWith(Refusal(Untrusted, l.Top, noBacking: true), $"data file '{l["top.data"]}' named by untrusted image '{l.Top}' is a FIFO, not a regular file");
         StringAssert.EndsWith(Refusal(Qemu, l.Top, noBacking: true), $"'file' driver requires '{l["top.data"]}' to be a regular file");
     }

@@ -6,7 +6,8 @@ namespace ImageBuild.Recipes.Tests;
 [TestClass]
 public sealed class CliTests
 {
-    private static (int Code, string Out, string Err) Cli(string verb, params string[] args)
+    /// <summary>The recipe verbs in-process: exit code, stdout, stderr.</summary>
+    internal static (int Code, string Out, string Err) Cli(string verb, params string[] args)
     {
         var o = new StringWriter();
         var e = new StringWriter();

@@ -31,7 +31,7 @@ public sealed class StateLinkTests
         string link = Path.Combine(f.OutputDir, name);
         string target = Plant(f, link, dangling, directory: name == ".imagebuild");
 
-        var (code, _, err) = Cli("run", f.RecipePath, "--output-dir", f.OutputDir);
+        var (code, _, err) = CliTests.Cli("run", f.RecipePath, "--output-dir", f.OutputDir);
         Assert.AreEqual(1, code, err);
         Assert.AreEqual($"imagebuild: refusing to use '{link}': it is a symbolic link (the runner never writes through links)\n", err);
         AssertUntouched(target, dangling, directory: name == ".imagebuild");
@@ -44,7 +44,7 @@ public sealed class StateLinkTests
         using var f = new RecipeFixture(Recipe);
         string link = Path.Combine(f.OutputDir, ".imagebuild", "state.json");
         Plant(f, link, dangling: false, directory: false);
-        var (code, _, err) = Cli("plan", f.RecipePath, "--output-dir", f.OutputDir);
+        var (code, _, err) = CliTests.Cli("plan", f.RecipePath, "--output-dir", f.OutputDir);
         Assert.AreEqual(1, code, err);
         StringAssert.StartsWith(err, $"imagebuild: refusing to use '{link}': it is a symbolic link");
     }
@@ -64,7 +64,7 @@ public sealed class StateLinkTests
             : f.Out(".base.raw.partial");
         string target = Plant(f, link, dangling, directory: false);
 
-        var (code, _, err) = Cli("run", f.RecipePath, "--output-dir", f.OutputDir);
+        var (code, _, err) = CliTests.Cli("run", f.RecipePath, "--output-dir", f.OutputDir);
         Assert.AreEqual(0, code, err);
         AssertUntouched(target, dangling, directory: false);
         Assert.AreEqual(1L << 20, new FileInfo(f.Out("base.raw")).Length);
@@ -92,13 +92,6 @@ public sealed class StateLinkTests
         Assert.IsFalse(Directory.Exists(dir["elsewhere"]), "the link's target is not created");
     }
 
-    private static (int Code, string Out, string Err) Cli(string verb, params string[] args)
-    {
-        var o = new StringWriter();
-        var e = new StringWriter();
-        int code = RecipeCli.Run(verb, args, o, e);
-        return (code, o.ToString(), e.ToString());
-    }
 
     /// <summary>A link at <paramref name="link"/> to a path outside the output directory (existing unless dangling).</summary>
     private static string Plant(RecipeFixture f, string link, bool dangling, bool directory)

@@ -1,6 +1,3 @@
-using System.Diagnostics;
-using ImageBuild.Engine.Block;
-using ImageBuild.Engine.Operations;
 using ImageBuild.Recipes.Cli;
 using ImageBuild.Recipes.Hosting;
 using ImageBuild.Tests.Shared;
@@ -21,25 +18,16 @@ public sealed class UntrustedImageTests
     private static RecipeFixture WithOverlay(string backing, string recipe = ImageRecipe)
     {
         var f = new RecipeFixture(recipe, ("images/base.raw", new byte[1 << 20]), ("outside/secret.raw", Enumerable.Repeat((byte)9, 1 << 20).ToArray()));
-        ImageCreator.Create(ImageContext.CreateDefault(), new CreateImageRequest
-        {
-            Filename = f["images/top.qcow2"], Format = "qcow2", Size = 1 << 20, BackingFile = backing, BackingFormat = "raw", BackingUnsafe = true,
-        }, null);
+        HostileImages.OverlayNaming(f["images/top.qcow2"], backing);
         return f;
     }
 
-    private static void MakeFifo(string path)
-    {
-        using var p = Process.Start("mkfifo", [path])!;
-        p.WaitForExit();
-        Assert.AreEqual(0, p.ExitCode);
-    }
 
     [TestMethod]
     public void FifoOrDeviceAsAnImageStepsFileIsRefusedAtValidation()
     {
         using var f = new RecipeFixture("steps:\n  - id: a\n    kind: image\n    file: pipe\n  - id: b\n    kind: image\n    file: /dev/zero\n");
-        MakeFifo(f["pipe"]);
+        Fifo.Make(f["pipe"]);
         var errors = f.Errors();
         Assert.HasCount(2, errors, string.Join("\n", errors));
         Assert.AreEqual($"{f.RecipePath}:4:11: step 'a': file 'pipe' is a FIFO, not a regular file (recipes never read devices, FIFOs or sockets)", errors[0].ToString());
@@ -50,7 +38,7 @@ public sealed class UntrustedImageTests
     public void FifoAsContentToWriteIsRefusedAtValidation()
     {
         using var f = new RecipeFixture("steps:\n  - id: a\n    kind: create\n    size: 1M\n  - id: b\n    kind: write\n    from: a\n    file: pipe\n");
-        MakeFifo(f["pipe"]);
+        Fifo.Make(f["pipe"]);
         StringAssert.Contains(f.Errors().Single().Message, "file 'pipe' is a FIFO, not a regular file");
     }
 
@@ -65,7 +53,7 @@ public sealed class UntrustedImageTests
         }
         using (var f = WithOverlay("pipe"))
         {
-            MakeFifo(f["images/pipe"]);
+            Fifo.Make(f["images/pipe"]);
             Assert.AreEqual($"step 'disk': image 'images/top.qcow2': 'file' driver requires '{f["images/pipe"]}' to be a regular file", f.Errors().Single().Message);
         }
     }

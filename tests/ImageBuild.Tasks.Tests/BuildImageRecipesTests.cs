@@ -251,10 +251,7 @@ public sealed class BuildImageRecipesTests
     {
         Directory.CreateDirectory(_dir["images"]);
         File.WriteAllBytes(_dir["secret.raw"], new byte[1 << 20]);
-        ImageBuild.Engine.Operations.ImageCreator.Create(ImageBuild.Engine.Block.ImageContext.CreateDefault(), new ImageBuild.Engine.Operations.CreateImageRequest
-        {
-            Filename = _dir["images/top.qcow2"], Format = "qcow2", Size = 1 << 20, BackingFile = "../secret.raw", BackingFormat = "raw", BackingUnsafe = true,
-        }, null);
+        HostileImages.OverlayNaming(_dir["images/top.qcow2"], "../secret.raw");
         File.WriteAllText(_dir["disk.yaml"], "steps:\n  - id: top\n    kind: image\n    file: images/top.qcow2\n  - id: flat\n    kind: convert\n    from: top\n    format: raw\n");
 
         var (trusted, trustedEngine) = Make();

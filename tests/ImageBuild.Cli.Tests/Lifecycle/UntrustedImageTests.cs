@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using ImageBuild.Cli.Tests.Oracle;
 using ImageBuild.Tests.Shared;
 
@@ -71,7 +70,7 @@ public sealed class UntrustedImageTests
     public void FifoAsTheImageIsRefusedAsQemusFileDriverDoes()
     {
         using var dir = Layout();
-        using (var p = Process.Start("mkfifo", [dir["pipe"]])!) p.WaitForExit();
+        Fifo.Make(dir["pipe"]);
         var r = ToolUnderTest.RunWithTimeout(dir.Path, 60_000, "info", "pipe");
         Assert.AreEqual(1, r.ExitCode);
         Assert.AreEqual("imagebuild: Could not open 'pipe': 'file' driver requires 'pipe' to be a regular file\n", r.StdErr);
