@@ -26,8 +26,8 @@ public static class ImageFileGuard
     /// </summary>
     public static void CheckReference(ImageContext context, string image, string referenced, string what)
     {
-        if (context.FilePolicy != ImageFilePolicy.Untrusted)
-            return;
+        if (context.FilePolicy != ImageFilePolicy.Untrusted || referenced.Length == 0)
+            return; // an empty name is the open's to report
         string Violation(string reason) => $"{what} '{referenced}' named by untrusted image '{image}' {reason}";
         string dir = Path.GetDirectoryName(Path.GetFullPath(image))!;
         string full = Path.GetFullPath(referenced);
