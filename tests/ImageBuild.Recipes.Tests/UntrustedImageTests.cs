@@ -72,6 +72,15 @@ public sealed class UntrustedImageTests
     }
 
     [TestMethod]
+    public void AnImageStepCanBeUntrustedOnItsOwn()
+    {
+        using var f = WithOverlay("../outside/secret.raw", ImageRecipe.Replace("file: images/top.qcow2\n", "file: images/top.qcow2\n    untrusted: true\n", StringComparison.Ordinal));
+        var e = f.Errors().Single();
+        Assert.AreEqual((4, 11), (e.Line, e.Column));
+        StringAssert.EndsWith(e.Message, $"named by untrusted image '{f["images/top.qcow2"]}' is outside the image's directory");
+    }
+
+    [TestMethod]
     public void UntrustedImagesAcceptsAChainInsideTheDirectory()
     {
         using var f = WithOverlay("base.raw", "untrusted-images: true\n" + ImageRecipe);

@@ -288,7 +288,7 @@ public sealed class RecipeRunner
         }
         if (kind.External)
         {
-            hashes["file"] = ExternalImage.ChainHash(_existingImages, _graph.Shapes[step.Id].OutputName!, step.Text("format"), _state, persistStamps);
+            hashes["file"] = ExternalImage.ChainHash(ExistingImages(step), _graph.Shapes[step.Id].OutputName!, step.Text("format"), _state, persistStamps);
             return (StepKey.Compute(step, kind, _graph.Shapes[step.Id].OutputName, hashes), inputs);
         }
         foreach (string name in kind.Environment)
@@ -378,7 +378,7 @@ public sealed class RecipeRunner
         long size;
         try
         {
-            using var dev = ImageOpener.Open(_existingImages, path, new OpenOptions { Format = step.Text("format"), NoBacking = true, NoIo = true, ForceShare = true });
+            using var dev = ImageOpener.Open(ExistingImages(step), path, new OpenOptions { Format = step.Text("format"), NoBacking = true, NoIo = true, ForceShare = true });
             (format, size) = (dev.FormatName, dev.VirtualSize);
         }
         catch (ImageException e)
@@ -399,6 +399,10 @@ public sealed class RecipeRunner
         _events.Emit(new RecipeEvent { Type = "done", Step = step.Id, Kind = step.Kind, Seconds = 0, Output = path });
         return outcome;
     }
+
+    /// <summary>The engine an image step opens its existing image with: untrusted for the recipe or for the step.</summary>
+    private ImageContext ExistingImages(RecipeStep step) =>
+        step.Get("untrusted") is BoolValue { Value: true } ? _engine.WithFilePolicy(ImageFilePolicy.Untrusted) : _existingImages;
 
     /// <summary>The lock file of the runs keeping state <paramref name="stateName"/> in <paramref name="outputDir"/>.</summary>
     private static string LockPath(string outputDir, string stateName) =>

@@ -69,7 +69,8 @@ public static class RecipeValidator
                     // Reading a FIFO would block the run, a device never end: recipes read regular files only.
                     Err(t.Mark, $"{p} '{t.Value}' is {FileKind.Describe(type)}, not a regular file (recipes never read devices, FIFOs or sockets)");
                 else if (p == "image-file" || step.Kind == "image")
-                    CheckImageFiles(full, step.Text(p == "file" ? "format" : "image-format"), t, ctx, Err);
+                    CheckImageFiles(full, step.Text(p == "file" ? "format" : "image-format"), t,
+                        step.Get("untrusted") is BoolValue { Value: true } ? ctx.WithFilePolicy(ImageFilePolicy.Untrusted) : ctx, Err);
             }
         }
 

@@ -48,6 +48,7 @@ public sealed class StepKinds
         [
             new("file", ParamType.RepoFile, "The image file (relative to the recipe, or absolute). Its backing chain is part of its content hash.", Required: true),
             new("format", ParamType.Format, "Its format (default: probed, as qemu-img does)."),
+            new("untrusted", ParamType.Bool, "true: the image may name as backing or data file only regular files inside its own directory (untrusted-images: true sets it for every image; it cannot be turned off per step)."),
         ], ProducesImage: true) { External = true },
 
         new("create", 1, "A blank image of any format the engine can create.",
