@@ -12,6 +12,10 @@ public sealed partial class Qcow2Device
         OverlapBitmapDirectory = 256;
 
     private bool _signaledCorruption;
+    /// <summary>A fatal corruption event happened on the writable image: like qemu's bs->drv = NULL, nothing more is written.</summary>
+    private bool _halted;
+    /// <summary>Bytes of the snapshot table (entries vary in length), read once for the overlap checks; -1 until then.</summary>
+    private long _snapshotTableBytes = -1;
     private ICheckLog? _checkLog;
 
     public override bool SupportsCheck => true;
@@ -86,6 +90,23 @@ public sealed partial class Qcow2Device
         return false;
     }
 
+    /// <summary>
+    /// The overlap check before a write qemu guards (data, L1/L2 tables, refcount blocks, snapshot L1 copies and
+    /// table): when it would overwrite other metadata the image is marked corrupt and the write fails with EIO.
+    /// </summary>
+    internal void EnsureNoOverlap(int ignore, long offset, long size)
+    {
+        if (_halted || !PreWriteOverlapCheck(ignore, offset, size))
+            throw new ImageException("Input/output error") { Errno = 5 };
+    }
+
+    private long SnapshotTableBytes()
+    {
+        if (_snapshotTableBytes < 0)
+            _snapshotTableBytes = Header.NbSnapshots == 0 ? 0 : SnapshotTableEntry.TableSize(_file, (long)Header.SnapshotsOffset, Header.NbSnapshots);
+        return _snapshotTableBytes;
+    }
+
     private string? OverlappingMetadata(int ignore, long offset, long size)
     {
         int chk = ~ignore & ~OverlapInactiveL2;
@@ -98,7 +119,7 @@ public sealed partial class Qcow2Device
         if ((chk & OverlapActiveL1) != 0 && Overlaps((long)Header.L1TableOffset, (long)L1.Length * 8)) return "active L1 table";
         if ((chk & OverlapRefcountTable) != 0 && Overlaps(Refcounts.TableOffset, (long)Refcounts.TableEntries * 8)) return "refcount table";
         if ((chk & OverlapSnapshotTable) != 0 && Header.NbSnapshots > 0 &&
-            Overlaps((long)Header.SnapshotsOffset, SnapshotTableEntry.TableSize(_file, (long)Header.SnapshotsOffset, Header.NbSnapshots)))
+            Overlaps((long)Header.SnapshotsOffset, SnapshotTableBytes()))
             return "snapshot table";
         if ((chk & OverlapInactiveL1) != 0)
             foreach (var sn in SnapshotTable)
@@ -108,7 +129,7 @@ public sealed partial class Qcow2Device
                 if ((e & L2Entry.L1OffsetMask) != 0 && Overlaps((long)(e & L2Entry.L1OffsetMask), cs)) return "active L2 table";
         if ((chk & OverlapRefcountBlock) != 0)
             foreach (ulong e in Refcounts.Table)
-                if ((e & ~0x1FFUL) != 0 && Overlaps((long)(e & ~0x1FFUL), cs)) return "refcount block";
+                if (ReftableEntry.BlockOffset(e) != 0 && Overlaps(ReftableEntry.BlockOffset(e), cs)) return "refcount block";
         if ((chk & OverlapBitmapDirectory) != 0 && BitmapExtension is { } b && (Header.AutoclearFeatures & Qcow2Header.AutoclearBitmaps) != 0 &&
             Overlaps((long)b.Offset, (long)b.Size))
             return "bitmap directory";
@@ -123,11 +144,14 @@ public sealed partial class Qcow2Device
     {
         fatal = fatal && !ReadOnly;
         if (_signaledCorruption && (!fatal || (Header.IncompatibleFeatures & Qcow2Header.IncompatCorrupt) != 0)) return;
-        _checkLog?.Message(fatal
+        string line = fatal
             ? $"qcow2: Marking image as corrupt: {message}; further corruption events will be suppressed"
-            : $"qcow2: Image is corrupt: {message}; further non-fatal corruption events will be suppressed");
+            : $"qcow2: Image is corrupt: {message}; further non-fatal corruption events will be suppressed";
+        if (_checkLog is not null) _checkLog.Message(line);
+        else _context.Log(line);
         _signaledCorruption = true;
         if (!fatal) return;
+        _halted = true;
         Header.IncompatibleFeatures |= Qcow2Header.IncompatCorrupt;
         WriteIncompatibleFeatures();
         _file.Flush();

@@ -38,11 +38,13 @@ public sealed partial class Qcow2Device : BlockDevice
     private bool _metadataPreallocChecked;
     private bool _metadataPrealloc;
     private bool _dirtySetByUs;
+    private readonly ImageContext _context;
 
     /// <param name="forCheck">Opened by check (qemu's BDRV_O_CHECK): a corrupt or dirty image may be opened read-write, for repair.</param>
     internal Qcow2Device(string filename, HostFile file, bool readOnly, ImageContext context, bool forCheck = false) : base(filename, readOnly)
     {
         _file = file;
+        _context = context;
         long fileLength = file.Length;
         // Like qemu's file protocol, bytes past the end of a short file read as zeros, so a truncated header
         // fails on the same field check (and with the same message) as in qemu.
@@ -171,6 +173,8 @@ public sealed partial class Qcow2Device : BlockDevice
             Refcounts.Cache.Flush();
             Barrier();
         };
+        L2Cache.BeforeEntryWrite = off => EnsureNoOverlap(OverlapActiveL2, off, cs);
+        Refcounts.Cache.BeforeEntryWrite = off => EnsureNoOverlap(OverlapRefcountBlock, off, cs);
         Refcounts.BeforeTableWrite = L2Cache.Flush;
         Refcounts.TableMoved = WriteReftablePointer;
         Refcounts.ClusterFreed = off =>
@@ -715,7 +719,8 @@ public sealed partial class Qcow2Device : BlockDevice
         if (!disposing) return;
         try
         {
-            if (!ReadOnly)
+            // After a fatal corruption event qemu drops the driver (bs->drv = NULL): nothing cached is written.
+            if (!ReadOnly && !_halted)
             {
                 try
                 {

@@ -29,7 +29,8 @@ public static class ImageSnapshotter
                 {
                     int errno = e is SnapshotException ? e.Errno : SnapshotException.EIO;
                     var lines = new List<string>();
-                    if (e is not SnapshotException) lines.Add(e.Message);
+                    // A bare I/O error (a write refused by qcow2's overlap check) has said all it has to say.
+                    if (e is not SnapshotException && e.Message != SnapshotException.StrError(SnapshotException.EIO)) lines.Add(e.Message);
                     else lines.AddRange(((SnapshotException)e).ReportedFirst);
                     lines.Add($"Could not create snapshot '{name}': {-errno} ({SnapshotException.StrError(errno)})");
                     throw new ErrorReportsException(lines, e);
