@@ -61,6 +61,9 @@ public sealed class CheckRepairTests
             case "shared-cluster": c.SetL2Entry(0, 2, e0); break; // two guest clusters, one host cluster
             case "no-refblock": c.SetReftableEntry(0, 0); break;
             case "refblock-outside": c.SetReftableEntry(0, 0x100_0000); break;
+            // Bits 56-63 belong to a reftable entry's offset (unlike an L2 entry's): a block far outside the image.
+            case "refblock-high-bits": c.SetReftableEntry(0, (1UL << 62) | (ulong)(data1 * cs)); break;
+            case "refblock-bit63": c.SetReftableEntry(0, (1UL << 63) | (ulong)(data1 * cs)); break;
             case "refblock-unaligned": c.SetReftableEntry(0, (ulong)c.Refblock0 + 0x200); break;
             case "reftable-reserved": c.SetReftableEntry(0, (ulong)c.Refblock0 | 1); break;
             case "refblock-refcount": c.SetRefcount(c.Refblock0 / cs, 2); break;
@@ -102,6 +105,8 @@ public sealed class CheckRepairTests
     [DataRow("shared-cluster")]
     [DataRow("no-refblock")]
     [DataRow("refblock-outside")]
+    [DataRow("refblock-high-bits")]
+    [DataRow("refblock-bit63")]
     [DataRow("refblock-unaligned")]
     [DataRow("reftable-reserved")]
     [DataRow("refblock-refcount")]
@@ -155,6 +160,32 @@ public sealed class CheckRepairTests
             Directory.Delete(tmp["q"], true);
             Directory.Delete(tmp["i"], true);
         }
+    }
+
+    /// <summary>
+    /// A reftable entry naming a block far outside the image (bit 62 set, the rest pointing at guest data): qemu's
+    /// snapshot -c finds cluster 0 "free", and its overlap check refuses to write the L1 copy over the header and marks
+    /// the image corrupt. Nothing else changes on disk: the guest data must survive.
+    /// </summary>
+    [TestMethod]
+    public void SnapshotOverHighBitReftableEntryIsRefusedLikeQemu()
+    {
+        using var tmp = new TempDir();
+        string pristine = MakeBase(tmp);
+        string broken = tmp["t.qcow2"];
+        File.Copy(pristine, broken);
+        Corrupt("refblock-high-bits", broken);
+        var (q, i, rc) = TwinImages.Run(tmp, ["t.qcow2"], "snapshot", "-c", "s1", "t.qcow2");
+        Assert.AreEqual(1, rc);
+        string iPath = Path.Combine(i, "t.qcow2");
+        CollectionAssert.AreEqual(File.ReadAllBytes(Path.Combine(q, "t.qcow2")), File.ReadAllBytes(iPath), "image bytes differ from qemu's");
+        StringAssert.Contains(QemuOracle.ImgOk("info", iPath), "corrupt: true");
+        using (var f = new FileStream(broken, FileMode.Open, FileAccess.ReadWrite))
+        {
+            f.Position = 79;
+            f.WriteByte(2); // what qemu's failed snapshot left: the corrupt bit, nothing else
+        }
+        QemuOracle.ImgOk("compare", broken, iPath);
     }
 
     /// <summary>Other layouts: internal snapshots, extended L2 entries, version 2, 1-bit refcounts.</summary>
