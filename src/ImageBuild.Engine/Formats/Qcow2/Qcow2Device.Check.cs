@@ -1,5 +1,6 @@
 using ImageBuild.Engine.Block;
 using ImageBuild.Engine.Info;
+using ImageBuild.Engine.Operations;
 
 namespace ImageBuild.Engine.Formats.Qcow2;
 
@@ -30,7 +31,33 @@ public sealed partial class Qcow2Device
         _checkLog = log;
         try
         {
+            long snapshotErrors = 0;
+            _snapshotRepairsFixed = 0;
+            int snapshotCorruptions = ReadSnapshotTableForCheck(repair, log, ref snapshotErrors);
             var r = Qcow2Checker.Run(this, repair, log);
+            long snapshotFixed = _snapshotRepairsFixed;
+            // qcow2_check_fix_snapshot_table: what the snapshot table read found is fixed by rewriting the table.
+            if (snapshotCorruptions > 0 && (repair & CheckRepair.Errors) != 0)
+            {
+                try
+                {
+                    RunWithSnapshotDiscards(() => WriteSnapshotTable([.. SnapshotTable]));
+                }
+                catch (ImageException e)
+                {
+                    string reason = e.Errno != 0 ? SnapshotException.StrError(e.Errno) : e.Message;
+                    log.Message($"ERROR failed to update snapshot table: {reason}");
+                    throw new CheckAbortedException(null, reason);
+                }
+                snapshotFixed += snapshotCorruptions;
+                snapshotCorruptions = 0;
+            }
+            r = r with
+            {
+                CheckErrors = r.CheckErrors + snapshotErrors,
+                Corruptions = r.Corruptions + snapshotCorruptions,
+                CorruptionsFixed = r.CorruptionsFixed + snapshotFixed,
+            };
             if (repair != CheckRepair.None && r.CheckErrors == 0 && r.Corruptions == 0)
                 MarkCleanAndConsistent();
             return r;

@@ -47,7 +47,7 @@ public static class ImageInfoCollector
             if (list.Count >= ImageOpener.MaxChainDepth)
                 throw new ImageException($"Backing file '{name}' creates an infinite loop.");
             ImageInfo info;
-            using (var device = ImageOpener.Open(context, name, new OpenOptions { Format = fmt, NoBacking = true, ForceShare = forceShare }))
+            using (var device = ImageOpener.Open(context, name, new OpenOptions { Format = fmt, NoBacking = true, NoIo = true, ForceShare = forceShare }))
                 info = Collect(device);
             list.Add(info);
             name = null;
