@@ -351,12 +351,21 @@ public sealed partial class Qcow2Device
         SnapshotTable.Clear();
         _snapshotTableBytes = -1;
         bool fixErrors = (repair & CheckRepair.Errors) != 0;
+        var fix = fixErrors ? new SnapshotTableRepair(log.Message) : null;
+        if (fix is not null && Header.NbSnapshots > MaxSnapshots)
+        {
+            log.Message($"Discarding {Header.NbSnapshots - MaxSnapshots} overhanging snapshots");
+            fix.Reduced += (int)(Header.NbSnapshots - MaxSnapshots);
+            Header.NbSnapshots = MaxSnapshots;
+        }
         if (SnapshotTablePointerError("snapshot table") is { } bad)
         {
             checkErrors++;
-            throw new CheckAbortedException("ERROR " + bad.Message, SnapshotException.StrError(bad.Errno));
+            string report = "ERROR " + bad.Message;
+            if (Header.NbSnapshots > MaxSnapshots)
+                report += $"\nYou can force-remove all {Header.NbSnapshots - MaxSnapshots} overhanging snapshots with imagebuild check -r all";
+            throw new CheckAbortedException(report, SnapshotException.StrError(bad.Errno));
         }
-        var fix = fixErrors ? new SnapshotTableRepair(log.Message) : null;
         try
         {
             if (Header.NbSnapshots > 0)
