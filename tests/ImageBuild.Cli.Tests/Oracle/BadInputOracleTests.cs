@@ -52,6 +52,14 @@ public sealed class BadInputOracleTests
     [DataRow("snapshot-extra-data-too-much", 1, 1, 1)]
     [DataRow("snapshot-entry-incomplete", 0, 0, 2)]
     [DataRow("reftable-entry-bit-62", 0, 0, 2)]
+    // The bitmaps extension, directory and tables (qcow2_read_extensions, bitmap_list_load, qcow2_load_dirty_bitmaps).
+    [DataRow("bitmap-extension-reserved", 1, 1, 1)]
+    [DataRow("bitmap-extension-zero-bitmaps", 1, 1, 1)]
+    [DataRow("bitmap-directory-unaligned", 1, 1, 1)]
+    [DataRow("bitmap-extra-data", 1, 1, 1)]
+    [DataRow("bitmap-granularity-8", 1, 1, 1)]
+    [DataRow("bitmap-table-entry-reserved", 1, 1, 1)]
+    [DataRow("bitmap-table-size-wrong", 1, 1, 1)]
     // Virtual sizes are whole sectors: qemu rounds header.size down.
     [DataRow("size-2", 0, 0, 0)]
     [DataRow("size-1025", 0, 0, 0)]
@@ -243,6 +251,8 @@ public sealed class BadInputOracleTests
         ToolUnderTest.QemuIo(dir, "qcow2", "plain.qcow2", "write -q -P 0x5c 0 64k", "write -q -P 0x5d 1M 4k");
         if (kind.StartsWith("snapshot-e", StringComparison.Ordinal))
             ToolUnderTest.QemuOk(dir, "snapshot", "-c", "s1", "plain.qcow2");
+        if (kind.StartsWith("bitmap-", StringComparison.Ordinal))
+            ToolUnderTest.QemuOk(dir, "bitmap", "--add", "plain.qcow2", "b0");
         if (compressed) ToolUnderTest.QemuOk(dir, "convert", "-q", "-c", "-O", "qcow2", "plain.qcow2", name);
         else File.Copy(Path.Combine(dir, "plain.qcow2"), path);
         File.Delete(Path.Combine(dir, "plain.qcow2"));
@@ -292,6 +302,15 @@ public sealed class BadInputOracleTests
             case "reftable-entry-bit-62":
                 OracleFixtures.WriteBe64(path, (long)OracleFixtures.ReadBe64(path, 48), (1UL << 62) | (OracleFixtures.ReadBe64(path, l2) & 0x00FF_FFFF_FFFF_FE00UL));
                 break;
+            case "bitmap-extension-reserved": OracleFixtures.WriteBe32(path, BitmapsExtension(path) + 4, 1); break;
+            case "bitmap-extension-zero-bitmaps": OracleFixtures.WriteBe32(path, BitmapsExtension(path), 0); break;
+            case "bitmap-directory-unaligned":
+                OracleFixtures.WriteBe64(path, BitmapsExtension(path) + 16, OracleFixtures.ReadBe64(path, BitmapsExtension(path) + 16) + 8);
+                break;
+            case "bitmap-extra-data": OracleFixtures.WriteBe32(path, BitmapDirectory(path) + 20, 8); break;
+            case "bitmap-granularity-8": WriteByte(path, BitmapDirectory(path) + 17, 8); break;
+            case "bitmap-table-entry-reserved": OracleFixtures.WriteBe64(path, (long)OracleFixtures.ReadBe64(path, BitmapDirectory(path)), 2); break;
+            case "bitmap-table-size-wrong": OracleFixtures.WriteBe32(path, BitmapDirectory(path) + 8, 5); break;
             case "size-2": OracleFixtures.WriteBe64(path, 24, 2); break;
             case "size-1025": OracleFixtures.WriteBe64(path, 24, 1025); break;
             case "compressed-length-past-eof":
@@ -312,6 +331,29 @@ public sealed class BadInputOracleTests
             }
             default: throw new ArgumentException(kind);
         }
+    }
+
+    /// <summary>File offset of the bitmaps header extension's data (nb_bitmaps, reserved, directory size, offset).</summary>
+    private static long BitmapsExtension(string path)
+    {
+        long o = OracleFixtures.ReadBe32(path, 100);
+        while (true)
+        {
+            uint type = OracleFixtures.ReadBe32(path, o), len = OracleFixtures.ReadBe32(path, o + 4);
+            Assert.AreNotEqual(0u, type, "fixture: the image has a bitmaps extension");
+            if (type == 0x23852875) return o + 8;
+            o += 8 + ((len + 7) & ~7u);
+        }
+    }
+
+    /// <summary>File offset of the first bitmap directory entry.</summary>
+    private static long BitmapDirectory(string path) => (long)OracleFixtures.ReadBe64(path, BitmapsExtension(path) + 16);
+
+    private static void WriteByte(string path, long at, byte value)
+    {
+        using var fs = new FileStream(path, FileMode.Open);
+        fs.Position = at;
+        fs.WriteByte(value);
     }
 
     private static void Truncate(string path, long length)

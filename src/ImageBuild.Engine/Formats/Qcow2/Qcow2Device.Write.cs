@@ -505,6 +505,7 @@ public sealed partial class Qcow2Device
         var buf = new byte[bytes];
         for (int i = 0; i < table.Length; i++)
             BinaryPrimitives.WriteUInt64BigEndian(buf.AsSpan(i * 8), table[i]);
+        EnsureNoOverlap(0, newOffset, bytes);
         _file.Write(newOffset, buf);
         Span<byte> d = stackalloc byte[12];
         BinaryPrimitives.WriteUInt32BigEndian(d, (uint)minSize);

@@ -81,10 +81,7 @@ public sealed partial class Qcow2Device : BlockDevice
                     CryptoHeader = (BinaryPrimitives.ReadUInt64BigEndian(ext.Data), BinaryPrimitives.ReadUInt64BigEndian(ext.Data.AsSpan(8)));
                     break;
                 case HeaderExtension.Bitmaps:
-                    if (ext.Data.Length != 24)
-                        throw new ImageException("Invalid bitmaps extension length");
-                    BitmapExtension = (BinaryPrimitives.ReadUInt64BigEndian(ext.Data.AsSpan(16)), BinaryPrimitives.ReadUInt64BigEndian(ext.Data.AsSpan(8)),
-                        BinaryPrimitives.ReadUInt32BigEndian(ext.Data));
+                    BitmapExtension = ReadBitmapsExtension(ext.Data);
                     break;
                 case HeaderExtension.DataFile:
                     DataFileName = CString(ext.Data);
@@ -206,12 +203,13 @@ public sealed partial class Qcow2Device : BlockDevice
         // Bitmaps (listed in info; checked by check).
         if (BitmapExtension is { } bm && Header.Version >= 3 && (Header.AutoclearFeatures & Qcow2Header.AutoclearBitmaps) != 0)
         {
-            if (bm.Count > 65535 || bm.Size > 64UL << 20 || bm.Size == 0)
-                throw new ImageException("Bitmap directory size is too large");
-            ValidateTable(bm.Offset, (long)bm.Size, fileLength, "Invalid bitmap directory offset", "bitmap directory");
+            if (bm.Size == 0)
+                throw new ImageException("Requested bitmap directory size is zero");
+            ValidateTable(bm.Offset, (long)bm.Size, fileLength, "bitmaps_ext: invalid bitmap directory offset", "bitmap directory");
             var dir = new byte[bm.Size];
             file.Read((long)bm.Offset, dir);
-            Bitmaps.AddRange(BitmapDirectoryEntry.ReadAll(dir, bm.Count, filename));
+            Bitmaps.AddRange(BitmapDirectoryEntry.Load(dir, bm.Count, ClusterBits, (long)Header.Size));
+            ValidateBitmapsForLoad();
         }
         else if (BitmapExtension is not null)
         {
