@@ -253,20 +253,35 @@ public sealed class CheckRepairTests
     [TestMethod]
     [DataRow("incomplete", 8u)]
     [DataRow("extra-too-much", 2000u)]
+    [DataRow("table-in-guest-data", 0u)] // one "snapshot" read from guest data: its extra data size is 0x01010101
     public void SnapshotTableRepairMatchesQemu(string scenario, uint extraDataSize)
     {
         using var tmp = new TempDir();
-        string pristine = MakeBase(tmp, "cluster_size=65536", snapshot: true);
+        bool inGuestData = scenario == "table-in-guest-data";
+        string pristine = MakeBase(tmp, "cluster_size=65536", snapshot: !inGuestData);
         string broken = tmp["broken.qcow2"];
         File.Copy(pristine, broken);
+        ulong data;
+        using (var c = new Qcow2Corruptor(broken))
+            data = c.GetL2Entry(0, 0) & OffsetMask;
         using (var f = new FileStream(broken, FileMode.Open, FileAccess.ReadWrite))
         {
-            Span<byte> b = stackalloc byte[8];
-            f.Position = 64;
-            f.ReadExactly(b);
-            f.Position = (long)System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(b) + 36; // extra_data_size of entry 0
-            System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(b, extraDataSize);
-            f.Write(b[..4]);
+            Span<byte> b = stackalloc byte[12];
+            if (inGuestData)
+            {
+                System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(b, 1); // nb_snapshots, then snapshots_offset
+                System.Buffers.Binary.BinaryPrimitives.WriteUInt64BigEndian(b[4..], data);
+                f.Position = 60;
+                f.Write(b);
+            }
+            else
+            {
+                f.Position = 64;
+                f.ReadExactly(b[..8]);
+                f.Position = (long)System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(b) + 36; // extra_data_size of entry 0
+                System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(b, extraDataSize);
+                f.Write(b[..4]);
+            }
         }
         foreach (var mode in new[] { new string[0], ["-r", "leaks"], ["-r", "all"] })
             AssertSameAsQemu(tmp, broken, mode, $"snapshot-{scenario}");

@@ -32,7 +32,7 @@ internal sealed partial class Qcow2Checker
             CheckL1((long)sn.L1TableOffset, sn.L1Size, 0, fix, active: false);
         }
         if (_dev.Header.NbSnapshots > 0)
-            Inc((long)_dev.Header.SnapshotsOffset, SnapshotTableEntry.TableSize(_dev.File, (long)_dev.Header.SnapshotsOffset, _dev.Header.NbSnapshots));
+            Inc((long)_dev.Header.SnapshotsOffset, _dev.SnapshotTableBytes());
         Inc(_dev.Refcounts.TableOffset, (long)_dev.Refcounts.TableEntries * 8);
         if (_dev.CryptoHeader is { } c)
             Inc((long)c.Offset, (long)c.Length);

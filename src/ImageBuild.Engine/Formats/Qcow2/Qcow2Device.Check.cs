@@ -127,7 +127,8 @@ public sealed partial class Qcow2Device
             throw new ImageException("Input/output error") { Errno = 5 };
     }
 
-    private long SnapshotTableBytes()
+    /// <summary>qemu's snapshots_size: as read at open (or by check), recomputed from the file after the table moved.</summary>
+    internal long SnapshotTableBytes()
     {
         if (_snapshotTableBytes < 0)
             _snapshotTableBytes = Header.NbSnapshots == 0 ? 0 : SnapshotTableEntry.TableSize(_file, (long)Header.SnapshotsOffset, Header.NbSnapshots);

@@ -50,7 +50,10 @@ public sealed partial class Qcow2Device
         try
         {
             if (Header.NbSnapshots > 0)
-                SnapshotTable.AddRange(SnapshotTableEntry.ReadAll(_file, (long)Header.SnapshotsOffset, Header.NbSnapshots, Filename, fix));
+            {
+                SnapshotTable.AddRange(SnapshotTableEntry.ReadAll(_file, (long)Header.SnapshotsOffset, Header.NbSnapshots, Filename, out long bytes, fix));
+                _snapshotTableBytes = bytes;
+            }
         }
         catch (SnapshotTableException e)
         {

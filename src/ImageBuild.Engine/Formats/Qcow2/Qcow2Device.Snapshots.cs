@@ -334,7 +334,7 @@ public sealed partial class Qcow2Device
         long size = SnapshotTableWriter.Size(entries);
         if (size < 0) throw Errno(SnapshotException.EFBIG);
         long oldOffset = (long)Header.SnapshotsOffset;
-        long oldSize = Header.NbSnapshots == 0 ? 0 : SnapshotTableEntry.TableSize(_file, oldOffset, Header.NbSnapshots);
+        long oldSize = Header.NbSnapshots == 0 ? 0 : SnapshotTableBytes();
         long offset = 0;
         if (entries.Count > 0)
         {
@@ -351,7 +351,7 @@ public sealed partial class Qcow2Device
         _file.Flush();
         Header.NbSnapshots = (uint)entries.Count;
         Header.SnapshotsOffset = (ulong)offset;
-        _snapshotTableBytes = -1;
+        _snapshotTableBytes = entries.Count == 0 ? 0 : size;
         SnapshotTable.Clear();
         SnapshotTable.AddRange(entries);
         if (oldSize > 0)

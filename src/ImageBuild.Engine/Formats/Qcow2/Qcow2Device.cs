@@ -197,7 +197,10 @@ public sealed partial class Qcow2Device : BlockDevice
                 throw new ImageException(bad.Message);
             ValidateTable(Header.SnapshotsOffset, 40L * Header.NbSnapshots, fileLength, "Snapshot table offset invalid", "snapshot table");
             if (Header.NbSnapshots > 0)
-                SnapshotTable.AddRange(SnapshotTableEntry.ReadAll(file, (long)Header.SnapshotsOffset, Header.NbSnapshots, filename));
+            {
+                SnapshotTable.AddRange(SnapshotTableEntry.ReadAll(file, (long)Header.SnapshotsOffset, Header.NbSnapshots, filename, out long bytes));
+                _snapshotTableBytes = bytes;
+            }
         }
 
         // Bitmaps (listed in info; checked by check).

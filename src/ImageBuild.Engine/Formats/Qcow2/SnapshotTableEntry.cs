@@ -22,23 +22,23 @@ internal sealed record SnapshotTableEntry(
     /// <summary>qemu's QCOW_MAX_SNAPSHOT_EXTRA_DATA.</summary>
     internal const int MaxExtraData = 1024;
 
-    /// <summary>qemu's QCOW_MAX_SNAPSHOTS_SIZE: the largest snapshot table qemu reads.</summary>
-    internal const long MaxTableBytes = 64L << 20;
-
     /// <summary>
     /// Reads the snapshot table (qcow2_do_read_snapshots); every entry must lie inside the file. Without
     /// <paramref name="repair"/>, too much extra data or a table too big fail with qemu's messages (and hints); with it
     /// (check -r all), the extra data is cut to 1024 bytes and overhanging entries are dropped, reported as qemu does.
+    /// <paramref name="tableBytes"/> is qemu's snapshots_size: from the table's start to the end of the last entry kept.
     /// </summary>
-    public static List<SnapshotTableEntry> ReadAll(Host.HostFile file, long offset, uint count, string filename, SnapshotTableRepair? repair = null)
+    public static List<SnapshotTableEntry> ReadAll(Host.HostFile file, long offset, uint count, string filename, out long tableBytes,
+        SnapshotTableRepair? repair = null)
     {
         var list = new List<SnapshotTableEntry>();
+        long end = offset;
         long start = offset, fileLength = file.Length, tableLength = 0;
         Span<byte> fixedPart = stackalloc byte[FixedSize];
         for (int i = 0; i < count; i++)
         {
             tableLength = (tableLength + 7) & ~7L;
-            if (offset + FixedSize > fileLength)
+            if (offset + FixedSize > fileLength && repair is null)
                 throw new ImageCorruptException($"'{filename}': snapshot table entry {i} at offset {offset} lies past the end of the file");
             file.Read(offset, fixedPart);
             ulong l1Offset = BinaryPrimitives.ReadUInt64BigEndian(fixedPart);
@@ -78,7 +78,7 @@ internal sealed record SnapshotTableEntry(
             byte[] unknownExtra = extraSize > KnownExtraSize ? extra[KnownExtraSize..] : [];
             offset += onDisk;
             tableLength += FixedSize + extraSize + idLen + nameLen;
-            if (tableLength > MaxTableBytes || offset - start > int.MaxValue)
+            if (tableLength > SnapshotTableWriter.MaxTableBytes || offset - start > int.MaxValue)
             {
                 if (repair is null)
                     throw new SnapshotTableException("Snapshot table is too big",
@@ -92,8 +92,10 @@ internal sealed record SnapshotTableEntry(
                 UnknownExtraData = unknownExtra,
                 ExtraDataSize = extraSize,
             });
+            end = offset;
             offset = (offset + 7) & ~7L;
         }
+        tableBytes = end - start;
         return list;
     }
 
