@@ -10,7 +10,8 @@ namespace ImageBuild.Engine.Block;
 /// <param name="File">The opened host file (owned by the device once Open succeeds).</param>
 /// <param name="Writable">Open for writing.</param>
 /// <param name="FormatProbed">The format was guessed from the content rather than given (-f).</param>
-public sealed record OpenRequest(ImageContext Context, string Filename, HostFile File, bool Writable, bool FormatProbed = false, bool ForCheck = false);
+/// <param name="NoIo">Metadata only (qemu's BDRV_O_NO_IO, as info opens).</param>
+public sealed record OpenRequest(ImageContext Context, string Filename, HostFile File, bool Writable, bool FormatProbed = false, bool ForCheck = false, bool NoIo = false);
 
 /// <summary>What a driver gets to create an image.</summary>
 /// <param name="Context">Engine context.</param>

@@ -118,7 +118,7 @@ public static class ImageOpener
             }
             if (!options.NoLocking)
                 file.Lock.Apply(LockFor(driver.Name == "raw", isBacking, writable, options));
-            return driver.Open(new OpenRequest(context, filename, file, writable, probed, options.ForCheck && !isBacking));
+            return driver.Open(new OpenRequest(context, filename, file, writable, probed, options.ForCheck && !isBacking, options.NoIo));
         }
         catch (ImageException)
         {

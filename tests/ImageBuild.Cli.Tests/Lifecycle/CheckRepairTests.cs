@@ -61,6 +61,9 @@ public sealed class CheckRepairTests
             case "shared-cluster": c.SetL2Entry(0, 2, e0); break; // two guest clusters, one host cluster
             case "no-refblock": c.SetReftableEntry(0, 0); break;
             case "refblock-outside": c.SetReftableEntry(0, 0x100_0000); break;
+            // Bits 56-63 belong to a reftable entry's offset (unlike an L2 entry's): a block far outside the image.
+            case "refblock-high-bits": c.SetReftableEntry(0, (1UL << 62) | (ulong)(data1 * cs)); break;
+            case "refblock-bit63": c.SetReftableEntry(0, (1UL << 63) | (ulong)(data1 * cs)); break;
             case "refblock-unaligned": c.SetReftableEntry(0, (ulong)c.Refblock0 + 0x200); break;
             case "reftable-reserved": c.SetReftableEntry(0, (ulong)c.Refblock0 | 1); break;
             case "refblock-refcount": c.SetRefcount(c.Refblock0 / cs, 2); break;
@@ -102,6 +105,8 @@ public sealed class CheckRepairTests
     [DataRow("shared-cluster")]
     [DataRow("no-refblock")]
     [DataRow("refblock-outside")]
+    [DataRow("refblock-high-bits")]
+    [DataRow("refblock-bit63")]
     [DataRow("refblock-unaligned")]
     [DataRow("reftable-reserved")]
     [DataRow("refblock-refcount")]
@@ -157,6 +162,32 @@ public sealed class CheckRepairTests
         }
     }
 
+    /// <summary>
+    /// A reftable entry naming a block far outside the image (bit 62 set, the rest pointing at guest data): qemu's
+    /// snapshot -c finds cluster 0 "free", and its overlap check refuses to write the L1 copy over the header and marks
+    /// the image corrupt. Nothing else changes on disk: the guest data must survive.
+    /// </summary>
+    [TestMethod]
+    public void SnapshotOverHighBitReftableEntryIsRefusedLikeQemu()
+    {
+        using var tmp = new TempDir();
+        string pristine = MakeBase(tmp);
+        string broken = tmp["t.qcow2"];
+        File.Copy(pristine, broken);
+        Corrupt("refblock-high-bits", broken);
+        var (q, i, rc) = TwinImages.Run(tmp, ["t.qcow2"], "snapshot", "-c", "s1", "t.qcow2");
+        Assert.AreEqual(1, rc);
+        string iPath = Path.Combine(i, "t.qcow2");
+        CollectionAssert.AreEqual(File.ReadAllBytes(Path.Combine(q, "t.qcow2")), File.ReadAllBytes(iPath), "image bytes differ from qemu's");
+        StringAssert.Contains(QemuOracle.ImgOk("info", iPath), "corrupt: true");
+        using (var f = new FileStream(broken, FileMode.Open, FileAccess.ReadWrite))
+        {
+            f.Position = 79;
+            f.WriteByte(2); // what qemu's failed snapshot left: the corrupt bit, nothing else
+        }
+        QemuOracle.ImgOk("compare", broken, iPath);
+    }
+
     /// <summary>Other layouts: internal snapshots, extended L2 entries, version 2, 1-bit refcounts.</summary>
     [TestMethod]
     [DataRow("snapshot", "refcount-zero")]
@@ -205,11 +236,55 @@ public sealed class CheckRepairTests
         var actual = Ours(["check", .. mode, i]);
         Assert.AreEqual(expected.ExitCode, actual.Rc, $"{what}: exit code\nqemu: {expected.StdErr}\nours: {actual.Err}");
         Assert.AreEqual(expected.StdOut, actual.Out.Replace(i, "t.qcow2", StringComparison.Ordinal), $"{what}: stdout");
-        Assert.AreEqual(expected.StdErr.Replace("qemu-img:", "imagebuild:", StringComparison.Ordinal), actual.Err.Replace(i, "t.qcow2", StringComparison.Ordinal), $"{what}: stderr");
+        string theirs = expected.StdErr.Replace("qemu-img:", "imagebuild:", StringComparison.Ordinal)
+            .Replace(" with qemu-img check -r all", " with imagebuild check -r all", StringComparison.Ordinal);
+        Assert.AreEqual(theirs, actual.Err.Replace(i, "t.qcow2", StringComparison.Ordinal), $"{what}: stderr");
         CollectionAssert.AreEqual(File.ReadAllBytes(q), File.ReadAllBytes(i), $"{what}: image bytes differ from qemu's repair");
         Assert.AreEqual(QemuOracle.Img("check", q).ExitCode, QemuOracle.Img("check", i).ExitCode, $"{what}: qemu-img check afterwards");
         Directory.Delete(tmp["q"], true);
         Directory.Delete(tmp["i"], true);
+    }
+
+    /// <summary>
+    /// The snapshot table as check reads it (qcow2_check_read_snapshot_table): an entry with less than the 16 bytes of
+    /// extra data v3 requires is reported and, with -r all, rewritten; one with more than 1024 bytes stops a plain
+    /// check ("Check failed: File too large") and -r all cuts it. Same messages, exit codes and repaired bytes as qemu.
+    /// </summary>
+    [TestMethod]
+    [DataRow("incomplete", 8u)]
+    [DataRow("extra-too-much", 2000u)]
+    [DataRow("table-in-guest-data", 0u)] // one "snapshot" read from guest data: its extra data size is 0x01010101
+    public void SnapshotTableRepairMatchesQemu(string scenario, uint extraDataSize)
+    {
+        using var tmp = new TempDir();
+        bool inGuestData = scenario == "table-in-guest-data";
+        string pristine = MakeBase(tmp, "cluster_size=65536", snapshot: !inGuestData);
+        string broken = tmp["broken.qcow2"];
+        File.Copy(pristine, broken);
+        ulong data;
+        using (var c = new Qcow2Corruptor(broken))
+            data = c.GetL2Entry(0, 0) & OffsetMask;
+        using (var f = new FileStream(broken, FileMode.Open, FileAccess.ReadWrite))
+        {
+            Span<byte> b = stackalloc byte[12];
+            if (inGuestData)
+            {
+                System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(b, 1); // nb_snapshots, then snapshots_offset
+                System.Buffers.Binary.BinaryPrimitives.WriteUInt64BigEndian(b[4..], data);
+                f.Position = 60;
+                f.Write(b);
+            }
+            else
+            {
+                f.Position = 64;
+                f.ReadExactly(b[..8]);
+                f.Position = (long)System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(b) + 36; // extra_data_size of entry 0
+                System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(b, extraDataSize);
+                f.Write(b[..4]);
+            }
+        }
+        foreach (var mode in new[] { new string[0], ["-r", "leaks"], ["-r", "all"] })
+            AssertSameAsQemu(tmp, broken, mode, $"snapshot-{scenario}");
     }
 
     /// <summary>Scenarios that -r all must leave fully repaired (qemu does).</summary>

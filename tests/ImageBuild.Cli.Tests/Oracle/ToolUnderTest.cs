@@ -89,6 +89,7 @@ public static partial class ToolUnderTest
     {
         text = LinePrefix().Replace(text, "qemu-img:");
         text = text.Replace("Try 'imagebuild ", "Try 'qemu-img ", StringComparison.Ordinal);
+        text = text.Replace(" with imagebuild check -r all", " with qemu-img check -r all", StringComparison.Ordinal);
         return text;
     }
 

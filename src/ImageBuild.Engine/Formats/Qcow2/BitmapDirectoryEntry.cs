@@ -21,7 +21,7 @@ internal sealed record BitmapDirectoryEntry(ulong TableOffset, uint TableSize, u
     public const ulong MaxPhysSize = 0x20000000;
     /// <summary>qemu's QCOW2_MAX_BITMAPS and QCOW2_MAX_BITMAP_DIRECTORY_SIZE.</summary>
     public const int MaxBitmaps = 65535;
-    public const long MaxDirectorySize = 64L << 20;
+    public const long MaxDirectorySize = MaxBitmaps * 1024L;
     private const int FixedSize = 24;
 
     /// <summary>Extra data bytes (kept verbatim; qemu writes none).</summary>
@@ -30,30 +30,62 @@ internal sealed record BitmapDirectoryEntry(ulong TableOffset, uint TableSize, u
     /// <summary>Bytes this entry occupies in the directory (padded to 8).</summary>
     public int EntrySize => (FixedSize + ExtraData.Length + Encoding.UTF8.GetByteCount(Name) + 7) & ~7;
 
-    public static List<BitmapDirectoryEntry> ReadAll(ReadOnlySpan<byte> dir, uint count, string filename)
+    /// <summary>
+    /// bitmap_list_load: reads the directory (the whole <paramref name="dir"/>, which must hold exactly
+    /// <paramref name="count"/> entries) and checks every entry as qemu does, with qemu's messages.
+    /// </summary>
+    public static List<BitmapDirectoryEntry> Load(ReadOnlySpan<byte> dir, uint count, int clusterBits, long diskSize)
     {
+        const string broken = "Broken bitmap directory";
         var list = new List<BitmapDirectoryEntry>();
-        int o = 0;
-        for (uint i = 0; i < count; i++)
+        long o = 0;
+        uint found = 0;
+        while (o < dir.Length)
         {
             if (o + FixedSize > dir.Length)
-                throw new ImageCorruptException($"'{filename}': bitmap directory entry {i} is truncated");
-            ulong table = BinaryPrimitives.ReadUInt64BigEndian(dir[o..]);
-            uint size = BinaryPrimitives.ReadUInt32BigEndian(dir[(o + 8)..]);
-            uint flags = BinaryPrimitives.ReadUInt32BigEndian(dir[(o + 12)..]);
-            byte type = dir[o + 16];
-            byte gran = dir[o + 17];
-            int nameSize = BinaryPrimitives.ReadUInt16BigEndian(dir[(o + 18)..]);
-            int extra = (int)Math.Min(BinaryPrimitives.ReadUInt32BigEndian(dir[(o + 20)..]), int.MaxValue / 2);
-            long total = FixedSize + (long)extra + nameSize;
-            if (o + total > dir.Length)
-                throw new ImageCorruptException($"'{filename}': bitmap directory entry {i} is truncated");
-            string name = Encoding.UTF8.GetString(dir.Slice(o + FixedSize + extra, nameSize));
-            list.Add(new BitmapDirectoryEntry(table, size, flags, type, gran, name) { ExtraData = dir.Slice(o + FixedSize, extra).ToArray() });
-            o += (int)((total + 7) & ~7L);
+                throw new ImageException(broken);
+            if (++found > count)
+                throw new ImageException("More bitmaps found than specified in header extension");
+            var e = dir[(int)o..];
+            ulong table = BinaryPrimitives.ReadUInt64BigEndian(e);
+            uint size = BinaryPrimitives.ReadUInt32BigEndian(e[8..]);
+            uint flags = BinaryPrimitives.ReadUInt32BigEndian(e[12..]);
+            byte type = e[16];
+            byte gran = e[17];
+            int nameSize = BinaryPrimitives.ReadUInt16BigEndian(e[18..]);
+            uint extra = BinaryPrimitives.ReadUInt32BigEndian(e[20..]);
+            long next = o + ((FixedSize + (long)extra + nameSize + 7) & ~7L);
+            if (next > dir.Length)
+                throw new ImageException(broken);
+            if (extra != 0)
+                throw new ImageException("Bitmap extra data is not supported");
+            string name = Encoding.UTF8.GetString(e.Slice(FixedSize, nameSize));
+            var entry = new BitmapDirectoryEntry(table, size, flags, type, gran, name);
+            if (!entry.SatisfiesConstraints(clusterBits, diskSize))
+                throw new ImageException($"Bitmap '{name}' doesn't satisfy the constraints");
+            list.Add(entry);
+            o = next;
         }
+        if (found != count)
+            throw new ImageException("Less bitmaps found than specified in header extension");
         return list;
     }
+
+    /// <summary>check_dir_entry: field ranges, and a consistent bitmap's table big enough for the disk.</summary>
+    private bool SatisfiesConstraints(int clusterBits, long diskSize)
+    {
+        if (TableSize == 0 || TableOffset == 0 || (TableOffset & ((1UL << clusterBits) - 1)) != 0 || TableSize > MaxTableSize ||
+            GranularityBits > MaxGranularityBits || GranularityBits < MinGranularityBits || (Flags & QemuReservedFlags) != 0 ||
+            Encoding.UTF8.GetByteCount(Name) > MaxNameSize || Type != TypeDirtyTracking)
+            return false;
+        ulong physBytes = (ulong)TableSize << clusterBits;
+        if (physBytes > MaxPhysSize)
+            return false;
+        return (Flags & FlagInUse) != 0 || (ulong)diskSize <= ((physBytes * 8) << GranularityBits);
+    }
+
+    /// <summary>qemu's BME_RESERVED_FLAGS: only in_use and auto are known to qemu 7.2's reader.</summary>
+    private const uint QemuReservedFlags = 0xFFFF_FFFCu;
 
     /// <summary>qemu's check_dir_entry: whether the fields are in range for an image with this cluster size.</summary>
     public bool IsValid(int clusterBits) =>

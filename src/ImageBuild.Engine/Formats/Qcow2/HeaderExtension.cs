@@ -15,25 +15,24 @@ internal sealed record HeaderExtension(uint Type, byte[] Data)
     public int PaddedSize => 8 + ((Data.Length + 7) & ~7);
 
     /// <summary>Reads extensions from [start, end) of the header cluster up to the end marker (qcow2_read_extensions).</summary>
-    public static List<HeaderExtension> ReadAll(ReadOnlySpan<byte> cluster, int start, int end, string filename)
+    /// <remarks>Lazy, as qemu handles each extension before reading the next: a bad extension fails before a later one.</remarks>
+    public static IEnumerable<HeaderExtension> ReadAll(byte[] cluster, int start, int end, string filename)
     {
-        var list = new List<HeaderExtension>();
         int offset = start;
         while (offset < end)
         {
             if (end - offset < 8)
                 throw new ImageException("Header extension too large");
-            uint type = BinaryPrimitives.ReadUInt32BigEndian(cluster[offset..]);
-            uint len = BinaryPrimitives.ReadUInt32BigEndian(cluster[(offset + 4)..]);
+            uint type = BinaryPrimitives.ReadUInt32BigEndian(cluster.AsSpan(offset));
+            uint len = BinaryPrimitives.ReadUInt32BigEndian(cluster.AsSpan(offset + 4));
             offset += 8;
             if (len > (uint)(end - offset))
                 throw new ImageException($"Header extension too large");
             if (type == End)
-                return list;
-            list.Add(new HeaderExtension(type, cluster.Slice(offset, (int)len).ToArray()));
+                yield break;
+            yield return new HeaderExtension(type, cluster.AsSpan(offset, (int)len).ToArray());
             offset += (int)((len + 7) & ~7u);
         }
-        return list;
     }
 
     /// <summary>Writes this extension at <paramref name="offset"/>; returns the new offset.</summary>

@@ -34,6 +34,9 @@ internal sealed class MetadataCache
     /// <summary>Runs before dirty entries are written (eviction or flush).</summary>
     public Action? BeforeWriteback { get; set; }
 
+    /// <summary>Runs before each entry is written, with its offset; throws to refuse the write (qemu's overlap check).</summary>
+    public Action<long>? BeforeEntryWrite { get; set; }
+
     public int Count => _map.Count;
 
     /// <summary>The cluster at <paramref name="offset"/>, loaded from the file when not cached.</summary>
@@ -103,6 +106,7 @@ internal sealed class MetadataCache
         dirty.Sort((a, b) => a.Offset.CompareTo(b.Offset));
         foreach (var e in dirty)
         {
+            BeforeEntryWrite?.Invoke(e.Offset);
             _file.Write(e.Offset, e.Data);
             e.Dirty = false;
         }
@@ -124,6 +128,7 @@ internal sealed class MetadataCache
         if (victim.Dirty)
         {
             BeforeWriteback?.Invoke();
+            BeforeEntryWrite?.Invoke(victim.Offset);
             _file.Write(victim.Offset, victim.Data);
             victim.Dirty = false;
         }

@@ -6,9 +6,6 @@ namespace ImageBuild.Engine.Formats.Qcow2;
 /// <summary>calculate_refcounts: counts every reference the metadata makes into the in-memory refcount table.</summary>
 internal sealed partial class Qcow2Checker
 {
-    /// <summary>Reserved bits of a refcount table entry (qemu's REFT_RESERVED_MASK).</summary>
-    private const ulong ReftReservedMask = 0x1FF;
-
     private void CalculateRefcounts(CheckRepair fix, ref bool rebuild)
     {
         Inc(0, _cs);
@@ -35,7 +32,7 @@ internal sealed partial class Qcow2Checker
             CheckL1((long)sn.L1TableOffset, sn.L1Size, 0, fix, active: false);
         }
         if (_dev.Header.NbSnapshots > 0)
-            Inc((long)_dev.Header.SnapshotsOffset, SnapshotTableEntry.TableSize(_dev.File, (long)_dev.Header.SnapshotsOffset, _dev.Header.NbSnapshots));
+            Inc((long)_dev.Header.SnapshotsOffset, _dev.SnapshotTableBytes());
         Inc(_dev.Refcounts.TableOffset, (long)_dev.Refcounts.TableEntries * 8);
         if (_dev.CryptoHeader is { } c)
             Inc((long)c.Offset, (long)c.Length);
@@ -282,9 +279,9 @@ internal sealed partial class Qcow2Checker
         for (long i = 0; i < table.Length; i++)
         {
             ulong e = table[(int)i];
-            long offset = (long)(e & L2Entry.OffsetMask);
-            long cluster = offset >> _cb;
-            if ((e & ReftReservedMask) != 0)
+            long offset = ReftableEntry.BlockOffset(e);
+            long cluster = (long)((ulong)offset >> _cb); // an offset with bit 63 set is far outside, not negative
+            if ((e & ReftableEntry.ReservedMask) != 0)
             {
                 _log.Message($"ERROR refcount table entry {i} has reserved bits set");
                 _res.Corruptions++;
@@ -334,10 +331,16 @@ internal sealed partial class Qcow2Checker
     private bool TryGrowFileToCover(long end, out string? why)
     {
         why = null;
+        if (end <= 0)
+        {
+            why = "Invalid argument"; // past the largest offset: qemu's truncate refuses it before the file sees it
+            return false;
+        }
         long clusters = SizeToClusters(end);
-        if (end <= 0 || clusters > int.MaxValue || _imrt.ByteSizeFor(clusters) > InMemoryRefcounts.MaxBytes)
+        if (clusters > int.MaxValue || _imrt.ByteSizeFor(clusters) > InMemoryRefcounts.MaxBytes)
         {
             why = "File too large";
+            _log.Message($"imagebuild: Could not resize file: {why}");
             return false;
         }
         try

@@ -181,8 +181,9 @@ internal sealed partial class Qcow2Checker
         long ti = cluster >> (_cb + 3 - _order);
         var table = _dev.Refcounts.Table;
         if (ti >= table.Length) return true;
-        long block = (long)(table[(int)ti] & L2Entry.OffsetMask);
+        long block = ReftableEntry.BlockOffset(table[(int)ti]);
         if (block == 0) return true;
+        if (block < 0) return false; // bit 63: beyond what qemu's block layer reads (EIO)
         if ((block & (_cs - 1)) != 0)
         {
             _dev.SignalCorruption($"Refblock offset {Hex0x((ulong)block)} unaligned (reftable index: {Hex0x((ulong)ti)})");

@@ -52,6 +52,7 @@ public sealed partial class Qcow2Device
             SetAutoclearBitmaps(false);
             var entries = slots.Select(s => s.Live is null ? s.Disk! : s.Disk! with { Flags = s.Disk!.Flags | BitmapDirectoryEntry.FlagInUse }).ToList();
             var dir = BitmapDirectoryEntry.BuildDirectory(entries);
+            EnsureNoOverlap(OverlapBitmapDirectory, (long)BitmapExtension!.Value.Offset, dir.Length);
             _file.Write((long)BitmapExtension!.Value.Offset, dir);
             _file.Flush();
             ReplaceDirectoryEntries(entries, slots);
@@ -148,11 +149,13 @@ public sealed partial class Qcow2Device
             Array.Clear(buf);
             part.CopyTo(buf);
             Refcounts.Cache.Flush();
+            EnsureNoOverlap(0, off, cs);
             _file.Write(off, buf);
             table[i] = (ulong)off;
         }
         long tableOffset = Refcounts.AllocClusters(tableSize * 8);
         Refcounts.Cache.Flush();
+        EnsureNoOverlap(0, tableOffset, tableSize * 8);
         _file.Write(tableOffset, BitmapTable.Serialize(table));
         return ((ulong)tableOffset, (uint)tableSize);
     }
@@ -168,6 +171,7 @@ public sealed partial class Qcow2Device
                 throw new ImageException("Bitmap directory is too large");
             long offset = Refcounts.AllocClusters(dir.Length);
             Refcounts.Cache.Flush();
+            EnsureNoOverlap(0, offset, dir.Length);
             _file.Write(offset, dir);
             FlushMetadata(markClean: false);
             Header.AutoclearFeatures |= Qcow2Header.AutoclearBitmaps;

@@ -1,5 +1,6 @@
 using ImageBuild.Engine.Block;
 using ImageBuild.Engine.Info;
+using ImageBuild.Engine.Operations;
 
 namespace ImageBuild.Engine.Formats.Qcow2;
 
@@ -12,6 +13,10 @@ public sealed partial class Qcow2Device
         OverlapBitmapDirectory = 256;
 
     private bool _signaledCorruption;
+    /// <summary>A fatal corruption event happened on the writable image: like qemu's bs->drv = NULL, nothing more is written.</summary>
+    private bool _halted;
+    /// <summary>Bytes of the snapshot table (entries vary in length), read once for the overlap checks; -1 until then.</summary>
+    private long _snapshotTableBytes = -1;
     private ICheckLog? _checkLog;
 
     public override bool SupportsCheck => true;
@@ -26,7 +31,33 @@ public sealed partial class Qcow2Device
         _checkLog = log;
         try
         {
+            long snapshotErrors = 0;
+            _snapshotRepairsFixed = 0;
+            int snapshotCorruptions = ReadSnapshotTableForCheck(repair, log, ref snapshotErrors);
             var r = Qcow2Checker.Run(this, repair, log);
+            long snapshotFixed = _snapshotRepairsFixed;
+            // qcow2_check_fix_snapshot_table: what the snapshot table read found is fixed by rewriting the table.
+            if (snapshotCorruptions > 0 && (repair & CheckRepair.Errors) != 0)
+            {
+                try
+                {
+                    RunWithSnapshotDiscards(() => WriteSnapshotTable([.. SnapshotTable]));
+                }
+                catch (ImageException e)
+                {
+                    string reason = e.Errno != 0 ? SnapshotException.StrError(e.Errno) : e.Message;
+                    log.Message($"ERROR failed to update snapshot table: {reason}");
+                    throw new CheckAbortedException(null, reason);
+                }
+                snapshotFixed += snapshotCorruptions;
+                snapshotCorruptions = 0;
+            }
+            r = r with
+            {
+                CheckErrors = r.CheckErrors + snapshotErrors,
+                Corruptions = r.Corruptions + snapshotCorruptions,
+                CorruptionsFixed = r.CorruptionsFixed + snapshotFixed,
+            };
             if (repair != CheckRepair.None && r.CheckErrors == 0 && r.Corruptions == 0)
                 MarkCleanAndConsistent();
             return r;
@@ -86,6 +117,24 @@ public sealed partial class Qcow2Device
         return false;
     }
 
+    /// <summary>
+    /// The overlap check before a write qemu guards (data, L1/L2 tables, refcount blocks, snapshot L1 copies and
+    /// table): when it would overwrite other metadata the image is marked corrupt and the write fails with EIO.
+    /// </summary>
+    internal void EnsureNoOverlap(int ignore, long offset, long size)
+    {
+        if (_halted || !PreWriteOverlapCheck(ignore, offset, size))
+            throw new ImageException("Input/output error") { Errno = 5 };
+    }
+
+    /// <summary>qemu's snapshots_size: as read at open (or by check), recomputed from the file after the table moved.</summary>
+    internal long SnapshotTableBytes()
+    {
+        if (_snapshotTableBytes < 0)
+            _snapshotTableBytes = Header.NbSnapshots == 0 ? 0 : SnapshotTableEntry.TableSize(_file, (long)Header.SnapshotsOffset, Header.NbSnapshots);
+        return _snapshotTableBytes;
+    }
+
     private string? OverlappingMetadata(int ignore, long offset, long size)
     {
         int chk = ~ignore & ~OverlapInactiveL2;
@@ -98,7 +147,7 @@ public sealed partial class Qcow2Device
         if ((chk & OverlapActiveL1) != 0 && Overlaps((long)Header.L1TableOffset, (long)L1.Length * 8)) return "active L1 table";
         if ((chk & OverlapRefcountTable) != 0 && Overlaps(Refcounts.TableOffset, (long)Refcounts.TableEntries * 8)) return "refcount table";
         if ((chk & OverlapSnapshotTable) != 0 && Header.NbSnapshots > 0 &&
-            Overlaps((long)Header.SnapshotsOffset, SnapshotTableEntry.TableSize(_file, (long)Header.SnapshotsOffset, Header.NbSnapshots)))
+            Overlaps((long)Header.SnapshotsOffset, SnapshotTableBytes()))
             return "snapshot table";
         if ((chk & OverlapInactiveL1) != 0)
             foreach (var sn in SnapshotTable)
@@ -108,7 +157,7 @@ public sealed partial class Qcow2Device
                 if ((e & L2Entry.L1OffsetMask) != 0 && Overlaps((long)(e & L2Entry.L1OffsetMask), cs)) return "active L2 table";
         if ((chk & OverlapRefcountBlock) != 0)
             foreach (ulong e in Refcounts.Table)
-                if ((e & ~0x1FFUL) != 0 && Overlaps((long)(e & ~0x1FFUL), cs)) return "refcount block";
+                if (ReftableEntry.BlockOffset(e) != 0 && Overlaps(ReftableEntry.BlockOffset(e), cs)) return "refcount block";
         if ((chk & OverlapBitmapDirectory) != 0 && BitmapExtension is { } b && (Header.AutoclearFeatures & Qcow2Header.AutoclearBitmaps) != 0 &&
             Overlaps((long)b.Offset, (long)b.Size))
             return "bitmap directory";
@@ -123,11 +172,14 @@ public sealed partial class Qcow2Device
     {
         fatal = fatal && !ReadOnly;
         if (_signaledCorruption && (!fatal || (Header.IncompatibleFeatures & Qcow2Header.IncompatCorrupt) != 0)) return;
-        _checkLog?.Message(fatal
+        string line = fatal
             ? $"qcow2: Marking image as corrupt: {message}; further corruption events will be suppressed"
-            : $"qcow2: Image is corrupt: {message}; further non-fatal corruption events will be suppressed");
+            : $"qcow2: Image is corrupt: {message}; further non-fatal corruption events will be suppressed";
+        if (_checkLog is not null) _checkLog.Message(line);
+        else _context.Log(line);
         _signaledCorruption = true;
         if (!fatal) return;
+        _halted = true;
         Header.IncompatibleFeatures |= Qcow2Header.IncompatCorrupt;
         WriteIncompatibleFeatures();
         _file.Flush();

@@ -36,6 +36,7 @@ public sealed partial class Qcow2Device
         // Refcounts first, then the payload, then the L2 entry that points at it: a crash leaks at worst.
         long host = AllocCompressedBytes(compressed.Length);
         Refcounts.Cache.Flush();
+        EnsureNoOverlap(0, host, compressed.Length);
         _file.Write(host, compressed);
         l2 = L2Cache.Get(l2Offset);
         SetEntry(l2, l2Index, CompressedDescriptor.Encode(host, compressed.Length, ClusterBits), 0);

@@ -35,7 +35,10 @@ public sealed partial class Qcow2Device
             long l1Bytes = (long)L1.Length * 8;
             long l1Offset = Refcounts.AllocClusters(l1Bytes);
             if (l1Bytes > 0)
+            {
+                EnsureNoOverlap(0, l1Offset, l1Bytes);
                 _file.Write(l1Offset, L1TableBytes(L1, L1.Length));
+            }
 
             // Every cluster the active L1 reaches gains a reference; stable on disk before the table names the copy.
             UpdateSnapshotRefcount(L1, (long)Header.L1TableOffset, 1);
@@ -83,6 +86,7 @@ public sealed partial class Qcow2Device
 
             // Raise the references of everything the snapshot reaches before the active L1 points at it ...
             UpdateSnapshotRefcount(ReadSnapshotL1(sn), (long)sn.L1TableOffset, 1);
+            EnsureNoOverlap(OverlapActiveL1, (long)Header.L1TableOffset, (long)snL1.Length * 8);
             _file.Write((long)Header.L1TableOffset, L1TableBytes(snL1, snL1.Length));
             _file.Flush();
 
@@ -330,12 +334,13 @@ public sealed partial class Qcow2Device
         long size = SnapshotTableWriter.Size(entries);
         if (size < 0) throw Errno(SnapshotException.EFBIG);
         long oldOffset = (long)Header.SnapshotsOffset;
-        long oldSize = Header.NbSnapshots == 0 ? 0 : SnapshotTableEntry.TableSize(_file, oldOffset, Header.NbSnapshots);
+        long oldSize = Header.NbSnapshots == 0 ? 0 : SnapshotTableBytes();
         long offset = 0;
         if (entries.Count > 0)
         {
             offset = Refcounts.AllocClusters(size);
             FlushMetadata(markClean: false);
+            EnsureNoOverlap(0, offset, size);
             _file.Write(offset, SnapshotTableWriter.Build(entries, VirtualSize));
             _file.Flush();
         }
@@ -346,6 +351,7 @@ public sealed partial class Qcow2Device
         _file.Flush();
         Header.NbSnapshots = (uint)entries.Count;
         Header.SnapshotsOffset = (ulong)offset;
+        _snapshotTableBytes = entries.Count == 0 ? 0 : size;
         SnapshotTable.Clear();
         SnapshotTable.AddRange(entries);
         if (oldSize > 0)

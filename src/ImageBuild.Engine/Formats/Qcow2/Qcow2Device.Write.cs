@@ -168,9 +168,9 @@ public sealed partial class Qcow2Device
             if (freshPastEof && buffer is not null && !Extended &&
                 !data[..(int)(offset - regionStart)].ContainsAnyExcept((byte)0) &&
                 !data[(int)(offset + n - regionStart)..].ContainsAnyExcept((byte)0))
-                _dataFile.Write(host + (offset - guestStart), src[..(int)n]);
+                WriteGuestData(host + (offset - guestStart), src[..(int)n]);
             else
-                _dataFile.Write(host + (regionStart - guestStart), data);
+                WriteGuestData(host + (regionStart - guestStart), data);
         }
         finally
         {
@@ -289,7 +289,16 @@ public sealed partial class Qcow2Device
         var buf = new byte[count * 8];
         for (int i = 0; i < count; i++)
             BinaryPrimitives.WriteUInt64BigEndian(buf.AsSpan(i * 8), L1[start + i]);
+        EnsureNoOverlap(OverlapActiveL1, (long)Header.L1TableOffset + start * 8, buf.Length);
         _file.Write((long)Header.L1TableOffset + start * 8, buf);
+    }
+
+    /// <summary>Guest data to its host clusters; inside the image file, never over metadata (qemu checks every data write).</summary>
+    private void WriteGuestData(long host, ReadOnlySpan<byte> data)
+    {
+        if (!HasDataFile)
+            EnsureNoOverlap(0, host, data.Length);
+        _dataFile.Write(host, data);
     }
 
     /// <summary>qcow2_free_any_cluster.</summary>
@@ -496,6 +505,7 @@ public sealed partial class Qcow2Device
         var buf = new byte[bytes];
         for (int i = 0; i < table.Length; i++)
             BinaryPrimitives.WriteUInt64BigEndian(buf.AsSpan(i * 8), table[i]);
+        EnsureNoOverlap(0, newOffset, bytes);
         _file.Write(newOffset, buf);
         Span<byte> d = stackalloc byte[12];
         BinaryPrimitives.WriteUInt32BigEndian(d, (uint)minSize);

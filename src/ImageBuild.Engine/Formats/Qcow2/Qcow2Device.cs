@@ -38,11 +38,14 @@ public sealed partial class Qcow2Device : BlockDevice
     private bool _metadataPreallocChecked;
     private bool _metadataPrealloc;
     private bool _dirtySetByUs;
+    private readonly ImageContext _context;
 
     /// <param name="forCheck">Opened by check (qemu's BDRV_O_CHECK): a corrupt or dirty image may be opened read-write, for repair.</param>
-    internal Qcow2Device(string filename, HostFile file, bool readOnly, ImageContext context, bool forCheck = false) : base(filename, readOnly)
+    /// <param name="noIo">Opened for metadata only (qemu's BDRV_O_NO_IO, as info opens): the data file rules are not applied.</param>
+    internal Qcow2Device(string filename, HostFile file, bool readOnly, ImageContext context, bool forCheck = false, bool noIo = false) : base(filename, readOnly)
     {
         _file = file;
+        _context = context;
         long fileLength = file.Length;
         // Like qemu's file protocol, bytes past the end of a short file read as zeros, so a truncated header
         // fails on the same field check (and with the same message) as in qemu.
@@ -78,10 +81,7 @@ public sealed partial class Qcow2Device : BlockDevice
                     CryptoHeader = (BinaryPrimitives.ReadUInt64BigEndian(ext.Data), BinaryPrimitives.ReadUInt64BigEndian(ext.Data.AsSpan(8)));
                     break;
                 case HeaderExtension.Bitmaps:
-                    if (ext.Data.Length != 24)
-                        throw new ImageException("Invalid bitmaps extension length");
-                    BitmapExtension = (BinaryPrimitives.ReadUInt64BigEndian(ext.Data.AsSpan(16)), BinaryPrimitives.ReadUInt64BigEndian(ext.Data.AsSpan(8)),
-                        BinaryPrimitives.ReadUInt32BigEndian(ext.Data));
+                    BitmapExtension = ReadBitmapsExtension(ext.Data);
                     break;
                 case HeaderExtension.DataFile:
                     DataFileName = CString(ext.Data);
@@ -104,13 +104,16 @@ public sealed partial class Qcow2Device : BlockDevice
         if (Header.CompressionType > 1)
             throw new ImageException($"qcow2: unknown compression type: {Header.CompressionType}");
         if (Header.CryptMethod > 2)
-            throw new ImageException($"Unsupported encryption method: {Header.CryptMethod}");
+            throw new ImageException($"Unsupported encryption method {Header.CryptMethod}");
+        if (Header.CryptMethod == 2 && CryptoHeader is null)
+            throw new ImageException("Missing CRYPTO header for crypt method 2");
         if (Header.CryptMethod != 0)
             throw new ImageException("Encrypted qcow2 images are not supported yet");
 
         Extended = (Header.IncompatibleFeatures & Qcow2Header.IncompatExtendedL2) != 0;
-        if (Extended && ClusterBits < 14)
-            throw new ImageException("The cluster size must be at least 16 KiB with extended L2 entries");
+        // qemu: a subcluster (a 32nd of a cluster with extended L2 entries) is at least one 512-byte sector.
+        if (Extended && ClusterBits - 5 < 9)
+            throw new ImageException($"Unsupported subcluster size: {1 << (ClusterBits - 5)}");
         L2Bits = ClusterBits - (Extended ? 4 : 3);
         SubclusterBits = Extended ? ClusterBits - 5 : ClusterBits;
 
@@ -139,6 +142,9 @@ public sealed partial class Qcow2Device : BlockDevice
             throw new ImageException("Image is too big");
         if (Header.L1Size < l1Needed)
             throw new ImageException("L1 table is too small");
+        // qemu keeps the size in whole sectors (bs->total_sectors = size / 512): a tail that is not a whole sector
+        // is not part of the disk, and a rewritten header stores the rounded size.
+        Header.Size &= ~511UL;
         ValidateTable(Header.L1TableOffset, (long)Header.L1Size * 8, fileLength, "Active L1 table offset invalid", "L1 table");
         L1 = new ulong[Header.L1Size];
         if (Header.L1Size > 0)
@@ -171,6 +177,8 @@ public sealed partial class Qcow2Device : BlockDevice
             Refcounts.Cache.Flush();
             Barrier();
         };
+        L2Cache.BeforeEntryWrite = off => EnsureNoOverlap(OverlapActiveL2, off, cs);
+        Refcounts.Cache.BeforeEntryWrite = off => EnsureNoOverlap(OverlapRefcountBlock, off, cs);
         Refcounts.BeforeTableWrite = L2Cache.Flush;
         Refcounts.TableMoved = WriteReftablePointer;
         Refcounts.ClusterFreed = off =>
@@ -180,22 +188,31 @@ public sealed partial class Qcow2Device : BlockDevice
             _snapshotDiscards?.Add(off);
         };
 
-        // Snapshots.
-        if (Header.NbSnapshots > 65536)
-            throw new ImageException("Snapshot table too large");
-        if (Header.NbSnapshots > 0)
+        // Snapshots: the table pointer is validated even when there are none. Opened for check (qemu's
+        // BDRV_O_CHECK), the table is left to check, which reports (and with -r all repairs) what is wrong with it.
+        SnapshotTable = [];
+        if (!forCheck)
+        {
+            if (SnapshotTablePointerError("Snapshot table") is { } bad)
+                throw new ImageException(bad.Message);
             ValidateTable(Header.SnapshotsOffset, 40L * Header.NbSnapshots, fileLength, "Snapshot table offset invalid", "snapshot table");
-        SnapshotTable = Header.NbSnapshots == 0 ? [] : SnapshotTableEntry.ReadAll(file, (long)Header.SnapshotsOffset, Header.NbSnapshots, filename);
+            if (Header.NbSnapshots > 0)
+            {
+                SnapshotTable.AddRange(SnapshotTableEntry.ReadAll(file, (long)Header.SnapshotsOffset, Header.NbSnapshots, filename, out long bytes));
+                _snapshotTableBytes = bytes;
+            }
+        }
 
         // Bitmaps (listed in info; checked by check).
         if (BitmapExtension is { } bm && Header.Version >= 3 && (Header.AutoclearFeatures & Qcow2Header.AutoclearBitmaps) != 0)
         {
-            if (bm.Count > 65535 || bm.Size > 64UL << 20 || bm.Size == 0)
-                throw new ImageException("Bitmap directory size is too large");
-            ValidateTable(bm.Offset, (long)bm.Size, fileLength, "Invalid bitmap directory offset", "bitmap directory");
+            if (bm.Size == 0)
+                throw new ImageException("Requested bitmap directory size is zero");
+            ValidateTable(bm.Offset, (long)bm.Size, fileLength, "bitmaps_ext: invalid bitmap directory offset", "bitmap directory");
             var dir = new byte[bm.Size];
             file.Read((long)bm.Offset, dir);
-            Bitmaps.AddRange(BitmapDirectoryEntry.ReadAll(dir, bm.Count, filename));
+            Bitmaps.AddRange(BitmapDirectoryEntry.Load(dir, bm.Count, ClusterBits, (long)Header.Size));
+            ValidateBitmapsForLoad();
         }
         else if (BitmapExtension is not null)
         {
@@ -221,6 +238,8 @@ public sealed partial class Qcow2Device : BlockDevice
         }
         else
         {
+            if ((Header.AutoclearFeatures & Qcow2Header.AutoclearDataFileRaw) != 0 && !noIo)
+                throw new ImageException("data-file-raw requires a data file");
             _dataFile = file;
         }
 
@@ -257,11 +276,15 @@ public sealed partial class Qcow2Device : BlockDevice
         return (clusters + perL2 - 1) / perL2;
     }
 
+    /// <summary>
+    /// qcow2_validate_table's offset rule, which holds for empty tables too: cluster aligned, and the table's end
+    /// representable. Past the end of the file is refused as well (stricter than qemu, see README).
+    /// </summary>
     private void ValidateTable(ulong offset, long bytes, long fileLength, string invalidMessage, string what)
     {
-        if (bytes == 0) return;
         if ((offset & (ulong)(ClusterSizeInt - 1)) != 0 || offset > (ulong)long.MaxValue - (ulong)bytes)
             throw new ImageException(invalidMessage);
+        if (bytes == 0) return;
         if ((long)offset + bytes > fileLength)
             throw new ImageCorruptException($"'{Filename}': {what} at offset {offset} ({bytes} bytes) lies past the end of the file ({fileLength} bytes)");
     }
@@ -382,6 +405,13 @@ public sealed partial class Qcow2Device : BlockDevice
         var type = L2Entry.Type(entry, bitmap, scIndex, Extended, HasDataFile);
         long hostOffset = 0;
         int sc;
+        if (type is SubclusterType.ZeroPlain or SubclusterType.ZeroAlloc && Header.Version < 3)
+        {
+            // Version 2 has no zero flag: qemu signals corruption (marking a writable image corrupt) and fails the read.
+            string what = $"Zero cluster entry found in pre-v3 image (L2 offset: {AltHex.Of(l2Offset)}, L2 index: {AltHex.Of(l2Index)})";
+            SignalCorruption(what);
+            throw new ImageCorruptException($"'{Filename}': {what}: Input/output error") { Errno = 5 };
+        }
         if (type == SubclusterType.Compressed)
         {
             if (HasDataFile)
@@ -715,7 +745,8 @@ public sealed partial class Qcow2Device : BlockDevice
         if (!disposing) return;
         try
         {
-            if (!ReadOnly)
+            // After a fatal corruption event qemu drops the driver (bs->drv = NULL): nothing cached is written.
+            if (!ReadOnly && !_halted)
             {
                 try
                 {

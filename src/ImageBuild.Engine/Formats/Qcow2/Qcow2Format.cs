@@ -67,7 +67,7 @@ public sealed class Qcow2Format : ImageFormat
     ];
 
     public override BlockDevice Open(OpenRequest request) =>
-        new Qcow2Device(request.Filename, request.File, !request.Writable, request.Context, request.ForCheck);
+        new Qcow2Device(request.Filename, request.File, !request.Writable, request.Context, request.ForCheck, request.NoIo);
 
     public override void Create(CreateRequest request) => Qcow2Creator.Create(request);
 

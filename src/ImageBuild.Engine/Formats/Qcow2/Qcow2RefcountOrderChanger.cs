@@ -54,7 +54,7 @@ internal sealed class Qcow2RefcountOrderChanger(Qcow2Refcounts refcounts, HostFi
 
         foreach (ulong e in oldTable)
         {
-            long off = (long)(e & L2Entry.OffsetMask);
+            long off = ReftableEntry.BlockOffset(e);
             if (off != 0) refcounts.Free(off, _clusterSize);
         }
         refcounts.Free(oldTableOffset, (long)oldTable.Length * 8);

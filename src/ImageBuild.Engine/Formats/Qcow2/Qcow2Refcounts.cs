@@ -56,11 +56,16 @@ internal sealed class Qcow2Refcounts
     {
         long ti = clusterIndex >> _blockBits;
         if (ti >= _table.Length) return 0;
-        long block = (long)(_table[ti] & L2Entry.OffsetMask);
+        long block = ReftableEntry.BlockOffset(_table[ti]);
         if (block == 0) return 0;
+        if (block < 0) throw OutsideHostRange(block, ti);
         var data = Cache.Get(block);
         return RefcountBlock.Get(data, clusterIndex & ((1L << _blockBits) - 1), _order);
     }
+
+    /// <summary>A reftable entry with bit 63 set: qemu's read of the block fails (beyond the block layer's range).</summary>
+    private ImageCorruptException OutsideHostRange(long block, long ti) =>
+        new($"'{_file.Path}': refcount block at offset {AltHex.Of((ulong)block)} (reftable index {AltHex.Of(ti)}) is beyond the largest file offset: Input/output error");
 
     /// <summary>qcow2_alloc_clusters: finds free space for <paramref name="bytes"/> and sets its refcounts to 1.</summary>
     public long AllocClusters(long bytes)
@@ -153,13 +158,15 @@ internal sealed class Qcow2Refcounts
         long ti = ci >> _blockBits;
         if (ti < _table.Length)
         {
-            long off = (long)(_table[ti] & L2Entry.OffsetMask);
+            long off = ReftableEntry.BlockOffset(_table[ti]);
             if (off != 0)
             {
                 if ((off & (_clusterSize - 1)) != 0)
                     throw new ImageCorruptException($"'{_file.Path}': refblock offset {AltHex.Of(off)} unaligned (reftable index: {AltHex.Of(ti)})");
-                if (off + _clusterSize > _file.Length)
-                    throw new ImageCorruptException($"'{_file.Path}': refcount block at offset {AltHex.Of(off)} (reftable index {AltHex.Of(ti)}) lies past the end of the file");
+                // Past the end of the file the block reads as zeros, as in qemu: the overlap checks then stop
+                // whatever would be written over metadata that looks free.
+                if (off < 0)
+                    throw OutsideHostRange(off, ti);
                 return off;
             }
         }
@@ -242,7 +249,7 @@ internal sealed class Qcow2Refcounts
             long thisBlock;
             if (newTable[i] != 0)
             {
-                thisBlock = (long)(newTable[i] & L2Entry.OffsetMask);
+                thisBlock = ReftableEntry.BlockOffset(newTable[i]);
                 data = Cache.Get(thisBlock);
             }
             else
@@ -298,7 +305,7 @@ internal sealed class Qcow2Refcounts
     {
         Cache.Flush();
         foreach (ulong e in _table)
-            if ((e & L2Entry.OffsetMask) != 0) Cache.Discard((long)(e & L2Entry.OffsetMask));
+            if (ReftableEntry.BlockOffset(e) != 0) Cache.Discard(ReftableEntry.BlockOffset(e));
         _order = order;
         _blockBits = _clusterBits + 3 - order;
         _max = RefcountBlock.MaxRefcount(order);

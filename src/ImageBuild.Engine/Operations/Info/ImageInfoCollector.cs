@@ -48,7 +48,7 @@ public static class ImageInfoCollector
                 throw new ImageException($"Backing file '{name}' creates an infinite loop.");
             string opened = name;
             ImageInfo info;
-            using (var device = ImageOpener.Open(context, name, new OpenOptions { Format = fmt, NoBacking = true, ForceShare = forceShare }))
+            using (var device = ImageOpener.Open(context, name, new OpenOptions { Format = fmt, NoBacking = true, NoIo = true, ForceShare = forceShare }))
                 info = Collect(device);
             list.Add(info);
             name = null;

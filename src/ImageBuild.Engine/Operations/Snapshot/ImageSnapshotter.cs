@@ -29,8 +29,9 @@ public static class ImageSnapshotter
                 {
                     int errno = e is SnapshotException ? e.Errno : SnapshotException.EIO;
                     var lines = new List<string>();
-                    if (e is not SnapshotException) lines.Add(e.Message);
-                    else lines.AddRange(((SnapshotException)e).ReportedFirst);
+                    // A bare I/O error (a write refused by qcow2's overlap check) has said all it has to say.
+                    if (e is SnapshotException se) lines.AddRange(se.ReportedFirst);
+                    else if (e.Message != SnapshotException.StrError(SnapshotException.EIO)) lines.Add(e.Message);
                     lines.Add($"Could not create snapshot '{name}': {-errno} ({SnapshotException.StrError(errno)})");
                     throw new ErrorReportsException(lines, e);
                 }
