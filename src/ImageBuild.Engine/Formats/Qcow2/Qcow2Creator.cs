@@ -16,7 +16,15 @@ internal static class Qcow2Creator
     public static void Create(CreateRequest request)
     {
         var o = Qcow2CreateOptions.Parse(request.Options);
-        long size = (request.Size + 511) & ~511L;
+        long size = Sectors.RoundUp(request.Size); // may wrap negative, as in qemu: the truncate below refuses it
+        try
+        {
+            BlockLimits.CheckTruncate(size);
+        }
+        catch (ImageException e)
+        {
+            throw new ImageException("Could not resize image: " + e.Message, e);
+        }
         int cs = 1 << o.ClusterBits;
         int l2Bits = o.ClusterBits - (o.ExtendedL2 ? 4 : 3);
         long clusters = (size + cs - 1) >> o.ClusterBits;

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using ImageBuild.Engine.Block;
+using ImageBuild.Engine.Info;
 
 namespace ImageBuild.Engine.Formats.Qcow2;
 
@@ -487,7 +488,7 @@ public sealed partial class Qcow2Device
     {
         if (minSize <= L1.Length) return;
         if (minSize > MaxL1Bytes / 8)
-            throw new ImageException("The image size is too large (try using a larger cluster size)");
+            throw new ImageException("Failed to grow the L1 table: File too large") { Errno = SnapshotException.EFBIG };
         var table = new ulong[minSize];
         Array.Copy(L1, table, L1.Length);
         long bytes = minSize * 8;

@@ -73,6 +73,8 @@ public static partial class ImageConverter
         bool targetHasBacking = backingFile is not null;
         if (targetHasBacking && format is not null && !format.SupportsBacking)
             throw new ImageException($"Backing file not supported for file format '{format.Name}'");
+        if (backingFormat is not null && format is not null && !format.SupportsBacking)
+            throw new ImageException($"Backing file format not supported for file format '{format.Name}'");
 
         if (request.TargetIsZero && targetHasBacking)
             throw new ImageException("Cannot use --target-is-zero when the destination image has a backing file");
@@ -91,12 +93,10 @@ public static partial class ImageConverter
 
         if (format is not null && createValues is not null)
         {
-            if (backingFile is not null)
-            {
-                createValues.RemoveAll(p => p.Key is "backing_file" or "backing_fmt");
-                createValues.Add(new("backing_file", backingFile));
-                createValues.Add(new("backing_fmt", backingFormat!));
-            }
+            createValues.RemoveAll(p => p.Key is "backing_file" or "backing_fmt");
+            if (backingFile is not null) createValues.Add(new("backing_file", backingFile));
+            if (backingFormat is not null) createValues.Add(new("backing_fmt", backingFormat)); // qcow2 refuses it alone
+
             try
             {
                 format.Create(new CreateRequest(context, request.OutputFilename, sources.TotalSize,
