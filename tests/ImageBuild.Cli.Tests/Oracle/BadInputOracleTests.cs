@@ -216,6 +216,51 @@ public sealed class BadInputOracleTests
         OracleAssert.SameOutcome(expected, actual);
     }
 
+    /// <summary>
+    /// Sizes at and past the block layer's limits, and backing formats that are unknown or given without a backing
+    /// file: each fails as qemu-img fails, leaves the same files behind (qemu deletes a failed qcow2, keeps an empty
+    /// raw file) and leaves img.qcow2 opening as it does for qemu-img.
+    /// </summary>
+    [TestMethod]
+    [DataRow("create", "-f", "qcow2", "new.qcow2", "9223372036854775807")] // rounds up past 2^63: negative
+    [DataRow("create", "-f", "qcow2", "new.qcow2", "9223372036854775296")] // past BDRV_MAX_LENGTH
+    [DataRow("create", "-f", "qcow2", "new.qcow2", "9223372035781033984")] // at it: the L1 table cannot grow
+    [DataRow("create", "-f", "qcow2", "new.qcow2", "2251799813685249")]
+    [DataRow("create", "-f", "raw", "new.raw", "9223372036854775807")]
+    [DataRow("create", "-f", "raw", "new.raw", "9223372036854775000")] // EFBIG on every filesystem
+    [DataRow("create", "-f", "qcow2", "", "1M")]
+    [DataRow("create", "-f", "raw", "", "1M")]
+    [DataRow("create", "-f", "qcow2", "-F", "qcow2", "new.qcow2", "1M")]
+    [DataRow("create", "-f", "qcow2", "-o", "backing_fmt=qcow2", "new.qcow2", "1M")]
+    [DataRow("create", "-f", "raw", "-F", "qcow2", "new.raw", "1M")]
+    [DataRow("create", "-f", "qcow2", "-u", "-b", "img.raw", "-F", "nosuchfmt", "new.qcow2", "1M")]
+    [DataRow("rebase", "-u", "-b", "img.raw", "-F", "nosuchfmt", "img.qcow2")]
+    [DataRow("rebase", "-b", "img.raw", "-F", "nosuchfmt", "img.qcow2")]
+    [DataRow("rebase", "-u", "-b", "img.raw", "-F", "nosuchfmt", "missing.qcow2")]
+    [DataRow("convert", "-O", "qcow2", "-F", "qcow2", "img.qcow2", "out.qcow2")]
+    [DataRow("convert", "-O", "qcow2", "-B", "img.raw", "-F", "nosuchfmt", "img.qcow2", "out.qcow2")]
+    [DataRow("convert", "-O", "raw", "-F", "qcow2", "img.qcow2", "out.raw")]
+    [DataRow("resize", "img.qcow2", "9223372036854775807")]
+    [DataRow("resize", "img.qcow2", "9223372035781033984")]
+    [DataRow("resize", "img.qcow2", "4P")]
+    [DataRow("resize", "-f", "raw", "img.raw", "9223372036854775000")]
+    [DataRow("resize", "-f", "raw", "img.raw", "9223372035781033984")]
+    [DataRow("info", "")]
+    public void LimitsAndBackingFormatsFailLikeQemu(params string[] args)
+    {
+        using var d = new OracleDirs();
+        d.QemuOkInBoth("create", "-q", "-f", "qcow2", "img.qcow2", "4M");
+        d.QemuOkInBoth("create", "-q", "-f", "raw", "img.raw", "4M");
+        var expected = ToolUnderTest.Qemu(d.Q, args);
+        var actual = ToolUnderTest.Run(d.T, args);
+        OracleAssert.SameOutcome(expected, actual);
+        Assert.AreEqual(Listing(d.Q), Listing(d.T), $"files left behind\n{actual}");
+        OracleAssert.SameOutcome(ToolUnderTest.Qemu(d.Q, "info", "img.qcow2"), ToolUnderTest.Run(d.T, "info", "img.qcow2"));
+    }
+
+    private static string Listing(string dir) =>
+        string.Join('\n', Directory.GetFiles(dir).Order(StringComparer.Ordinal).Select(f => $"{Path.GetFileName(f)} {new FileInfo(f).Length}"));
+
     /// <summary>Writes the hostile image <paramref name="kind"/> as <paramref name="name"/> in <paramref name="dir"/>.</summary>
     private static void Build(string dir, string kind, string name)
     {
