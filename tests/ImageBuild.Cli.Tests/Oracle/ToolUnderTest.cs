@@ -28,6 +28,16 @@ public static partial class ToolUnderTest
         return Timed(exe, [.. prefix, .. args], cwd, timeoutMs);
     }
 
+    /// <summary>
+    /// Runs the tool under test through <paramref name="wrapper"/> (a program and its arguments that then execs the
+    /// tool, such as prlimit --as=N).
+    /// </summary>
+    public static TimedResult RunWrapped(string[] wrapper, string cwd, params string[] args)
+    {
+        var (exe, prefix) = Command.Value;
+        return Timed(wrapper[0], [.. wrapper[1..], exe, .. prefix, .. args], cwd, DefaultTimeoutMs);
+    }
+
     /// <summary>Runs the oracle (qemu-img) in <paramref name="cwd"/>.</summary>
     public static TimedResult Qemu(string cwd, params string[] args) => Timed(QemuOracle.QemuImg, args, cwd, DefaultTimeoutMs);
 

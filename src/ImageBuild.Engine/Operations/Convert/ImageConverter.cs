@@ -282,7 +282,7 @@ public static partial class ImageConverter
         private static void ThrowReaderError(Exception? error)
         {
             if (error is not null)
-                throw error is ImageException ? error : new ImageException(error.Message, error);
+                ExceptionDispatchInfo.Throw(error); // as it is: out-of-memory must stay recognisable to the caller
         }
 
         /// <summary>What the progress is a fraction of: the bytes that will be written as data.</summary>
