@@ -173,6 +173,13 @@ public sealed partial class Qcow2Device
             else
                 _dataFile.Write(host + (regionStart - guestStart), data);
         }
+        catch (ImageException) when (alloc && !HasDataFile)
+        {
+            // qcow2_alloc_cluster_abort: clusters whose data never arrived are not referenced, so give them back
+            // (a full disk must not leave the image leaking clusters).
+            Refcounts.Free(host, (long)k << ClusterBits);
+            throw;
+        }
         finally
         {
             if (buffer is not null) System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
@@ -273,7 +280,17 @@ public sealed partial class Qcow2Device
         {
             L2Cache.GetEmpty(l2Offset);
         }
-        L2Cache.Flush();
+        try
+        {
+            L2Cache.Flush();
+        }
+        catch (ImageException)
+        {
+            // l2_allocate's failure path: the table never reached the disk and nothing points at it yet.
+            L2Cache.Discard(l2Offset);
+            Refcounts.Free(l2Offset, cs);
+            throw;
+        }
         Barrier(); // the new L2 table is durable before the L1 entry points at it
         L1[l1Index] = (ulong)l2Offset | L2Entry.Copied;
         WriteL1Entry(l1Index);

@@ -148,7 +148,7 @@ public static partial class ImageConverter
         {
             // A target we created and could not finish must not be left looking like a valid conversion.
             if (!ok && created)
-                TryDelete(request.OutputFilename);
+                FailedOutput.Remove(request.OutputFilename);
         }
         request.Progress?.Invoke(100);
     }
@@ -178,11 +178,6 @@ public static partial class ImageConverter
             throw new ImageException("Copying bitmaps only possible with single source");
     }
 
-
-    private static void TryDelete(string path)
-    {
-        try { File.Delete(path); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-    }
 
     /// <summary>One write the writer applies: data from the chunk's buffer, or zeroes.</summary>
     private readonly record struct WriteOp(long Offset, int Length, bool IsData, int BufferOffset);
