@@ -61,6 +61,8 @@ public sealed class CheckRepairTests
             case "shared-cluster": c.SetL2Entry(0, 2, e0); break; // two guest clusters, one host cluster
             case "no-refblock": c.SetReftableEntry(0, 0); break;
             case "refblock-outside": c.SetReftableEntry(0, 0x100_0000); break;
+            // growing the file to cover it fails with EFBIG (ext4's limit is 16 TiB): qemu's resize error, then a rebuild
+            case "refblock-past-file-size-limit": c.SetReftableEntry(1, 1UL << 44); break;
             case "refblock-unaligned": c.SetReftableEntry(0, (ulong)c.Refblock0 + 0x200); break;
             case "reftable-reserved": c.SetReftableEntry(0, (ulong)c.Refblock0 | 1); break;
             case "refblock-refcount": c.SetRefcount(c.Refblock0 / cs, 2); break;
@@ -102,6 +104,7 @@ public sealed class CheckRepairTests
     [DataRow("shared-cluster")]
     [DataRow("no-refblock")]
     [DataRow("refblock-outside")]
+    [DataRow("refblock-past-file-size-limit")]
     [DataRow("refblock-unaligned")]
     [DataRow("reftable-reserved")]
     [DataRow("refblock-refcount")]
