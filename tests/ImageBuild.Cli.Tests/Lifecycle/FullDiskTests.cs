@@ -28,7 +28,7 @@ public sealed class FullDiskTests
         Assert.AreEqual(1, r.ExitCode, r.ToString());
         StringAssert.EndsWith(r.StdErr, ": No space left on device\n", r.ToString());
         Assert.AreEqual(1, r.StdErr.TrimEnd('\n').Split('\n').Length, $"one error line\n{r}");
-        if (IsQemu) return; // qemu-img keeps the partial target: the deliberate difference is ours
+        if (ToolUnderTest.IsQemu) return; // qemu-img keeps the partial target: the deliberate difference is ours
         Assert.IsNotNull(new FileInfo(tmp["out.qcow2"]).LinkTarget, "the link, which the user made, stays");
         Assert.IsFalse(File.Exists(Path.Combine(disk.Path, "target.qcow2")), "the partial target is gone");
     }
@@ -56,8 +56,6 @@ public sealed class FullDiskTests
             Assert.AreEqual(0, check.ExitCode, $"{(qemu ? "qemu-img" : "imagebuild")} left the base unclean\n{r}\n{check}");
         }
     }
-
-    private static bool IsQemu => Path.GetFileName(ToolUnderTest.Description).StartsWith("qemu-img", StringComparison.Ordinal);
 
     private static void WriteNoise(string path, int length)
     {

@@ -19,6 +19,9 @@ public static partial class ToolUnderTest
     /// <summary>Display form of the command line used to start the tool (for failure messages).</summary>
     public static string Description => string.Join(' ', [Command.Value.Exe, .. Command.Value.Prefix]);
 
+    /// <summary>Whether the tool under test is qemu-img itself (IMAGEBUILD_EXE proving the tests' expectations).</summary>
+    public static bool IsQemu => Path.GetFileName(Description).StartsWith("qemu-img", StringComparison.Ordinal);
+
     /// <summary>Runs the tool under test in <paramref name="cwd"/>; never throws on a non-zero exit.</summary>
     public static TimedResult Run(string cwd, params string[] args) => RunWithTimeout(cwd, DefaultTimeoutMs, args);
 
