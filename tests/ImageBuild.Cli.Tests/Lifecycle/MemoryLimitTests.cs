@@ -19,9 +19,11 @@ public sealed class MemoryLimitTests
         using var tmp = new TempDir();
         WriteMixedData(tmp["src.raw"], 48 << 20);
 
-        Ok(tmp.Path, "create", "-q", "-f", "qcow2", "blank.qcow2", "1G");
+        // 2 PiB: a 32 MiB L1 table, the largest single allocation a qcow2 create makes
+        Ok(tmp.Path, "create", "-q", "-f", "qcow2", "blank.qcow2", "2P");
         var info = Ok(tmp.Path, "info", "--output=json", "blank.qcow2");
-        StringAssert.Contains(info.StdOut, "\"virtual-size\": 1073741824", info.ToString());
+        StringAssert.Contains(info.StdOut, "\"virtual-size\": 2251799813685248", info.ToString());
+        ToolUnderTest.QemuOk(tmp.Path, "check", "blank.qcow2");
 
         Ok(tmp.Path, "convert", "-c", "-O", "qcow2", "src.raw", "packed.qcow2");
         // a third is text, a third zeros: only compressed clusters make the image smaller than half the data

@@ -229,6 +229,10 @@ public sealed class BadInputOracleTests
     [DataRow("resize", "img.qcow2", "4P")]
     [DataRow("resize", "-f", "raw", "img.raw", "9223372036854775000")]
     [DataRow("resize", "-f", "raw", "img.raw", "9223372035781033984")]
+    [DataRow("amend", "-o", "size=9223372036854775807", "img.qcow2")]
+    [DataRow("amend", "-o", "size=9223372036854775296", "img.qcow2")]
+    [DataRow("measure", "-O", "qcow2", "--size", "9223372036854775807")]
+    [DataRow("measure", "-O", "raw", "--size", "9223372036854775807")] // qemu prints the wrapped size unsigned
     [DataRow("info", "")]
     public void BadArgumentsFailLikeQemu(params string[] args)
     {
