@@ -40,6 +40,7 @@ public sealed class BadInputOracleTests
     [DataRow("compressed-offset-past-eof", 0, 1, 2)]
     [DataRow("compressed-truncated", 0, 1, 0)]
     [DataRow("zero-length", 0, 0, 63)]
+    [DataRow("data-file-name-empty", 0, 1, 1)]
     public void HostileImageIsHandledLikeQemu(string kind, int infoExit, int convertExit, int checkExit)
     {
         if (RefusedWhereQemuReadsZeros.Contains(kind))
@@ -64,6 +65,13 @@ public sealed class BadInputOracleTests
             Assert.IsTrue(actual.Elapsed < Quick, $"too slow on hostile input\n{actual}");
             if (expected.StdErr.EndsWith(": Input/output error\n", StringComparison.Ordinal) && !IsQemu)
                 SameFailureMoreSpecific(expected, actual, name);
+            else if (kind == "data-file-name-empty" && args[0] == "info" && !IsQemu)
+            {
+                // qemu-img 7.2 (with the CVE-2024-4467 fix) opens info's image without its data file; imagebuild still
+                // opens it and refuses the empty name as qemu's check and convert do: one line, qemu's words.
+                AssertRefused(actual, name);
+                StringAssert.Contains(actual.StdErr, "The 'file' block driver requires a file name", actual.ToString());
+            }
             else if (kind == "snapshots-huge" && args[0] == "check" && !IsQemu)
             {
                 // qemu-img's check opens an oversized snapshot table so that check -r all can drop it (repair is
@@ -256,6 +264,7 @@ public sealed class BadInputOracleTests
     {
         string path = Path.Combine(dir, name);
         if (kind == "zero-length") { File.WriteAllBytes(path, []); return; }
+        if (kind == "data-file-name-empty") { BuildEmptyDataFileName(dir, path); return; }
         bool compressed = kind.StartsWith("compressed", StringComparison.Ordinal);
         ToolUnderTest.QemuOk(dir, "create", "-q", "-f", "qcow2", "plain.qcow2", "4M");
         ToolUnderTest.QemuIo(dir, "qcow2", "plain.qcow2", "write -q -P 0x5c 0 64k", "write -q -P 0x5d 1M 4k");
@@ -307,6 +316,22 @@ public sealed class BadInputOracleTests
             }
             default: throw new ArgumentException(kind);
         }
+    }
+
+    /// <summary>A qcow2 with the external data file bit set whose data-file header extension is empty.</summary>
+    private static void BuildEmptyDataFileName(string dir, string path)
+    {
+        ToolUnderTest.QemuOk(dir, "create", "-q", "-f", "qcow2", "-o", "data_file=data.raw", path, "4M");
+        var b = File.ReadAllBytes(path);
+        int pos = (int)OracleFixtures.ReadBe32(path, 100); // header_length: the extensions follow
+        const uint DataFileExtension = 0x44415441;
+        while (System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(b.AsSpan(pos)) != DataFileExtension)
+            pos += 8 + (((int)System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(b.AsSpan(pos + 4)) + 7) & ~7);
+        int padded = ((int)System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(b.AsSpan(pos + 4)) + 7) & ~7;
+        // length 0, and the extensions after it moved up over its old name
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(b.AsSpan(pos + 4), 0);
+        Array.Copy(b, pos + 8 + padded, b, pos + 8, 4096 - (pos + 8 + padded));
+        File.WriteAllBytes(path, b);
     }
 
     private static void Truncate(string path, long length)
