@@ -57,6 +57,27 @@ public sealed class FullDiskTests
         }
     }
 
+    /// <summary>A qcow2 create that runs out of space deletes what it made, as qemu-img does: nothing half-written stays.</summary>
+    [TestMethod]
+    [DataRow("create", "-q", "-f", "qcow2", "-o", "preallocation=full", "disk/new.qcow2", "16M")]
+    [DataRow("create", "-q", "-f", "qcow2", "-o", "preallocation=full,data_file=disk/new.raw", "disk/new.qcow2", "16M")]
+    [DataRow("convert", "-O", "qcow2", "-o", "preallocation=full", "src.raw", "disk/new.qcow2")]
+    public void AQcow2CreateThatFillsTheDiskLeavesNothingBehind(params string[] args)
+    {
+        foreach (bool qemu in new[] { true, false })
+        {
+            using var tmp = new TempDir();
+            using var disk = new SmallFilesystem(tmp["disk"], 4);
+            WriteNoise(tmp["src.raw"], 16 << 20);
+            var r = qemu ? ToolUnderTest.Qemu(tmp.Path, args) : ToolUnderTest.Run(tmp.Path, args);
+            OracleAssert.NoCrash(r);
+            Assert.AreEqual(1, r.ExitCode, r.ToString());
+            StringAssert.EndsWith(r.StdErr, "No space left on device\n", r.ToString());
+            CollectionAssert.AreEqual(Array.Empty<string>(), Directory.GetFileSystemEntries(disk.Path),
+                $"{(qemu ? "qemu-img" : "imagebuild")} left files behind\n{r}");
+        }
+    }
+
     private static void WriteNoise(string path, int length)
     {
         var data = new byte[length];
