@@ -256,6 +256,21 @@ public sealed class BadInputOracleTests
         OracleAssert.SameOutcome(ToolUnderTest.Qemu(d.Q, "info", "img.qcow2"), ToolUnderTest.Run(d.T, "info", "img.qcow2"));
     }
 
+    /// <summary>
+    /// A raw target larger than the filesystem allows (2 PiB; ext4 stops at 16 TiB): qemu's EFBIG message, not .NET's
+    /// exception, and the same empty target left behind.
+    /// </summary>
+    [TestMethod]
+    public void ConvertToARawFileTooLargeForTheFilesystemFailsLikeQemu()
+    {
+        using var d = new OracleDirs();
+        d.QemuOkInBoth("create", "-q", "-f", "qcow2", "big.qcow2", "2P");
+        string[] args = ["convert", "-O", "raw", "big.qcow2", "out.raw"];
+        var actual = ToolUnderTest.Run(d.T, args);
+        OracleAssert.SameOutcome(ToolUnderTest.Qemu(d.Q, args), actual);
+        Assert.AreEqual(Listing(d.Q), Listing(d.T), $"files left behind\n{actual}");
+    }
+
     private static string Listing(string dir) =>
         string.Join('\n', Directory.GetFiles(dir).Order(StringComparer.Ordinal).Select(f => $"{Path.GetFileName(f)} {new FileInfo(f).Length}"));
 
