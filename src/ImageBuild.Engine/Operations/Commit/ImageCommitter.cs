@@ -36,7 +36,7 @@ public static class ImageCommitter
         }
         catch (ImageException e)
         {
-            throw new ImageException($"Block job failed: {e.Message}", e); // qemu reports the commit job's error so
+            throw new ImageException($"Block job failed: {e.Message}", e); // how qemu-img reports any error of its commit job
         }
 
         if (!drop)

@@ -1,10 +1,10 @@
 namespace ImageBuild.Engine.Operations;
 
 /// <summary>
-/// Removes an output a failed operation created, where it really is. qemu-img leaves a failed target behind; we delete
-/// it so that nothing half-written looks valid. When the output name is a symbolic link (ours to follow, not to
-/// remove), the file it leads to is what we wrote and is what goes: deleting the link would leave the partial file
-/// filling its disk. Only a regular file is ever removed.
+/// Removes a file a failed operation created, where it really is: the target of a failed convert (qemu-img leaves it;
+/// we delete it so that nothing half-written looks valid) and the files of a failed qcow2 create (qemu deletes those
+/// too). When the name is a symbolic link (ours to follow, not to remove), the file it leads to is what we wrote and
+/// is what goes: deleting the link would leave the partial file filling its disk. Only a regular file is removed.
 /// </summary>
 public static class FailedOutput
 {
