@@ -22,6 +22,7 @@ public static class Program
 
     public static int Main(string[] args)
     {
+        MallocArenas.Limit();
         var encoding = new UTF8Encoding(false);
         using var stdout = new StreamWriter(Console.OpenStandardOutput(), encoding, 65536) { AutoFlush = false };
         using var stderr = new StreamWriter(Console.OpenStandardError(), encoding) { AutoFlush = true };
@@ -58,6 +59,11 @@ public static class Program
         {
             foreach (string line in e.Reports)
                 io.Error(line);
+            return 1;
+        }
+        catch (Exception e) when (ResourceExhaustion.Describe(e) is { } line)
+        {
+            io.Error(line);
             return 1;
         }
         catch (ImageException e)

@@ -273,4 +273,28 @@ public sealed class SpeedTests
         Assert.IsTrue(r.Steps.All(s => s.Status == StepStatus.Blocked));
         StringAssert.Contains(r["base"].Reason, "cancelled");
     }
+
+    /// <summary>A raw output larger than the filesystem allows fails the step with qemu's words, not .NET's.</summary>
+    [TestMethod]
+    public void ConvertingToARawFileTooLargeForTheFilesystemFailsInQemusWords()
+    {
+        const string yaml = """
+            steps:
+              - id: big
+                kind: create
+                format: qcow2
+                size: 2P
+              - id: disk
+                kind: convert
+                from: big
+                format: raw
+            """;
+        using var f = new RecipeFixture(yaml);
+        var r = f.Run();
+        Assert.IsFalse(r.Succeeded);
+        Assert.AreEqual(StepStatus.Failed, r["disk"].Status);
+        StringAssert.Contains(r["disk"].Reason, "error while converting raw: Could not resize file: File too large");
+        Assert.IsFalse(r["disk"].Reason!.Contains("internal error", StringComparison.Ordinal), r["disk"].Reason);
+        Assert.IsFalse(File.Exists(f.Out("disk.raw")), "no output left behind");
+    }
 }

@@ -32,6 +32,8 @@ public sealed class CheckCommand : ICommand
             io.Out.Flush();
             io.Err.Write(line + "\n");
         }
+
+        public void Error(string message) => io.Error(message);
     }
 
     public int Run(CommandContext context, string[] argv)

@@ -79,7 +79,8 @@ public sealed class MeasureCommand : ICommand
         }
         else
         {
-            io.Print(string.Create(CultureInfo.InvariantCulture, $"required size: {result.Required}\nfully allocated size: {result.FullyAllocated}\n"));
+            // qemu prints these uint64 fields with PRIu64 (its JSON, above, shows them signed)
+            io.Print(string.Create(CultureInfo.InvariantCulture, $"required size: {(ulong)result.Required}\nfully allocated size: {(ulong)result.FullyAllocated}\n"));
             if (result.Bitmaps is { } b)
                 io.Print(string.Create(CultureInfo.InvariantCulture, $"bitmaps size: {b}\n"));
         }

@@ -101,7 +101,7 @@ public static class ImageOpener
             driver = context.Formats.Find(format) ?? throw new ImageException($"Unknown driver '{format}'");
         if (Directory.Exists(filename))
             throw new ImageException($"'file' driver requires '{filename}' to be a regular file");
-        if (!System.IO.File.Exists(filename))
+        if (filename.Length > 0 && !System.IO.File.Exists(filename)) // "" is the file protocol's own error
             throw new ImageException($"Could not open '{filename}': No such file or directory");
         ImageFileGuard.BeforeOpen(context, filename);
 

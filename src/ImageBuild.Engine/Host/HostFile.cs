@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using System.Runtime.InteropServices;
+using ImageBuild.Engine.Info;
 using Microsoft.Win32.SafeHandles;
 
 namespace ImageBuild.Engine.Host;
@@ -32,6 +33,8 @@ public sealed class HostFile : IDisposable
 
     public static HostFile Open(string path, bool writable)
     {
+        if (path.Length == 0)
+            throw new ImageException("The 'file' block driver requires a file name");
         try
         {
             var handle = File.OpenHandle(path, FileMode.Open, writable ? FileAccess.ReadWrite : FileAccess.Read,
@@ -51,6 +54,8 @@ public sealed class HostFile : IDisposable
     /// </summary>
     public static HostFile Create(string path)
     {
+        if (path.Length == 0)
+            throw new ImageException("Could not create '': No such file or directory"); // open("") is ENOENT
         SafeFileHandle handle;
         try
         {
@@ -106,9 +111,16 @@ public sealed class HostFile : IDisposable
         catch (IOException e) { throw new ImageException($"error while writing '{Path}' at offset {offset}: {Describe(e)}", e); }
     }
 
+    /// <summary>ftruncate; a negative length is EINVAL and one past the filesystem's limit EFBIG, as in qemu's file-posix.</summary>
     public void SetLength(long length)
     {
+        if (length < 0)
+            throw new ImageException("Could not resize file: Invalid argument") { Errno = SnapshotException.EINVAL };
         try { RandomAccess.SetLength(_handle, length); }
+        catch (ArgumentOutOfRangeException e) // .NET's EFBIG
+        {
+            throw new ImageException("Could not resize file: File too large", e) { Errno = SnapshotException.EFBIG };
+        }
         catch (IOException e) { throw new ImageException($"Could not resize '{Path}' to {length}: {Describe(e)}", e); }
     }
 

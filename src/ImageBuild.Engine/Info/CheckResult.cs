@@ -30,4 +30,7 @@ public sealed record CheckResult
 public interface ICheckLog
 {
     void Message(string line);
+
+    /// <summary>An error qemu reports with error_report ("program: message") in the middle of the check's lines.</summary>
+    void Error(string message) => Message(message);
 }

@@ -1,6 +1,7 @@
 using System.Text;
 using ImageBuild.Engine.Block;
 using ImageBuild.Engine.Formats.File;
+using ImageBuild.Engine.Info;
 using ImageBuild.Engine.Options;
 
 namespace ImageBuild.Engine.Operations;
@@ -42,6 +43,12 @@ public static class ImageCreator
         {
             CreateCore(context, format, request, formatting);
         }
+        catch (ImageException e) when (e.Errno == SnapshotException.EFBIG)
+        {
+            // bdrv_img_create words every EFBIG this way, with a hint when the format has clusters.
+            string hint = AllCreateOptions(format).Any(o => o.Name == "cluster_size") ? " (try using a larger cluster size)" : "";
+            throw new ImageException($"{file}: The image size is too large for file format '{format.Name}'{hint}", e);
+        }
         catch (ImageException e)
         {
             throw new ImageException($"{file}: {e.Message}", e);
@@ -63,6 +70,10 @@ public static class ImageCreator
                 throw new ImageException("The image size must be specified only once");
             Set("size", argSize.ToString(System.Globalization.CultureInfo.InvariantCulture));
         }
+        if (request.BackingFile is not null && !format.SupportsBacking)
+            throw new ImageException($"Backing file not supported for file format '{format.Name}'");
+        if (request.BackingFormat is not null && !format.SupportsBacking)
+            throw new ImageException($"Backing file format not supported for file format '{format.Name}'");
         if (request.BackingFile is not null) Set("backing_file", request.BackingFile);
         if (request.BackingFormat is not null) Set("backing_fmt", request.BackingFormat);
 

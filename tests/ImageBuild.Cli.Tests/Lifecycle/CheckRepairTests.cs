@@ -64,6 +64,8 @@ public sealed class CheckRepairTests
             // Bits 56-63 belong to a reftable entry's offset (unlike an L2 entry's): a block far outside the image.
             case "refblock-high-bits": c.SetReftableEntry(0, (1UL << 62) | (ulong)(data1 * cs)); break;
             case "refblock-bit63": c.SetReftableEntry(0, (1UL << 63) | (ulong)(data1 * cs)); break;
+            // growing the file to cover it fails with EFBIG (ext4's limit is 16 TiB): qemu's resize error, then a rebuild
+            case "refblock-past-file-size-limit": c.SetReftableEntry(1, 1UL << 44); break;
             case "refblock-unaligned": c.SetReftableEntry(0, (ulong)c.Refblock0 + 0x200); break;
             case "reftable-reserved": c.SetReftableEntry(0, (ulong)c.Refblock0 | 1); break;
             case "refblock-refcount": c.SetRefcount(c.Refblock0 / cs, 2); break;
@@ -107,6 +109,7 @@ public sealed class CheckRepairTests
     [DataRow("refblock-outside")]
     [DataRow("refblock-high-bits")]
     [DataRow("refblock-bit63")]
+    [DataRow("refblock-past-file-size-limit")]
     [DataRow("refblock-unaligned")]
     [DataRow("reftable-reserved")]
     [DataRow("refblock-refcount")]

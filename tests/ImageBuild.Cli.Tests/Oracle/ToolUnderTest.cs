@@ -19,6 +19,9 @@ public static partial class ToolUnderTest
     /// <summary>Display form of the command line used to start the tool (for failure messages).</summary>
     public static string Description => string.Join(' ', [Command.Value.Exe, .. Command.Value.Prefix]);
 
+    /// <summary>Whether the tool under test is qemu-img itself (IMAGEBUILD_EXE proving the tests' expectations).</summary>
+    public static bool IsQemu => Path.GetFileName(Description).StartsWith("qemu-img", StringComparison.Ordinal);
+
     /// <summary>Runs the tool under test in <paramref name="cwd"/>; never throws on a non-zero exit.</summary>
     public static TimedResult Run(string cwd, params string[] args) => RunWithTimeout(cwd, DefaultTimeoutMs, args);
 
@@ -26,6 +29,16 @@ public static partial class ToolUnderTest
     {
         var (exe, prefix) = Command.Value;
         return Timed(exe, [.. prefix, .. args], cwd, timeoutMs);
+    }
+
+    /// <summary>
+    /// Runs the tool under test through <paramref name="wrapper"/> (a program and its arguments that then execs the
+    /// tool, such as prlimit --as=N).
+    /// </summary>
+    public static TimedResult RunWrapped(string[] wrapper, string cwd, params string[] args)
+    {
+        var (exe, prefix) = Command.Value;
+        return Timed(wrapper[0], [.. wrapper[1..], exe, .. prefix, .. args], cwd, DefaultTimeoutMs);
     }
 
     /// <summary>Runs the oracle (qemu-img) in <paramref name="cwd"/>.</summary>

@@ -57,4 +57,18 @@ public sealed class RobustnessTests
             Directory.Delete(dir, recursive: true);
         }
     }
+
+    /// <summary>Running out of memory, however the task library or a worker thread wraps it, is one of qemu's lines.</summary>
+    [TestMethod]
+    public void OutOfMemoryIsReportedAsENOMEMHoweverItIsWrapped()
+    {
+        var oom = new OutOfMemoryException();
+        Assert.AreEqual("Cannot allocate memory", CommandLine.ResourceExhaustion.Describe(oom));
+        Assert.AreEqual("Cannot allocate memory", CommandLine.ResourceExhaustion.Describe(
+            new AggregateException(new TaskSchedulerException(new OutOfMemoryException()))));
+        Assert.AreEqual("Could not load System.IO.Compression: Cannot allocate memory", CommandLine.ResourceExhaustion.Describe(
+            new AggregateException(new FileNotFoundException("x", "System.IO.Compression, Version=10.0.0.0, Culture=neutral"))));
+        Assert.IsNull(CommandLine.ResourceExhaustion.Describe(new Engine.ImageException("disk full", new IOException("No space left on device"))));
+        Assert.IsNull(CommandLine.ResourceExhaustion.Describe(new FileNotFoundException("x", "missing.qcow2")));
+    }
 }

@@ -349,7 +349,9 @@ internal sealed partial class Qcow2Checker
         }
         catch (ImageException e)
         {
-            why = e.Message;
+            // qemu reports the truncate's error, then its errno in the check's own line
+            _log.Error(e.Message);
+            why = e.Errno != 0 ? Info.SnapshotException.StrError(e.Errno) : e.Message;
             return false;
         }
         _imrt.Resize(SizeToClusters(_dev.File.Length));

@@ -18,6 +18,8 @@ internal sealed record Qcow2CreateOptions(
             "0.10" or "v2" => 2,
             var v => throw new ImageException($"Parameter 'version' does not accept value '{v}'"),
         };
+        if (o.GetString("backing_fmt") is { } bf && !Block.QemuDriverNames.IsKnown(bf))
+            throw new ImageException($"Parameter 'backing-fmt' does not accept value '{bf}'");
         long cs = o.GetSize("cluster_size") ?? 65536;
         if (cs < 512 || cs > 2 << 20 || (cs & (cs - 1)) != 0)
             throw new ImageException("Cluster size must be a power of two between 512 and 2048k");
@@ -59,6 +61,8 @@ internal sealed record Qcow2CreateOptions(
             throw new ImageException("Backing file and data-file-raw cannot be used at the same time");
         if (backing is not null && prealloc != Preallocation.Off && !extended)
             throw new ImageException("Backing file and preallocation can only be used at the same time if extended_l2 is on");
+        if (backingFmt is not null && backing is null)
+            throw new ImageException("Backing format cannot be used without backing file");
         if (extended && version < 3)
             throw new ImageException("Extended L2 entries are only supported with compatibility level 1.1 and above (use version=v3 or greater)");
         if (extended && cs < 16384)

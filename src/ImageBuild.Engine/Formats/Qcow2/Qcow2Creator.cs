@@ -16,7 +16,15 @@ internal static class Qcow2Creator
     public static void Create(CreateRequest request)
     {
         var o = Qcow2CreateOptions.Parse(request.Options);
-        long size = (request.Size + 511) & ~511L;
+        long size = Sectors.RoundUp(request.Size); // may wrap negative, as in qemu: the truncate below refuses it
+        try
+        {
+            BlockLimits.CheckTruncate(size);
+        }
+        catch (ImageException e)
+        {
+            throw new ImageException("Could not resize image: " + e.Message, e);
+        }
         int cs = 1 << o.ClusterBits;
         int l2Bits = o.ClusterBits - (o.ExtendedL2 ? 4 : 3);
         long clusters = (size + cs - 1) >> o.ClusterBits;
@@ -24,11 +32,29 @@ internal static class Qcow2Creator
         if (l1Entries > Qcow2Device.MaxL1Bytes / 8)
             throw new ImageException("The image size is too large for file format 'qcow2' (try using a larger cluster size)");
 
+        var created = new List<string>();
+        try
+        {
+            Write(request, o, size, cs, l1Entries, created);
+        }
+        catch
+        {
+            // qcow2_co_create_opts: a failed create deletes the files it made (full disk, bad option found late)
+            foreach (string path in created)
+                Operations.FailedOutput.Remove(path);
+            throw;
+        }
+    }
+
+    /// <summary>Writes the files; <paramref name="created"/> gets each one as soon as it is ours to delete.</summary>
+    private static void Write(CreateRequest request, Qcow2CreateOptions o, long size, int cs, long l1Entries, List<string> created)
+    {
         if (o.DataFile is not null)
         {
             // qemu creates the data file under the name as given (relative to the working directory).
             string dataPath = o.DataFile;
             using var df = HostFile.Create(dataPath);
+            created.Add(dataPath);
             var mode = o.Preallocation == Preallocation.Metadata ? Preallocation.Off : o.Preallocation;
             if (o.Preallocation is Preallocation.Off or Preallocation.Metadata)
             {
@@ -43,6 +69,7 @@ internal static class Qcow2Creator
 
         using (var file = HostFile.Create(request.Filename))
         {
+            created.Add(request.Filename);
             var header = new Qcow2Header
             {
                 Version = (uint)o.Version,

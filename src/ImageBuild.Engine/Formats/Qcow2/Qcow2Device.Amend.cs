@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using ImageBuild.Engine.Block;
 using ImageBuild.Engine.Formats.File;
 using ImageBuild.Engine.Options;
 
@@ -129,7 +130,10 @@ public sealed partial class Qcow2Device
         }
 
         if (newSize != 0)
+        {
+            BlockLimits.CheckTruncate(newSize); // blk_truncate's limits come before the driver's own checks
             Resize(newSize, Preallocation.Off);
+        }
 
         if (newVersion < oldVersion)
         {

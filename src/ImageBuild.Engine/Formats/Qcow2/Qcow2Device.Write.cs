@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using ImageBuild.Engine.Block;
+using ImageBuild.Engine.Info;
 
 namespace ImageBuild.Engine.Formats.Qcow2;
 
@@ -172,6 +173,13 @@ public sealed partial class Qcow2Device
             else
                 WriteGuestData(host + (regionStart - guestStart), data);
         }
+        catch (ImageException) when (alloc && !HasDataFile)
+        {
+            // qcow2_alloc_cluster_abort: clusters whose data never arrived are not referenced, so give them back
+            // (a full disk must not leave the image leaking clusters).
+            Refcounts.Free(host, (long)k << ClusterBits);
+            throw;
+        }
         finally
         {
             if (buffer is not null) System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
@@ -272,7 +280,17 @@ public sealed partial class Qcow2Device
         {
             L2Cache.GetEmpty(l2Offset);
         }
-        L2Cache.Flush();
+        try
+        {
+            L2Cache.Flush();
+        }
+        catch (ImageException)
+        {
+            // l2_allocate's failure path: the table never reached the disk and nothing points at it yet.
+            L2Cache.Discard(l2Offset);
+            Refcounts.Free(l2Offset, cs);
+            throw;
+        }
         Barrier(); // the new L2 table is durable before the L1 entry points at it
         L1[l1Index] = (ulong)l2Offset | L2Entry.Copied;
         WriteL1Entry(l1Index);
@@ -496,7 +514,7 @@ public sealed partial class Qcow2Device
     {
         if (minSize <= L1.Length) return;
         if (minSize > MaxL1Bytes / 8)
-            throw new ImageException("The image size is too large (try using a larger cluster size)");
+            throw new ImageException("Failed to grow the L1 table: File too large") { Errno = SnapshotException.EFBIG };
         var table = new ulong[minSize];
         Array.Copy(L1, table, L1.Length);
         long bytes = minSize * 8;

@@ -12,9 +12,11 @@ internal static class Qcow2Measure
         var o = Qcow2CreateOptions.Parse(options);
         long cs = 1L << o.ClusterBits;
         long virtualSize = source?.VirtualSize ?? size;
-        virtualSize = (virtualSize + cs - 1) / cs * cs;
         int l2e = o.ExtendedL2 ? 16 : 8;
-        if (((virtualSize / cs + cs / l2e - 1) / (cs / l2e)) * 8 > Qcow2Device.MaxL1Bytes)
+        // in clusters, as qemu's unsigned arithmetic: a size near 2^63 must not wrap negative and slip through
+        long sizeInClusters = (long)(((ulong)virtualSize + (ulong)cs - 1) / (ulong)cs);
+        virtualSize = sizeInClusters * cs;
+        if ((sizeInClusters + cs / l2e - 1) / (cs / l2e) * 8 > Qcow2Device.MaxL1Bytes || virtualSize < 0)
             throw new ImageException("The image size is too large (try using a larger cluster size)");
 
         long required;

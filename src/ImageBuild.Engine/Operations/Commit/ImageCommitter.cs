@@ -30,6 +30,23 @@ public static class ImageCommitter
         if (baseDev.VirtualSize < size)
             baseDev.Resize(size, Preallocation.Off);
 
+        try
+        {
+            CopyDown(top, baseDev, size, request);
+        }
+        catch (ImageException e)
+        {
+            throw new ImageException($"Block job failed: {e.Message}", e); // how qemu-img reports any error of its commit job
+        }
+
+        if (!drop)
+            top.MakeEmpty();
+        top.Flush();
+    }
+
+    /// <summary>The commit job: what the layers above the base allocate, written into the base.</summary>
+    private static void CopyDown(BlockDevice top, BlockDevice baseDev, long size, CommitRequest request)
+    {
         request.Progress?.Invoke(0);
         byte[] buf = GC.AllocateUninitializedArray<byte>(BufferSize);
         var limiter = new RateLimiter(request.RateLimit);
@@ -55,10 +72,6 @@ public static class ImageCommitter
             request.Progress?.Invoke(100.0 * off / size);
         }
         baseDev.Flush();
-
-        if (!drop)
-            top.MakeEmpty();
-        top.Flush();
     }
 
     /// <summary>qemu's bdrv_find_backing_image: a chain member whose (given or resolved) filename matches.</summary>

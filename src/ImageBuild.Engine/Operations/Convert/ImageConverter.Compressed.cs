@@ -1,3 +1,4 @@
+using System.Runtime.ExceptionServices;
 using System.Collections.Concurrent;
 using ImageBuild.Engine.Block;
 using ImageBuild.Engine.Compression;
@@ -62,7 +63,7 @@ public static partial class ImageConverter
                 {
                     WaitReady(chunk, ct);
                     if (chunk.Error is not null)
-                        throw chunk.Error is ImageException ? chunk.Error : new ImageException(chunk.Error.Message, chunk.Error);
+                        ExceptionDispatchInfo.Throw(chunk.Error); // as it is: out-of-memory must stay recognisable
                     Consume(chunk);
                     if (chunk.Buffer is not null) sourceBuffers.Add(chunk.Buffer);
                     if (chunk.Compressed is not null) payloadBuffers.Add(chunk.Compressed);

@@ -73,6 +73,8 @@ public static partial class ImageConverter
         bool targetHasBacking = backingFile is not null;
         if (targetHasBacking && format is not null && !format.SupportsBacking)
             throw new ImageException($"Backing file not supported for file format '{format.Name}'");
+        if (backingFormat is not null && format is not null && !format.SupportsBacking)
+            throw new ImageException($"Backing file format not supported for file format '{format.Name}'");
 
         if (request.TargetIsZero && targetHasBacking)
             throw new ImageException("Cannot use --target-is-zero when the destination image has a backing file");
@@ -91,12 +93,10 @@ public static partial class ImageConverter
 
         if (format is not null && createValues is not null)
         {
-            if (backingFile is not null)
-            {
-                createValues.RemoveAll(p => p.Key is "backing_file" or "backing_fmt");
-                createValues.Add(new("backing_file", backingFile));
-                createValues.Add(new("backing_fmt", backingFormat!));
-            }
+            createValues.RemoveAll(p => p.Key is "backing_file" or "backing_fmt");
+            if (backingFile is not null) createValues.Add(new("backing_file", backingFile));
+            if (backingFormat is not null) createValues.Add(new("backing_fmt", backingFormat)); // qcow2 refuses it alone
+
             try
             {
                 format.Create(new CreateRequest(context, request.OutputFilename, sources.TotalSize,
@@ -148,7 +148,7 @@ public static partial class ImageConverter
         {
             // A target we created and could not finish must not be left looking like a valid conversion.
             if (!ok && created)
-                TryDelete(request.OutputFilename);
+                FailedOutput.Remove(request.OutputFilename);
         }
         request.Progress?.Invoke(100);
     }
@@ -178,11 +178,6 @@ public static partial class ImageConverter
             throw new ImageException("Copying bitmaps only possible with single source");
     }
 
-
-    private static void TryDelete(string path)
-    {
-        try { File.Delete(path); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-    }
 
     /// <summary>One write the writer applies: data from the chunk's buffer, or zeroes.</summary>
     private readonly record struct WriteOp(long Offset, int Length, bool IsData, int BufferOffset);
@@ -282,7 +277,7 @@ public static partial class ImageConverter
         private static void ThrowReaderError(Exception? error)
         {
             if (error is not null)
-                throw error is ImageException ? error : new ImageException(error.Message, error);
+                ExceptionDispatchInfo.Throw(error); // as it is: out-of-memory must stay recognisable to the caller
         }
 
         /// <summary>What the progress is a fraction of: the bytes that will be written as data.</summary>

@@ -17,6 +17,8 @@ public static class ImageRebaser
         string? newBacking = request.BackingFile.Length == 0 ? null : request.BackingFile;
         using var top = ImageOpener.Open(context, request.Filename,
             new OpenOptions { Format = request.Format, Writable = true, NoBacking = request.Unsafe });
+        if (request.BackingFormat is { } fmt && !QemuDriverNames.IsKnown(fmt))
+            throw new ImageException($"Invalid format name: '{fmt}'");
 
         if (!request.Unsafe)
         {

@@ -37,6 +37,7 @@ public static class ImageResizer
             throw new ImageException("Preallocation can only be used for growing images");
         if (total < current && !request.Shrink)
             throw new ShrinkRefusedException();
+        BlockLimits.CheckTruncate(total);
         device.Resize(total, prealloc);
         device.Flush();
     }
