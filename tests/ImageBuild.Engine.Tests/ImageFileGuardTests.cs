@@ -47,14 +47,14 @@ public sealed class ImageFileGuardTests
         }
     }
 
-    private static string Refusal(ImageContext context, string image, bool noBacking = false)
+    private static string Refusal(ImageContext context, string image, bool noBacking = false, bool noIo = true)
     {
         // A FIFO that is opened blocks until a writer comes: that is a failure here, not a wait.
         var open = Task.Run(() =>
         {
             try
             {
-                using var _ = ImageOpener.Open(context, image, new OpenOptions { NoBacking = noBacking, NoIo = true });
+                using var _ = ImageOpener.Open(context, image, new OpenOptions { NoBacking = noBacking, NoIo = noIo });
                 return "";
             }
             catch (ImageException e)
@@ -157,6 +157,7 @@ public sealed class ImageFileGuardTests
         File.Delete(l["top.data"]);
         Fifo.Make(l["top.data"]);
         StringAssert.EndsWith(Refusal(Untrusted, l.Top, noBacking: true), $"data file '{l["top.data"]}' named by untrusted image '{l.Top}' is a FIFO, not a regular file");
-        StringAssert.EndsWith(Refusal(Qemu, l.Top, noBacking: true), $"'file' driver requires '{l["top.data"]}' to be a regular file");
+        StringAssert.EndsWith(Refusal(Qemu, l.Top, noBacking: true, noIo: false), $"'file' driver requires '{l["top.data"]}' to be a regular file");
+        Assert.AreEqual("", Refusal(Qemu, l.Top, noBacking: true), "a metadata-only open (info) never opens the data file, as qemu's CVE-2024-4467 fix");
     }
 }

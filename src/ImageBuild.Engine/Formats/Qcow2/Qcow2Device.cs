@@ -17,6 +17,7 @@ public sealed partial class Qcow2Device : BlockDevice
     private readonly HostFile _file;
     private readonly HostFile _dataFile;
     private readonly bool _ownsDataFile;
+    private readonly bool _hasDataFile;
     internal readonly Qcow2Header Header;
     internal readonly int ClusterBits;
     internal readonly int L2Bits; // log2(entries per L2 table)
@@ -226,8 +227,17 @@ public sealed partial class Qcow2Device : BlockDevice
         }
 
         // External data file.
-        bool hasDataFileBit = (Header.IncompatibleFeatures & Qcow2Header.IncompatDataFile) != 0;
-        if (hasDataFileBit)
+        _hasDataFile = (Header.IncompatibleFeatures & Qcow2Header.IncompatDataFile) != 0;
+        if (_hasDataFile && noIo)
+        {
+            // A metadata-only open (info) never opens the data file, so that info can vet an untrusted image
+            // without touching what it names (qemu's fix for CVE-2024-4467, in Debian's 7.2). Nothing reads
+            // guest data through such an open. Under the untrusted policy the name is still vetted.
+            if (DataFileName is not null)
+                ImageFileGuard.CheckReference(context, filename, ImageOpener.ResolveBackingName(filename, DataFileName), "data file");
+            _dataFile = file;
+        }
+        else if (_hasDataFile)
         {
             if (DataFileName is null)
                 throw new ImageException("'data-file' is required for this image");
@@ -256,7 +266,7 @@ public sealed partial class Qcow2Device : BlockDevice
     public override string FormatName => "qcow2";
     public override HostFile File => _file;
     internal HostFile DataFile => _dataFile;
-    internal bool HasDataFile => _ownsDataFile;
+    internal bool HasDataFile => _hasDataFile;
     public override long VirtualSize => (long)Header.Size;
     public override int ClusterSize => 1 << ClusterBits;
     public override bool SupportsBacking => true;
