@@ -50,11 +50,13 @@ internal sealed partial class Qcow2Checker
             _res.Corruptions++;
             return;
         }
-        long start = offset & ~(long)(_cs - 1);
-        long last = (offset + size - 1) & ~(long)(_cs - 1);
-        for (long co = start; co <= last; co += _cs)
+        // Cluster offsets are unsigned, as in qemu: an offset at or above 2^63 (which passes the signed test above)
+        // is a cluster index too large to count, and the in-memory table's growth reports ENOMEM.
+        ulong start = (ulong)offset & ~(ulong)(_cs - 1);
+        ulong last = (ulong)(offset + size - 1) & ~(ulong)(_cs - 1);
+        for (ulong co = start; co <= last; co += (ulong)_cs)
         {
-            long k = co >> _cb;
+            long k = (long)(co >> _cb);
             if (k >= _imrt.Clusters)
                 _imrt.Resize(k + 1);
             ulong rc = _imrt.Get(k);
