@@ -73,7 +73,7 @@ public static class SnapshotTable
     {
         string date = DateTimeOffset.FromUnixTimeSeconds(s.DateSec).ToLocalTime()
             .ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
-        long secs = s.VmClockNsec / 1_000_000_000;
+        ulong secs = s.VmClockNsec / 1_000_000_000; // unsigned, as qemu divides it
         string clock = string.Create(CultureInfo.InvariantCulture,
             $"{(int)(secs / 3600):00}:{(int)(secs / 60 % 60):00}:{(int)(secs % 60):00}.{(int)(s.VmClockNsec / 1_000_000 % 1000):000}");
         string icount = s.Icount == -1 ? "" : s.Icount.ToString(CultureInfo.InvariantCulture);

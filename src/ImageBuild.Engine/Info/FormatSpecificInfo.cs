@@ -21,4 +21,4 @@ public sealed record FormatSpecificInfo(string Type, QapiObject Data);
 
 /// <summary>One internal snapshot (qemu's SnapshotInfo).</summary>
 public sealed record SnapshotInfo(
-    string Id, string Name, long VmStateSize, long DateSec, long DateNsec, long VmClockNsec, long Icount);
+    string Id, string Name, long VmStateSize, long DateSec, long DateNsec, ulong VmClockNsec, long Icount);

@@ -19,6 +19,7 @@ public sealed partial class InspectOracleTests
     [DataRow("top.qcow2")]
     [DataRow("sub/t.qcow2")]
     [DataRow("snap.qcow2")]
+    [DataRow("snap-clock.qcow2")]
     [DataRow("sp ace\u00e9.qcow2")]
     [DataRow("dirty.qcow2")]
     [DataRow("leak.qcow2")]

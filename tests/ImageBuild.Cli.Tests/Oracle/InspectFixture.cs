@@ -75,6 +75,10 @@ public sealed class InspectFixture : IDisposable
         Img("snapshot", "-c", "second snapshot", "snap.qcow2");
         Img("bitmap", "--add", "snap.qcow2", "bm0");
         Img("bitmap", "--add", "-g", "128k", "--disable", "snap.qcow2", "bm1");
+        // a snapshot whose VM clock (unsigned in qemu) is above 2^63 ns: qemu divides it as unsigned
+        Img("create", "-q", "-f", "qcow2", "snap-clock.qcow2", "1M");
+        Img("snapshot", "-c", "late", "snap-clock.qcow2");
+        OracleFixtures.WriteBe64(_tmp["snap-clock.qcow2"], (long)OracleFixtures.ReadBe64(_tmp["snap-clock.qcow2"], 64) + 24, 0xF27F_0000_1234_5678);
 
         Img("create", "-q", "-f", "qcow2", "sp ace\u00e9.qcow2", "1M");
 

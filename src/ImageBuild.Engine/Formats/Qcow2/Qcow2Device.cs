@@ -326,7 +326,7 @@ public sealed partial class Qcow2Device : BlockDevice
     }
 
     public override IReadOnlyList<SnapshotInfo> Snapshots =>
-        SnapshotTable.Select(s => new SnapshotInfo(s.Id, s.Name, (long)s.VmStateSize, s.DateSec, s.DateNsec, (long)s.VmClockNsec, s.Icount)).ToList();
+        SnapshotTable.Select(s => new SnapshotInfo(s.Id, s.Name, (long)s.VmStateSize, s.DateSec, s.DateNsec, s.VmClockNsec, s.Icount)).ToList();
 
     public override FormatSpecificInfo? GetSpecificInfo()
     {

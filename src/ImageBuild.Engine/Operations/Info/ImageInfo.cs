@@ -64,8 +64,8 @@ public sealed record ImageInfo
         o.Add("vm-state-size", s.VmStateSize);
         o.Add("date-sec", s.DateSec);
         o.Add("date-nsec", s.DateNsec);
-        o.Add("vm-clock-sec", s.VmClockNsec / 1_000_000_000);
-        o.Add("vm-clock-nsec", s.VmClockNsec % 1_000_000_000);
+        o.Add("vm-clock-sec", (long)(s.VmClockNsec / 1_000_000_000));
+        o.Add("vm-clock-nsec", (long)(s.VmClockNsec % 1_000_000_000));
         if (s.Icount != -1) o.Add("icount", s.Icount);
         return o;
     }
