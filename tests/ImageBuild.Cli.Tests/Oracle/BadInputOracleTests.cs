@@ -67,6 +67,10 @@ public sealed class BadInputOracleTests
     // info never opens the data file (CVE-2024-4467), so it neither needs nor checks its name.
     [DataRow("data-file-name-empty", 0, 1, 1)]
     [DataRow("data-file-name-missing", 0, 1, 1)]
+    // qemu lists no snapshots of an image with a data file (and check reports them): a table at offset 0
+    [DataRow("data-file-snapshots", 0, 0, 2)]
+    // a relative data file name is opened from the working directory (here not the image's): not found
+    [DataRow("data-file-relative", 0, 1, 1)]
     public void HostileImageIsHandledLikeQemu(string kind, int infoExit, int convertExit, int checkExit)
     {
         if (RefusedWhereQemuReadsZeros.Contains(kind))
@@ -86,6 +90,8 @@ public sealed class BadInputOracleTests
         };
         if (kind.StartsWith("size-", StringComparison.Ordinal))
             runs.Add((["map", "--output=json", "../" + name], 0));
+        if (kind == "data-file-snapshots")
+            runs.Add((["snapshot", "-l", "../" + name], 0));
         foreach (var (args, exit) in runs)
         {
             var expected = ToolUnderTest.Qemu(d.Q, args);
@@ -300,6 +306,19 @@ public sealed class BadInputOracleTests
     {
         string path = Path.Combine(dir, name);
         if (kind == "zero-length") { File.WriteAllBytes(path, []); return; }
+        if (kind == "data-file-relative")
+        {
+            ToolUnderTest.QemuOk(dir, "create", "-q", "-f", "qcow2", "-o", "data_file=data.raw", path, "4M");
+            return;
+        }
+        if (kind == "data-file-snapshots")
+        {
+            // an absolute data file name: qemu opens a relative one from the working directory, not the image's
+            ToolUnderTest.QemuOk(dir, "create", "-q", "-f", "qcow2", "-o", "data_file=" + Path.Combine(dir, "data.raw"), path, "4M");
+            OracleFixtures.WriteBe32(path, 60, 2); // nb_snapshots
+            OracleFixtures.WriteBe64(path, 64, 0); // snapshots_offset: the header itself
+            return;
+        }
         if (kind.StartsWith("data-file-name-", StringComparison.Ordinal)) { BuildBrokenDataFileName(dir, path, kind.EndsWith("missing", StringComparison.Ordinal)); return; }
         bool compressed = kind.StartsWith("compressed", StringComparison.Ordinal);
         ToolUnderTest.QemuOk(dir, "create", "-q", "-f", "qcow2", "-o", kind.StartsWith("v2-", StringComparison.Ordinal) ? "compat=0.10" : "compat=1.1", "plain.qcow2", "4M");

@@ -55,6 +55,8 @@ public sealed partial class Qcow2Device
         if (ReadOnly) throw NotWritable();
         if (Bitmaps.Count > 0 && (Header.AutoclearFeatures & Qcow2Header.AutoclearBitmaps) != 0)
             throw new SnapshotException("Device has active dirty bitmaps", SnapshotException.EBUSY);
+        if (HasDataFile) // qemu: snapshots and an external data file do not mix, whether or not the name exists
+            throw FailedToLoad(SnapshotException.ENOTSUP);
         int index = FindSnapshot(idOrName, null);
         if (index < 0) index = FindSnapshot(null, idOrName);
         if (index < 0)

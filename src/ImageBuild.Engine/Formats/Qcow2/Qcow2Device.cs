@@ -234,14 +234,16 @@ public sealed partial class Qcow2Device : BlockDevice
             // without touching what it names (qemu's fix for CVE-2024-4467, in Debian's 7.2). Nothing reads
             // guest data through such an open. Under the untrusted policy the name is still vetted.
             if (DataFileName is not null)
-                ImageFileGuard.CheckReference(context, filename, ImageOpener.ResolveBackingName(filename, DataFileName), "data file");
+                ImageFileGuard.CheckReference(context, filename, DataFileName, "data file");
             _dataFile = file;
         }
         else if (_hasDataFile)
         {
             if (DataFileName is null)
                 throw new ImageException("'data-file' is required for this image");
-            string path = ImageOpener.ResolveBackingName(filename, DataFileName);
+            // Unlike a backing file's, the data file's name is opened as it is: a relative name is relative to the
+            // working directory, not to the image (qemu opens it as a plain child filename).
+            string path = DataFileName;
             _dataFile = ImageOpener.OpenDataFile(context, filename, path, !readOnly);
             _dataFile.FlushIgnored = file.FlushIgnored;
             _ownsDataFile = true;
@@ -325,7 +327,8 @@ public sealed partial class Qcow2Device : BlockDevice
         return string.Join(", ", parts);
     }
 
-    public override IReadOnlyList<SnapshotInfo> Snapshots =>
+    /// <summary>The snapshot list; none with an external data file, where qemu's list is "not supported".</summary>
+    public override IReadOnlyList<SnapshotInfo> Snapshots => HasDataFile ? [] :
         SnapshotTable.Select(s => new SnapshotInfo(s.Id, s.Name, (long)s.VmStateSize, s.DateSec, s.DateNsec, s.VmClockNsec, s.Icount)).ToList();
 
     public override FormatSpecificInfo? GetSpecificInfo()
