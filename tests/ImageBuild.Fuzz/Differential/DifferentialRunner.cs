@@ -1,0 +1,6 @@
+namespace ImageBuild.Fuzz.Differential;
+
+public static class DifferentialRunner
+{
+    public static int Run(DifferentialOptions options) => 0;
+}

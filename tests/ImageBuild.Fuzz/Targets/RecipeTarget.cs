@@ -1,0 +1,25 @@
+using ImageBuild.Engine.Block;
+using ImageBuild.Recipes.Loading;
+using ImageBuild.Recipes.Model;
+
+namespace ImageBuild.Fuzz;
+
+/// <summary>The recipe loader (YAML, schema, variables, validation): the input is the recipe text.</summary>
+public sealed class RecipeTarget(ImageContext context) : FuzzTarget("recipe", "load and validate a recipe (YAML)")
+{
+    public override string Run(ReadOnlySpan<byte> input, Scratch scratch)
+    {
+        string path = scratch.PathOf("recipe.yaml");
+        string text = System.Text.Encoding.UTF8.GetString(input);
+        try
+        {
+            RecipeLoader.LoadText(text, path, context: context);
+            return "ok";
+        }
+        catch (RecipeException e)
+        {
+            // the contract: bad recipes are file:line:col errors
+            return "refused: " + e.Errors[0];
+        }
+    }
+}

@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# On-demand fuzzing of ImageBuild's parsers (see README.md beside this script). Not run by CI.
+#
+#   run.sh build                 build the harness into $FUZZ_OUT/bin and instrument it (SharpFuzz)
+#   run.sh seeds                 make the seed corpora with qemu-img into $FUZZ_OUT/seeds/<target>
+#   run.sh afl TARGET [SECONDS]  one afl-fuzz instance on TARGET (qcow2, probe, raw, recipe); stops by itself
+#   run.sh replay TARGET PATH... run files once each (crashes, hangs, queue) and print what happened
+#   run.sh diff [OPTIONS]        differential run against qemu-img (needs a Release build of the CLI)
+#   run.sh stats [TARGET]        the figures of afl's fuzzer_stats
+#
+# Everything it makes goes under $FUZZ_OUT (default /work/fuzz-out), outside the repository.
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+OUT=${FUZZ_OUT:-/work/fuzz-out}
+BIN=$OUT/bin              # instrumented: for afl-fuzz only
+PLAIN=$OUT/bin-plain      # not instrumented: replay and diff (instrumented code runs only under afl)
+HARNESS=$BIN/ImageBuild.Fuzz.dll
+
+need_afl() {
+    if ! command -v afl-fuzz >/dev/null; then
+        echo "installing afl++ (Debian package)" >&2
+        apt-get install -y afl++ >/dev/null || { apt-get update >/dev/null && apt-get install -y afl++ >/dev/null; }
+    fi
+}
+
+build() {
+    mkdir -p "$BIN" "$PLAIN"
+    dotnet build "$HERE/ImageBuild.Fuzz.csproj" -c Release -o "$PLAIN" >/dev/null
+    cp -a "$PLAIN/." "$BIN/"
+    (cd "$ROOT" && dotnet tool restore >/dev/null)
+    # Coverage instrumentation of the parsers' assemblies (in place, in $BIN only).
+    for dll in ImageBuild.Engine.dll ImageBuild.Recipes.dll YamlDotNet.dll; do
+        (cd "$ROOT" && dotnet sharpfuzz "$BIN/$dll")
+    done
+}
+
+seeds() {
+    local s=$OUT/seeds work=$OUT/seeds-work
+    rm -rf "$s" "$work"
+    mkdir -p "$s/qcow2" "$s/raw" "$s/recipe" "$work"
+    (
+        cd "$work"
+        # the files the harness lays beside every input (Scratch.cs): base.raw (backing), data.raw (data file)
+        head -c 65536 /dev/zero | tr '\0' '\021' > base.raw
+        head -c 65536 /dev/zero | tr '\0' '\042' > data.raw
+        q() { qemu-img "$@" >/dev/null; }
+        io() { local f=$1; shift; for c in "$@"; do qemu-io -f qcow2 -c "$c" "$f" >/dev/null; done; }
+        q create -f qcow2 -o cluster_size=512 c512-v3.qcow2 256K
+        io c512-v3.qcow2 "write -P 0x41 0 4k" "write -P 0x42 100k 1k" "write -z 200k 4k"
+        q create -f qcow2 -o cluster_size=1k,compat=0.10 c1k-v2.qcow2 512K
+        io c1k-v2.qcow2 "write -P 0x43 0 3k" "write -P 0x44 300k 2k"
+        q create -f qcow2 -o cluster_size=4k,refcount_bits=1 c4k-rc1.qcow2 1M
+        io c4k-rc1.qcow2 "write -P 0x45 8k 8k"
+        q create -f qcow2 -o cluster_size=2k,refcount_bits=64,lazy_refcounts=on c2k-rc64.qcow2 256K
+        io c2k-rc64.qcow2 "write -P 0x46 0 6k" "discard 2k 2k"
+        seq 1 4000 > seq.txt; head -c 16384 seq.txt > rnd.raw; head -c 8192 /dev/zero >> rnd.raw
+        q convert -c -O qcow2 -o cluster_size=4k rnd.raw compressed-zlib.qcow2
+        q convert -c -O qcow2 -o cluster_size=4k,compression_type=zstd rnd.raw compressed-zstd.qcow2
+        q create -f qcow2 -o cluster_size=1k snapshots.qcow2 128K
+        io snapshots.qcow2 "write -P 0x47 0 4k"
+        q snapshot -c s1 snapshots.qcow2
+        io snapshots.qcow2 "write -P 0x48 2k 4k"
+        q snapshot -c s2 snapshots.qcow2
+        q create -f qcow2 -o cluster_size=1k bitmaps.qcow2 256K
+        io bitmaps.qcow2 "write -P 0x49 0 8k"
+        q bitmap --add bitmaps.qcow2 b0
+        q bitmap --add -g 64k bitmaps.qcow2 b1
+        q bitmap --disable bitmaps.qcow2 b1
+        q create -f qcow2 -o cluster_size=512 -b base.raw -F raw backing.qcow2 64K
+        io backing.qcow2 "write -P 0x4a 1k 1k"
+        q create -f qcow2 -o cluster_size=16k,extended_l2=on extl2.qcow2 256K
+        io extl2.qcow2 "write -P 0x4b 1k 2k" "write -z 40k 8k"
+        q create -f qcow2 -o cluster_size=1k,data_file=data.raw data-file.qcow2 64K
+        io data-file.qcow2 "write -P 0x4c 0 2k"
+        q create -f qcow2 -o cluster_size=1k,data_file=data.raw,data_file_raw=on data-file-raw.qcow2 64K
+        head -c 65536 /dev/zero | tr '\0' '\042' > data.raw
+        cp *.qcow2 "$s/qcow2/"
+        head -c 4096 rnd.raw > "$s/raw/small.raw"
+        printf 'QFI\373' > "$s/raw/qfi-magic-only"
+    )
+    rm -rf "$work"
+    # recipe seeds: the project's own recipes, small enough to mutate
+    find "$ROOT/recipes" -name '*.yaml' -size -8k -exec cp {} "$s/recipe/" \;
+    ls -l "$s"/*
+}
+
+afl() {
+    local target=$1 seconds=${2:-3900}
+    need_afl
+    [ -f "$HARNESS" ] || build
+    [ -d "$OUT/seeds/qcow2" ] || seeds
+    local in=$OUT/seeds/$target
+    case $target in probe) in=$OUT/seeds/qcow2 ;; esac
+    # afl-fuzz drives dotnet (not an AFL-compiled binary): SharpFuzz's instrumentation reports the coverage.
+    export AFL_SKIP_BIN_CHECK=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_UI=1 AFL_AUTORESUME=1
+    exec afl-fuzz -i "$in" -o "$OUT/afl-$target" -t 5000 -m none -V "$seconds" -- dotnet "$HARNESS" afl "$target"
+}
+
+stats() {
+    local target=${1:-qcow2} f=$OUT/afl-${1:-qcow2}/default/fuzzer_stats
+    grep -E '^(start_time|last_update|run_time|execs_done|execs_per_sec|corpus_count|paths_total|saved_crashes|unique_crashes|saved_hangs|unique_hangs|bitmap_cvg|stability)\b' "$f"
+    local pid; pid=$(awk '$1=="fuzzer_pid"{print $3}' "$f")
+    [ -r "/proc/$pid/stat" ] && echo "cpu (running instance, incl. children): $(ps -o cputime= -p "$pid" 2>/dev/null || true)"
+    return 0
+}
+
+cmd=${1:-}
+shift || true
+case $cmd in
+    build) build ;;
+    seeds) seeds ;;
+    afl) afl "$@" ;;
+    replay) [ -f "$HARNESS" ] || build; dotnet "$PLAIN/ImageBuild.Fuzz.dll" replay "$@" ;;
+    diff) [ -f "$HARNESS" ] || build; dotnet "$PLAIN/ImageBuild.Fuzz.dll" diff "$@" ;;
+    stats) stats "$@" ;;
+    *) sed -n '2,12p' "$0"; exit 1 ;;
+esac
