@@ -14,6 +14,12 @@ public sealed class ImageContext
 
     public FormatRegistry Formats { get; }
 
+    /// <summary>
+    /// Fault injection consulted by every host file the engine opens or creates in this context (tests only, after
+    /// qemu's blkdebug); null, the default, injects nothing.
+    /// </summary>
+    public Host.IHostFileFaults? HostFaults { get; init; }
+
     /// <summary>Receives warnings as qemu-img prints them after its "program: " prefix (may be several lines).</summary>
     public Action<string> Warn { get; }
 

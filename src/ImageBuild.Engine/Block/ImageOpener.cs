@@ -103,7 +103,7 @@ public static class ImageOpener
         if (!System.IO.File.Exists(filename))
             throw new ImageException($"Could not open '{filename}': No such file or directory");
 
-        HostFile file = HostFile.Open(filename, writable);
+        HostFile file = HostFile.Open(filename, writable, context.HostFaults);
         file.FlushIgnored = options.UnsafeCache;
         try
         {

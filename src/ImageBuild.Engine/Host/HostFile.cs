@@ -12,13 +12,15 @@ namespace ImageBuild.Engine.Host;
 public sealed class HostFile : IDisposable
 {
     private readonly SafeFileHandle _handle;
+    private readonly IHostFileFaults? _faults;
     private bool _seekHoleUnsupported;
 
-    private HostFile(string path, SafeFileHandle handle, bool writable)
+    private HostFile(string path, SafeFileHandle handle, bool writable, IHostFileFaults? faults)
     {
         Path = path;
         _handle = handle;
         Writable = writable;
+        _faults = faults;
         Lock = new ImageLock(this);
     }
 
@@ -30,13 +32,16 @@ public sealed class HostFile : IDisposable
     public bool Writable { get; }
     public SafeFileHandle Handle => _handle;
 
-    public static HostFile Open(string path, bool writable)
+    /// <param name="path">The file.</param>
+    /// <param name="writable">Open for writing.</param>
+    /// <param name="faults">Fault injection (tests; <see cref="Block.ImageContext.HostFaults"/>), null for none.</param>
+    public static HostFile Open(string path, bool writable, IHostFileFaults? faults = null)
     {
         try
         {
             var handle = File.OpenHandle(path, FileMode.Open, writable ? FileAccess.ReadWrite : FileAccess.Read,
                 FileShare.ReadWrite | FileShare.Delete, FileOptions.None);
-            return new HostFile(path, handle, writable);
+            return new HostFile(path, handle, writable, faults);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -49,7 +54,7 @@ public sealed class HostFile : IDisposable
     /// opened without truncation, checked against qemu's locks (write and resize must be free), and only then
     /// truncated, so an image another process is using is never destroyed.
     /// </summary>
-    public static HostFile Create(string path)
+    public static HostFile Create(string path, IHostFileFaults? faults = null)
     {
         SafeFileHandle handle;
         try
@@ -60,7 +65,7 @@ public sealed class HostFile : IDisposable
         {
             throw new ImageException($"Could not create '{path}': {Describe(e)}", e);
         }
-        var file = new HostFile(path, handle, true);
+        var file = new HostFile(path, handle, true, faults);
         try
         {
             file.Lock.Apply(new LockRequest(BlockPermission.Write | BlockPermission.Resize, BlockPermission.All & ~BlockPermission.Resize));
@@ -102,13 +107,21 @@ public sealed class HostFile : IDisposable
 
     public void Write(long offset, ReadOnlySpan<byte> src)
     {
-        try { RandomAccess.Write(_handle, src, offset); }
+        try
+        {
+            _faults?.Before(this, HostFileChange.Write, offset, src.Length);
+            RandomAccess.Write(_handle, src, offset);
+        }
         catch (IOException e) { throw new ImageException($"error while writing '{Path}' at offset {offset}: {Describe(e)}", e); }
     }
 
     public void SetLength(long length)
     {
-        try { RandomAccess.SetLength(_handle, length); }
+        try
+        {
+            _faults?.Before(this, HostFileChange.SetLength, length, 0);
+            RandomAccess.SetLength(_handle, length);
+        }
         catch (IOException e) { throw new ImageException($"Could not resize '{Path}' to {length}: {Describe(e)}", e); }
     }
 
@@ -119,7 +132,11 @@ public sealed class HostFile : IDisposable
     public void Flush()
     {
         if (FlushIgnored) return;
-        try { RandomAccess.FlushToDisk(_handle); }
+        try
+        {
+            _faults?.Before(this, HostFileChange.Flush, 0, 0);
+            RandomAccess.FlushToDisk(_handle);
+        }
         catch (IOException e) { throw new ImageException($"error while flushing '{Path}': {Describe(e)}", e); }
     }
 
@@ -130,6 +147,7 @@ public sealed class HostFile : IDisposable
     public void ZeroRange(long offset, long length, bool deallocate = true)
     {
         if (length <= 0) return;
+        Inject(HostFileChange.ZeroRange, offset, length);
         if (deallocate && LinuxNative.IsLinux &&
             LinuxNative.FAllocate(Fd, LinuxNative.FALLOC_FL_PUNCH_HOLE | LinuxNative.FALLOC_FL_KEEP_SIZE, offset, length) == 0)
             return;
@@ -149,6 +167,7 @@ public sealed class HostFile : IDisposable
     public unsafe bool TryCopyRangeTo(long offset, HostFile target, long targetOffset, long length)
     {
         if (!LinuxNative.IsLinux) return false;
+        target.Inject(HostFileChange.CopyRange, targetOffset, length);
         long fileLength = Length;
         long copied = 0;
         while (copied < length)
@@ -184,6 +203,7 @@ public sealed class HostFile : IDisposable
     public void Allocate(long offset, long length)
     {
         if (length <= 0) return;
+        Inject(HostFileChange.Allocate, offset, length);
         if (LinuxNative.IsLinux && LinuxNative.FAllocate(Fd, 0, offset, length) == 0)
             return;
         WriteZeros(offset, length);
@@ -229,6 +249,14 @@ public sealed class HostFile : IDisposable
         if (hole < 0)
             return (true, limit);
         return (true, Math.Min(limit, hole - offset));
+    }
+
+    /// <summary>Consults the fault injection for a change made outside <see cref="Write"/> (reported as a write error).</summary>
+    private void Inject(HostFileChange change, long offset, long length)
+    {
+        if (_faults is null) return;
+        try { _faults.Before(this, change, offset, length); }
+        catch (IOException e) { throw new ImageException($"error while writing '{Path}' at offset {offset}: {Describe(e)}", e); }
     }
 
     public void Dispose() => _handle.Dispose();

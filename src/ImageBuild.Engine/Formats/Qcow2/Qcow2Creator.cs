@@ -28,7 +28,7 @@ internal static class Qcow2Creator
         {
             // qemu creates the data file under the name as given (relative to the working directory).
             string dataPath = o.DataFile;
-            using var df = HostFile.Create(dataPath);
+            using var df = HostFile.Create(dataPath, request.Context.HostFaults);
             var mode = o.Preallocation == Preallocation.Metadata ? Preallocation.Off : o.Preallocation;
             if (o.Preallocation is Preallocation.Off or Preallocation.Metadata)
             {
@@ -41,7 +41,7 @@ internal static class Qcow2Creator
             }
         }
 
-        using (var file = HostFile.Create(request.Filename))
+        using (var file = HostFile.Create(request.Filename, request.Context.HostFaults))
         {
             var header = new Qcow2Header
             {
@@ -81,7 +81,7 @@ internal static class Qcow2Creator
             file.Write(cs, tables);
         }
 
-        var hostFile = HostFile.Open(request.Filename, writable: true);
+        var hostFile = HostFile.Open(request.Filename, writable: true, request.Context.HostFaults);
         Qcow2Device dev;
         try
         {

@@ -215,7 +215,7 @@ public sealed partial class Qcow2Device : BlockDevice
             if (DataFileName is null)
                 throw new ImageException("'data-file' is required for this image");
             string path = ImageOpener.ResolveBackingName(filename, DataFileName);
-            _dataFile = HostFile.Open(path, !readOnly);
+            _dataFile = HostFile.Open(path, !readOnly, context.HostFaults);
             _dataFile.FlushIgnored = file.FlushIgnored;
             _ownsDataFile = true;
         }
