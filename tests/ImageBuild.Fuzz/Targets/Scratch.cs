@@ -8,8 +8,6 @@ namespace ImageBuild.Fuzz;
 public sealed class Scratch : IDisposable
 {
     public const int AuxSize = 64 * 1024;
-    private readonly byte[] _base = Pattern(0x11);
-    private readonly byte[] _data = Pattern(0x22);
 
     /// <summary>
     /// A scratch directory named <paramref name="name"/> (default: per process). A fixed name is emptied first and
@@ -31,12 +29,18 @@ public sealed class Scratch : IDisposable
     /// <summary>Writes the input (and fresh auxiliary files) and returns the input's path.</summary>
     public string WriteInput(ReadOnlySpan<byte> input, string name)
     {
-        File.WriteAllBytes(PathOf("base.raw"), _base);
-        File.WriteAllBytes(PathOf("data.raw"), _data);
+        LayAuxiliaryFiles(Directory);
         string path = PathOf(name);
         using var f = File.Create(path);
         f.Write(input);
         return path;
+    }
+
+    /// <summary>Writes base.raw (64 KiB of 0x11) and data.raw (64 KiB of 0x22) into <paramref name="dir"/>.</summary>
+    public static void LayAuxiliaryFiles(string dir)
+    {
+        File.WriteAllBytes(Path.Combine(dir, "base.raw"), Pattern(0x11));
+        File.WriteAllBytes(Path.Combine(dir, "data.raw"), Pattern(0x22));
     }
 
     private static byte[] Pattern(byte value)
