@@ -8,6 +8,9 @@ public sealed record ToolResult(int ExitCode, string StdOut, string StdErr)
     public bool TimedOut => ExitCode == -1;
 
     public string FirstErrorLine => StdErr.Split('\n', StringSplitOptions.RemoveEmptyEntries).FirstOrDefault() ?? "";
+
+    /// <summary>The first lines of stderr (where a refusal's reason is).</summary>
+    public string StderrFirstLines => string.Join('\n', StdErr.Split('\n', StringSplitOptions.RemoveEmptyEntries).Take(3));
 }
 
 /// <summary>Runs qemu-img and imagebuild (dotnet imagebuild.dll) the same way, in a directory, with a timeout.</summary>

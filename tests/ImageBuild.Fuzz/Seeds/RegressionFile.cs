@@ -81,8 +81,9 @@ public sealed record RegressionFile
                 var psi = new System.Diagnostics.ProcessStartInfo("qemu-img") { WorkingDirectory = work, RedirectStandardOutput = true, RedirectStandardError = true };
                 foreach (string a in args) psi.ArgumentList.Add(a);
                 using var p = System.Diagnostics.Process.Start(psi)!;
-                p.StandardOutput.ReadToEnd();
+                var stdout = p.StandardOutput.ReadToEndAsync();
                 p.StandardError.ReadToEnd();
+                stdout.Wait();
                 p.WaitForExit();
                 return p.ExitCode;
             }

@@ -66,8 +66,9 @@ public static class SeedCatalog
             var psi = new ProcessStartInfo(command[0]) { WorkingDirectory = dir, RedirectStandardOutput = true, RedirectStandardError = true };
             foreach (string a in command[1..]) psi.ArgumentList.Add(a);
             using var p = Process.Start(psi) ?? throw new InvalidOperationException($"cannot run {command[0]}");
+            var stdout = p.StandardOutput.ReadToEndAsync();
             string stderr = p.StandardError.ReadToEnd();
-            p.StandardOutput.ReadToEnd();
+            stdout.Wait();
             p.WaitForExit();
             if (p.ExitCode != 0)
                 throw new InvalidOperationException($"{string.Join(' ', command)}: {stderr}");
