@@ -9,6 +9,7 @@ using ImageBuild.Fuzz.Differential;
 //   diff [options]               differential run against qemu-img (see DifferentialOptions)
 //   seeds DIR                    make the qcow2 seeds (SeedCatalog) with qemu-img into DIR
 //   regression SEED FILE         print a regression file (JSON) describing FILE as byte patches of SEED
+//   minimize FILE.json [CLI]     drop the patches of a regression file that do not change the six exit codes
 // Under afl the engine assemblies are instrumented: their code may run only inside Fuzzer.Run (the coverage map
 // is set up there), so nothing of the engine is touched before it. Other commands use an uninstrumented build.
 string command = args.Length > 0 ? args[0] : "list";
@@ -49,10 +50,12 @@ switch (command)
         // a regression file (JSON, to fill in) for FILE as byte patches of the named seed
         Console.WriteLine(RegressionFile.Describe(args[1], args[2]));
         return 0;
+    case "minimize" when args.Length is 2 or 3:
+        return Minimizer.Run(args[1], args.Length == 3 ? args[2] : new DifferentialOptions().Cli);
     case "diff":
         return DifferentialRunner.Run(DifferentialOptions.Parse(args[1..]));
     default:
-        Console.Error.WriteLine("usage: imagebuild-fuzz list | afl TARGET | replay TARGET FILE|DIR... | diff [options] | seeds DIR | regression SEED FILE");
+        Console.Error.WriteLine("usage: imagebuild-fuzz list | afl TARGET | replay TARGET FILE|DIR... | diff [options] | seeds DIR | regression SEED FILE | minimize FILE.json [CLI]");
         return 1;
 }
 

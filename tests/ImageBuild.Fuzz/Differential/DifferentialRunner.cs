@@ -116,7 +116,7 @@ public static partial class DifferentialRunner
     /// Our refusals that README.md lists as deliberate differences (a qcow2 table reaching past the end of the file):
     /// still reported, but marked, so that new divergences stand out.
     /// </summary>
-    [System.Text.RegularExpressions.GeneratedRegex(@"(L1|L2|refcount) table .*lies past the end of the file")]
+    [System.Text.RegularExpressions.GeneratedRegex(@"(L1|L2|refcount|reference count) table .*lies past the end of the file")]
     private static partial System.Text.RegularExpressions.Regex DeliberateRefusal();
 
     private static Divergence ExitDiff(string command, ToolResult q, ToolResult o)

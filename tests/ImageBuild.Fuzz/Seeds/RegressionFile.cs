@@ -18,8 +18,8 @@ public sealed record RegressionFile
     public required string Name { get; init; }
     public required string Seed { get; init; }
     public required IReadOnlyList<BytePatch> Patches { get; init; }
-    /// <summary>Bytes appended after the patches (the mutated file was longer), hex; empty for none.</summary>
-    public string Append { get; init; } = "";
+    /// <summary>Bytes appended after the patches (the mutated file was longer), hex; null for none.</summary>
+    public string? Append { get; init; }
     /// <summary>The length to cut the file to after patching (the mutated file was shorter); null: unchanged.</summary>
     public long? Truncate { get; init; }
     public required string Finding { get; init; }
@@ -34,6 +34,7 @@ public sealed record RegressionFile
     {
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
         WriteIndented = true,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     };
 
@@ -54,7 +55,7 @@ public sealed record RegressionFile
                 bytes[(int)at] = v[i];
             }
         }
-        bytes.AddRange(Convert.FromHexString(Append));
+        bytes.AddRange(Convert.FromHexString(Append ?? ""));
         if (Truncate is long t && t < bytes.Count)
             bytes.RemoveRange((int)t, bytes.Count - (int)t);
         return [.. bytes];
@@ -72,7 +73,7 @@ public sealed record RegressionFile
             byte[] input = File.ReadAllBytes(file);
             var candidates = seedName == "auto" ? SeedCatalog.All : [SeedCatalog.Find(seedName)];
             var best = candidates.Select(s => (Seed: s, File: Against(s.Name, SeedCatalog.Make(s, work), input)))
-                .OrderBy(c => c.File.Patches.Sum(p => p.Hex.Length) + c.File.Append.Length).First();
+                .OrderBy(c => c.File.Patches.Sum(p => p.Hex.Length) + (c.File.Append?.Length ?? 0)).First();
             string path = Path.Combine(work, "finding.qcow2");
             File.WriteAllBytes(path, input);
             Scratch.LayAuxiliaryFiles(work);
@@ -117,7 +118,7 @@ public sealed record RegressionFile
             Name = "TODO-name",
             Seed = seedName,
             Patches = patches,
-            Append = input.Length > seed.Length ? Convert.ToHexString(input, seed.Length, input.Length - seed.Length) : "",
+            Append = input.Length > seed.Length ? Convert.ToHexString(input, seed.Length, input.Length - seed.Length) : null,
             Truncate = input.Length < seed.Length ? input.Length : null,
             Finding = "TODO: what differs",
             Qemu = new QemuExpectation(-1, -1, -1),
