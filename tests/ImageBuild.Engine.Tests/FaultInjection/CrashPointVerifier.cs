@@ -20,7 +20,9 @@ public static class CrashPointVerifier
     /// <param name="before">Views before the operation.</param>
     /// <param name="after">Views after a complete run.</param>
     /// <param name="inCreateStep">The crash happened while the operation was still creating its output.</param>
-    public static IEnumerable<string> Problems(CrashCase c, string dir, Dictionary<string, byte[]?> before, Dictionary<string, byte[]?> after, bool inCreateStep = false)
+    /// <param name="flushed">Images whose last flush of the complete run had completed before the crash: their view
+    /// must then read as after the operation (what was flushed must read back).</param>
+    public static IEnumerable<string> Problems(CrashCase c, string dir, Dictionary<string, byte[]?> before, Dictionary<string, byte[]?> after, bool inCreateStep = false, ISet<string>? flushed = null)
     {
         foreach (var image in c.Images)
         {
@@ -40,7 +42,15 @@ public static class CrashPointVerifier
                 yield return $"{image.Name}: qemu-img check exit {check.ExitCode}: {OneLine(check.StdErr + check.StdOut)}";
                 continue;
             }
-            if (check.ExitCode == 1 || (check.ExitCode == 2 && !c.CopiedFlagWindow) || image.Rule == ViewRule.ConsistentOnly)
+            if (check.ExitCode == 1 || (check.ExitCode == 2 && !c.CopiedFlagWindow))
+                continue;
+            if (flushed is not null && flushed.Contains(image.Name))
+            {
+                byte[] now = QemuView(dir, image.Name);
+                if (!now.AsSpan().SequenceEqual(after[image.Name]))
+                    yield return $"{image.Name}: its last flush had completed, yet the guest data differs from the finished operation's (first difference at byte {FirstDifference(now, after[image.Name]!)})";
+            }
+            if (image.Rule == ViewRule.ConsistentOnly)
                 continue;
             byte[] view = QemuView(dir, image.Name);
             byte[] old = before[image.Name]!;

@@ -7,7 +7,8 @@ namespace ImageBuild.Engine.Tests.FaultInjection;
 /// <summary>
 /// Every write path (<see cref="CrashCases"/>) under fault injection, at every change it makes to a host file:
 /// a crash before change N (changes 0..N-1 on disk, nothing after) must leave images qemu-img check calls clean
-/// or leaky, with the data that was there before still reading back; an EIO or ENOSPC at change N must end the
+/// or leaky, with the data that was there before still reading back, and an image whose last flush of the
+/// operation had completed reading as the finished operation left it; an EIO or ENOSPC at change N must end the
 /// operation with a one-line ImageException and leave the same guarantees.
 /// </summary>
 [TestClass]
@@ -26,6 +27,7 @@ public sealed class FaultInjectionTests
         using var tmp = new TempDir();
         var (orig, before, after, changes, createChanges) = Prepare(c, tmp);
         var problems = new List<string>();
+        int afterAFlush = 0;
         for (int n = 0; n <= changes.Count; n++)
         {
             string work = tmp[$"work{n}"], crash = tmp[$"crash{n}"];
@@ -37,11 +39,18 @@ public sealed class FaultInjectionTests
                 CopyDirectory(work, crash);
             Assert.AreEqual(n < changes.Count, plan.Triggered, $"{name}: the run is not deterministic (crash point {n} not reached)");
             string where = n < changes.Count ? $"crash before change #{n} ({changes[n].Change} {changes[n].File})" : "after the last change";
-            problems.AddRange(Problems(c, crash, before, after, n < createChanges).Select(p => $"{name}, {where}: {p}"));
+            var flushed = c.Images.Select(i => i.Name)
+                .Where(img => changes.FindLastIndex(ch => ch.Change == Host.HostFileChange.Flush && ch.File == img) is int last && last >= 0 && last < n)
+                .ToHashSet(StringComparer.Ordinal);
+            if (flushed.Count > 0 && n < changes.Count) afterAFlush++;
+            problems.AddRange(Problems(c, crash, before, after, n < createChanges, flushed).Select(p => $"{name}, {where}: {p}"));
             Directory.Delete(work, true);
             Directory.Delete(crash, true);
         }
-        TestContext.WriteLine($"{name}: {changes.Count + 1} crash points tried");
+        TestContext.WriteLine($"{name}: {changes.Count + 1} crash points tried, {afterAFlush} of them after a completed last flush of an image");
+        foreach (string file in changes.Select(ch => ch.File).Distinct())
+            if (changes.Last(ch => ch.File == file).Change != Host.HostFileChange.Flush)
+                problems.Add($"{name}: the last change to {file} is not a flush: the operation ends with data that may not be on disk");
         Assert.IsEmpty(problems, string.Join("\n", problems));
     }
 
