@@ -10,6 +10,7 @@ public sealed class RecipeTarget(ImageContext context) : FuzzTarget("recipe", "l
     public override string Run(ReadOnlySpan<byte> input, Scratch scratch)
     {
         string path = scratch.PathOf("recipe.yaml");
+        LayContent(scratch);
         string text = System.Text.Encoding.UTF8.GetString(input);
         try
         {
@@ -21,5 +22,17 @@ public sealed class RecipeTarget(ImageContext context) : FuzzTarget("recipe", "l
             // the contract: bad recipes are file:line:col errors
             return "refused: " + e.Errors[0];
         }
+    }
+
+    /// <summary>The content files the project's recipes (the seeds) write, so that validation gets past them.</summary>
+    private static void LayContent(Scratch scratch)
+    {
+        string dir = scratch.PathOf("content");
+        if (Directory.Exists(dir))
+            return;
+        Directory.CreateDirectory(dir);
+        File.WriteAllBytes(Path.Combine(dir, "bootsector.bin"), new byte[512]);
+        File.WriteAllText(Path.Combine(dir, "os-release.txt"), "NAME=fuzz\n");
+        File.WriteAllText(Path.Combine(dir, "app.conf"), "key=value\n");
     }
 }
