@@ -92,7 +92,8 @@ case $cmd in
     seeds) seeds ;;
     afl) afl "$@" ;;
     replay) [ -f "$HARNESS" ] || build; dotnet "$PLAIN/ImageBuild.Fuzz.dll" replay "$@" ;;
-    diff) [ -f "$HARNESS" ] || build; dotnet "$PLAIN/ImageBuild.Fuzz.dll" diff "$@" ;;
+    diff) [ -f "$HARNESS" ] || build
+          dotnet "$PLAIN/ImageBuild.Fuzz.dll" diff --cli "$ROOT/src/ImageBuild.Cli/bin/Release/net10.0/imagebuild.dll" --out "$OUT/diff" "$@" ;;
     stats) stats "$@" ;;
     *) sed -n '2,12p' "$0"; exit 1 ;;
 esac
