@@ -12,7 +12,8 @@ namespace ImageBuild.Engine.Tests.Fuzz;
 /// findings in code being fixed elsewhere (tests/ImageBuild.Fuzz/FINDINGS.md) and are replayed once their name is
 /// listed in Regressions/Open/FIXED. A replayed file must (1) fail only with ImageException under the fuzz
 /// exercise and (2) make info, check and convert end as qemu-img 7.2 does (the exit codes in the file, which
-/// qemu-img itself is checked against), or as the file says we deliberately do instead (README.md).
+/// qemu-img itself is checked against), or as the file says we deliberately do instead (README.md); where the file
+/// gives qemu's virtual size, ours must be the same.
 /// </summary>
 [TestClass]
 [RequiresQemu]
@@ -82,6 +83,14 @@ public sealed class FuzzRegressionTests
                 QemuExit(scratch, "check", "-f", "qcow2", path),
                 QemuExit(scratch, "convert", "-f", "qcow2", "-O", "raw", path, scratch.PathOf("q.raw")));
             Assert.AreEqual(r.Qemu, qemu, $"{r.Name}: qemu-img no longer does what the file says");
+            if (r.QemuVirtualSize is long size)
+            {
+                var info = QemuOracle.Run(QemuOracle.QemuImg, ["info", "--output=json", "-f", "qcow2", path], scratch.Directory);
+                Assert.AreEqual(size, System.Text.Json.JsonDocument.Parse(info.StdOut).RootElement.GetProperty("virtual-size").GetInt64(), $"{r.Name}: qemu's virtual size");
+                long ourSize = OurVirtualSize(path);
+                if (ourSize != size)
+                    problems.Add($"{r.Name} ({r.Finding}): virtual size qemu {size}, ours {ourSize}");
+            }
             var ours = new QemuExpectation(OurInfo(path), OurCheck(path), OurConvert(path));
             var expected = r.Ours ?? r.Qemu;
             if (ours != expected)
@@ -115,6 +124,12 @@ public sealed class FuzzRegressionTests
             return 0;
         }
         catch (ImageException) { return 1; }
+    }
+
+    private static long OurVirtualSize(string path)
+    {
+        using var dev = ImageOpener.Open(Context, path, new OpenOptions { Format = "qcow2", NoBacking = true, NoIo = true });
+        return dev.VirtualSize;
     }
 
     /// <summary>check's exit code, as CheckCommand maps the result.</summary>

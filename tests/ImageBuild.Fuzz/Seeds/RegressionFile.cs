@@ -29,6 +29,8 @@ public sealed record RegressionFile
     /// when we must do what qemu does.
     /// </summary>
     public QemuExpectation? Ours { get; init; }
+    /// <summary>The virtual size qemu-img info reports, when the finding is about it; null otherwise.</summary>
+    public long? QemuVirtualSize { get; init; }
 
     public static readonly JsonSerializerOptions Json = new()
     {
