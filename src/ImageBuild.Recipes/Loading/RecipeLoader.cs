@@ -61,10 +61,18 @@ public static partial class RecipeLoader
         void Err(Mark m, string msg) => errors.Add(new RecipeError(path, m.Line, m.Column, msg));
 
         var yaml = new YamlStream();
-        try { yaml.Load(new StringReader(text)); }
+        var parser = new Parser(new StringReader(text));
+        try { yaml.Load(parser); }
         catch (YamlException e)
         {
             throw new RecipeException([new RecipeError(path, (int)e.Start.Line, (int)e.Start.Column, Inner(e))]);
+        }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException)
+        {
+            // YamlDotNet gives up on some malformed input (NUL bytes, a stray flow indicator) with a .NET exception
+            // instead of a YamlException (found by fuzzing): report it where the parser stopped.
+            var at = parser.Current?.Start;
+            throw new RecipeException([new RecipeError(path, (int)(at?.Line ?? 1), (int)(at?.Column ?? 1), "malformed YAML: the parser cannot read on from here")]);
         }
         if (yaml.Documents.Count != 1 || yaml.Documents[0].RootNode is not YamlMappingNode root)
             throw new RecipeException([new RecipeError(path, 1, 1, "a recipe is one YAML mapping with a 'steps' list")]);
