@@ -90,6 +90,8 @@ public sealed class HostFile : IDisposable
     /// <summary>Reads exactly dest.Length bytes; bytes past the end of the file read as zero.</summary>
     public void Read(long offset, Span<byte> dest)
     {
+        if (!IsValidRange(offset, dest.Length))
+            throw new ImageException($"error while reading '{Path}' at offset {offset}: Invalid argument");
         int done = 0;
         while (done < dest.Length)
         {
@@ -107,6 +109,8 @@ public sealed class HostFile : IDisposable
 
     public void Write(long offset, ReadOnlySpan<byte> src)
     {
+        if (!IsValidRange(offset, src.Length))
+            throw new ImageException($"error while writing '{Path}' at offset {offset}: Invalid argument");
         try
         {
             _faults?.Before(this, HostFileChange.Write, offset, src.Length);
@@ -250,6 +254,12 @@ public sealed class HostFile : IDisposable
             return (true, limit);
         return (true, Math.Min(limit, hole - offset));
     }
+
+    /// <summary>
+    /// pread/pwrite refuse a negative offset or one whose end overflows (EINVAL); .NET throws ArgumentOutOfRangeException
+    /// instead, which a hostile image's table offset (a qcow2 entry with bit 63 set) must not turn into a crash.
+    /// </summary>
+    private static bool IsValidRange(long offset, int length) => offset >= 0 && offset <= long.MaxValue - length;
 
     /// <summary>Consults the fault injection for a change made outside <see cref="Write"/> (reported as a write error).</summary>
     private void Inject(HostFileChange change, long offset, long length)

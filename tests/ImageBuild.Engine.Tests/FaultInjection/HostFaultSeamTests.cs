@@ -50,6 +50,22 @@ public sealed class HostFaultSeamTests
         Assert.AreEqual(HostFileChange.Flush, plan.Changes[1].Change);
     }
 
+    /// <summary>AFL crash (qcow2 target): a snapshot L1 offset with bit 63 set reached RandomAccess.Read as a negative offset.</summary>
+    [TestMethod]
+    public void NegativeOrOverflowingOffsetsAreImageExceptions()
+    {
+        using var tmp = new TempDir();
+        string path = tmp["f.img"];
+        File.WriteAllBytes(path, new byte[16]);
+        using var f = HostFile.Open(path, writable: true);
+        Assert.AreEqual($"error while reading '{path}' at offset -8: Invalid argument",
+            Assert.ThrowsExactly<ImageException>(() => f.Read(-8, new byte[8])).Message);
+        Assert.AreEqual($"error while reading '{path}' at offset {long.MaxValue - 4}: Invalid argument",
+            Assert.ThrowsExactly<ImageException>(() => f.Read(long.MaxValue - 4, new byte[8])).Message);
+        Assert.AreEqual($"error while writing '{path}' at offset -512: Invalid argument",
+            Assert.ThrowsExactly<ImageException>(() => f.Write(-512, new byte[8])).Message);
+    }
+
     [TestMethod]
     public void WithoutAPlanNothingIsConsulted()
     {
