@@ -27,4 +27,24 @@ public sealed class FuzzFindingTests
         Assert.DoesNotContain("Exception", error.ToString());
         Assert.DoesNotContain("\n", error.ToString());
     }
+
+    /// <summary>
+    /// AFL found 125-byte recipes whose anchors and aliases form a cycle: YamlDotNet's node hashing recursed until the
+    /// stack overflowed, killing the process (and would kill an MSBuild or Cake host).
+    /// </summary>
+    [TestMethod]
+    [DataRow("{&a [*a]: 1}", 1, 6)]
+    [DataRow("steps:\n  - &s {id: x, kind: create, more: [*s]}\n", 2, 37)]
+    public void AnAliasInsideItsOwnAnchorIsRefusedWhereItStands(string yaml, int line, int column)
+    {
+        var e = Assert.ThrowsExactly<RecipeException>(() => RecipeLoader.ParseText(yaml, "cycle.yaml", null, StepKinds.Default));
+        Assert.AreEqual($"cycle.yaml:{line}:{column}: alias '*{(line == 1 ? "a" : "s")}' refers to a node that contains it", e.Errors.Single().ToString());
+    }
+
+    [TestMethod]
+    public void AnAliasToAFinishedNodeIsStillFine()
+    {
+        const string yaml = "name: &n demo\nsteps:\n  - id: base\n    kind: create\n    size: 1M\n    format: raw\ndescription: *n\n";
+        Assert.AreEqual("demo", RecipeLoader.ParseText(yaml, "alias.yaml", null, StepKinds.Default).Name);
+    }
 }
