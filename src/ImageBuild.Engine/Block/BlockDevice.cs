@@ -219,8 +219,15 @@ public abstract class BlockDevice : IDisposable
     {
         if (_disposed) return;
         _disposed = true;
-        Dispose(true);
-        Backing?.Dispose();
+        try
+        {
+            Dispose(true);
+        }
+        finally
+        {
+            // a close that fails (e.g. its last metadata write) must still close the backing chain and its locks
+            Backing?.Dispose();
+        }
         GC.SuppressFinalize(this);
     }
 }

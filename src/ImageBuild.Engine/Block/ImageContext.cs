@@ -14,6 +14,12 @@ public sealed class ImageContext
 
     public FormatRegistry Formats { get; }
 
+    /// <summary>
+    /// Fault injection consulted by every host file the engine opens or creates in this context (tests only, after
+    /// qemu's blkdebug); null, the default, injects nothing.
+    /// </summary>
+    public Host.IHostFileFaults? HostFaults { get; init; }
+
     /// <summary>Receives warnings as qemu-img prints them after its "program: " prefix (may be several lines).</summary>
     public Action<string> Warn { get; }
 
@@ -23,9 +29,20 @@ public sealed class ImageContext
     /// <summary>Which files are opened as images and which files an image may name (default: qemu's behaviour).</summary>
     public ImageFilePolicy FilePolicy { get; private init; }
 
-    /// <summary>The same formats and outputs under another <see cref="ImageFilePolicy"/>.</summary>
+    /// <summary>
+    /// The directory that names qemu opens as they are (a qcow2 data file's, relative to the working directory, not
+    /// to the image) are resolved from; null, the default, is the process's working directory. In-process hosts set
+    /// it instead of changing the process-wide directory.
+    /// </summary>
+    public string? WorkingDirectory { get; init; }
+
+    /// <summary><paramref name="name"/> as qemu opens a plain child filename: relative to <see cref="WorkingDirectory"/>.</summary>
+    public string FromWorkingDirectory(string name) =>
+        WorkingDirectory is null || name.Length == 0 || Path.IsPathRooted(name) ? name : Path.Combine(WorkingDirectory, name);
+
+    /// <summary>The same formats, outputs and settings under another <see cref="ImageFilePolicy"/>.</summary>
     public ImageContext WithFilePolicy(ImageFilePolicy policy) =>
-        policy == FilePolicy ? this : new ImageContext(Formats, Warn, Log) { FilePolicy = policy };
+        policy == FilePolicy ? this : new ImageContext(Formats, Warn, Log) { FilePolicy = policy, HostFaults = HostFaults, WorkingDirectory = WorkingDirectory };
 
     public static ImageContext CreateDefault(Action<string>? warn = null, Action<string>? log = null) => new(FormatRegistry.CreateDefault(), warn, log);
 }

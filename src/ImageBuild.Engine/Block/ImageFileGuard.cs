@@ -54,7 +54,7 @@ public static class ImageFileGuard
     {
         CheckReference(context, image, referenced, what);
         BeforeOpen(context, referenced);
-        return HostFile.Open(referenced, writable);
+        return HostFile.Open(referenced, writable, context.HostFaults);
     }
 
     private static string WithSlash(string dir) => dir.EndsWith('/') ? dir : dir + "/";

@@ -105,7 +105,7 @@ public static class ImageOpener
             throw new ImageException($"Could not open '{filename}': No such file or directory");
         ImageFileGuard.BeforeOpen(context, filename);
 
-        HostFile file = HostFile.Open(filename, writable);
+        HostFile file = HostFile.Open(filename, writable, context.HostFaults);
         file.FlushIgnored = options.UnsafeCache;
         try
         {

@@ -13,13 +13,15 @@ namespace ImageBuild.Engine.Host;
 public sealed class HostFile : IDisposable
 {
     private readonly SafeFileHandle _handle;
+    private readonly IHostFileFaults? _faults;
     private bool _seekHoleUnsupported;
 
-    private HostFile(string path, SafeFileHandle handle, bool writable)
+    private HostFile(string path, SafeFileHandle handle, bool writable, IHostFileFaults? faults)
     {
         Path = path;
         _handle = handle;
         Writable = writable;
+        _faults = faults;
         Lock = new ImageLock(this);
     }
 
@@ -31,7 +33,10 @@ public sealed class HostFile : IDisposable
     public bool Writable { get; }
     public SafeFileHandle Handle => _handle;
 
-    public static HostFile Open(string path, bool writable)
+    /// <param name="path">The file.</param>
+    /// <param name="writable">Open for writing.</param>
+    /// <param name="faults">Fault injection (tests; <see cref="Block.ImageContext.HostFaults"/>), null for none.</param>
+    public static HostFile Open(string path, bool writable, IHostFileFaults? faults = null)
     {
         if (path.Length == 0)
             throw new ImageException("The 'file' block driver requires a file name");
@@ -39,7 +44,7 @@ public sealed class HostFile : IDisposable
         {
             var handle = File.OpenHandle(path, FileMode.Open, writable ? FileAccess.ReadWrite : FileAccess.Read,
                 FileShare.ReadWrite | FileShare.Delete, FileOptions.None);
-            return new HostFile(path, handle, writable);
+            return new HostFile(path, handle, writable, faults);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -52,7 +57,7 @@ public sealed class HostFile : IDisposable
     /// opened without truncation, checked against qemu's locks (write and resize must be free), and only then
     /// truncated, so an image another process is using is never destroyed.
     /// </summary>
-    public static HostFile Create(string path)
+    public static HostFile Create(string path, IHostFileFaults? faults = null)
     {
         if (path.Length == 0)
             throw new ImageException("Could not create '': No such file or directory"); // open("") is ENOENT
@@ -65,7 +70,7 @@ public sealed class HostFile : IDisposable
         {
             throw new ImageException($"Could not create '{path}': {Describe(e)}", e);
         }
-        var file = new HostFile(path, handle, true);
+        var file = new HostFile(path, handle, true, faults);
         try
         {
             file.Lock.Apply(new LockRequest(BlockPermission.Write | BlockPermission.Resize, BlockPermission.All & ~BlockPermission.Resize));
@@ -90,6 +95,8 @@ public sealed class HostFile : IDisposable
     /// <summary>Reads exactly dest.Length bytes; bytes past the end of the file read as zero.</summary>
     public void Read(long offset, Span<byte> dest)
     {
+        if (!IsValidRange(offset, dest.Length))
+            throw new ImageException($"error while reading '{Path}' at offset {offset}: Invalid argument");
         int done = 0;
         while (done < dest.Length)
         {
@@ -107,7 +114,13 @@ public sealed class HostFile : IDisposable
 
     public void Write(long offset, ReadOnlySpan<byte> src)
     {
-        try { RandomAccess.Write(_handle, src, offset); }
+        if (!IsValidRange(offset, src.Length))
+            throw new ImageException($"error while writing '{Path}' at offset {offset}: Invalid argument");
+        try
+        {
+            _faults?.Before(this, HostFileChange.Write, offset, src.Length);
+            RandomAccess.Write(_handle, src, offset);
+        }
         catch (IOException e) { throw new ImageException($"error while writing '{Path}' at offset {offset}: {Describe(e)}", e); }
     }
 
@@ -116,7 +129,11 @@ public sealed class HostFile : IDisposable
     {
         if (length < 0)
             throw new ImageException("Could not resize file: Invalid argument") { Errno = SnapshotException.EINVAL };
-        try { RandomAccess.SetLength(_handle, length); }
+        try
+        {
+            _faults?.Before(this, HostFileChange.SetLength, length, 0);
+            RandomAccess.SetLength(_handle, length);
+        }
         catch (ArgumentOutOfRangeException e) // .NET's EFBIG
         {
             throw new ImageException("Could not resize file: File too large", e) { Errno = SnapshotException.EFBIG };
@@ -131,7 +148,11 @@ public sealed class HostFile : IDisposable
     public void Flush()
     {
         if (FlushIgnored) return;
-        try { RandomAccess.FlushToDisk(_handle); }
+        try
+        {
+            _faults?.Before(this, HostFileChange.Flush, 0, 0);
+            RandomAccess.FlushToDisk(_handle);
+        }
         catch (IOException e) { throw new ImageException($"error while flushing '{Path}': {Describe(e)}", e); }
     }
 
@@ -142,6 +163,7 @@ public sealed class HostFile : IDisposable
     public void ZeroRange(long offset, long length, bool deallocate = true)
     {
         if (length <= 0) return;
+        Inject(HostFileChange.ZeroRange, offset, length);
         if (deallocate && LinuxNative.IsLinux &&
             LinuxNative.FAllocate(Fd, LinuxNative.FALLOC_FL_PUNCH_HOLE | LinuxNative.FALLOC_FL_KEEP_SIZE, offset, length) == 0)
             return;
@@ -161,6 +183,7 @@ public sealed class HostFile : IDisposable
     public unsafe bool TryCopyRangeTo(long offset, HostFile target, long targetOffset, long length)
     {
         if (!LinuxNative.IsLinux) return false;
+        target.Inject(HostFileChange.CopyRange, targetOffset, length);
         long fileLength = Length;
         long copied = 0;
         while (copied < length)
@@ -196,6 +219,7 @@ public sealed class HostFile : IDisposable
     public void Allocate(long offset, long length)
     {
         if (length <= 0) return;
+        Inject(HostFileChange.Allocate, offset, length);
         if (LinuxNative.IsLinux && LinuxNative.FAllocate(Fd, 0, offset, length) == 0)
             return;
         WriteZeros(offset, length);
@@ -241,6 +265,20 @@ public sealed class HostFile : IDisposable
         if (hole < 0)
             return (true, limit);
         return (true, Math.Min(limit, hole - offset));
+    }
+
+    /// <summary>
+    /// pread/pwrite refuse a negative offset or one whose end overflows (EINVAL); .NET throws ArgumentOutOfRangeException
+    /// instead, which a hostile image's table offset (a qcow2 entry with bit 63 set) must not turn into a crash.
+    /// </summary>
+    private static bool IsValidRange(long offset, int length) => offset >= 0 && offset <= long.MaxValue - length;
+
+    /// <summary>Consults the fault injection for a change made outside <see cref="Write"/> (reported as a write error).</summary>
+    private void Inject(HostFileChange change, long offset, long length)
+    {
+        if (_faults is null) return;
+        try { _faults.Before(this, change, offset, length); }
+        catch (IOException e) { throw new ImageException($"error while writing '{Path}' at offset {offset}: {Describe(e)}", e); }
     }
 
     public void Dispose() => _handle.Dispose();

@@ -72,11 +72,21 @@ public static partial class RecipeLoader
         void Err(Mark m, string msg) => errors.Add(new RecipeError(path, m.Line, m.Column, msg));
 
         YamlDepthGuard.Check(text, path);
+        if (SelfReferencingAlias(text, path) is { } cycle)
+            throw new RecipeException([cycle]);
         var yaml = new YamlStream();
-        try { yaml.Load(new StringReader(text)); }
+        var parser = new Parser(new StringReader(text));
+        try { yaml.Load(parser); }
         catch (YamlException e)
         {
             throw new RecipeException([new RecipeError(path, (int)e.Start.Line, (int)e.Start.Column, Inner(e))]);
+        }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException)
+        {
+            // YamlDotNet gives up on some malformed input (NUL bytes, a stray flow indicator) with a .NET exception
+            // instead of a YamlException (found by fuzzing): report it where the parser stopped.
+            var at = parser.Current?.Start;
+            throw new RecipeException([new RecipeError(path, (int)(at?.Line ?? 1), (int)(at?.Column ?? 1), "malformed YAML: the parser cannot read on from here")]);
         }
         if (yaml.Documents.Count != 1 || yaml.Documents[0].RootNode is not YamlMappingNode root)
             throw new RecipeException([new RecipeError(path, 1, 1, "a recipe is one YAML mapping with a 'steps' list")]);
@@ -380,6 +390,42 @@ public static partial class RecipeLoader
     }
 
     internal static Mark At(YamlNode node) => new((int)node.Start.Line, (int)node.Start.Column);
+
+    /// <summary>
+    /// An alias inside the node that carries its anchor (<c>{&amp;a [*a]: 1}</c>) makes a cycle, on which YamlDotNet's
+    /// representation model recurses without end: a stack overflow that kills the process (found by fuzzing). Such an
+    /// alias is refused where it stands, from the event stream, before the model is built.
+    /// </summary>
+    private static RecipeError? SelfReferencingAlias(string text, string path)
+    {
+        var open = new List<string?>(); // anchors of the collections being read, outermost first
+        var parser = new Parser(new StringReader(text));
+        try
+        {
+            while (parser.MoveNext())
+            {
+                switch (parser.Current)
+                {
+                    case YamlDotNet.Core.Events.SequenceStart s:
+                        open.Add(s.Anchor.IsEmpty ? null : s.Anchor.Value);
+                        break;
+                    case YamlDotNet.Core.Events.MappingStart m:
+                        open.Add(m.Anchor.IsEmpty ? null : m.Anchor.Value);
+                        break;
+                    case YamlDotNet.Core.Events.SequenceEnd or YamlDotNet.Core.Events.MappingEnd when open.Count > 0:
+                        open.RemoveAt(open.Count - 1);
+                        break;
+                    case YamlDotNet.Core.Events.AnchorAlias a when open.Contains(a.Value.Value):
+                        return new RecipeError(path, (int)a.Start.Line, (int)a.Start.Column, $"alias '*{a.Value.Value}' refers to a node that contains it");
+                }
+            }
+        }
+        catch (Exception e) when (e is YamlException or InvalidOperationException or ArgumentException)
+        {
+            // malformed YAML: reported by the load that follows
+        }
+        return null;
+    }
 
     internal static string Inner(YamlException e)
     {

@@ -29,7 +29,9 @@ internal static class L2Entry
     public static SubclusterType ClusterType(ulong entry, bool hasDataFile)
     {
         if ((entry & CompressedFlag) != 0) return SubclusterType.Compressed;
-        if ((entry & ZeroFlag) != 0 && (entry & OffsetMask) == 0 && !(hasDataFile && (entry & Copied) != 0))
+        // The zero flag comes first: with offset 0 it is a plain zero cluster even in an image with a data file
+        // (qemu 7.2's qcow2_get_cluster_type), where COPIED and offset 0 otherwise name host cluster 0.
+        if ((entry & ZeroFlag) != 0 && (entry & OffsetMask) == 0)
             return SubclusterType.ZeroPlain;
         if ((entry & ZeroFlag) != 0) return SubclusterType.ZeroAlloc;
         if ((entry & OffsetMask) != 0 || (hasDataFile && (entry & Copied) != 0)) return SubclusterType.Normal;

@@ -52,8 +52,8 @@ internal static class Qcow2Creator
         if (o.DataFile is not null)
         {
             // qemu creates the data file under the name as given (relative to the working directory).
-            string dataPath = o.DataFile;
-            using var df = HostFile.Create(dataPath);
+            string dataPath = request.Context.FromWorkingDirectory(o.DataFile);
+            using var df = HostFile.Create(dataPath, request.Context.HostFaults);
             created.Add(dataPath);
             var mode = o.Preallocation == Preallocation.Metadata ? Preallocation.Off : o.Preallocation;
             if (o.Preallocation is Preallocation.Off or Preallocation.Metadata)
@@ -67,7 +67,7 @@ internal static class Qcow2Creator
             }
         }
 
-        using (var file = HostFile.Create(request.Filename))
+        using (var file = HostFile.Create(request.Filename, request.Context.HostFaults))
         {
             created.Add(request.Filename);
             var header = new Qcow2Header
@@ -108,7 +108,7 @@ internal static class Qcow2Creator
             file.Write(cs, tables);
         }
 
-        var hostFile = HostFile.Open(request.Filename, writable: true);
+        var hostFile = HostFile.Open(request.Filename, writable: true, request.Context.HostFaults);
         Qcow2Device dev;
         try
         {

@@ -51,7 +51,7 @@ public sealed partial class Qcow2Device
         {
             if (Header.NbSnapshots > 0)
             {
-                SnapshotTable.AddRange(SnapshotTableEntry.ReadAll(_file, (long)Header.SnapshotsOffset, Header.NbSnapshots, Filename, out long bytes, fix));
+                SnapshotTable.AddRange(SnapshotTableEntry.ReadAll(_file, (long)Header.SnapshotsOffset, Header.NbSnapshots, Filename, out long bytes, fix, pastEndAsZeros: true));
                 _snapshotTableBytes = bytes;
             }
         }

@@ -234,7 +234,7 @@ public sealed partial class Qcow2Device : BlockDevice
             // without touching what it names (qemu's fix for CVE-2024-4467, in Debian's 7.2). Nothing reads
             // guest data through such an open. Under the untrusted policy the name is still vetted.
             if (DataFileName is not null)
-                ImageFileGuard.CheckReference(context, filename, DataFileName, "data file");
+                ImageFileGuard.CheckReference(context, filename, context.FromWorkingDirectory(DataFileName), "data file");
             _dataFile = file;
         }
         else if (_hasDataFile)
@@ -243,7 +243,7 @@ public sealed partial class Qcow2Device : BlockDevice
                 throw new ImageException("'data-file' is required for this image");
             // Unlike a backing file's, the data file's name is opened as it is: a relative name is relative to the
             // working directory, not to the image (qemu opens it as a plain child filename).
-            string path = DataFileName;
+            string path = context.FromWorkingDirectory(DataFileName);
             _dataFile = ImageOpener.OpenDataFile(context, filename, path, !readOnly);
             _dataFile.FlushIgnored = file.FlushIgnored;
             _ownsDataFile = true;

@@ -29,8 +29,11 @@ internal sealed record SnapshotTableEntry(
     /// <paramref name="tableBytes"/> is qemu's snapshots_size: from the table's start to the end of the last entry kept.
     /// </summary>
     public static List<SnapshotTableEntry> ReadAll(Host.HostFile file, long offset, uint count, string filename, out long tableBytes,
-        SnapshotTableRepair? repair = null)
+        SnapshotTableRepair? repair = null, bool pastEndAsZeros = false)
     {
+        // check (like qemu's read in check mode) and check -r all read past the end of the file as zeros, so that
+        // such a table is reported or dropped; every other open refuses it (README, deliberate differences).
+        pastEndAsZeros |= repair is not null;
         var list = new List<SnapshotTableEntry>();
         long end = offset;
         long start = offset, fileLength = file.Length, tableLength = 0;
@@ -38,7 +41,7 @@ internal sealed record SnapshotTableEntry(
         for (int i = 0; i < count; i++)
         {
             tableLength = (tableLength + 7) & ~7L;
-            if (offset + FixedSize > fileLength && repair is null)
+            if (offset + FixedSize > fileLength && !pastEndAsZeros)
                 throw new ImageCorruptException($"'{filename}': snapshot table entry {i} at offset {offset} lies past the end of the file");
             file.Read(offset, fixedPart);
             ulong l1Offset = BinaryPrimitives.ReadUInt64BigEndian(fixedPart);
@@ -61,8 +64,7 @@ internal sealed record SnapshotTableEntry(
                 extraSize = MaxExtraData;
             }
             long onDisk = FixedSize + (long)storedExtra + idLen + nameLen;
-            // check -r all reads what qemu reads (past the end of the file as zeros) so that it can drop it.
-            if (offset + onDisk > fileLength && repair is null)
+            if (offset + onDisk > fileLength && !pastEndAsZeros)
                 throw new ImageCorruptException($"'{filename}': snapshot table entry {i} at offset {offset} lies past the end of the file");
             var extra = new byte[extraSize];
             file.Read(offset + FixedSize, extra);

@@ -24,7 +24,7 @@ public sealed class RawFormat : ImageFormat
     {
         var prealloc = FileProtocol.ParsePreallocation(request.Options.GetString("preallocation"));
         long size = Sectors.RoundUp(request.Size);
-        using var file = HostFile.Create(request.Filename);
+        using var file = HostFile.Create(request.Filename, request.Context.HostFaults);
         FileProtocol.Extend(file, 0, size, prealloc);
         // qemu writes the first block so that O_DIRECT alignment probing works; the file then has 4 KiB of data.
         if (size > 0)
