@@ -71,9 +71,7 @@ public static partial class RecipeLoader
         var errors = new List<RecipeError>();
         void Err(Mark m, string msg) => errors.Add(new RecipeError(path, m.Line, m.Column, msg));
 
-        YamlDepthGuard.Check(text, path);
-        if (SelfReferencingAlias(text, path) is { } cycle)
-            throw new RecipeException([cycle]);
+        YamlStructureGuard.Check(text, path);
         var yaml = new YamlStream();
         var parser = new Parser(new StringReader(text));
         try { yaml.Load(parser); }
@@ -390,42 +388,6 @@ public static partial class RecipeLoader
     }
 
     internal static Mark At(YamlNode node) => new((int)node.Start.Line, (int)node.Start.Column);
-
-    /// <summary>
-    /// An alias inside the node that carries its anchor (<c>{&amp;a [*a]: 1}</c>) makes a cycle, on which YamlDotNet's
-    /// representation model recurses without end: a stack overflow that kills the process (found by fuzzing). Such an
-    /// alias is refused where it stands, from the event stream, before the model is built.
-    /// </summary>
-    private static RecipeError? SelfReferencingAlias(string text, string path)
-    {
-        var open = new List<string?>(); // anchors of the collections being read, outermost first
-        var parser = new Parser(new StringReader(text));
-        try
-        {
-            while (parser.MoveNext())
-            {
-                switch (parser.Current)
-                {
-                    case YamlDotNet.Core.Events.SequenceStart s:
-                        open.Add(s.Anchor.IsEmpty ? null : s.Anchor.Value);
-                        break;
-                    case YamlDotNet.Core.Events.MappingStart m:
-                        open.Add(m.Anchor.IsEmpty ? null : m.Anchor.Value);
-                        break;
-                    case YamlDotNet.Core.Events.SequenceEnd or YamlDotNet.Core.Events.MappingEnd when open.Count > 0:
-                        open.RemoveAt(open.Count - 1);
-                        break;
-                    case YamlDotNet.Core.Events.AnchorAlias a when open.Contains(a.Value.Value):
-                        return new RecipeError(path, (int)a.Start.Line, (int)a.Start.Column, $"alias '*{a.Value.Value}' refers to a node that contains it");
-                }
-            }
-        }
-        catch (Exception e) when (e is YamlException or InvalidOperationException or ArgumentException)
-        {
-            // malformed YAML: reported by the load that follows
-        }
-        return null;
-    }
 
     internal static string Inner(YamlException e)
     {

@@ -8,9 +8,12 @@ namespace ImageBuild.Recipes.Loading;
 /// Refuses absurdly nested YAML before anything recursive sees it: YamlDotNet's node loader recurses once per
 /// level, so 50,000 nested '[' or '{a: ' overflow the stack and kill the process (and any MSBuild or Cake process
 /// loading the recipe). This walks the parser's event stream, which is iterative, counting open mappings and
-/// sequences; an alias counts as deep as the anchored node it repeats, wherever it is used.
+/// sequences; an alias counts as deep as the anchored node it repeats, wherever it is used. An alias inside the node
+/// that carries its anchor (<c>{&amp;a [*a]: 1}</c>) is a cycle, on which the loader recurses without end, and is
+/// refused where it stands. Malformed input on which YamlDotNet gives up with a .NET exception instead of a
+/// YamlException (NUL bytes, a stray flow indicator: found by fuzzing) is reported where the parser stopped.
 /// </summary>
-internal static class YamlDepthGuard
+internal static class YamlStructureGuard
 {
     /// <summary>Far beyond any real recipe (a step's options sit at depth 4), far below what overflows a stack.</summary>
     public const int MaxDepth = 64;
@@ -47,6 +50,9 @@ internal static class YamlDepthGuard
                             open.Push(open.Pop() with { Deepest = deepest });
                         break;
                     }
+                    case AnchorAlias alias when open.Any(o => o.Anchor == alias.Value.Value):
+                        throw new RecipeException([new RecipeError(path, (int)e.Start.Line, (int)e.Start.Column,
+                            $"alias '*{alias.Value.Value}' refers to a node that contains it")]);
                     case AnchorAlias alias:
                         Reach(depth + anchors.GetValueOrDefault(alias.Value.Value), e.Start);
                         break;
@@ -56,6 +62,11 @@ internal static class YamlDepthGuard
         catch (YamlException ye)
         {
             throw new RecipeException([new RecipeError(path, (int)ye.Start.Line, (int)ye.Start.Column, RecipeLoader.Inner(ye))]);
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or ArgumentException)
+        {
+            var at = parser.Current?.Start;
+            throw new RecipeException([new RecipeError(path, (int)(at?.Line ?? 1), (int)(at?.Column ?? 1), "malformed YAML: the parser cannot read on from here")]);
         }
 
         void Reach(int level, YamlDotNet.Core.Mark at)
