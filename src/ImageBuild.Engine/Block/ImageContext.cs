@@ -44,5 +44,9 @@ public sealed class ImageContext
     public ImageContext WithFilePolicy(ImageFilePolicy policy) =>
         policy == FilePolicy ? this : new ImageContext(Formats, Warn, Log) { FilePolicy = policy, HostFaults = HostFaults, WorkingDirectory = WorkingDirectory };
 
+    /// <summary>The same formats, outputs and settings with another <see cref="WorkingDirectory"/>.</summary>
+    public ImageContext WithWorkingDirectory(string? directory) =>
+        new ImageContext(Formats, Warn, Log) { FilePolicy = FilePolicy, HostFaults = HostFaults, WorkingDirectory = directory };
+
     public static ImageContext CreateDefault(Action<string>? warn = null, Action<string>? log = null) => new(FormatRegistry.CreateDefault(), warn, log);
 }

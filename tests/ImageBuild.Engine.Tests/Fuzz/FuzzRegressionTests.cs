@@ -62,7 +62,7 @@ public sealed class FuzzRegressionTests
         foreach (string f in Replayed())
         {
             string path = Materialize(RegressionFile.Load(f), scratch);
-            try { ImageExercise.Run(context, path, "qcow2", scratch.PathOf("copy.qcow2")); }
+            try { ImageExercise.Run(context.WithWorkingDirectory(scratch.Directory), path, "qcow2", scratch.PathOf("copy.qcow2")); }
             catch (ImageException) { }
             catch (Exception e) { problems.Add($"{Path.GetFileName(f)}: {e.GetType().Name}: {e.Message}"); }
         }
@@ -92,7 +92,7 @@ public sealed class FuzzRegressionTests
                     problems.Add($"{r.Name} ({r.Finding}): virtual size qemu {size}, ours {ourSize}");
             }
             // qemu-img ran in the scratch folder, where a relative data file name is found: so does the engine
-            var context = new ImageContext(FormatRegistry.CreateDefault()) { WorkingDirectory = scratch.Directory };
+            var context = Context.WithWorkingDirectory(scratch.Directory);
             var ours = new QemuExpectation(OurInfo(context, path), OurCheck(context, path), OurConvert(context, path));
             var expected = r.Ours ?? r.Qemu;
             if (ours != expected)

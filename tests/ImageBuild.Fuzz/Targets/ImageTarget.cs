@@ -15,7 +15,8 @@ public sealed class ImageTarget(string name, string? format, ImageContext contex
         string path = scratch.WriteInput(input, "fuzz.img");
         try
         {
-            ImageExercise.Run(context, path, Format, scratch.PathOf("fuzz-w.img"));
+            // a relative data file name is opened from the working directory, as qemu does: the scratch folder
+            ImageExercise.Run(context.WithWorkingDirectory(scratch.Directory), path, Format, scratch.PathOf("fuzz-w.img"));
             return "ok";
         }
         catch (ImageException e)
