@@ -61,6 +61,7 @@ public sealed class CheckRepairTests
             case "shared-cluster": c.SetL2Entry(0, 2, e0); break; // two guest clusters, one host cluster
             case "no-refblock": c.SetReftableEntry(0, 0); break;
             case "refblock-outside": c.SetReftableEntry(0, 0x100_0000); break;
+            case "reftable-clusters-zero": c.SetReftableClusters(0); break; // only check opens it; -r all rebuilds
             // Bits 56-63 belong to a reftable entry's offset (unlike an L2 entry's): a block far outside the image.
             case "refblock-high-bits": c.SetReftableEntry(0, (1UL << 62) | (ulong)(data1 * cs)); break;
             case "refblock-bit63": c.SetReftableEntry(0, (1UL << 63) | (ulong)(data1 * cs)); break;
@@ -107,6 +108,7 @@ public sealed class CheckRepairTests
     [DataRow("shared-cluster")]
     [DataRow("no-refblock")]
     [DataRow("refblock-outside")]
+    [DataRow("reftable-clusters-zero")]
     [DataRow("refblock-high-bits")]
     [DataRow("refblock-bit63")]
     [DataRow("refblock-past-file-size-limit")]

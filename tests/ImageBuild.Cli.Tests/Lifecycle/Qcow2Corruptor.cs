@@ -45,6 +45,15 @@ public sealed class Qcow2Corruptor : IDisposable
 
     public void SetDirty() => WriteU64(72, ReadU64(72) | 1);
 
+    /// <summary>The header's refcount_table_clusters.</summary>
+    public void SetReftableClusters(uint clusters)
+    {
+        Span<byte> b = stackalloc byte[4];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(b, clusters);
+        _f.Position = 56;
+        _f.Write(b);
+    }
+
     public void SetLength(long length) => _f.SetLength(length);
 
     public long Length => _f.Length;

@@ -46,6 +46,7 @@ public sealed class BadInputOracleTests
     [DataRow("snapshot-offset-invalid-empty", 1, 1, 1)]
     [DataRow("snapshot-offset-huge-empty", 1, 1, 1)]
     [DataRow("l1-offset-invalid-empty", 1, 1, 1)]
+    [DataRow("reftable-clusters-zero", 1, 1, 2)] // check opens it anyway (BDRV_O_CHECK), to report every cluster
     [DataRow("data-file-raw-without-data-file", 0, 1, 1)]
     [DataRow("crypt-method-3", 1, 1, 1)]
     [DataRow("extended-l2-subcluster-256", 1, 1, 1)]
@@ -359,6 +360,7 @@ public sealed class BadInputOracleTests
             case "corrupt-bit": OracleFixtures.WriteBe64(path, 72, 2); break;
             case "snapshot-offset-invalid-empty": OracleFixtures.WriteBe64(path, 64, 0x10001); break;
             case "snapshot-offset-huge-empty": OracleFixtures.WriteBe64(path, 64, (1UL << 63) | 0x10000); break;
+            case "reftable-clusters-zero": OracleFixtures.WriteBe32(path, 56, 0); break;
             case "l1-offset-invalid-empty":
                 OracleFixtures.WriteBe64(path, 24, 0); // a disk of size 0 needs no L1 entries
                 OracleFixtures.WriteBe32(path, 36, 0);

@@ -159,7 +159,7 @@ public sealed partial class Qcow2Device : BlockDevice
         // Refcount table.
         if (Header.RefcountTableClusters > Qcow2Refcounts.MaxReftableBytes / cs)
             throw new ImageException("Reference count table too large");
-        if (Header.RefcountTableClusters == 0)
+        if (Header.RefcountTableClusters == 0 && !forCheck) // check opens it, to report and rebuild
             throw new ImageException("Image does not contain a reference count table");
         long rtBytes = (long)Header.RefcountTableClusters << ClusterBits;
         ValidateTable(Header.RefcountTableOffset, rtBytes, fileLength, "Reference count table offset invalid", "reference count table");
