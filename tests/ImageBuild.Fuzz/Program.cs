@@ -8,7 +8,7 @@ using ImageBuild.Fuzz.Differential;
 //   replay TARGET FILE|DIR...    run inputs once each; prints one line per input; exit 1 on a finding
 //   diff [options]               differential run against qemu-img (see DifferentialOptions)
 //   seeds DIR                    make the qcow2 seeds (SeedCatalog) with qemu-img into DIR
-//   regression SEED FILE         print a regression file (JSON) describing FILE as byte patches of SEED
+//   regression NAME SEED FILE FINDING  print regression file NAME (JSON): FILE as byte patches of SEED ('auto': the closest), what was found, qemu's exit codes
 //   minimize FILE.json [CLI]     drop the patches of a regression file that do not change the six exit codes
 // Under afl the engine assemblies are instrumented: their code may run only inside Fuzzer.Run (the coverage map
 // is set up there), so nothing of the engine is touched before it. Other commands use an uninstrumented build.
@@ -46,16 +46,15 @@ switch (command)
         Directory.Delete(work, recursive: true);
         return 0;
     }
-    case "regression" when args.Length == 3:
-        // a regression file (JSON, to fill in) for FILE as byte patches of the named seed
-        Console.WriteLine(RegressionFile.Describe(args[1], args[2]));
+    case "regression" when args.Length == 5 && args[4].Trim().Length > 0:
+        Console.WriteLine(RegressionFile.Describe(args[1], args[2], args[3], args[4]));
         return 0;
     case "minimize" when args.Length is 2 or 3:
         return Minimizer.Run(args[1], args.Length == 3 ? args[2] : new DifferentialOptions().Cli);
     case "diff":
         return DifferentialRunner.Run(DifferentialOptions.Parse(args[1..]));
     default:
-        Console.Error.WriteLine("usage: imagebuild-fuzz list | afl TARGET | replay TARGET FILE|DIR... | diff [options] | seeds DIR | regression SEED FILE | minimize FILE.json [CLI]");
+        Console.Error.WriteLine("usage: imagebuild-fuzz list | afl TARGET | replay TARGET FILE|DIR... | diff [options] | seeds DIR | regression NAME SEED FILE FINDING | minimize FILE.json [CLI]");
         return 1;
 }
 

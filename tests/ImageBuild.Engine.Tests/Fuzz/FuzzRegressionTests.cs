@@ -49,7 +49,7 @@ public sealed class FuzzRegressionTests
             byte[] seed = SeedCatalog.Make(SeedCatalog.Find(r.Seed), scratch.Directory);
             byte[] patched = r.Apply(seed);
             Assert.IsFalse(patched.AsSpan().SequenceEqual(seed), $"{r.Name}: the patches change nothing");
-            Assert.IsFalse(r.Finding.StartsWith("TODO", StringComparison.Ordinal), $"{r.Name}: say what was found");
+            Assert.IsFalse(string.IsNullOrWhiteSpace(r.Finding), $"{r.Name}: say what was found");
         }
     }
 

@@ -67,14 +67,14 @@ public sealed record RegressionFile
     /// A regression file for <paramref name="file"/> as patches of the seed named <paramref name="seedName"/> (or, for
     /// "auto", of the seed that needs the fewest patched bytes), with qemu-img's exit codes on it filled in.
     /// </summary>
-    public static string Describe(string seedName, string file)
+    public static string Describe(string name, string seedName, string file, string finding)
     {
         string work = Directory.CreateTempSubdirectory("imagebuild-regression-").FullName;
         try
         {
             byte[] input = File.ReadAllBytes(file);
             var candidates = seedName == "auto" ? SeedCatalog.All : [SeedCatalog.Find(seedName)];
-            var best = candidates.Select(s => (Seed: s, File: Against(s.Name, SeedCatalog.Make(s, work), input)))
+            var best = candidates.Select(s => (Seed: s, File: Against(name, s.Name, SeedCatalog.Make(s, work), input, finding)))
                 .OrderBy(c => c.File.Patches.Sum(p => p.Hex.Length) + (c.File.Append?.Length ?? 0)).First();
             string path = Path.Combine(work, "finding.qcow2");
             File.WriteAllBytes(path, input);
@@ -103,7 +103,7 @@ public sealed record RegressionFile
         }
     }
 
-    private static RegressionFile Against(string seedName, byte[] seed, byte[] input)
+    private static RegressionFile Against(string name, string seedName, byte[] seed, byte[] input, string finding)
     {
         var patches = new List<BytePatch>();
         int common = Math.Min(seed.Length, input.Length);
@@ -117,12 +117,12 @@ public sealed record RegressionFile
         }
         var r = new RegressionFile
         {
-            Name = "TODO-name",
+            Name = name,
             Seed = seedName,
             Patches = patches,
             Append = input.Length > seed.Length ? Convert.ToHexString(input, seed.Length, input.Length - seed.Length) : null,
             Truncate = input.Length < seed.Length ? input.Length : null,
-            Finding = "TODO: what differs",
+            Finding = finding,
             Qemu = new QemuExpectation(-1, -1, -1),
         };
         if (!r.Apply(seed).AsSpan().SequenceEqual(input))
