@@ -83,6 +83,7 @@ public sealed class ProbedRawGuardTests
     private sealed class FakeFormat : ImageFormat
     {
         public override string Name => "fake";
+        public override FormatCapabilities Capabilities { get; } = new(FormatFeatures.None, "fake");
         public override int Probe(ReadOnlySpan<byte> header, string filename) => header.StartsWith("FAKE"u8) ? 100 : 0;
         public override BlockDevice Open(OpenRequest request) => throw new ImageException("fake cannot open");
     }

@@ -38,6 +38,13 @@ public abstract class BlockDevice : IDisposable
     /// <summary>The primary host file (for actual size and protocol-level status).</summary>
     public abstract HostFile File { get; }
 
+    /// <summary>
+    /// Every host file this image consists of, primary first (a qcow2 external data file, VMDK extents), as the
+    /// names the device opened or would open them under. Whatever treats an image as files (locking, hashing,
+    /// copying, renaming, pruning, MSBuild FileWrites) uses this list. The backing chain is not included.
+    /// </summary>
+    public virtual IReadOnlyList<string> HostFileNames => [File.Path];
+
     /// <summary>Host disk usage in bytes (st_blocks), or null when unavailable.</summary>
     public virtual long? ActualSize
     {
@@ -141,14 +148,112 @@ public abstract class BlockDevice : IDisposable
     /// <summary>Empties the image after a commit (qemu's make_empty); formats without it keep their data.</summary>
     public virtual void MakeEmpty() { }
 
-    /// <summary>Reads guest bytes [offset, offset+dest.Length). Must lie within VirtualSize.</summary>
-    public abstract void Read(long offset, Span<byte> dest);
+    /// <summary>
+    /// The smallest unit the driver reads and writes (qemu's request_alignment), a power of two; the base class turns
+    /// smaller or unaligned requests into read-modify-write of whole units. The last unit may end at VirtualSize.
+    /// </summary>
+    protected virtual int RequestAlignment => 1;
 
-    /// <summary>Writes guest bytes. Must lie within VirtualSize.</summary>
-    public virtual void Write(long offset, ReadOnlySpan<byte> src) => throw NotWritable();
+    /// <summary>Reads guest bytes [offset, offset+dest.Length), which must lie within VirtualSize.</summary>
+    public void Read(long offset, Span<byte> dest)
+    {
+        CheckRange(offset, dest.Length);
+        if (dest.IsEmpty) return;
+        int align = RequestAlignment;
+        if (IsAligned(offset, dest.Length, align))
+        {
+            ReadCore(offset, dest);
+            return;
+        }
+        byte[] scratch = System.Buffers.ArrayPool<byte>.Shared.Rent(align);
+        try
+        {
+            foreach (var seg in Segments(offset, dest.Length, align))
+            {
+                var target = dest.Slice((int)(seg.Start - offset), seg.Length);
+                if (seg.Whole)
+                {
+                    ReadCore(seg.Start, target);
+                    continue;
+                }
+                var unit = scratch.AsSpan(0, seg.UnitLength);
+                ReadCore(seg.UnitStart, unit);
+                unit.Slice((int)(seg.Start - seg.UnitStart), seg.Length).CopyTo(target);
+            }
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(scratch);
+        }
+    }
 
-    /// <summary>Makes a range read as zeros; with MayUnmap the driver may free storage.</summary>
-    public virtual void WriteZeroes(long offset, long length, WriteZeroesFlags flags)
+    /// <summary>Writes guest bytes, which must lie within VirtualSize; refused when the device is read-only.</summary>
+    public void Write(long offset, ReadOnlySpan<byte> src)
+    {
+        if (ReadOnly) throw NotWritable();
+        CheckRange(offset, src.Length);
+        if (src.IsEmpty) return;
+        int align = RequestAlignment;
+        if (IsAligned(offset, src.Length, align))
+        {
+            WriteCore(offset, src);
+            return;
+        }
+        byte[] scratch = System.Buffers.ArrayPool<byte>.Shared.Rent(align);
+        try
+        {
+            foreach (var seg in Segments(offset, src.Length, align))
+            {
+                var part = src.Slice((int)(seg.Start - offset), seg.Length);
+                if (seg.Whole)
+                {
+                    WriteCore(seg.Start, part);
+                    continue;
+                }
+                var unit = scratch.AsSpan(0, seg.UnitLength);
+                ReadCore(seg.UnitStart, unit);
+                part.CopyTo(unit[(int)(seg.Start - seg.UnitStart)..]);
+                WriteCore(seg.UnitStart, unit);
+            }
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(scratch);
+        }
+    }
+
+    /// <summary>Makes a range read as zeros; with MayUnmap the driver may free storage. Refused when read-only.</summary>
+    public void WriteZeroes(long offset, long length, WriteZeroesFlags flags)
+    {
+        if (ReadOnly) throw NotWritable();
+        CheckRange(offset, length);
+        if (length == 0) return;
+        WriteZeroesCore(offset, length, flags);
+    }
+
+    /// <summary>
+    /// Hints that a range is no longer needed; contents become unspecified (zeros or backing). Refused when
+    /// read-only; a no-op for drivers that cannot discard.
+    /// </summary>
+    public void Discard(long offset, long length)
+    {
+        if (ReadOnly) throw NotWritable();
+        CheckRange(offset, length);
+        if (length == 0) return;
+        DiscardCore(offset, length);
+    }
+
+    /// <summary>Reads an in-range request aligned to <see cref="RequestAlignment"/> (or ending at VirtualSize).</summary>
+    protected abstract void ReadCore(long offset, Span<byte> dest);
+
+    /// <summary>Writes an in-range aligned request on a writable device; formats that cannot write keep this.</summary>
+    protected virtual void WriteCore(long offset, ReadOnlySpan<byte> src) => throw NotWritable();
+
+    /// <summary>
+    /// Zeroes an in-range request on a writable device. The fallback writes zeros through <see cref="Write"/> (qemu's
+    /// bounce-buffer fallback when a driver has no pwrite_zeroes).
+    /// </summary>
+    protected virtual void WriteZeroesCore(long offset, long length, WriteZeroesFlags flags)
     {
         ReadOnlySpan<byte> zeros = ZeroBuffer.Get();
         while (length > 0)
@@ -157,6 +262,37 @@ public abstract class BlockDevice : IDisposable
             Write(offset, zeros[..n]);
             offset += n;
             length -= n;
+        }
+    }
+
+    /// <summary>Discards an in-range request on a writable device; the default keeps the data (qemu: discard is a hint).</summary>
+    protected virtual void DiscardCore(long offset, long length) { }
+
+    private bool IsAligned(long offset, long length, int align) =>
+        align <= 1 || (offset % align == 0 && (length % align == 0 || offset + length == VirtualSize));
+
+    /// <summary>One piece of an unaligned request: a run of whole units, or part of one unit (read-modify-write).</summary>
+    private readonly record struct Segment(long Start, int Length, bool Whole, long UnitStart, int UnitLength);
+
+    /// <summary>Splits [offset, offset+length) into a partial head unit, whole units, and a partial tail unit.</summary>
+    private IEnumerable<Segment> Segments(long offset, int length, int align)
+    {
+        long end = offset + length;
+        long pos = offset;
+        while (pos < end)
+        {
+            long unitStart = pos - pos % align;
+            long unitEnd = Math.Min(unitStart + align, VirtualSize);
+            if (pos == unitStart && end >= unitEnd)
+            {
+                long wholeEnd = end == VirtualSize ? end : end - end % align;
+                yield return new Segment(pos, (int)(wholeEnd - pos), true, pos, (int)(wholeEnd - pos));
+                pos = wholeEnd;
+                continue;
+            }
+            int part = (int)(Math.Min(end, unitEnd) - pos);
+            yield return new Segment(pos, part, false, unitStart, (int)(unitEnd - unitStart));
+            pos += part;
         }
     }
 
@@ -172,9 +308,6 @@ public abstract class BlockDevice : IDisposable
 
     /// <summary>Ends a run of compressed writes (qemu pads the file to a whole sector).</summary>
     public virtual void FinishCompressedWrites() { }
-
-    /// <summary>Hints that a range is no longer needed; contents become unspecified (zeros or backing).</summary>
-    public virtual void Discard(long offset, long length) { }
 
     public virtual void Flush() => File.Flush();
 

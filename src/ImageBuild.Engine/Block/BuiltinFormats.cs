@@ -1,14 +1,37 @@
+using ImageBuild.Engine.Formats.Bochs;
+using ImageBuild.Engine.Formats.Cloop;
+using ImageBuild.Engine.Formats.Dmg;
+using ImageBuild.Engine.Formats.Luks;
+using ImageBuild.Engine.Formats.Parallels;
+using ImageBuild.Engine.Formats.Qcow;
+using ImageBuild.Engine.Formats.Qed;
 using ImageBuild.Engine.Formats.Raw;
+using ImageBuild.Engine.Formats.Vdi;
+using ImageBuild.Engine.Formats.Vhdx;
+using ImageBuild.Engine.Formats.Vmdk;
+using ImageBuild.Engine.Formats.Vpc;
 
 namespace ImageBuild.Engine.Block;
 
-/// <summary>The drivers this engine ships, in qemu's probing order.</summary>
+/// <summary>
+/// The drivers this engine ships, one line each. Formats qemu-img 7.2 handles whose driver is not written yet are
+/// registered as <see cref="UnsupportedFormat"/> with qemu's probe, so that they are refused by name and never read
+/// as raw; a new driver replaces its format's line.
+/// </summary>
 internal static class BuiltinFormats
 {
-    public static FormatRegistry Register(FormatRegistry registry)
-    {
-        registry.Register(new RawFormat());
-        registry.Register(new Formats.Qcow2.Qcow2Format());
-        return registry;
-    }
+    public static FormatRegistry Register(FormatRegistry registry) => registry
+        .Register(new RawFormat())
+        .Register(new Formats.Qcow2.Qcow2Format())
+        .Register(new UnsupportedFormat("qcow", "qcow", QcowProbe.Score))
+        .Register(new UnsupportedFormat("qed", "qed", QedProbe.Score))
+        .Register(new UnsupportedFormat("vdi", "vdi", VdiProbe.Score))
+        .Register(new UnsupportedFormat("vmdk", "vmdk", VmdkProbe.Score))
+        .Register(new UnsupportedFormat("vpc", "vhd", VpcProbe.Score))
+        .Register(new UnsupportedFormat("vhdx", "vhdx", VhdxProbe.Score))
+        .Register(new UnsupportedFormat("parallels", "hdd", ParallelsProbe.Score))
+        .Register(new UnsupportedFormat("luks", "luks", LuksProbe.Score))
+        .Register(new UnsupportedFormat("bochs", "img", BochsProbe.Score))
+        .Register(new UnsupportedFormat("cloop", "cloop", CloopProbe.Score))
+        .Register(new UnsupportedFormat("dmg", "dmg", DmgProbe.Score));
 }

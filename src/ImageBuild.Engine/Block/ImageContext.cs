@@ -20,6 +20,9 @@ public sealed class ImageContext
     /// </summary>
     public Host.IHostFileFaults? HostFaults { get; init; }
 
+    /// <summary>Where identifiers and timestamps of new images come from (default: qemu's random and now).</summary>
+    public IdentitySource Identity { get; init; } = IdentitySource.Random;
+
     /// <summary>Receives warnings as qemu-img prints them after its "program: " prefix (may be several lines).</summary>
     public Action<string> Warn { get; }
 
@@ -42,11 +45,15 @@ public sealed class ImageContext
 
     /// <summary>The same formats, outputs and settings under another <see cref="ImageFilePolicy"/>.</summary>
     public ImageContext WithFilePolicy(ImageFilePolicy policy) =>
-        policy == FilePolicy ? this : new ImageContext(Formats, Warn, Log) { FilePolicy = policy, HostFaults = HostFaults, WorkingDirectory = WorkingDirectory };
+        policy == FilePolicy ? this : new ImageContext(Formats, Warn, Log) { FilePolicy = policy, HostFaults = HostFaults, WorkingDirectory = WorkingDirectory, Identity = Identity };
 
     /// <summary>The same formats, outputs and settings with another <see cref="WorkingDirectory"/>.</summary>
     public ImageContext WithWorkingDirectory(string? directory) =>
-        new ImageContext(Formats, Warn, Log) { FilePolicy = FilePolicy, HostFaults = HostFaults, WorkingDirectory = directory };
+        new ImageContext(Formats, Warn, Log) { FilePolicy = FilePolicy, HostFaults = HostFaults, WorkingDirectory = directory, Identity = Identity };
+
+    /// <summary>The same formats, outputs and settings with another <see cref="Identity"/> source.</summary>
+    public ImageContext WithIdentity(IdentitySource identity) =>
+        new ImageContext(Formats, Warn, Log) { FilePolicy = FilePolicy, HostFaults = HostFaults, WorkingDirectory = WorkingDirectory, Identity = identity };
 
     public static ImageContext CreateDefault(Action<string>? warn = null, Action<string>? log = null) => new(FormatRegistry.CreateDefault(), warn, log);
 }

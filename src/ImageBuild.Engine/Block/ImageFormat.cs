@@ -11,7 +11,17 @@ namespace ImageBuild.Engine.Block;
 /// <param name="Writable">Open for writing.</param>
 /// <param name="FormatProbed">The format was guessed from the content rather than given (-f).</param>
 /// <param name="NoIo">Metadata only (qemu's BDRV_O_NO_IO, as info opens).</param>
-public sealed record OpenRequest(ImageContext Context, string Filename, HostFile File, bool Writable, bool FormatProbed = false, bool ForCheck = false, bool NoIo = false);
+/// <param name="Options">The options of the whole open (locking, sharing) that files the driver opens itself follow.</param>
+public sealed record OpenRequest(ImageContext Context, string Filename, HostFile File, bool Writable, bool FormatProbed = false, bool ForCheck = false, bool NoIo = false, OpenOptions? Options = null)
+{
+    /// <summary>
+    /// Opens a further file of this image (qemu's bdrv_open_child): a qcow2 data file, a VMDK extent. The name is
+    /// resolved by the caller (<see cref="ImageContext.FromWorkingDirectory"/> or <see cref="ImageOpener.ResolveBackingName"/>
+    /// as qemu resolves that kind of child), checked against the context's file policy, opened writable only when
+    /// the image is, and locked as the image's own file is.
+    /// </summary>
+    public HostFile OpenChild(string path, string what) => ImageOpener.OpenChildFile(this, path, what);
+}
 
 /// <summary>What a driver gets to create an image.</summary>
 /// <param name="Context">Engine context.</param>
@@ -33,6 +43,9 @@ public abstract class ImageFormat
     /// <summary>Driver name as qemu spells it.</summary>
     public abstract string Name { get; }
 
+    /// <summary>What the driver can do, declared once; hosts and operations ask this, never the name.</summary>
+    public abstract FormatCapabilities Capabilities { get; }
+
     /// <summary>Probe score for the first 512 bytes (zero-padded) and the filename: 0 = not this format.</summary>
     public virtual int Probe(ReadOnlySpan<byte> header, string filename) => 0;
 
@@ -41,16 +54,16 @@ public abstract class ImageFormat
     /// <summary>Create options in the driver's table order; null when the format cannot be created.</summary>
     public virtual IReadOnlyList<CreateOption>? CreateOptions => null;
 
-    public bool SupportsCreate => CreateOptions is not null;
+    public bool SupportsCreate => CreateOptions is not null && Capabilities.Has(FormatFeatures.Create);
 
     /// <summary>Options amend can change, in the driver's table order; null when the driver cannot amend.</summary>
     public virtual IReadOnlyList<CreateOption>? AmendOptions => null;
 
     /// <summary>Whether images of this format can have a backing file.</summary>
-    public virtual bool SupportsBacking => false;
+    public bool SupportsBacking => Capabilities.Has(FormatFeatures.Backing);
 
     /// <summary>Whether the driver can write compressed clusters (convert -c).</summary>
-    public virtual bool SupportsCompressedWrites => false;
+    public bool SupportsCompressedWrites => Capabilities.Has(FormatFeatures.CompressedWrites);
 
     public virtual void Create(CreateRequest request) =>
         throw new ImageException($"Format driver '{Name}' does not support image creation");

@@ -23,7 +23,7 @@ public static class ImageOpener
         {
             return OpenNode(context, filename, options);
         }
-        catch (ImageException e)
+        catch (ImageException e) when (e is not FormatNotSupportedException)
         {
             throw new ImageException($"Could not open '{filename}': {e.Message}", e);
         }
@@ -64,7 +64,7 @@ public static class ImageOpener
                         backing = OpenChain(context, full,
                             options with { Format = device.BackingFormat, Writable = options.BackingWritable }, visited, depth + 1);
                     }
-                    catch (ImageException e) when (!e.Message.Contains("infinite loop", StringComparison.Ordinal))
+                    catch (ImageException e) when (!e.Message.Contains("infinite loop", StringComparison.Ordinal) && e is not FormatNotSupportedException)
                     {
                         throw new ImageException($"Could not open backing file: {e.Message}", e);
                     }
@@ -87,7 +87,7 @@ public static class ImageOpener
         {
             return OpenFile(context, filename, format, writable, new OpenOptions { Writable = writable }, isBacking: false);
         }
-        catch (ImageException e)
+        catch (ImageException e) when (e is not FormatNotSupportedException)
         {
             throw new ImageException($"Could not open '{filename}': {e.Message}", e);
         }
@@ -118,7 +118,8 @@ public static class ImageOpener
             }
             if (!options.NoLocking)
                 file.Lock.Apply(LockFor(driver.Name == "raw", isBacking, writable, options));
-            return driver.Open(new OpenRequest(context, filename, file, writable, probed, options.ForCheck && !isBacking, options.NoIo));
+            return driver.Open(new OpenRequest(context, filename, file, writable, probed, options.ForCheck && !isBacking, options.NoIo,
+                options with { Writable = writable }));
         }
         catch (ImageException)
         {
@@ -185,9 +186,28 @@ public static class ImageOpener
         }
     }
 
-    /// <summary>A file an image names for its data (qcow2's data-file), opened under the context's file policy.</summary>
-    public static HostFile OpenDataFile(ImageContext context, string image, string path, bool writable) =>
-        ImageFileGuard.OpenReferenced(context, image, path, "data file", writable);
+    /// <summary>
+    /// A further file of an image being opened (qemu's bdrv_open_child for a data or extent child): checked against
+    /// the file policy, opened writable when the image is, and locked as a format node locks its file (qemu takes the
+    /// same permissions on a qcow2 data file as on the qcow2 file itself).
+    /// </summary>
+    internal static HostFile OpenChildFile(OpenRequest request, string path, string what)
+    {
+        var options = request.Options ?? new OpenOptions { Writable = request.Writable };
+        HostFile file = ImageFileGuard.OpenReferenced(request.Context, request.Filename, path, what, request.Writable);
+        try
+        {
+            if (!options.NoLocking)
+                file.Lock.Apply(LockFor(isRaw: false, isBacking: false, request.Writable, options));
+            file.FlushIgnored = options.UnsafeCache;
+            return file;
+        }
+        catch
+        {
+            file.Dispose();
+            throw;
+        }
+    }
 
     /// <summary>
     /// qemu's path_combine: a relative backing name is taken relative to the directory part of the overlay's

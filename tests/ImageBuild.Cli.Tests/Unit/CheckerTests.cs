@@ -16,7 +16,7 @@ public sealed class CheckerTests
         public override long VirtualSize => 512;
         public override HostFile File => file;
         public override bool SupportsCheck => true;
-        public override void Read(long offset, Span<byte> dest) => dest.Clear();
+        protected override void ReadCore(long offset, Span<byte> dest) => dest.Clear();
         public override DriverStatus GetDriverStatus(long offset, long length) => new(length, BlockStatusFlags.Zero);
 
         public override CheckResult Check(CheckRepair repair, ICheckLog log)

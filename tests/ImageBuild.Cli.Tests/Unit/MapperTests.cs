@@ -16,7 +16,7 @@ public sealed class MapperTests
         public override long VirtualSize => size;
         public override HostFile File => file;
         public override bool SupportsBacking => true;
-        public override void Read(long offset, Span<byte> dest) => dest.Clear();
+        protected override void ReadCore(long offset, Span<byte> dest) => dest.Clear();
 
         public override DriverStatus GetDriverStatus(long offset, long length)
         {

@@ -35,10 +35,8 @@ public sealed partial class Qcow2Device
         }
     }
 
-    public override void Write(long offset, ReadOnlySpan<byte> src)
+    protected override void WriteCore(long offset, ReadOnlySpan<byte> src)
     {
-        if (ReadOnly) throw NotWritable();
-        CheckRange(offset, src.Length);
         BeginModification();
         MarkBitmapsDirty(offset, src.Length);
         while (src.Length > 0)
@@ -353,18 +351,15 @@ public sealed partial class Qcow2Device
 
     // ---------------------------------------------------------------- zeroes and discard
 
-    public override void WriteZeroes(long offset, long length, WriteZeroesFlags flags)
+    protected override void WriteZeroesCore(long offset, long length, WriteZeroesFlags flags)
     {
-        if (ReadOnly) throw NotWritable();
-        CheckRange(offset, length);
-        if (length == 0) return;
         BeginModification();
         MarkBitmapsDirty(offset, length);
         if (HasDataFile && (Header.AutoclearFeatures & Qcow2Header.AutoclearDataFileRaw) != 0)
             _dataFile.ZeroRange(offset, length, deallocate: false);
         if (Header.Version < 3)
         {
-            base.WriteZeroes(offset, length, flags);
+            base.WriteZeroesCore(offset, length, flags);
             return;
         }
         int unit = 1 << SubclusterBits;
@@ -373,14 +368,14 @@ public sealed partial class Qcow2Device
         long alignedEnd = end == VirtualSize ? end : end & ~(long)(unit - 1);
         if (alignedEnd <= alignedStart)
         {
-            base.WriteZeroes(offset, length, flags);
+            base.WriteZeroesCore(offset, length, flags);
             return;
         }
-        if (alignedStart > offset) base.WriteZeroes(offset, alignedStart - offset, flags);
+        if (alignedStart > offset) base.WriteZeroesCore(offset, alignedStart - offset, flags);
         long pos = alignedStart;
         while (pos < alignedEnd)
             pos += ZeroInL2(pos, alignedEnd - pos, (flags & WriteZeroesFlags.MayUnmap) != 0);
-        if (end > alignedEnd) base.WriteZeroes(alignedEnd, end - alignedEnd, flags);
+        if (end > alignedEnd) base.WriteZeroesCore(alignedEnd, end - alignedEnd, flags);
     }
 
     /// <summary>zero_in_l2_slice / zero_l2_subclusters for [offset, offset+length) within one L2 table.</summary>
@@ -399,7 +394,7 @@ public sealed partial class Qcow2Device
             ulong e = GetEntry(t, l2Index);
             if (!Extended || (e & L2Entry.CompressedFlag) != 0)
             {
-                base.WriteZeroes(offset, n, WriteZeroesFlags.None);
+                base.WriteZeroesCore(offset, n, WriteZeroesFlags.None);
                 return n;
             }
             int fs = (int)(inCluster >> SubclusterBits);
@@ -438,10 +433,8 @@ public sealed partial class Qcow2Device
         return Math.Min(length, (long)nbClusters << ClusterBits);
     }
 
-    public override void Discard(long offset, long length)
+    protected override void DiscardCore(long offset, long length)
     {
-        if (ReadOnly) throw NotWritable();
-        CheckRange(offset, length);
         BeginModification();
         MarkBitmapsDirty(offset, length);
         int cs = ClusterSizeInt;

@@ -43,7 +43,14 @@ public sealed partial class Qcow2Device : BlockDevice
 
     /// <param name="forCheck">Opened by check (qemu's BDRV_O_CHECK): a corrupt or dirty image may be opened read-write, for repair.</param>
     /// <param name="noIo">Opened for metadata only (qemu's BDRV_O_NO_IO, as info opens): the data file rules are not applied.</param>
-    internal Qcow2Device(string filename, HostFile file, bool readOnly, ImageContext context, bool forCheck = false, bool noIo = false) : base(filename, readOnly)
+    /// <summary>The qcow2 file and, when the image has one, its external data file (named as qemu opens it).</summary>
+    public override IReadOnlyList<string> HostFileNames =>
+        _hasDataFile && DataFileName is not null ? [_file.Path, _context.FromWorkingDirectory(DataFileName)] : [_file.Path];
+
+    internal Qcow2Device(OpenRequest request)
+        : this(request.Filename, request.File, !request.Writable, request.Context, request.ForCheck, request.NoIo, request) { }
+
+    internal Qcow2Device(string filename, HostFile file, bool readOnly, ImageContext context, bool forCheck = false, bool noIo = false, OpenRequest? request = null) : base(filename, readOnly)
     {
         _file = file;
         _context = context;
@@ -244,7 +251,8 @@ public sealed partial class Qcow2Device : BlockDevice
             // Unlike a backing file's, the data file's name is opened as it is: a relative name is relative to the
             // working directory, not to the image (qemu opens it as a plain child filename).
             string path = context.FromWorkingDirectory(DataFileName);
-            _dataFile = ImageOpener.OpenDataFile(context, filename, path, !readOnly);
+            _dataFile = (request ?? new OpenRequest(context, filename, file, !readOnly, Options: new OpenOptions { Writable = !readOnly, NoLocking = true }))
+                .OpenChild(path, "data file");
             _dataFile.FlushIgnored = file.FlushIgnored;
             _ownsDataFile = true;
         }
@@ -481,9 +489,8 @@ public sealed partial class Qcow2Device : BlockDevice
 
     // ---------------------------------------------------------------- reading
 
-    public override void Read(long offset, Span<byte> dest)
+    protected override void ReadCore(long offset, Span<byte> dest)
     {
-        CheckRange(offset, dest.Length);
         // Whole compressed clusters are collected here, read together and inflated afterwards, straight into dest.
         List<PendingInflate>? inflate = null;
         Span<byte> whole = dest;

@@ -9,9 +9,11 @@ public sealed class Qcow2Format : ImageFormat
 {
     public override string Name => "qcow2";
 
-    public override bool SupportsBacking => true;
-
-    public override bool SupportsCompressedWrites => true;
+    public override FormatCapabilities Capabilities { get; } = new(
+        FormatFeatures.Write | FormatFeatures.Create | FormatFeatures.Backing | FormatFeatures.CompressedWrites |
+        FormatFeatures.InternalSnapshots | FormatFeatures.PersistentBitmaps | FormatFeatures.Check | FormatFeatures.Grow |
+        FormatFeatures.Shrink | FormatFeatures.Measure | FormatFeatures.Amend | FormatFeatures.ExternalDataFile | FormatFeatures.MakeEmpty,
+        "qcow2", Compression.CompressionScheme.QemuDeflate);
 
     public override int Probe(ReadOnlySpan<byte> header, string filename) =>
         header.Length >= 8 && BinaryPrimitives.ReadUInt32BigEndian(header) == Qcow2Header.Magic &&
@@ -67,7 +69,7 @@ public sealed class Qcow2Format : ImageFormat
     ];
 
     public override BlockDevice Open(OpenRequest request) =>
-        new Qcow2Device(request.Filename, request.File, !request.Writable, request.Context, request.ForCheck, request.NoIo);
+        new Qcow2Device(request);
 
     public override void Create(CreateRequest request) => Qcow2Creator.Create(request);
 

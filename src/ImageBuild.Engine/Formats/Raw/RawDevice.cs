@@ -26,16 +26,10 @@ public sealed class RawDevice : BlockDevice
 
     public override long VirtualSize => Sectors.RoundUp(_file.Length);
 
-    public override void Read(long offset, Span<byte> dest)
-    {
-        CheckRange(offset, dest.Length);
-        _file.Read(offset, dest);
-    }
+    protected override void ReadCore(long offset, Span<byte> dest) => _file.Read(offset, dest);
 
-    public override void Write(long offset, ReadOnlySpan<byte> src)
+    protected override void WriteCore(long offset, ReadOnlySpan<byte> src)
     {
-        if (ReadOnly) throw NotWritable();
-        CheckRange(offset, src.Length);
         GuardProbedFirstSector(offset, src);
         _file.Write(offset, src);
     }
@@ -56,19 +50,10 @@ public sealed class RawDevice : BlockDevice
             throw new ImageException($"'{Filename}': Operation not permitted (the write would make the image probe as {probed.Name}; specify -f raw)");
     }
 
-    public override void WriteZeroes(long offset, long length, WriteZeroesFlags flags)
-    {
-        if (ReadOnly) throw NotWritable();
-        CheckRange(offset, length);
+    protected override void WriteZeroesCore(long offset, long length, WriteZeroesFlags flags) =>
         _file.ZeroRange(offset, length, deallocate: (flags & WriteZeroesFlags.MayUnmap) != 0);
-    }
 
-    public override void Discard(long offset, long length)
-    {
-        if (ReadOnly) throw NotWritable();
-        CheckRange(offset, length);
-        _file.ZeroRange(offset, length, deallocate: true);
-    }
+    protected override void DiscardCore(long offset, long length) => _file.ZeroRange(offset, length, deallocate: true);
 
     /// <summary>Raw passes through to the file: data or hole, always mapped at the same offset.</summary>
     public override DriverStatus GetDriverStatus(long offset, long length)

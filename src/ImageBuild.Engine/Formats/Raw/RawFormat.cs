@@ -10,6 +10,9 @@ public sealed class RawFormat : ImageFormat
 {
     public override string Name => "raw";
 
+    public override FormatCapabilities Capabilities { get; } = new(
+        FormatFeatures.Write | FormatFeatures.Create | FormatFeatures.Grow | FormatFeatures.Shrink | FormatFeatures.Measure, "img");
+
     public override int Probe(ReadOnlySpan<byte> header, string filename) => 1;
 
     public override IReadOnlyList<CreateOption> CreateOptions { get; } =

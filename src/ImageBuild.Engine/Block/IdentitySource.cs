@@ -1,0 +1,103 @@
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace ImageBuild.Engine.Block;
+
+/// <summary>
+/// Where the identifiers and timestamps written into new images come from (VDI, VHD and VHDX UUIDs and GUIDs, VMDK
+/// CIDs, VHD timestamps, qcow mtimes, snapshot dates). Drivers never read the clock or a random source themselves: they
+/// ask <see cref="ImageContext.Identity"/> for the image they write. On the command line that is random and now, as
+/// qemu does, unless SOURCE_DATE_EPOCH is set; recipes and the build hosts always use <see cref="Reproducible"/>.
+/// </summary>
+public abstract class IdentitySource
+{
+    /// <summary>The identifiers of one image file; each <paramref name="purpose"/> names one field of the format.</summary>
+    public abstract ImageIdentity ForImage(string filename);
+
+    /// <summary>qemu's behaviour: random identifiers and the current time.</summary>
+    public static readonly IdentitySource Random = new RandomSource();
+
+    /// <summary>
+    /// Identifiers derived from <paramref name="seed"/> and the image's file name (SHA-256), with the timestamp fixed
+    /// at <paramref name="time"/>: the same seed and name give the same bytes on every run and machine, and different
+    /// seeds (what makes two outputs distinct, e.g. a recipe step's content key) give different UUIDs.
+    /// </summary>
+    public static IdentitySource Reproducible(string seed, DateTimeOffset time) => new ReproducibleSource(seed, time);
+
+    /// <summary>
+    /// The command line's source: <see cref="Reproducible"/> with SOURCE_DATE_EPOCH as both seed and time when that
+    /// variable holds a valid number of seconds, <see cref="Random"/> otherwise.
+    /// </summary>
+    public static IdentitySource FromEnvironment(Func<string, string?>? getenv = null)
+    {
+        string? epoch = (getenv ?? Environment.GetEnvironmentVariable)("SOURCE_DATE_EPOCH");
+        if (long.TryParse(epoch, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long seconds) &&
+            seconds <= DateTimeOffset.MaxValue.ToUnixTimeSeconds())
+            return Reproducible("SOURCE_DATE_EPOCH=" + epoch, DateTimeOffset.FromUnixTimeSeconds(seconds));
+        return Random;
+    }
+
+    private sealed class RandomSource : IdentitySource
+    {
+        public override ImageIdentity ForImage(string filename) => new RandomIdentity();
+    }
+
+    private sealed class RandomIdentity : ImageIdentity
+    {
+        public override DateTimeOffset Timestamp => DateTimeOffset.UtcNow;
+
+        protected override void Fill(string purpose, Span<byte> dest) => RandomNumberGenerator.Fill(dest);
+    }
+
+    private sealed class ReproducibleSource(string seed, DateTimeOffset time) : IdentitySource
+    {
+        public override ImageIdentity ForImage(string filename) =>
+            new DerivedIdentity(seed + "\0" + Path.GetFileName(filename), time);
+    }
+
+    private sealed class DerivedIdentity(string key, DateTimeOffset time) : ImageIdentity
+    {
+        private readonly Dictionary<string, int> _uses = new(StringComparer.Ordinal);
+
+        public override DateTimeOffset Timestamp => time;
+
+        protected override void Fill(string purpose, Span<byte> dest)
+        {
+            // the n-th value asked for one purpose: two fields of one image never share a value
+            _uses.TryGetValue(purpose, out int n);
+            _uses[purpose] = n + 1;
+            Span<byte> hash = stackalloc byte[32];
+            SHA256.HashData(Encoding.UTF8.GetBytes($"imagebuild-identity\0{key}\0{purpose}\0{n}"), hash);
+            hash[..dest.Length].CopyTo(dest);
+        }
+    }
+}
+
+/// <summary>The identifiers and timestamp of one image being written (see <see cref="IdentitySource"/>).</summary>
+public abstract class ImageIdentity
+{
+    /// <summary>The time recorded in the image (creation or modification time).</summary>
+    public abstract DateTimeOffset Timestamp { get; }
+
+    /// <summary>A version-4 (random-form) RFC 4122 UUID for the named field.</summary>
+    public Guid NewUuid(string purpose)
+    {
+        Span<byte> b = stackalloc byte[16];
+        Fill(purpose, b);
+        b[6] = (byte)((b[6] & 0x0F) | 0x40); // version 4
+        b[8] = (byte)((b[8] & 0x3F) | 0x80); // RFC 4122 variant
+        return new Guid(b, bigEndian: true);
+    }
+
+    /// <summary>A 32-bit value for the named field (VMDK CID).</summary>
+    public uint NewUInt32(string purpose)
+    {
+        Span<byte> b = stackalloc byte[4];
+        Fill(purpose, b);
+        return BinaryPrimitives.ReadUInt32BigEndian(b);
+    }
+
+    /// <summary>Fills <paramref name="dest"/> (at most 32 bytes) with the value for <paramref name="purpose"/>.</summary>
+    protected abstract void Fill(string purpose, Span<byte> dest);
+}
