@@ -55,11 +55,11 @@ public sealed class CreateCommand : ICommand
         // The engine reports an unknown or non-creatable format without the "FILE: " prefix qemu puts there.
         try
         {
-            ImageCreator.FindCreatableFormat(context.Engine, fmt);
+            ImageCreator.FindCreatableFormat(context.Engine, fmt, filename);
         }
         catch (ImageException e)
         {
-            io.Error($"{filename}: {e.Message}");
+            io.Error(e is FormatNotSupportedException ? e.Message : $"{filename}: {e.Message}");
             return 1;
         }
 

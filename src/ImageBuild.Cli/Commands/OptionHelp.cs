@@ -17,6 +17,11 @@ public static class OptionHelp
             io.Error($"Unknown file format '{fmt}'");
             return 1;
         }
+        if (format is UnsupportedFormat unsupported)
+        {
+            io.Error(unsupported.Refusal(filename).Message);
+            return 1;
+        }
         if (!format.SupportsCreate)
         {
             io.Error($"Format driver '{fmt}' does not support image creation");

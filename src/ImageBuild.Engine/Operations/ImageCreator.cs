@@ -22,10 +22,15 @@ public static class ImageCreator
         return list;
     }
 
-    /// <summary>Finds a format that can create images, with qemu's errors otherwise.</summary>
-    public static ImageFormat FindCreatableFormat(ImageContext context, string name)
+    /// <summary>
+    /// Finds a format that can create images, with qemu's errors otherwise; a format qemu has and this engine does
+    /// not yet is refused by name for <paramref name="filename"/> (the image to be written, when there is one).
+    /// </summary>
+    public static ImageFormat FindCreatableFormat(ImageContext context, string name, string? filename = null)
     {
         var format = context.Formats.Find(name) ?? throw new ImageException($"Unknown file format '{name}'");
+        if (format is UnsupportedFormat unsupported)
+            throw unsupported.Refusal(filename);
         if (!format.SupportsCreate)
             throw new ImageException($"Format driver '{name}' does not support image creation");
         return format;
@@ -37,7 +42,7 @@ public static class ImageCreator
     /// </summary>
     public static void Create(ImageContext context, CreateImageRequest request, Action<string>? formatting)
     {
-        var format = FindCreatableFormat(context, request.Format);
+        var format = FindCreatableFormat(context, request.Format, request.Filename);
         string file = request.Filename;
         try
         {

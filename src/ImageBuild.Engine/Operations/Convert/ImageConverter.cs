@@ -65,7 +65,7 @@ public static partial class ImageConverter
         List<KeyValuePair<string, string>>? createValues = null;
         if (!request.NoCreate)
         {
-            format = ImageCreator.FindCreatableFormat(context, request.OutputFormat);
+            format = ImageCreator.FindCreatableFormat(context, request.OutputFormat, request.OutputFilename);
             createValues = ImageCreator.ParseOptions(format, request.TargetOptions);
             backingFile ??= createValues.Find(p => p.Key == "backing_file").Value;
             backingFormat ??= createValues.Find(p => p.Key == "backing_fmt").Value;

@@ -13,7 +13,7 @@ public static class ImageDd
     {
         if (request.Input is null || request.Output is null)
             throw new ImageException("Must specify both input and output files");
-        var format = ImageCreator.FindCreatableFormat(context, request.OutputFormat);
+        var format = ImageCreator.FindCreatableFormat(context, request.OutputFormat, request.Output);
 
         using var input = ImageOpener.Open(context, request.Input,
             new OpenOptions { Format = request.InputFormat, ForceShare = request.ForceShare });
