@@ -35,7 +35,8 @@ public static class Program
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
     {
         var io = new CliIO(stdout, stderr);
-        var engine = ImageContext.CreateDefault(io.EngineWarning, io.Diagnostic);
+        // identifiers and timestamps of new images: random and now as qemu's, reproducible under SOURCE_DATE_EPOCH
+        var engine = ImageContext.CreateDefault(io.EngineWarning, io.Diagnostic).WithIdentity(IdentitySource.FromEnvironment());
         try
         {
             return Dispatch(io, engine, args);

@@ -63,10 +63,10 @@ public static partial class ImageBuildAliases
         if (settings.Compression == ImageBuildCompression.None)
             return RunOperation(context, "convert", what, settings, input, output,
                 parameters: new() { ["format"] = settings.Format ?? "raw" }, options: settings.Options);
-        if (settings.Format is not null && settings.Format != "qcow2")
-            throw new CakeException($"{what}: compression needs the qcow2 format, not '{settings.Format}'");
-        return RunOperation(context, "compress", what, settings, input, output,
-            parameters: new() { ["type"] = settings.Compression == ImageBuildCompression.Zstd ? "zstd" : "zlib" }, options: settings.Options);
+        var parameters = new Dictionary<string, string> { ["type"] = settings.Compression == ImageBuildCompression.Zstd ? "zstd" : "zlib" };
+        if (settings.Format is not null)
+            parameters["format"] = settings.Format; // the recipe host refuses a format that cannot store compressed data
+        return RunOperation(context, "compress", what, settings, input, output, parameters: parameters, options: settings.Options);
     }
 
     /// <summary>

@@ -64,36 +64,6 @@ public sealed class ImageLockTests
         Assert.AreEqual(4096L, new FileInfo(f).Length, "the image in use was not truncated");
     }
 
-    /// <summary>Keeps an image open in an interactive qemu-io until disposed.</summary>
-    private sealed class QemuIoHolder : IDisposable
-    {
-        private readonly Process _p;
-
-        public QemuIoHolder(string format, string file)
-        {
-            var psi = new ProcessStartInfo(QemuOracle.QemuIo) { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
-            foreach (var a in new[] { "-f", format, file }) psi.ArgumentList.Add(a);
-            _p = Process.Start(psi)!;
-            long ino = Inode(file);
-            var sw = Stopwatch.StartNew();
-            while (!File.ReadAllText("/proc/locks").Contains($":{ino} ", StringComparison.Ordinal))
-            {
-                if (sw.Elapsed > TimeSpan.FromSeconds(20)) throw new AssertFailedException("qemu-io did not lock the image");
-                Thread.Sleep(20);
-            }
-        }
-
-        private static long Inode(string file) =>
-            long.Parse(QemuOracle.Run("/usr/bin/stat", ["-c", "%i", file]).StdOut.Trim(), System.Globalization.CultureInfo.InvariantCulture);
-
-        public void Dispose()
-        {
-            _p.StandardInput.Close();
-            if (!_p.WaitForExit(10_000)) _p.Kill();
-            _p.Dispose();
-        }
-    }
-
     [TestMethod]
     [RequiresQemu]
     public void QemuHoldingAnImageMakesUsRefuseToWriteIt()

@@ -170,7 +170,7 @@ public sealed class LoaderTests
         Assert.AreEqual(8, errors[0].Line);
         StringAssert.Contains(errors[0].Message, "step 'v': format 'vmdk' is not supported by this engine yet");
         Assert.AreEqual(11, errors[1].Line);
-        StringAssert.Contains(errors[1].Message, "step 's': 'from: base' is a raw image; internal snapshots need qcow2");
+        StringAssert.Contains(errors[1].Message, "step 's': 'from: base' is a raw image, which cannot hold internal snapshots");
     }
 
     [TestMethod]

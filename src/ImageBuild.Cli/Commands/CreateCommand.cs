@@ -59,7 +59,7 @@ public sealed class CreateCommand : ICommand
         }
         catch (ImageException e)
         {
-            io.Error(e is FormatNotSupportedException ? e.Message : $"{filename}: {e.Message}");
+            io.Error(e is Engine.Block.FormatNotSupportedException ? e.Message : $"{filename}: {e.Message}");
             return 1;
         }
 

@@ -17,6 +17,16 @@ public sealed class FormatRegistry
 
     public ImageFormat? Find(string name) => _formats.Find(f => f.Name == name);
 
+    /// <summary>
+    /// The first registered format (registration order is qemu's probing order, raw and qcow2 first) that can create
+    /// and write images with all of <paramref name="features"/>: what a recipe step uses when it names no format.
+    /// </summary>
+    public ImageFormat? Preferred(FormatFeatures features) =>
+        _formats.Find(f => f.Capabilities.IsWritableTarget && f.Capabilities.Has(features));
+
+    /// <summary>The usual file extension of a format's images (the name itself for formats the engine does not know).</summary>
+    public string ExtensionOf(string format) => Find(format)?.Capabilities.FileExtension ?? format;
+
     /// <summary>The registry with every driver this engine ships.</summary>
     public static FormatRegistry CreateDefault() => BuiltinFormats.Register(new FormatRegistry());
 

@@ -18,9 +18,19 @@ public sealed record OpenRequest(ImageContext Context, string Filename, HostFile
     /// Opens a further file of this image (qemu's bdrv_open_child): a qcow2 data file, a VMDK extent. The name is
     /// resolved by the caller (<see cref="ImageContext.FromWorkingDirectory"/> or <see cref="ImageOpener.ResolveBackingName"/>
     /// as qemu resolves that kind of child), checked against the context's file policy, opened writable only when
-    /// the image is, and locked as the image's own file is.
+    /// the image is, and locked as qemu locks a child of <paramref name="role"/>.
     /// </summary>
-    public HostFile OpenChild(string path, string what) => ImageOpener.OpenChildFile(this, path, what);
+    public HostFile OpenChild(string path, string what, ChildRole role) => ImageOpener.OpenChildFile(this, path, what, role);
+}
+
+/// <summary>What a further file of an image holds (qemu's BDRV_CHILD_DATA / BDRV_CHILD_METADATA), which decides its locks.</summary>
+public enum ChildRole
+{
+    /// <summary>Guest data only (a qcow2 external data file, a VMDK flat extent).</summary>
+    Data,
+
+    /// <summary>Metadata as well as data (a VMDK sparse extent): locked as the image's own file.</summary>
+    DataAndMetadata,
 }
 
 /// <summary>What a driver gets to create an image.</summary>

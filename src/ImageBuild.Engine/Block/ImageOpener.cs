@@ -159,6 +159,20 @@ public static class ImageOpener
         return new LockRequest(perm, shared);
     }
 
+    /// <summary>
+    /// qemu's bdrv_default_perms_for_storage for a child holding only guest data (a qcow2 external data file): the
+    /// user's permissions pass through as for raw, except that nobody else may resize the file, and a writer takes
+    /// resize too (the format may write past its end).
+    /// </summary>
+    public static LockRequest LockForDataChild(bool writable, OpenOptions options)
+    {
+        var user = LockFor(isRaw: true, isBacking: false, writable, options);
+        var perm = user.Perm;
+        if ((perm & BlockPermission.Write) != 0) perm |= BlockPermission.Resize;
+        var shared = options.ForceShare ? BlockPermission.All : user.Shared & ~BlockPermission.Resize;
+        return new LockRequest(perm, shared);
+    }
+
     /// <summary>qemu's probing: empty file → raw; otherwise the best score over the first 512 bytes.</summary>
     public static ImageFormat ProbeFormat(ImageContext context, HostFile file, string filename)
     {
@@ -187,18 +201,25 @@ public static class ImageOpener
     }
 
     /// <summary>
-    /// A further file of an image being opened (qemu's bdrv_open_child for a data or extent child): checked against
-    /// the file policy, opened writable when the image is, and locked as a format node locks its file (qemu takes the
-    /// same permissions on a qcow2 data file as on the qcow2 file itself).
+    /// A further file of an image being opened (qemu's bdrv_open_child): checked against the file policy, opened
+    /// writable when the image is, and locked with the permissions qemu takes for a child of that role.
     /// </summary>
-    internal static HostFile OpenChildFile(OpenRequest request, string path, string what)
+    internal static HostFile OpenChildFile(OpenRequest request, string path, string what, ChildRole role)
     {
         var options = request.Options ?? new OpenOptions { Writable = request.Writable };
         HostFile file = ImageFileGuard.OpenReferenced(request.Context, request.Filename, path, what, request.Writable);
         try
         {
             if (!options.NoLocking)
-                file.Lock.Apply(LockFor(isRaw: false, isBacking: false, request.Writable, options));
+            {
+                LockRequest For(OpenOptions o) => role == ChildRole.Data
+                    ? LockForDataChild(request.Writable, o)
+                    : LockFor(isRaw: false, isBacking: false, request.Writable, o);
+                // qemu attaches the child while its image has no user yet (no permissions, everything shared from
+                // above), so that is the conflict qemu names first; the user's own permissions come when it attaches
+                file.Lock.Apply(For(new OpenOptions { ForceShare = options.ForceShare }) with { Perm = BlockPermission.None });
+                file.Lock.Apply(For(options));
+            }
             file.FlushIgnored = options.UnsafeCache;
             return file;
         }

@@ -4,8 +4,9 @@ using ImageBuild.Engine.Block;
 namespace ImageBuild.Recipes.Cache;
 
 /// <summary>
-/// The content hash of an existing image used in place (an <c>image</c> step): the hashes of the file and of every
-/// file in its backing chain, in chain order, so that a changed backing file changes what the image reads as.
+/// The content hash of an existing image used in place (an <c>image</c> step): the hashes of every file of the image
+/// (<see cref="BlockDevice.HostFileNames"/>: an external data file too) and of its backing chain, in chain order, so
+/// that a changed backing or data file changes what the image reads as.
 /// Each member goes through its size/mtime stamp, so an unchanged chain is not read.
 /// </summary>
 public static class ExternalImage
@@ -15,7 +16,8 @@ public static class ExternalImage
         var files = new List<string>();
         using (var top = ImageOpener.Open(engine, path, new OpenOptions { Format = format, NoIo = true, ForceShare = true }))
             for (BlockDevice? d = top; d is not null; d = d.Backing)
-                files.Add(Path.GetFullPath(d.Filename));
+                foreach (string name in d.HostFileNames) // the image's own files: a qcow2 external data file too
+                    files.Add(Path.GetFullPath(name));
 
         var hashes = new List<string>();
         foreach (string file in files)

@@ -36,13 +36,13 @@ public sealed class RecipeRunner
         _recipe = recipe;
         _options = options;
         var errors = new List<RecipeError>();
-        _graph = RecipeGraph.Build(recipe, options.Kinds, errors) ?? throw new RecipeException(errors);
         _events = new EventHub(options.Sinks);
         // Recipes never open a device, FIFO or socket as an image; the existing images they start from (image
         // steps) are opened under the recipe's untrusted-images setting, which confines what they may name.
         _engine = (options.Engine ?? ImageContext.CreateDefault(
             warning => _events.Emit(new RecipeEvent { Type = "warning", Message = warning.Replace('\n', ' ') })))
             .WithFilePolicy(ImageFilePolicy.RegularFiles);
+        _graph = RecipeGraph.Build(recipe, options.Kinds, _engine.Formats, errors) ?? throw new RecipeException(errors);
         _existingImages = recipe.UntrustedImages ? _engine.WithFilePolicy(ImageFilePolicy.Untrusted) : _engine;
         _outputDir = ResolveOutputDir(recipe, options.OutputDir);
     }
@@ -186,7 +186,7 @@ public sealed class RecipeRunner
         int lastPercent = -1;
         var context = new StepContext
         {
-            Step = step, Recipe = _recipe, Engine = _engine, OutputDir = _outputDir, Inputs = inputs,
+            Step = step, Recipe = _recipe, Engine = _engine.WithIdentity(IdentityFor(key)), OutputDir = _outputDir, Inputs = inputs,
             PartialPath = partial, OutputFormat = shape.Format,
             Progress = p =>
             {
@@ -271,6 +271,13 @@ public sealed class RecipeRunner
         });
         return outcome;
     }
+
+    /// <summary>
+    /// Identifiers and timestamps of the images a step writes (VDI/VHD/VHDX UUIDs, VMDK CIDs, mtimes): derived from the
+    /// step's key, which covers everything that makes its output what it is, so a rerun or another machine writes the
+    /// same bytes and two different outputs never share a UUID. Timestamps are fixed at the Unix epoch.
+    /// </summary>
+    internal static IdentitySource IdentityFor(StepKey key) => IdentitySource.Reproducible(key.Key, DateTimeOffset.UnixEpoch);
 
     /// <summary>The step's key from its parameters and its inputs' content hashes (repository files via their stamps).</summary>
     private (StepKey, Dictionary<string, StepInput>) KeyFor(RecipeStep step, StepKind kind, IReadOnlyDictionary<string, StepOutcome> deps, bool persistStamps)

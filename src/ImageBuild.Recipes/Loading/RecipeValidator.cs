@@ -15,14 +15,10 @@ namespace ImageBuild.Recipes.Loading;
 /// </summary>
 public static class RecipeValidator
 {
-    /// <summary>Formats qemu knows; the engine may not have all of them yet.</summary>
-    private static readonly HashSet<string> QemuFormats =
-        ["raw", "qcow2", "qcow", "qed", "vmdk", "vdi", "vpc", "vhdx", "parallels", "luks", "bochs", "cloop", "dmg"];
-
     public static List<RecipeError> Validate(Recipe recipe, StepKinds kinds, ImageContext context)
     {
         var errors = new List<RecipeError>();
-        var graph = RecipeGraph.Build(recipe, kinds, errors);
+        var graph = RecipeGraph.Build(recipe, kinds, context.Formats, errors);
         foreach (var step in recipe.Steps)
             CheckStep(recipe, step, graph, context, errors);
         if (graph is not null)
@@ -79,6 +75,8 @@ public static class RecipeValidator
             case "image":
                 if (step.Text("format") is { } imgf)
                     KnownFormat(imgf, step.MarkOf("format"), Err, ctx);
+                else
+                    ProbedFormat(recipe, step, "file", Err, ctx);
                 break;
             case "create":
                 CreatableFormat(step.Text("format") ?? "raw", step.MarkOf("format"), Err, ctx, step);
@@ -88,9 +86,7 @@ public static class RecipeValidator
                 break;
             case "overlay":
             {
-                var q = KnownFormat("qcow2", step.KindMark, Err, ctx, "overlays are qcow2 images: ");
-                if (q is not null && !q.SupportsBacking)
-                    Err(step.KindMark, "format 'qcow2' cannot have a backing file in this engine yet");
+                var q = TargetFormat(step, FormatFeatures.Backing, "backing files", Err, ctx);
                 if (q is not null) Options(q, step, Err);
                 break;
             }
@@ -112,6 +108,8 @@ public static class RecipeValidator
                     Err(step.Mark, "give exactly one of 'image' (a step) or 'image-file' (a repository file)");
                 if (step.Text("image-format") is { } imf)
                     KnownFormat(imf, step.MarkOf("image-format"), Err, ctx);
+                else if (step.Get("image-file") is not null)
+                    ProbedFormat(recipe, step, "image-file", Err, ctx);
                 break;
             case "commit":
                 // An existing image's backing file is known only when it is opened (the step says so then).
@@ -124,22 +122,19 @@ public static class RecipeValidator
                 break;
             case "compress":
             {
-                var q = KnownFormat("qcow2", step.KindMark, Err, ctx, "compressed images are qcow2: ");
+                var q = TargetFormat(step, FormatFeatures.CompressedWrites, "compressed writes", Err, ctx);
                 if (q is null) break;
-                if (!q.SupportsCompressedWrites)
+                if (Steps.CompressStepOptions.Of(step) is { } opts)
                 {
-                    Err(step.KindMark, "compressed qcow2 output is not supported by this engine yet");
-                    break;
+                    try { ImageCreator.ParseOptions(q, opts); }
+                    catch (ImageException e) { Err(step.MarkOf("type"), $"compression type '{step.Text("type")}': {FirstLine(e.Message)}"); }
                 }
-                var opts = step.Options().Append(new("compression_type", step.Text("type") ?? "zlib"));
-                try { ImageCreator.ParseOptions(q, opts); }
-                catch (ImageException e) { Err(step.MarkOf("type"), $"compression type '{step.Text("type") ?? "zlib"}': {FirstLine(e.Message)}"); }
                 Options(q, step, Err);
                 break;
             }
             case "snapshot":
-                if (from?.Format is { } sf && sf != "qcow2")
-                    Err(step.MarkOf("from"), $"'from: {step.Text("from")}' is a {sf} image; internal snapshots need qcow2");
+                if (from?.Format is { } sf && ctx.Formats.Find(sf) is { } sfmt && !sfmt.Capabilities.Has(FormatFeatures.InternalSnapshots))
+                    Err(step.MarkOf("from"), $"'from: {step.Text("from")}' is a {sf} image, which cannot hold internal snapshots");
                 break;
             case "measure":
             {
@@ -167,11 +162,59 @@ public static class RecipeValidator
     private static ImageFormat? KnownFormat(string name, Mark mark, Action<Mark, string> err, ImageContext ctx, string prefix = "")
     {
         var format = ctx.Formats.Find(name);
+        if (format is UnsupportedFormat unsupported)
+        {
+            err(mark, prefix + unsupported.Refusal(null).Message);
+            return null;
+        }
         if (format is not null) return format;
-        err(mark, QemuFormats.Contains(name)
-            ? $"{prefix}format '{name}' is not supported by this engine yet"
-            : $"{prefix}unknown format '{name}' (the engine has: {string.Join(", ", ctx.Formats.All.Select(x => x.Name))})");
+        err(mark, $"{prefix}unknown format '{name}' (the engine has: {string.Join(", ", ctx.Formats.All.Where(x => x is not UnsupportedFormat).Select(x => x.Name))})");
         return null;
+    }
+
+    /// <summary>
+    /// The format a step writes that must have <paramref name="feature"/>: the step's own <c>format</c>, or the first the
+    /// engine has with that capability.
+    /// </summary>
+    private static ImageFormat? TargetFormat(RecipeStep step, FormatFeatures feature, string what, Action<Mark, string> err, ImageContext ctx)
+    {
+        if (step.Text("format") is not { } name)
+        {
+            var preferred = ctx.Formats.Preferred(feature);
+            if (preferred is null) err(step.KindMark, $"no format of this engine can create images with {what}");
+            return preferred;
+        }
+        var format = KnownFormat(name, step.MarkOf("format"), err, ctx);
+        if (format is null) return null;
+        if (!format.Capabilities.IsWritableTarget || !format.Capabilities.Has(feature))
+        {
+            err(step.MarkOf("format"), $"format '{name}' cannot be written with {what}");
+            return null;
+        }
+        return format;
+    }
+
+    /// <summary>
+    /// An existing image file whose format the recipe leaves to probing: probed now, as the run would, so that a
+    /// format the engine cannot read yet fails validation instead of the build (and is never taken for raw).
+    /// </summary>
+    private static void ProbedFormat(Recipe recipe, RecipeStep step, string param, Action<Mark, string> err, ImageContext ctx)
+    {
+        if (step.Text(param) is not { } rel) return;
+        string path = recipe.ResolveFile(rel);
+        byte[] header = new byte[ImageOpener.ProbeSize];
+        try
+        {
+            if (new FileInfo(path) is not { Exists: true, Length: > 0 } info) return; // missing: reported where it is read
+            using var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            fs.ReadAtLeast(header, header.Length, throwOnEndOfStream: false);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return; // unreadable: the run reports it with the file's name
+        }
+        if (ctx.Formats.Probe(header, path) is UnsupportedFormat unsupported)
+            err(step.MarkOf(param), unsupported.Refusal(path).Message);
     }
 
     /// <summary>Each option is checked on its own, so the error points at the option that is wrong.</summary>

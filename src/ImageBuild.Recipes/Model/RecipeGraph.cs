@@ -1,3 +1,4 @@
+using ImageBuild.Engine.Block;
 using ImageBuild.Recipes.Schema;
 
 namespace ImageBuild.Recipes.Model;
@@ -56,17 +57,12 @@ public sealed class RecipeGraph
     }
 
     /// <summary>The default output file extension for a format.</summary>
-    public static string Extension(string format) => format switch
-    {
-        "vpc" => "vhd",
-        _ => format,
-    };
 
     /// <summary>
     /// Builds the graph; null with <paramref name="errors"/> filled when a reference is missing or the steps form
     /// a cycle.
     /// </summary>
-    public static RecipeGraph? Build(Recipe recipe, StepKinds kinds, List<RecipeError> errors)
+    public static RecipeGraph? Build(Recipe recipe, StepKinds kinds, FormatRegistry formats, List<RecipeError> errors)
     {
         var byId = recipe.Steps.ToDictionary(s => s.Id, StringComparer.Ordinal);
         var deps = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
@@ -128,7 +124,7 @@ public sealed class RecipeGraph
 
         var shapes = new Dictionary<string, StepShape>(StringComparer.Ordinal);
         foreach (var step in order)
-            shapes[step.Id] = ShapeOf(recipe, step, kinds, shapes);
+            shapes[step.Id] = ShapeOf(recipe, step, kinds, formats, shapes);
 
         // A step that reads an overlay reads its whole backing chain: it depends on every step of the chain, so
         // its key can include what the chain holds (an overlay rebuilt over a changed base is byte-identical).
@@ -151,7 +147,7 @@ public sealed class RecipeGraph
             yield return b;
     }
 
-    private static StepShape ShapeOf(Recipe recipe, RecipeStep step, StepKinds kinds, Dictionary<string, StepShape> shapes)
+    private static StepShape ShapeOf(Recipe recipe, RecipeStep step, StepKinds kinds, FormatRegistry formats, Dictionary<string, StepShape> shapes)
     {
         if (kinds.Find(step.Kind) is { External: true })
             // The existing file itself, by absolute path; its format is probed when not given.
@@ -160,17 +156,17 @@ public sealed class RecipeGraph
         (string? format, string? backing) = step.Kind switch
         {
             "create" => (step.Text("format") ?? "raw", null),
-            "overlay" => ("qcow2", step.Text("from")),
+            "overlay" => (step.Text("format") ?? formats.Preferred(FormatFeatures.Backing)?.Name, step.Text("from")),
             "write" or "apply" or "resize" or "snapshot" => (from?.Format, from?.BackingStep),
             "rebase" => (from?.Format, step.Text("backing")),
             "commit" => from?.BackingStep is { } b ? (shapes[b].Format, shapes[b].BackingStep) : (null, null),
             "convert" => (step.Text("format"), null),
-            "compress" => ("qcow2", null),
+            "compress" => (step.Text("format") ?? formats.Preferred(FormatFeatures.CompressedWrites)?.Name, null),
             _ => (null, null),
         };
         string? output = null;
         if (kinds.Find(step.Kind) is { ProducesImage: true })
-            output = step.Text("output") ?? $"{step.Id}.{Extension(format ?? "img")}";
+            output = step.Text("output") ?? $"{step.Id}.{(format is null ? "img" : formats.ExtensionOf(format))}";
         return new StepShape(format, backing, output);
     }
 }

@@ -58,9 +58,10 @@ public sealed class StepKinds
             Options,
         ], ProducesImage: true),
 
-        new("overlay", 1, "A new qcow2 layer whose backing file is an earlier step's image.",
+        new("overlay", 1, "A new layer whose backing file is an earlier step's image.",
         [
             From,
+            new("format", ParamType.Format, "Format of the layer (default: the first format the engine writes with backing files, qcow2)."),
             Options,
         ], ProducesImage: true),
 
@@ -109,14 +110,15 @@ public sealed class StepKinds
             Options,
         ], ProducesImage: true),
 
-        new("compress", 1, "The image converted to compressed qcow2 (qemu-img convert -c).",
+        new("compress", 1, "The image converted with compressed clusters (qemu-img convert -c).",
         [
             From,
-            new("type", ParamType.Enum, "Compression type.") { Values = ["zlib", "zstd"], Default = "zlib" },
+            new("format", ParamType.Format, "Target format (default: the first format the engine writes compressed, qcow2)."),
+            new("type", ParamType.Enum, "Compression type, for formats that have several (qcow2: zlib, the default, or zstd).") { Values = ["zlib", "zstd"] },
             Options,
         ], ProducesImage: true),
 
-        new("snapshot", 1, "A copy of a qcow2 image with an internal snapshot created (qemu-img snapshot -c).",
+        new("snapshot", 1, "A copy of an image with an internal snapshot created (qemu-img snapshot -c; formats with internal snapshots).",
         [
             From,
             new("name", ParamType.Text, "Snapshot name.", Required: true),

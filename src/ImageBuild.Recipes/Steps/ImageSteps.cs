@@ -21,7 +21,7 @@ internal sealed class CreateStep : IStepExecutor
     }
 }
 
-/// <summary>overlay: a qcow2 image backed by the input, storing the input's file name (relative: the output directory moves as a whole).</summary>
+/// <summary>overlay: an image (qcow2 unless the step names a format) backed by the input, storing the input's file name (relative: the output directory moves as a whole).</summary>
 internal sealed class OverlayStep : IStepExecutor
 {
     public StepResult Execute(StepContext c)
@@ -29,7 +29,7 @@ internal sealed class OverlayStep : IStepExecutor
         ImageCreator.Create(c.Engine, new CreateImageRequest
         {
             Filename = c.PartialPath!,
-            Format = "qcow2",
+            Format = c.OutputFormat!,
             Options = c.Step.Options(),
             BackingFile = BackingNames.For(c, c.From),
             BackingFormat = c.From.Format,
@@ -82,18 +82,18 @@ internal sealed class ConvertStep : IStepExecutor
     }
 }
 
-/// <summary>compress: convert to qcow2 with compressed clusters (convert -c) of the chosen compression type.</summary>
+/// <summary>compress: convert with compressed clusters (convert -c) to the step's format, of the chosen compression type.</summary>
 internal sealed class CompressStep : IStepExecutor
 {
     public StepResult Execute(StepContext c)
     {
-        var options = c.Step.Options().Append(new("compression_type", c.Step.Text("type") ?? "zlib")).ToList();
+        var options = CompressStepOptions.Of(c.Step) ?? c.Step.Options().ToList();
         ImageConverter.Convert(c.Engine, new ConvertRequest
         {
             Sources = [c.From.Path],
             SourceFormat = c.From.Format,
             OutputFilename = c.PartialPath!,
-            OutputFormat = "qcow2",
+            OutputFormat = c.OutputFormat!,
             TargetOptions = options,
             Compress = true,
             OutOfOrder = false,
@@ -200,4 +200,11 @@ internal sealed class SnapshotStep : IStepExecutor
     private static long SourceDateEpoch() =>
         long.TryParse(Environment.GetEnvironmentVariable("SOURCE_DATE_EPOCH"), System.Globalization.NumberStyles.None,
             System.Globalization.CultureInfo.InvariantCulture, out long s) && s <= uint.MaxValue ? s : 0;
+}
+
+/// <summary>The create options of a compress step: its options, plus compression_type when the step names a type.</summary>
+internal static class CompressStepOptions
+{
+    public static List<KeyValuePair<string, string>>? Of(Model.RecipeStep step) =>
+        step.Text("type") is { } type ? step.Options().Append(new("compression_type", type)).ToList() : null;
 }

@@ -29,9 +29,9 @@ public sealed class ImageConvert : ImageOperationTask
         request.Output = Output;
         if (Compress || !string.IsNullOrEmpty(CompressionType))
         {
-            if (!string.IsNullOrEmpty(OutputFormat) && !OutputFormat.Equals("qcow2", StringComparison.OrdinalIgnoreCase))
-                return BadParameter($"compression needs OutputFormat qcow2, not '{OutputFormat}'");
+            // the recipe host refuses a format that cannot store compressed data, naming it
             request.Kind = "compress";
+            request.Set("format", string.IsNullOrEmpty(OutputFormat) ? null : OutputFormat);
             request.Set("type", CompressionType);
         }
         else

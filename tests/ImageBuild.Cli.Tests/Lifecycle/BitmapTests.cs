@@ -1,3 +1,4 @@
+using ImageBuild.Engine.Block;
 using ImageBuild.Tests.Shared;
 
 namespace ImageBuild.Cli.Tests.Lifecycle;

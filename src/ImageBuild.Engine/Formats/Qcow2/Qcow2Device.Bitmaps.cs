@@ -1,3 +1,4 @@
+using ImageBuild.Engine.Block;
 using System.Buffers.Binary;
 using System.Text;
 
@@ -27,7 +28,7 @@ public sealed partial class Qcow2Device
     internal bool BitmapsLoaded => _bitmapSlots is not null;
 
     /// <summary>qcow2_load_dirty_bitmaps for a read-write open: loads the consistent bitmaps and marks them in_use.</summary>
-    internal void LoadBitmapsForWrite()
+    public void LoadBitmapsForWrite()
     {
         if (_bitmapSlots is not null || ReadOnly) return;
         var slots = new List<BitmapSlot>();
@@ -237,10 +238,10 @@ public sealed partial class Qcow2Device
     }
 
     /// <summary>The default granularity qemu picks for a new bitmap: the cluster size, at least 4 KiB.</summary>
-    internal long DefaultBitmapGranularity => Math.Max(4096, ClusterSizeInt);
+    public long DefaultBitmapGranularity => Math.Max(4096, ClusterSizeInt);
 
     /// <summary>qmp_block_dirty_bitmap_add with persistent=on (qcow2_co_can_store_new_dirty_bitmap's checks).</summary>
-    internal void AddBitmap(string name, long granularity, string nodeName)
+    public void AddBitmap(string name, long granularity, string nodeName)
     {
         if (name.Length == 0)
             throw new ImageException("Bitmap name cannot be empty");
@@ -270,7 +271,7 @@ public sealed partial class Qcow2Device
     private static int EntrySizeFor(string name) => (24 + Encoding.UTF8.GetByteCount(name) + 7) & ~7;
 
     /// <summary>qcow2_co_remove_persistent_dirty_bitmap: the directory without it is written at once, then its clusters freed.</summary>
-    internal void RemoveBitmap(string name)
+    public void RemoveBitmap(string name)
     {
         BeginModification();
         var slot = FindBitmap(name);
@@ -281,13 +282,13 @@ public sealed partial class Qcow2Device
     }
 
     /// <summary>The target of a merge is looked up (and must be usable) before its source.</summary>
-    internal void CheckBitmapExists(string name)
+    public void CheckBitmapExists(string name)
     {
         BeginModification();
         CheckUsable(FindBitmap(name));
     }
 
-    internal void ClearBitmap(string name)
+    public void ClearBitmap(string name)
     {
         BeginModification();
         var s = FindBitmap(name);
@@ -295,7 +296,7 @@ public sealed partial class Qcow2Device
         s.Live!.Clear();
     }
 
-    internal void EnableBitmap(string name, bool enable)
+    public void EnableBitmap(string name, bool enable)
     {
         BeginModification();
         var s = FindBitmap(name);
@@ -304,7 +305,7 @@ public sealed partial class Qcow2Device
     }
 
     /// <summary>Returns a copy of a loaded bitmap's bits (the --merge source), read-only opens included.</summary>
-    internal DirtyBitmap GetBitmapForMerge(string name)
+    public DirtyBitmap GetBitmapForMerge(string name)
     {
         if (_bitmapSlots is not null)
         {
@@ -319,7 +320,7 @@ public sealed partial class Qcow2Device
     }
 
     /// <summary>bdrv_merge_dirty_bitmap: ORs <paramref name="source"/> into the bitmap <paramref name="target"/>.</summary>
-    internal void MergeBitmap(string target, DirtyBitmap source)
+    public void MergeBitmap(string target, DirtyBitmap source)
     {
         BeginModification();
         var s = FindBitmap(target);
@@ -340,14 +341,14 @@ public sealed partial class Qcow2Device
     }
 
     /// <summary>qcow2_supports_persistent_dirty_bitmap: only v3 images have the bitmaps extension.</summary>
-    internal bool CanStorePersistentBitmaps => Header.Version >= 3;
+    public bool CanStorePersistentBitmaps => Header.Version >= 3;
 
     /// <summary>Persistent bitmaps as a source image offers them (convert --bitmaps): name, granularity, enabled, in_use.</summary>
-    internal IEnumerable<(string Name, int GranularityBits, bool Enabled, bool InUse)> BitmapSummaries =>
+    public IEnumerable<(string Name, int GranularityBits, bool Enabled, bool InUse)> BitmapSummaries =>
         Bitmaps.Select(b => (b.Name, (int)b.GranularityBits, (b.Flags & BitmapDirectoryEntry.FlagAuto) != 0, (b.Flags & BitmapDirectoryEntry.FlagInUse) != 0));
 
     /// <summary>Adds a bitmap copied from another image (convert --bitmaps), with its bits and enabled state.</summary>
-    internal void ImportBitmap(DirtyBitmap source, bool enabled, string nodeName)
+    public void ImportBitmap(DirtyBitmap source, bool enabled, string nodeName)
     {
         AddBitmap(source.Name, source.Granularity, nodeName);
         var s = FindBitmap(source.Name);

@@ -8,7 +8,7 @@ using ImageBuild.Engine.Info;
 namespace ImageBuild.Engine.Formats.Qcow2;
 
 /// <summary>An opened qcow2 image: mapping (L1/L2), refcounts, reads, writes and block status.</summary>
-public sealed partial class Qcow2Device : BlockDevice
+public sealed partial class Qcow2Device : BlockDevice, IPersistentBitmaps
 {
     /// <summary>qemu's QCOW_MAX_L1_SIZE.</summary>
     internal const long MaxL1Bytes = 32L << 20;
@@ -252,7 +252,7 @@ public sealed partial class Qcow2Device : BlockDevice
             // working directory, not to the image (qemu opens it as a plain child filename).
             string path = context.FromWorkingDirectory(DataFileName);
             _dataFile = (request ?? new OpenRequest(context, filename, file, !readOnly, Options: new OpenOptions { Writable = !readOnly, NoLocking = true }))
-                .OpenChild(path, "data file");
+                .OpenChild(path, "data file", ChildRole.Data);
             _dataFile.FlushIgnored = file.FlushIgnored;
             _ownsDataFile = true;
         }

@@ -11,7 +11,7 @@ public sealed class RawFormat : ImageFormat
     public override string Name => "raw";
 
     public override FormatCapabilities Capabilities { get; } = new(
-        FormatFeatures.Write | FormatFeatures.Create | FormatFeatures.Grow | FormatFeatures.Shrink | FormatFeatures.Measure, "img");
+        FormatFeatures.Write | FormatFeatures.Create | FormatFeatures.Grow | FormatFeatures.Shrink | FormatFeatures.Measure, "raw");
 
     public override int Probe(ReadOnlySpan<byte> header, string filename) => 1;
 

@@ -1,5 +1,4 @@
 using ImageBuild.Engine.Block;
-using ImageBuild.Engine.Formats.Qcow2;
 
 namespace ImageBuild.Engine.Operations;
 
@@ -18,15 +17,15 @@ public static class ImageBitmapEditor
         using var device = ImageOpener.Open(context, request.Filename,
             new OpenOptions { Format = request.Format, Writable = true, NoBacking = true });
         // A read-write open marks the loaded bitmaps in use; closing stores them, whatever happens in between.
-        (device as Qcow2Device)?.LoadBitmapsForWrite();
+        (device as IPersistentBitmaps)?.LoadBitmapsForWrite();
         using var source = request.SourceFile is null ? null : ImageOpener.Open(context, request.SourceFile,
             new OpenOptions { Format = request.SourceFormat, NoBacking = true });
-        var qcow2 = device as Qcow2Device;
+        var bitmaps = device as IPersistentBitmaps;
         foreach (var step in request.Steps)
         {
             try
             {
-                Apply(qcow2, source ?? device, request, step);
+                Apply(bitmaps, source ?? device, request, step);
             }
             catch (ImageException e) when (e is not ImageCorruptException)
             {
@@ -36,7 +35,7 @@ public static class ImageBitmapEditor
         }
     }
 
-    private static void Apply(Qcow2Device? image, BlockDevice source, BitmapRequest request, BitmapStep step)
+    private static void Apply(IPersistentBitmaps? image, BlockDevice source, BitmapRequest request, BitmapStep step)
     {
         string name = request.Bitmap;
         if (image is null)
@@ -65,7 +64,7 @@ public static class ImageBitmapEditor
                 break;
             case BitmapAction.Merge:
                 image.CheckBitmapExists(name);
-                if (source is not Qcow2Device src)
+                if (source is not IPersistentBitmaps src)
                     throw new ImageException($"Dirty bitmap '{step.Source}' not found");
                 image.MergeBitmap(name, src.GetBitmapForMerge(step.Source!));
                 break;

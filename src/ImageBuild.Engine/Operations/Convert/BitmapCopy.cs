@@ -1,19 +1,18 @@
 using ImageBuild.Engine.Block;
-using ImageBuild.Engine.Formats.Qcow2;
 
 namespace ImageBuild.Engine.Operations;
 
 /// <summary>
 /// convert --bitmaps (qemu-img's convert_check_bitmaps / convert_copy_bitmaps): the source's persistent dirty
 /// bitmaps are checked before anything is created, and copied to the target after the data, with their
-/// granularity, enabled state and bits. Both sides must be able to store persistent bitmaps (qcow2 v3).
+/// granularity, enabled state and bits. Both sides must be able to store persistent bitmaps (<see cref="IPersistentBitmaps"/>).
 /// </summary>
 internal sealed class BitmapCopy
 {
-    private readonly Qcow2Device _source;
+    private readonly IPersistentBitmaps _source;
     private readonly bool _skipBroken;
 
-    private BitmapCopy(Qcow2Device source, bool skipBroken)
+    private BitmapCopy(IPersistentBitmaps source, bool skipBroken)
     {
         _source = source;
         _skipBroken = skipBroken;
@@ -27,7 +26,7 @@ internal sealed class BitmapCopy
 
     public static BitmapCopy Check(BlockDevice source, bool skipBroken)
     {
-        if (source is not Qcow2Device q || !q.CanStorePersistentBitmaps)
+        if (source is not IPersistentBitmaps q || !q.CanStorePersistentBitmaps)
             throw new ImageException("Source lacks bitmap support");
         var copy = new BitmapCopy(q, skipBroken);
         if (!skipBroken && copy.QemuOrder.FirstOrDefault(b => b.InUse) is { Name: { } broken })
@@ -37,14 +36,14 @@ internal sealed class BitmapCopy
 
     public void CheckTarget(BlockDevice target)
     {
-        if (target is not Qcow2Device { CanStorePersistentBitmaps: true })
+        if (target is not IPersistentBitmaps { CanStorePersistentBitmaps: true })
             throw new ImageException($"Format driver '{target.FormatName}' does not support bitmaps");
     }
 
     /// <param name="warnings">Where "Skipping inconsistent bitmap" warnings go (null: quiet).</param>
     public void CopyTo(BlockDevice target, ImageContext? warnings)
     {
-        var q = (Qcow2Device)target;
+        var q = (IPersistentBitmaps)target;
         var usable = new List<(string Name, bool Enabled)>();
         foreach (var b in QemuOrder)
         {

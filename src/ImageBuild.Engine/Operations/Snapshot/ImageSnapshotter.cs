@@ -23,7 +23,7 @@ public static class ImageSnapshotter
             case SnapshotAction.Create:
                 try
                 {
-                    device.CreateSnapshot(NewSnapshot.Now(name, request.Date ?? DateTimeOffset.UtcNow));
+                    device.CreateSnapshot(NewSnapshot.Now(name, request.Date ?? context.Identity.ForImage(device.Filename).Timestamp));
                 }
                 catch (ImageException e)
                 {

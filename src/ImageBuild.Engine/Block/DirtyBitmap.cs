@@ -1,10 +1,10 @@
-namespace ImageBuild.Engine.Formats.Qcow2;
+namespace ImageBuild.Engine.Block;
 
 /// <summary>
 /// A persistent dirty bitmap held in memory while an image is open for writing (qemu's BdrvDirtyBitmap): one bit
 /// per granularity-sized chunk of the guest disk, serialized LSB-first (bit j of byte i is chunk 8i+j).
 /// </summary>
-internal sealed class DirtyBitmap
+public sealed class DirtyBitmap
 {
     public DirtyBitmap(string name, int granularityBits, long diskSize, bool enabled)
     {
