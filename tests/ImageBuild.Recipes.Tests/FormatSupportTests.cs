@@ -1,0 +1,66 @@
+using ImageBuild.Tests.Shared;
+
+namespace ImageBuild.Recipes.Tests;
+
+/// <summary>
+/// Issue 13 in recipes: every file of an existing image is part of its content hash (a qcow2 external data file), and
+/// a format the engine cannot read yet fails validation by name instead of being read as raw.
+/// </summary>
+[TestClass]
+[RequiresQemu]
+public sealed class FormatSupportTests
+{
+    private const string FlattenRecipe = "steps:\n  - id: disk\n    kind: image\n    file: images/img.qcow2\n  - id: flat\n    kind: convert\n    from: disk\n    format: raw\n";
+
+    [TestMethod]
+    public void ChangingOnlyTheExternalDataFileRerunsTheStepsThatReadIt()
+    {
+        using var f = new RecipeFixture(FlattenRecipe);
+        Directory.CreateDirectory(f["images"]);
+        string data = f["images/data.raw"];
+        QemuOracle.ImgOk("create", "-q", "-f", "qcow2", "-o", $"data_file={data}", f["images/img.qcow2"], "1M");
+        QemuOracle.IoOk("-f", "qcow2", "-c", "write -P 1 0 64k", f["images/img.qcow2"]);
+
+        var first = f.Run();
+        CollectionAssert.AreEqual(new[] { "disk", "flat" }, first.Ran().Order().ToArray(), string.Join("\n", first.Steps));
+        Assert.AreEqual(1, File.ReadAllBytes(f.Out("flat.raw"))[0]);
+
+        byte[] qcow2Before = File.ReadAllBytes(f["images/img.qcow2"]);
+        using (var fs = new FileStream(data, FileMode.Open, FileAccess.Write))
+            fs.Write(Enumerable.Repeat((byte)2, 4096).ToArray());
+        File.SetLastWriteTimeUtc(data, File.GetLastWriteTimeUtc(data).AddSeconds(5));
+        CollectionAssert.AreEqual(qcow2Before, File.ReadAllBytes(f["images/img.qcow2"]), "only the data file changed");
+
+        var second = f.Run();
+        CollectionAssert.Contains(second.Ran(), "flat", string.Join("\n", second.Steps));
+        Assert.AreEqual(2, File.ReadAllBytes(f.Out("flat.raw"))[0], "the output reflects the changed data file");
+        Assert.IsEmpty(f.Run().Ran(), "and a third run has nothing to do");
+    }
+
+    [TestMethod]
+    public void AnImageOfAFormatWithoutADriverFailsValidationByName()
+    {
+        using var f = new RecipeFixture("steps:\n  - id: disk\n    kind: image\n    file: images/disk.vmdk\n  - id: flat\n    kind: convert\n    from: disk\n    format: raw\n");
+        Directory.CreateDirectory(f["images"]);
+        QemuOracle.ImgOk("create", "-q", "-f", "vmdk", f["images/disk.vmdk"], "1M");
+        var e = f.Errors().Single();
+        Assert.AreEqual((4, 11), (e.Line, e.Column), e.ToString());
+        Assert.AreEqual($"step 'disk': '{f["images/disk.vmdk"]}': format 'vmdk' is not supported by this engine yet", e.Message);
+        Assert.IsFalse(File.Exists(f.Out("flat.raw")));
+    }
+
+    [TestMethod]
+    [DataRow("kind: convert\n    from: base\n    format: vhdx", "format: vhdx", "format 'vhdx' is not supported by this engine yet")]
+    [DataRow("kind: overlay\n    from: base\n    format: raw", "format: raw", "format 'raw' cannot be written with backing files")]
+    [DataRow("kind: compress\n    from: base\n    format: raw", "format: raw", "format 'raw' cannot be written with compressed writes")]
+    [DataRow("kind: convert\n    from: base\n    format: nosuch", "format: nosuch", "unknown format 'nosuch'")]
+    public void TargetFormatsAreCheckedByCapability(string step, string where, string message)
+    {
+        string yaml = "steps:\n  - id: base\n    kind: create\n    size: 1M\n  - id: next\n    " + step + "\n";
+        using var f = new RecipeFixture(yaml);
+        var e = f.Errors().Single();
+        StringAssert.Contains(e.Message, message, e.ToString());
+        int line = Array.FindIndex(yaml.Split('\n'), l => l.Trim() == where) + 1;
+        Assert.AreEqual(line, e.Line, e.ToString());
+    }
+}
