@@ -1,3 +1,4 @@
+using ImageBuild.Recipes.Execution;
 using ImageBuild.Tests.Shared;
 
 namespace ImageBuild.Recipes.Tests;
@@ -35,6 +36,34 @@ public sealed class FormatSupportTests
         CollectionAssert.Contains(second.Ran(), "flat", string.Join("\n", second.Steps));
         Assert.AreEqual(2, File.ReadAllBytes(f.Out("flat.raw"))[0], "the output reflects the changed data file");
         Assert.IsEmpty(f.Run().Ran(), "and a third run has nothing to do");
+    }
+
+    /// <summary>A step that changes a copy of its input never copies one file of a several-file image (the copy would write the input's data file).</summary>
+    [TestMethod]
+    public void AStepNeverWritesAnInputsDataFileThroughACopy()
+    {
+        using var f = new RecipeFixture("steps:\n  - id: disk\n    kind: image\n    file: images/img.qcow2\n  - id: w\n    kind: write\n    from: disk\n    pattern: 9\n    length: 4k\n");
+        Directory.CreateDirectory(f["images"]);
+        string data = f["images/data.raw"];
+        QemuOracle.ImgOk("create", "-q", "-f", "qcow2", "-o", $"data_file={data}", f["images/img.qcow2"], "1M");
+        QemuOracle.IoOk("-f", "qcow2", "-c", "write -P 1 0 64k", f["images/img.qcow2"]);
+        byte[] before = File.ReadAllBytes(data);
+        var r = f.Run();
+        var w = r.Steps.Single(s => s.Id == "w");
+        Assert.AreEqual(StepStatus.Failed, w.Status, string.Join("\n", r.Steps));
+        StringAssert.Contains(w.Reason, "keeps its data in other files too", w.Reason);
+        CollectionAssert.AreEqual(before, File.ReadAllBytes(data), "the input's data file is unchanged");
+    }
+
+    [TestMethod]
+    public void AnOutputThatNamesOtherFilesFailsItsStep()
+    {
+        using var f = new RecipeFixture("variables:\n  data: x\nsteps:\n  - id: base\n    kind: create\n    format: qcow2\n    size: 1M\n    options:\n      data_file: ${data}\n");
+        var r = f.Run(set: new Dictionary<string, string> { ["data"] = f["elsewhere.raw"] });
+        var step = r.Steps.Single();
+        Assert.AreEqual(StepStatus.Failed, step.Status);
+        StringAssert.Contains(step.Reason, "a step's output must be a single file", step.Reason);
+        Assert.IsFalse(File.Exists(f.Out("base.qcow2")), "no output left looking valid");
     }
 
     [TestMethod]

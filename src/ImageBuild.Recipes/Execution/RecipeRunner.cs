@@ -241,7 +241,13 @@ public sealed class RecipeRunner
             {
                 // The format is known statically except below an existing image (commit into its backing file).
                 using (var dev = ImageOpener.Open(_engine, partial, new OpenOptions { Format = shape.Format, NoBacking = true, NoIo = true }))
+                {
                     (virtualSize, format) = (dev.VirtualSize, dev.FormatName);
+                    // outputs are renamed, hashed and pruned as one file: an output that names other files (a data
+                    // file given in the step's options) would leave them unrecorded
+                    if (dev.HostFileNames.Count > 1)
+                        throw new ImageException($"the output names other files ({string.Join(", ", dev.HostFileNames.Skip(1).Select(n => $"'{n}'"))}); a step's output must be a single file");
+                }
                 hash = ContentHasher.HashFile(partial);
                 File.Move(partial, final, overwrite: true);
                 var seen = FileStamp.Observe(final) ?? throw new IOException($"'{final}' vanished after rename");

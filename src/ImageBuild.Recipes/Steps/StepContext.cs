@@ -40,6 +40,12 @@ public sealed class StepContext
     /// </summary>
     public void CopyImage(StepInput input, string dest)
     {
+        // An image of several files (a qcow2 external data file) cannot be copied as one file: the copy would share
+        // the other files with its input, and the step would change its input through them.
+        using (var source = ImageOpener.Open(Engine, input.Path, new OpenOptions { Format = input.Format, NoBacking = true, NoIo = true, ForceShare = true }))
+            if (source.HostFileNames.Count > 1)
+                throw new StepFailedException($"'{input.FileName}' keeps its data in other files too ({string.Join(", ", source.HostFileNames.Skip(1).Select(n => $"'{n}'"))}); " +
+                    "this step changes a copy of its input, and such images are not copied: convert it first");
         Host.FileCopier.Copy(input.Path, dest);
         string? name, format;
         using (var probe = ImageOpener.Open(Engine, dest, new OpenOptions { Format = input.Format, NoBacking = true, NoIo = true }))
