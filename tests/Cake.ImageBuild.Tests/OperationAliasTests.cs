@@ -102,6 +102,7 @@ public sealed class OperationAliasTests
     }
 
     [TestMethod]
+    [RequiresQemu]
     public void BadRequestsThrowCakeExceptions()
     {
         using var dir = new TempDir();
@@ -114,6 +115,13 @@ public sealed class OperationAliasTests
         var compressRaw = Assert.ThrowsExactly<CakeException>(() =>
             context.ImageBuildConvert("a.raw", "b.raw", new ImageBuildConvertSettings { Format = "raw", Compression = ImageBuildCompression.Zlib }));
         StringAssert.Contains(compressRaw.Message, "format 'raw' cannot be written with compressed writes");
+
+        QemuOracle.ImgOk("create", "-q", "-f", "vmdk", dir["disk.vmdk"], "1M");
+        var vmdk = Assert.ThrowsExactly<CakeException>(() => context.ImageBuildInfo("disk.vmdk"));
+        StringAssert.Contains(vmdk.Message, $"'{dir["disk.vmdk"]}': format 'vmdk' is not supported by this engine yet");
+        var vmdkConvert = Assert.ThrowsExactly<CakeException>(() => context.ImageBuildConvert("disk.vmdk", "disk.qcow2", new ImageBuildConvertSettings { Format = "qcow2" }));
+        StringAssert.Contains(vmdkConvert.Message, "format 'vmdk' is not supported by this engine yet");
+        Assert.IsFalse(File.Exists(dir["disk.qcow2"]));
 
         var badSize = Assert.ThrowsExactly<CakeException>(() => context.ImageBuildCreate("c.raw", "12Q"));
         StringAssert.Contains(badSize.Message, "invalid size '12Q'");

@@ -200,4 +200,19 @@ public sealed class OperationTaskTests
         Assert.AreEqual(1, _engine.Errors.Count, _engine.Log);
         Assert.IsFalse(File.Exists(_dir["x.raw"]));
     }
+
+    /// <summary>An image of a format the engine has no driver for is refused by name, never read as raw.</summary>
+    [TestMethod]
+    [RequiresQemu]
+    public void AFormatWithoutADriverIsRefusedByName()
+    {
+        QemuOracle.ImgOk("create", "-q", "-f", "vmdk", _dir["disk.vmdk"], "1M");
+        Run(new ImageInfo { Input = "disk.vmdk" }, expectSuccess: false);
+        StringAssert.Contains(_engine.Errors.Single().Message, $"'{_dir["disk.vmdk"]}': format 'vmdk' is not supported by this engine yet", _engine.Log);
+
+        _engine.Errors.Clear();
+        Run(new ImageConvert { Input = "disk.vmdk", Output = "disk.qcow2", OutputFormat = "qcow2" }, expectSuccess: false);
+        StringAssert.Contains(_engine.Errors.Single().Message, "format 'vmdk' is not supported by this engine yet", _engine.Log);
+        Assert.IsFalse(File.Exists(_dir["disk.qcow2"]), "nothing written");
+    }
 }
