@@ -11,15 +11,18 @@ public abstract class ClusterCompressor
 
     public abstract ClusterCompressionType Type { get; }
 
+    /// <summary>The stream each unit is stored in, its window, and whether a unit may be stored larger than its input.</summary>
+    public abstract CompressionScheme Scheme { get; }
+
     /// <summary>
     /// Compresses one whole cluster into <paramref name="dest"/>. Returns the compressed length, or -1 when the
-    /// result would not be strictly smaller than the cluster or does not fit in <paramref name="dest"/> (qemu then
-    /// writes the cluster uncompressed). Like qemu, at most <c>cluster.Length - 1</c> bytes of output are allowed.
+    /// result does not fit in <paramref name="dest"/> or, unless the scheme lets units expand, would not be strictly
+    /// smaller than the cluster (qemu then writes the cluster uncompressed: at most <c>cluster.Length - 1</c> bytes).
     /// </summary>
     public int Compress(ReadOnlySpan<byte> cluster, Span<byte> dest)
     {
         if (cluster.IsEmpty) throw new ArgumentException("cluster is empty", nameof(cluster));
-        int room = Math.Min(dest.Length, cluster.Length - 1);
+        int room = Scheme.MayExpand ? dest.Length : Math.Min(dest.Length, cluster.Length - 1);
         if (room <= 0) return -1;
         return CompressCore(cluster, dest[..room]);
     }

@@ -41,6 +41,8 @@ public sealed class DeflateClusterCompressor : ClusterCompressor
 
     public override ClusterCompressionType Type => ClusterCompressionType.Zlib;
 
+    public override CompressionScheme Scheme => CompressionScheme.QemuDeflate;
+
     public int Level => _level;
 
     /// <summary>True when the machine's zlib is loadable (needed to compress; reading does not use it).</summary>

@@ -34,6 +34,8 @@ public sealed unsafe class ZstdClusterCompressor : ClusterCompressor
 
     public override ClusterCompressionType Type => ClusterCompressionType.Zstd;
 
+    public override CompressionScheme Scheme => CompressionScheme.QemuZstd;
+
     /// <summary>True when this instance uses the machine's libzstd rather than ZstdSharp.</summary>
     public bool UsesNativeZstd => _zstd is NativeZstdApi;
 
