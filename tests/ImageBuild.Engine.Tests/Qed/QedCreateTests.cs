@@ -99,12 +99,19 @@ public sealed class QedCreateTests
     }
 
     [TestMethod]
-    public void AFileProtocolRefusalCreatesNothing()
+    [RequiresQemu]
+    [DataRow("preallocation=bogus")]
+    [DataRow("preallocation=metadata")]
+    public void FileProtocolRefusalsLeaveWhatQemuLeaves(string options)
     {
+        // qemu's file protocol refuses a value it cannot parse before creating the file, and 'metadata' after.
         using var tmp = new TempDir();
-        string path = tmp["x.qed"];
-        Assert.ThrowsExactly<ImageException>(() => CreateOurs(path, 1 << 20, "preallocation=metadata"));
-        Assert.IsFalse(File.Exists(path));
+        var q = QemuOracle.Img("create", "-q", "-f", "qed", "-o", options, tmp["q.qed"], "1M");
+        Assert.AreEqual(1, q.ExitCode);
+        Assert.ThrowsExactly<ImageException>(() => CreateOurs(tmp["o.qed"], 1 << 20, options));
+        Assert.AreEqual(File.Exists(tmp["q.qed"]), File.Exists(tmp["o.qed"]));
+        if (File.Exists(tmp["o.qed"]))
+            Assert.AreEqual(0, new FileInfo(tmp["o.qed"]).Length);
     }
 
     [TestMethod]

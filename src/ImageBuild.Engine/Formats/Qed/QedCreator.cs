@@ -13,10 +13,14 @@ internal static class QedCreator
 {
     public static void Create(CreateRequest request)
     {
-        // The file protocol's own options are checked when qemu creates the file, before anything else; its
-        // preallocation is undone by the truncation to 0 below, so the mode plays no further part.
-        FileProtocol.ParsePreallocation(request.Options.GetString("preallocation"));
+        // The file protocol creates the file first: a preallocation value it cannot parse creates nothing, while
+        // 'metadata' is refused once the file is there (empty). Any other preallocation is undone by the
+        // truncation to 0 below, so the mode plays no further part.
+        string? prealloc = request.Options.GetString("preallocation");
+        if (prealloc != "metadata")
+            FileProtocol.ParsePreallocation(prealloc);
         using var file = HostFile.Create(request.Filename, request.Context.HostFaults);
+        FileProtocol.ParsePreallocation(prealloc);
         var options = QedCreateOptions.Parse(request.Options);
         ulong size = (ulong)Sectors.RoundUp(request.Size); // "silently round up size"
         options.Validate(size);
