@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Security.Cryptography;
 using ImageBuild.Engine.Block;
 using ImageBuild.Engine.Operations;
 using ImageBuild.Tests.Shared;
@@ -111,28 +110,10 @@ internal static class QedTestSupport
         return long.Parse(digits, CultureInfo.InvariantCulture) * mul;
     }
 
-    /// <summary>MD5 of everything the device reads.</summary>
-    public static string Md5OfDevice(BlockDevice dev)
-    {
-        using var md5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
-        var buf = new byte[1 << 20];
-        for (long o = 0; o < dev.VirtualSize; o += buf.Length)
-        {
-            int n = (int)Math.Min(buf.Length, dev.VirtualSize - o);
-            dev.Read(o, buf.AsSpan(0, n));
-            md5.AppendData(buf, 0, n);
-        }
-        return Convert.ToHexStringLower(md5.GetHashAndReset());
-    }
+    /// <summary>MD5 of everything the device reads (the qcow2 tests' helper serves every format).</summary>
+    public static string Md5OfDevice(BlockDevice dev) => Qcow2.Qcow2TestSupport.Md5OfDevice(dev);
 
-    public static string QemuRawMd5(TempDir tmp, string image)
-    {
-        string raw = tmp["oracle.raw"];
-        QemuOracle.ImgOk("convert", "-O", "raw", image, raw);
-        string md5 = QemuOracle.Md5OfFile(raw);
-        File.Delete(raw);
-        return md5;
-    }
+    public static string QemuRawMd5(TempDir tmp, string image) => Qcow2.Qcow2TestSupport.QemuRawMd5(tmp, image);
 
     /// <summary>Asserts two files hold the same bytes, naming the first difference.</summary>
     public static void AssertSameBytes(string expected, string actual, string what)

@@ -61,6 +61,15 @@ public sealed class QedWriteTests
 
     [TestMethod]
     [RequiresQemu]
+    [DataRow(null)]
+    [DataRow("base.raw")]
+    public void WritesAtTheEndOfAnImageThatIsNotWholeClusters(string? backing) =>
+        // The last cluster is allocated whole; a zero write that does not reach a cluster boundary writes zeros.
+        AssertSameAsQemu("", backing, backing is null ? null : "raw", 1000 << 10,
+            ["write -z 960k 40k", "write -P 1 900k 100k", "write -z 896k 104k", "write -P 2 0 1000k"]);
+
+    [TestMethod]
+    [RequiresQemu]
     public void AWriteIntoAZeroClusterCopiesBackingDataAsQemuDoes()
     {
         // qemu's allocating write over a zero cluster fills the rest of the cluster from the backing file.
