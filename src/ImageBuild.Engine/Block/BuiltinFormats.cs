@@ -24,7 +24,7 @@ internal static class BuiltinFormats
         .Register(new RawFormat())
         .Register(new Formats.Qcow2.Qcow2Format())
         .Register(new UnsupportedFormat("qcow", "qcow", QcowProbe.Score))
-        .Register(new UnsupportedFormat("qed", "qed", QedProbe.Score))
+        .Register(new QedFormat())
         .Register(new UnsupportedFormat("vdi", "vdi", VdiProbe.Score))
         .Register(new UnsupportedFormat("vmdk", "vmdk", VmdkProbe.Score))
         .Register(new UnsupportedFormat("vpc", "vhd", VpcProbe.Score))
