@@ -17,7 +17,7 @@ public sealed partial class VdiDevice
         if (repair != CheckRepair.None)
             throw new CheckNotSupportedException();
         uint count = _map.Count;
-        var used = new ulong[(count + 63L) / 64];
+        var used = new VdiUsedBlocks(count);
         uint allocated = 0;
         long corruptions = 0;
         for (long block = 0; block < count; block++)
@@ -32,14 +32,12 @@ public sealed partial class VdiDevice
                 continue;
             }
             allocated++;
-            ulong bit = 1UL << (int)(entry % 64);
-            if ((used[entry / 64] & bit) != 0)
+            if (!used.Add(entry))
             {
                 // qemu prints the data block twice: its table holds the block's own index at that block
                 log.Message($"ERROR: block index {entry} also used by {entry}");
                 corruptions++;
             }
-            used[entry / 64] |= bit;
         }
         if (allocated != _header.BlocksAllocated)
         {
