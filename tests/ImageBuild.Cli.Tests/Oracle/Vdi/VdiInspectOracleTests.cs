@@ -34,17 +34,7 @@ public sealed class VdiInspectOracleTests
     }
 
     [TestMethod]
-    [DataRow("empty")]
-    [DataRow("filled")]
-    [DataRow("static")]
-    [DataRow("static-filled")]
-    [DataRow("zero-size")]
-    [DataRow("odd-size")]
-    [DataRow("discarded")]
-    [DataRow("block-extra")]
-    [DataRow("header-190")]
-    [DataRow("zeroed")]
-    [DataRow("corrupt")]
+    [DynamicData(nameof(VdiOracleImages.Cases), typeof(VdiOracleImages))]
     public void InfoMapAndCheckMatchQemu(string name)
     {
         string file = name + ".vdi";

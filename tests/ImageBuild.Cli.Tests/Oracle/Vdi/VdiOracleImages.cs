@@ -14,10 +14,14 @@ internal static class VdiOracleImages
     /// Named images: "empty" (dynamic 64 MiB), "filled" (patterns across blocks), "static", "static-filled",
     /// "zero-size", "odd-size" (disk_size not a sector multiple, as VBoxManage convertfromraw leaves it),
     /// "discarded" (entries 0xFFFFFFFE as VirtualBox leaves them), "block-extra", "header-190", "zeroed"
-    /// (qemu-io write -z and discard), "corrupt" (a shared block, an entry too large, a wrong blocks_allocated).
+    /// (qemu-io write -z and discard), "corrupt" (a shared block and an entry far past the end of the file, which both
+    /// read as qemu reads them, and a wrong blocks_allocated).
     /// </summary>
     public static readonly string[] Names =
         ["empty", "filled", "static", "static-filled", "zero-size", "odd-size", "discarded", "block-extra", "header-190", "zeroed", "corrupt"];
+
+    /// <summary><see cref="Names"/> as test cases.</summary>
+    public static IEnumerable<object[]> Cases => Names.Select(n => new object[] { n });
 
     public static void Make(string dir, string name)
     {

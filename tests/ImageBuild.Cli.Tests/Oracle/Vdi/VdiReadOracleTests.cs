@@ -8,15 +8,7 @@ namespace ImageBuild.Cli.Tests.Oracle.Vdi;
 public sealed class VdiReadOracleTests
 {
     [TestMethod]
-    [DataRow("filled")]
-    [DataRow("static-filled")]
-    [DataRow("zero-size")]
-    [DataRow("odd-size")]
-    [DataRow("discarded")]
-    [DataRow("block-extra")]
-    [DataRow("header-190")]
-    [DataRow("zeroed")]
-    [DataRow("corrupt")] // a shared block and an entry far past the end of the file: read as qemu reads them
+    [DynamicData(nameof(VdiOracleImages.Cases), typeof(VdiOracleImages))]
     public void ConvertToRawMatchesQemu(string name)
     {
         using var d = new OracleDirs();
