@@ -25,7 +25,7 @@ internal static class BuiltinFormats
         .Register(new Formats.Qcow2.Qcow2Format())
         .Register(new UnsupportedFormat("qcow", "qcow", QcowProbe.Score))
         .Register(new QedFormat())
-        .Register(new UnsupportedFormat("vdi", "vdi", VdiProbe.Score))
+        .Register(new VdiFormat())
         .Register(new UnsupportedFormat("vmdk", "vmdk", VmdkProbe.Score))
         .Register(new UnsupportedFormat("vpc", "vhd", VpcProbe.Score))
         .Register(new UnsupportedFormat("vhdx", "vhdx", VhdxProbe.Score))
