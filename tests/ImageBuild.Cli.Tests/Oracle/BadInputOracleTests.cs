@@ -233,6 +233,8 @@ public sealed class BadInputOracleTests
     [DataRow("create", "-f", "qcow2", "-o", "lazy_refcounts=maybe", "new.qcow2", "1M")]
     [DataRow("create", "-f", "qcow2", "-o", "refcount_bits=abc", "new.qcow2", "1M")]
     [DataRow("create", "-f", "qcow2", "-o", "help")]
+    [DataRow("create", "-f", "raw", "-o", "preallocation=foo", "new.raw", "1M")] // nothing created
+    [DataRow("create", "-f", "raw", "-o", "preallocation=metadata", "new.raw", "1M")] // an empty file left behind
     [DataRow("create", "-f", "raw", "-o", "help")]
     [DataRow("create", "-f", "qcow2")]
     [DataRow("create", "-f", "qcow2", "a.qcow2", "1M", "extra")]

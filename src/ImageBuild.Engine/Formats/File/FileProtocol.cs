@@ -24,8 +24,31 @@ public static class FileProtocol
         "falloc" => Preallocation.Falloc,
         "full" => Preallocation.Full,
         "metadata" => throw new ImageException("Unsupported preallocation mode: metadata"),
-        _ => throw new ImageException($"Invalid parameter '{value}'"),
+        _ => throw new ImageException($"invalid parameter value: {value}"),
     };
+
+    /// <summary>
+    /// Creates the image file as qemu's file protocol does (raw_co_create) before a format writes into it: a
+    /// preallocation value it cannot parse creates nothing, while 'metadata' is refused once the file exists (empty,
+    /// and left behind as qemu leaves it). Returns the created file and the file-level preallocation mode.
+    /// </summary>
+    public static HostFile CreateFile(Block.CreateRequest request, out Preallocation preallocation)
+    {
+        string? value = request.Options.GetString("preallocation");
+        if (value != "metadata")
+            ParsePreallocation(value);
+        var file = HostFile.Create(request.Filename, request.Context.HostFaults);
+        try
+        {
+            preallocation = ParsePreallocation(value);
+            return file;
+        }
+        catch
+        {
+            file.Dispose();
+            throw;
+        }
+    }
 
     /// <summary>Grows a file to <paramref name="newLength"/>, allocating the new part as the mode says.</summary>
     public static void Extend(HostFile file, long oldLength, long newLength, Preallocation mode)

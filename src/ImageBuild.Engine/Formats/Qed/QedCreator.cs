@@ -13,14 +13,9 @@ internal static class QedCreator
 {
     public static void Create(CreateRequest request)
     {
-        // The file protocol creates the file first: a preallocation value it cannot parse creates nothing, while
-        // 'metadata' is refused once the file is there (empty). Any other preallocation is undone by the
-        // truncation to 0 below, so the mode plays no further part.
-        string? prealloc = request.Options.GetString("preallocation");
-        if (prealloc != "metadata")
-            FileProtocol.ParsePreallocation(prealloc);
-        using var file = HostFile.Create(request.Filename, request.Context.HostFaults);
-        FileProtocol.ParsePreallocation(prealloc);
+        // The file protocol creates the file first; any preallocation it makes is undone by the truncation to 0
+        // below, so the mode plays no further part.
+        using var file = FileProtocol.CreateFile(request, out _);
         var options = QedCreateOptions.Parse(request.Options);
         ulong size = (ulong)Sectors.RoundUp(request.Size); // "silently round up size"
         options.Validate(size);

@@ -25,9 +25,8 @@ public sealed class RawFormat : ImageFormat
 
     public override void Create(CreateRequest request)
     {
-        var prealloc = FileProtocol.ParsePreallocation(request.Options.GetString("preallocation"));
         long size = Sectors.RoundUp(request.Size);
-        using var file = HostFile.Create(request.Filename, request.Context.HostFaults);
+        using var file = FileProtocol.CreateFile(request, out var prealloc);
         FileProtocol.Extend(file, 0, size, prealloc);
         // qemu writes the first block so that O_DIRECT alignment probing works; the file then has 4 KiB of data.
         if (size > 0)

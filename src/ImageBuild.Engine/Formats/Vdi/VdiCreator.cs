@@ -19,14 +19,9 @@ internal static class VdiCreator
     public static void Create(CreateRequest request)
     {
         bool isStatic = request.Options.GetBool("static") ?? false;
-        // The file protocol creates the file, empty (the size option is the format's), with its own preallocation: an
-        // unknown mode is refused before the file exists, 'metadata' only once it does, as in qemu's raw_co_create.
-        string? preallocation = request.Options.GetString("preallocation");
-        if (preallocation != "metadata")
-            FileProtocol.ParsePreallocation(preallocation);
         ulong size = (ulong)Sectors.RoundUp(request.Size); // silently rounded up, as qemu does
-        using var file = HostFile.Create(request.Filename, request.Context.HostFaults);
-        FileProtocol.ParsePreallocation(preallocation);
+        // The file protocol creates the file, empty (the size option is the format's), with its own preallocation.
+        using var file = FileProtocol.CreateFile(request, out _);
         if (size > VdiLimits.MaxDiskSize)
             throw new ImageException(VdiLimits.SizeTooLarge(size));
 
