@@ -60,6 +60,30 @@ fi
 # Each operation runs this many times per tool, alternating which goes first; the median and the best are reported.
 runs="${BENCH_RUNS:-5}"
 compressed_runs="${BENCH_COMPRESSED_RUNS:-3}"   # the compressed conversions take longer and vary less
+format_runs="${BENCH_FORMAT_RUNS:-3}"           # conversions into and out of the formats besides qcow2
+
+# Formats besides qcow2 whose conversions are timed: qemu-img's writable image formats, each kept only when the
+# tool under test creates it (a driver not written yet is refused with "... is not supported by this engine yet").
+formats=()
+for f in ${BENCH_FORMATS-qcow qed vdi vmdk vpc vhdx parallels}; do
+    set +e
+    probe_out=$("${ib[@]}" create -q -f "$f" "$work/probe.$f" 16M 2>&1)
+    probe_rc=$?
+    set -e
+    rm -f "$work/probe.$f"
+    if [ $probe_rc -eq 0 ]; then
+        formats+=("$f")
+    elif [[ $probe_out == *"is not supported by this engine yet"* ]]; then
+        echo "bench: $f skipped: no driver in the tool under test yet" >&2
+    else
+        echo "bench: $f skipped: create -f $f fails: $probe_out" >&2
+    fi
+done
+# qemu-img's conversion of the image into each format: the input of the format->raw runs
+for f in "${formats[@]}"; do
+    echo "bench: reference $f image (qemu-img)" >&2
+    "$qemu_img" convert -f raw -O "$f" "$work/disk.raw" "$work/ref.$f"
+done
 
 results=()
 measure() { # measure LABEL TOOL-NAME OUTPUT CMD...  (OUTPUT is deleted first, so every run writes a new file)
@@ -84,6 +108,7 @@ measure() { # measure LABEL TOOL-NAME OUTPUT CMD...  (OUTPUT is deleted first, s
 
 labels=("convert raw->qcow2" "convert qcow2->raw" "convert -C raw->raw" "compare")
 [ "$compressed" = 1 ] && labels+=("convert -c zlib" "convert -c zstd" "expand zlib->raw" "expand zstd->raw")
+for f in "${formats[@]}"; do labels+=("convert raw->$f" "convert $f->raw"); done
 run_op() { # run_op LABEL TOOL-NAME CMD-PREFIX...
     local label="$1" tool="$2"; shift 2
     case "$label" in
@@ -97,12 +122,35 @@ run_op() { # run_op LABEL TOOL-NAME CMD-PREFIX...
         "convert -c zstd") measure "$label" $tool "$work/$tool-zstd.qcow2" "$@" convert -c -f raw -O qcow2 -o compression_type=zstd "$work/disk.raw" "$work/$tool-zstd.qcow2" ;;
         "expand zlib->raw") measure "$label" $tool "$work/$tool-expanded.raw" "$@" convert -f qcow2 -O raw "$work/ref-zlib.qcow2" "$work/$tool-expanded.raw" ;;
         "expand zstd->raw") measure "$label" $tool "$work/$tool-expanded-zstd.raw" "$@" convert -f qcow2 -O raw "$work/ref-zstd.qcow2" "$work/$tool-expanded-zstd.raw" ;;
+        "convert raw->"*)
+            local f="${label#convert raw->}"
+            measure "$label" $tool "$work/$tool.$f" "$@" convert -f raw -O "$f" "$work/disk.raw" "$work/$tool.$f" ;;
+        "convert "*"->raw")
+            local f="${label#convert }"; f="${f%->raw}"
+            measure "$label" $tool "$work/$tool-$f.raw" "$@" convert -f "$f" -O raw "$work/ref.$f" "$work/$tool-$f.raw" ;;
     esac
 }
 
+status=0
+# verify_format FMT: imagebuild's image of the format and its expansion of qemu-img's equal the source; then the
+# format's images are deleted, so that disk use does not grow with the number of formats
+verify_format() {
+    local f="$1" out
+    for out in "imagebuild.$f" "imagebuild-$f.raw"; do
+        if ! "$qemu_img" compare -q -f raw "$work/disk.raw" "$work/$out"; then echo "bench: $out differs from the source" >&2; status=1; fi
+    done
+    sizes+=("$f|$(stat -c %b "$work/imagebuild.$f")|$(stat -c %b "$work/qemu-img.$f")")
+    rm -f "$work/imagebuild.$f" "$work/qemu-img.$f" "$work/imagebuild-$f.raw" "$work/qemu-img-$f.raw" "$work/ref.$f"
+}
+sizes=()
+
 for label in "${labels[@]}"; do
     n=$runs
-    case "$label" in *-c*|expand*) n=$compressed_runs ;; esac
+    case "$label" in
+        *-c*|expand*) n=$compressed_runs ;;
+        "convert raw->qcow2"|"convert qcow2->raw"|"convert -C raw->raw") ;;
+        "convert raw->"*|"convert "*"->raw") n=$format_runs ;;
+    esac
     echo "bench: $label ($n runs per tool)" >&2
     for ((i = 0; i < n; i++)); do
         # alternate which tool goes first, so neither always meets the cache state the other left
@@ -111,10 +159,13 @@ for label in "${labels[@]}"; do
             if [ $tool = qemu-img ]; then run_op "$label" $tool "${qi[@]}"; else run_op "$label" $tool "${ib[@]}"; fi
         done
     done
+    case "$label" in
+        "convert qcow2->raw"|"convert -C raw->raw") ;;
+        "convert "*"->raw") f="${label#convert }"; verify_format "${f%->raw}" ;;
+    esac
 done
 
 echo "bench: verifying outputs with qemu-img compare" >&2
-status=0
 outputs=(imagebuild.qcow2 imagebuild.raw imagebuild-copy.raw)
 [ "$compressed" = 1 ] && outputs+=(imagebuild-zlib.qcow2 imagebuild-zstd.qcow2 imagebuild-expanded.raw imagebuild-expanded-zstd.raw)
 for f in "${outputs[@]}"; do
@@ -140,7 +191,7 @@ best() { # best LABEL TOOL: the shortest wall time
         if [ "$l" = "$1" ] && [ "$tool" = "$2" ]; then echo "$wall"; fi
     done | sort -n | head -n 1
 }
-printf '%-20s %-11s %9s %9s %9s   %s\n' operation tool wall-s cpu-s rss-MiB "all walls"
+printf '%-24s %-11s %9s %9s %9s   %s\n' operation tool wall-s cpu-s rss-MiB "all walls"
 for label in "${labels[@]}"; do
     for tool in qemu-img imagebuild; do
         read -r wall cpu rss <<<"$(median "$label" $tool)"
@@ -148,17 +199,17 @@ for label in "${labels[@]}"; do
             IFS='|' read -r l t w _ <<<"$r"
             if [ "$l" = "$label" ] && [ "$t" = $tool ]; then printf '%s ' "$w"; fi
         done)
-        printf '%-20s %-11s %9s %9s %9s   %s\n' "$label" $tool "$wall" "$cpu" "$rss" "$walls"
+        printf '%-24s %-11s %9s %9s %9s   %s\n' "$label" $tool "$wall" "$cpu" "$rss" "$walls"
     done
 done
 echo
-printf '%-20s %12s %12s %12s %12s\n' "speed-up (qemu/ib)" "median wall" "best wall" "median cpu" "rss ib/qemu"
+printf '%-24s %12s %12s %12s %12s\n' "speed-up (qemu/ib)" "median wall" "best wall" "median cpu" "rss ib/qemu"
 for label in "${labels[@]}"; do
     read -r qw qc qr <<<"$(median "$label" qemu-img)"; read -r iw ic ir <<<"$(median "$label" imagebuild)"
     qb=$(best "$label" qemu-img); ib_best=$(best "$label" imagebuild)
     awk -v l="$label" -v qw="$qw" -v qc="$qc" -v qr="$qr" -v iw="$iw" -v ic="$ic" -v ir="$ir" -v qb="$qb" -v ibb="$ib_best" '
         function r(a, b) { return b > 0 ? sprintf("%.2f", a / b) : "n/a" }
-        BEGIN { printf "%-20s %12s %12s %12s %12s\n", l, r(qw, iw), r(qb, ibb), r(qc, ic), r(ir, qr) }'
+        BEGIN { printf "%-24s %12s %12s %12s %12s\n", l, r(qw, iw), r(qb, ibb), r(qc, ic), r(ir, qr) }'
 done
 echo "qcow2 output allocation: imagebuild $((ib_qcow2 / 2048)) MiB, qemu-img $((qi_qcow2 / 2048)) MiB"
 if [ "$compressed" = 1 ]; then
@@ -166,5 +217,22 @@ if [ "$compressed" = 1 ]; then
         echo "compressed ($c) qcow2 size: imagebuild $(( $(stat -c %s "$work/imagebuild-$c.qcow2") / 1048576 )) MiB, qemu-img $(( $(stat -c %s "$work/qemu-img-$c.qcow2") / 1048576 )) MiB"
     done
 fi
+for entry in "${sizes[@]}"; do
+    IFS='|' read -r f ib_blocks qi_blocks <<<"$entry"
+    echo "$f output allocation: imagebuild $((ib_blocks / 2048)) MiB, qemu-img $((qi_blocks / 2048)) MiB"
+done
+
+# ratio LABEL: qemu-img's median wall time divided by imagebuild's
+ratio() {
+    local qw iw
+    read -r qw _ <<<"$(median "$1" qemu-img)"; read -r iw _ <<<"$(median "$1" imagebuild)"
+    awk -v q="$qw" -v i="$iw" 'BEGIN { if (i > 0) printf "%.2f", q / i; else printf "n/a" }'
+}
+echo
+echo "summary per format: qemu-img median wall / imagebuild median wall (above 1: imagebuild is faster)"
+printf '%-10s %12s %12s\n' format "raw->format" "format->raw"
+for f in qcow2 "${formats[@]}"; do
+    printf '%-10s %12s %12s\n' "$f" "$(ratio "convert raw->$f")" "$(ratio "convert $f->raw")"
+done
 [ $status -eq 0 ] && echo "outputs verified identical (qemu-img compare)"
 exit $status

@@ -1,5 +1,6 @@
 using ImageBuild.Cli.CommandLine;
 using ImageBuild.Engine;
+using ImageBuild.Engine.Block;
 using ImageBuild.Engine.Operations;
 using static ImageBuild.Cli.CommandLine.CommonArgs;
 

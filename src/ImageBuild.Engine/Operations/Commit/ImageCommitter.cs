@@ -58,7 +58,7 @@ public static class ImageCommitter
             {
                 if (st.IsZero && !st.IsData)
                 {
-                    baseDev.WriteZeroes(off, n, WriteZeroesFlags.None);
+                    baseDev.WriteZeroes(off, n, WriteZeroesFlags.MayUnmap);
                 }
                 else
                 {

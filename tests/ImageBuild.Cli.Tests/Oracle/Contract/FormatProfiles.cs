@@ -1,0 +1,69 @@
+namespace ImageBuild.Cli.Tests.Oracle.Contract;
+
+/// <summary>
+/// The formats of the driver contract, one row each, written from what qemu-img 7.2 does with them
+/// (`qemu-img create -f FMT -o help`, and qemu-img run on such images). A row whose format the engine still refuses
+/// (<see cref="EngineDrivers"/>) is run as "driver not written yet"; against qemu-img itself (IMAGEBUILD_EXE) every
+/// row runs, which is how the rows are checked.
+/// </summary>
+public static class FormatProfiles
+{
+    public static readonly IReadOnlyList<FormatProfile> All =
+    [
+        new("raw")
+        {
+            Ops = QemuOps.Grow | QemuOps.Shrink | QemuOps.Measure,
+            // the file protocol's options; metadata is refused by the file protocol
+            CreateOptions = ["preallocation=falloc", "preallocation=full", "preallocation=metadata"],
+        },
+        new("qcow2")
+        {
+            Ops = QemuOps.Check | QemuOps.CompressedWrites | QemuOps.Backing | QemuOps.ChangeBacking
+                | QemuOps.Grow | QemuOps.Shrink | QemuOps.Measure,
+            CreateOptions =
+            [
+                "cluster_size=512", "cluster_size=2M", "compat=0.10", "extended_l2=on", "lazy_refcounts=on",
+                "refcount_bits=1", "refcount_bits=64", "compression_type=zstd", "preallocation=metadata",
+                "preallocation=falloc", "preallocation=full", "cluster_size=4k,compat=0.10,preallocation=metadata",
+                "cluster_size=3k",
+            ],
+            LayoutOptions =
+            [
+                "", "compat=0.10", "cluster_size=4k", "cluster_size=16k,extended_l2=on",
+                "refcount_bits=1,compression_type=zstd", "preallocation=metadata",
+            ],
+        },
+        new("qcow")
+        {
+            // no check, measure, resize or backing-file change; a qcow with a backing file has 512-byte clusters;
+            // `convert -c -O qcow` writes the whole image, then exits 1 without a message (qemu 7.2)
+            Ops = QemuOps.CompressedWrites | QemuOps.Backing,
+            // encryption needs a secret object; without one qemu refuses (the engine has no encryption yet either)
+            CreateOptions = ["encryption=on", "encrypt.format=aes"],
+            // qemu's commit into a qcow base allocates clusters in a different order on every run
+            ByteExact = ContractOps.All & ~ContractOps.Commit,
+        },
+        new("qed")
+        {
+            Ops = QemuOps.Check | QemuOps.Backing | QemuOps.ChangeBacking | QemuOps.Grow,
+            CreateOptions =
+            [
+                "cluster_size=4k", "cluster_size=1M", "cluster_size=64M", "cluster_size=1000", "table_size=1",
+                "table_size=16", "table_size=3", "cluster_size=4k,table_size=1",
+            ],
+            // table_size=1 is a create case only: qemu 7.2 then writes an image it cannot open ("QED table offset is invalid")
+            LayoutOptions = ["", "cluster_size=4k,table_size=2", "cluster_size=1M"],
+        },
+        new("vdi")
+        {
+            Ops = QemuOps.Check,
+            CreateOptions = ["static=on"],
+            LayoutOptions = ["", "static=on"],
+            // header: image UUID (0x188) and last-snapshot UUID (0x198), random in qemu and not printed by info
+            RandomBytes = [new ByteRange(0x188, 16), new ByteRange(0x198, 16)],
+        },
+    ];
+
+    public static FormatProfile Get(string name) =>
+        All.FirstOrDefault(p => p.Name == name) ?? throw new AssertFailedException($"no contract profile for format '{name}'");
+}
