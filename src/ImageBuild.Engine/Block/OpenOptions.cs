@@ -32,6 +32,12 @@ public sealed record OpenOptions
     /// <summary>Opened by check (qemu's BDRV_O_CHECK): corrupt or dirty images open read-write for repair, without the automatic repair.</summary>
     public bool ForCheck { get; init; }
 
+    /// <summary>
+    /// Discard and unmapping zero writes reach the host file (qemu's BDRV_O_UNMAP, which qemu-img commit and qemu-io
+    /// set): a format that frees clusters then punches them out of its file.
+    /// </summary>
+    public bool Unmap { get; init; }
+
     /// <summary>Take no qemu-compatible locks at all (qemu's locking=off).</summary>
     public bool NoLocking { get; init; }
 }

@@ -265,6 +265,8 @@ public sealed class BadInputOracleTests
     [DataRow("resize", "img.qcow2", "9223372036854775807")]
     [DataRow("resize", "img.qcow2", "9223372035781033984")]
     [DataRow("resize", "img.qcow2", "4P")]
+    [DataRow("resize", "img.qcow2", "abc")] // a QemuOpts size: not create's message
+    [DataRow("resize", "img.qcow2", "+1x")]
     [DataRow("resize", "-f", "raw", "img.raw", "9223372036854775000")]
     [DataRow("resize", "-f", "raw", "img.raw", "9223372035781033984")]
     [DataRow("amend", "-o", "size=9223372036854775807", "img.qcow2")]

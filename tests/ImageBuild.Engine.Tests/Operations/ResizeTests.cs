@@ -43,7 +43,7 @@ public sealed class ResizeTests
     [TestMethod]
     [DataRow("-5M", "New image size must be positive")]
     [DataRow("0", "New image size must be positive")]
-    [DataRow("1X", "Invalid image size specified. You may use k, M, G, T, P or E suffixes for\nkilobytes, megabytes, gigabytes, terabytes, petabytes and exabytes.")]
+    [DataRow("1X", "Parameter 'size' expects a non-negative number below 2^64\nOptional suffix k, M, G, T, P or E means kilo-, mega-, giga-, tera-, peta-\nand exabytes, respectively.")]
     public void RejectsBadSizes(string size, string message)
     {
         using var tmp = new TempDir();

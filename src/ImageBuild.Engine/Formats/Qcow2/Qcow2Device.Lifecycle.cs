@@ -136,8 +136,8 @@ public sealed partial class Qcow2Device
                 L1[l1Index] = 0;
                 WriteL1Entry(l1Index);
                 _file.Flush();
-                foreach (var e in freed) FreeAnyCluster(e);
-                Refcounts.Free(l2Offset, ClusterSizeInt);
+                foreach (var e in freed) FreeAnyCluster(e, DiscardType.Always);
+                FreeHost(l2Offset, ClusterSizeInt, discard: true);
                 continue;
             }
             l2 = LoadL2ForUpdate(l1Index);
@@ -151,7 +151,7 @@ public sealed partial class Qcow2Device
             }
             L2Cache.MarkDirty(writableL2);
             L2Cache.Flush();
-            foreach (var e in freed) FreeAnyCluster(e);
+            foreach (var e in freed) FreeAnyCluster(e, DiscardType.Always);
         }
     }
 

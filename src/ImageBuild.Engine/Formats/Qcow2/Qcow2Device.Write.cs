@@ -220,7 +220,7 @@ public sealed partial class Qcow2Device
         }
         if (changed) L2Cache.MarkDirty(l2Offset);
         foreach (var e in freed)
-            FreeAnyCluster(e);
+            FreeAnyCluster(e, DiscardType.Other);
         return (int)n;
     }
 
@@ -317,19 +317,62 @@ public sealed partial class Qcow2Device
         _dataFile.Write(host, data);
     }
 
-    /// <summary>qcow2_free_any_cluster.</summary>
-    private void FreeAnyCluster(ulong entry)
+    /// <summary>
+    /// qcow2_free_any_cluster: drops one reference to the cluster(s) an L2 entry names. Host clusters whose refcount
+    /// reaches zero are punched out of the file when the discard type passes through (qemu's discard_passthrough:
+    /// always for shrinking and emptying, for guest requests only when opened with BDRV_O_UNMAP, never otherwise);
+    /// with an external data file the data cluster itself is discarded there.
+    /// </summary>
+    private void FreeAnyCluster(ulong entry, DiscardType type)
     {
+        bool passthrough = type switch
+        {
+            DiscardType.Always => true,
+            DiscardType.Request => _unmap,
+            _ => false,
+        };
         if ((entry & L2Entry.CompressedFlag) != 0)
         {
             var d = CompressedDescriptor.Decode(entry, ClusterBits);
             long start = d.HostOffset & ~511L;
-            Refcounts.Free(start, (d.HostOffset + d.Length) - start);
+            FreeHost(start, (d.HostOffset + d.Length) - start, passthrough);
             return;
         }
         long off = (long)(entry & L2Entry.OffsetMask);
-        if (HasDataFile || off == 0) return;
-        Refcounts.Free(off, ClusterSizeInt);
+        if (off == 0) return;
+        if (HasDataFile)
+        {
+            if (passthrough) _dataFile.ZeroRange(off, ClusterSizeInt, deallocate: true);
+            return;
+        }
+        FreeHost(off, ClusterSizeInt, passthrough);
+    }
+
+    /// <summary>Frees host clusters; with <paramref name="discard"/> those no longer referenced are punched out.</summary>
+    private void FreeHost(long offset, long length, bool discard)
+    {
+        _discardFreed = discard;
+        try
+        {
+            Refcounts.Free(offset, length);
+        }
+        finally
+        {
+            _discardFreed = false;
+        }
+    }
+
+    /// <summary>qemu's enum qcow2_discard_type: why clusters are freed, which decides whether the file sees a discard.</summary>
+    private enum DiscardType
+    {
+        /// <summary>Shrinking and emptying the image: always discarded.</summary>
+        Always,
+
+        /// <summary>A guest discard or an unmapping zero write: discarded when opened with BDRV_O_UNMAP.</summary>
+        Request,
+
+        /// <summary>Anything else (a compressed cluster rewritten): never discarded.</summary>
+        Other,
     }
 
     private void MarkDirtyIfLazy()
@@ -429,7 +472,7 @@ public sealed partial class Qcow2Device
             L2Cache.MarkDirty(l2Offset);
             if (unmap) freed.Add(old);
         }
-        foreach (var e in freed) FreeAnyCluster(e);
+        foreach (var e in freed) FreeAnyCluster(e, DiscardType.Request);
         return Math.Min(length, (long)nbClusters << ClusterBits);
     }
 
@@ -465,7 +508,7 @@ public sealed partial class Qcow2Device
                 L2Cache.MarkDirty(l2Offset);
                 freed.Add(old);
             }
-            foreach (var e in freed) FreeAnyCluster(e);
+            foreach (var e in freed) FreeAnyCluster(e, DiscardType.Request);
             start += (long)nbClusters << ClusterBits;
         }
     }

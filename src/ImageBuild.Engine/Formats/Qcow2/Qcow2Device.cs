@@ -39,6 +39,12 @@ public sealed partial class Qcow2Device : BlockDevice, IPersistentBitmaps
     private bool _metadataPreallocChecked;
     private bool _metadataPrealloc;
     private bool _dirtySetByUs;
+
+    /// <summary>Opened with qemu's BDRV_O_UNMAP: discard requests reach the file.</summary>
+    private readonly bool _unmap;
+
+    /// <summary>Set while clusters are freed whose discard type passes through: their host clusters are punched.</summary>
+    private bool _discardFreed;
     private readonly ImageContext _context;
 
     /// <param name="forCheck">Opened by check (qemu's BDRV_O_CHECK): a corrupt or dirty image may be opened read-write, for repair.</param>
@@ -189,8 +195,11 @@ public sealed partial class Qcow2Device : BlockDevice, IPersistentBitmaps
         Refcounts.Cache.BeforeEntryWrite = off => EnsureNoOverlap(OverlapRefcountBlock, off, cs);
         Refcounts.BeforeTableWrite = L2Cache.Flush;
         Refcounts.TableMoved = WriteReftablePointer;
+        _unmap = request?.Options?.Unmap ?? false;
         Refcounts.ClusterFreed = off =>
         {
+            if (_discardFreed)
+                _file.ZeroRange(off, cs, deallocate: true);
             L2Cache.Discard(off);
             if (_decompressedHost >> ClusterBits == off >> ClusterBits) _decompressedHost = -1;
             _snapshotDiscards?.Add(off);

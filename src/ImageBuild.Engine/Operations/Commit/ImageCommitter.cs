@@ -16,7 +16,7 @@ public static class ImageCommitter
     public static void Commit(ImageContext context, CommitRequest request)
     {
         using var top = ImageOpener.Open(context, request.Filename,
-            new OpenOptions { Format = request.Format, Writable = true, BackingWritable = true });
+            new OpenOptions { Format = request.Format, Writable = true, BackingWritable = true, Unmap = true });
         if (top.Backing is null)
             throw new ImageException("Image does not have a backing file");
 

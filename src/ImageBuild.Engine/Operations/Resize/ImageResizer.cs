@@ -48,7 +48,8 @@ public static class ImageResizer
         char sign = text.Length > 0 && text[0] is '+' or '-' ? text[0] : '\0';
         string digits = sign == '\0' ? text : text[1..];
         if (!SizeParser.TryParse(digits, out long n))
-            throw new ImageException("Invalid image size specified. You may use k, M, G, T, P or E suffixes for\nkilobytes, megabytes, gigabytes, terabytes, petabytes and exabytes.");
+            // qemu-img resize parses the size as a QemuOpts "size" parameter, whose message differs from create's
+            throw new ImageException("Parameter 'size' expects a non-negative number below 2^64\nOptional suffix k, M, G, T, P or E means kilo-, mega-, giga-, tera-, peta-\nand exabytes, respectively.");
         return (sign, n);
     }
 }
