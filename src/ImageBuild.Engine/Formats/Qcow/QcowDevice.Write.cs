@@ -75,6 +75,7 @@ public sealed partial class QcowDevice
         }
         long start = EndOfFileRoundedTo(_clusterSize);
         _file.SetLength(start + (long)count * _clusterSize);
+        CopyBackingAround(offset, covered, start, count);
         _file.Write(start + inCluster, src[..covered]);
         _file.Flush();
         var entries = new ulong[count];
@@ -82,6 +83,35 @@ public sealed partial class QcowDevice
             entries[i] = (ulong)(start + (long)i * _clusterSize);
         _l2Cache.SetEntries(l2Offset, table, l2Index, entries);
         return covered;
+    }
+
+    /// <summary>
+    /// Fills the parts of new clusters [<paramref name="start"/>, +<paramref name="count"/> clusters) that the write
+    /// of guest [<paramref name="offset"/>, +<paramref name="length"/>) does not cover with what the backing file
+    /// reads there. qemu's driver leaves them zero, which loses the backing data; it never meets the case in images it
+    /// creates (with a backing file their clusters are one 512-byte request), and qemu-img commit writes whole
+    /// clusters of the base, so copying is what keeps the guest's view, as in qemu-img. Without a backing file the
+    /// new clusters are already zero.
+    /// </summary>
+    private void CopyBackingAround(long offset, int length, long start, int count)
+    {
+        if (Backing is null)
+            return;
+        long guestStart = offset & ~(long)(_clusterSize - 1);
+        long guestEnd = Math.Min(guestStart + (long)count * _clusterSize, VirtualSize);
+        long head = offset - guestStart, tailStart = offset + length;
+        if (head > 0)
+        {
+            var buf = new byte[head];
+            ReadBacking(guestStart, buf);
+            _file.Write(start, buf);
+        }
+        if (tailStart < guestEnd)
+        {
+            var buf = new byte[guestEnd - tailStart];
+            ReadBacking(tailStart, buf);
+            _file.Write(start + (tailStart - guestStart), buf);
+        }
     }
 
     /// <summary>
@@ -103,12 +133,11 @@ public sealed partial class QcowDevice
         return (offset, _l2Cache.AddZeroed(offset));
     }
 
-    /// <summary>qemu's bdrv_getlength (the file length in whole sectors) rounded up to <paramref name="alignment"/>.</summary>
-    private long EndOfFileRoundedTo(int alignment)
-    {
-        long sectors = Sectors.RoundUp(_file.Length);
-        return (sectors + alignment - 1) & ~(long)(alignment - 1);
-    }
+    /// <summary>
+    /// Where qemu puts new data: bdrv_getlength (the file length in whole sectors) rounded up to
+    /// <paramref name="alignment"/>, a multiple of a sector (a cluster for tables and clusters, a sector for streams).
+    /// </summary>
+    private long EndOfFileRoundedTo(int alignment) => (_file.Length + alignment - 1) & ~(long)(alignment - 1);
 
     /// <summary>Raw deflate with a 4 KiB window, as qemu's qcow_co_pwritev_compressed (and qcow2's zlib) compress.</summary>
     public override ClusterCompressor? CreateCompressor() => _codec;
