@@ -124,9 +124,14 @@ public sealed class QcowHostileTests
     {
         using var tmp = new TempDir();
         string path = tmp["h.qcow"];
-        File.WriteAllBytes(path, [.. Header(backingOffset: 48, backingSize: 0), .. L1]);
-        using (var dev = Open(path))
+        foreach (ulong offset in new ulong[] { 48, 1 << 30, 1UL << 62 }) // an empty name is not read, wherever it is
+        {
+            File.WriteAllBytes(path, [.. Header(backingOffset: offset, backingSize: 0), .. L1]);
+            using var dev = Open(path);
             Assert.IsNull(dev.BackingFilename);
+        }
+        File.WriteAllBytes(path, [.. Header(backingOffset: 1UL << 63, backingSize: 0), .. L1]);
+        Assert.AreEqual($"Could not open '{path}': Input/output error", OpenError(path), "past qemu's largest offset: its EIO");
         File.WriteAllBytes(path, [.. Header(backingOffset: 48, backingSize: 8, l1Offset: 56), .. "ab\0cdefg"u8, .. L1]);
         using (var dev = Open(path, noBacking: true))
             Assert.AreEqual("ab", dev.BackingFilename, "a C string: it ends at the first NUL");

@@ -102,6 +102,13 @@ public sealed partial class QcowDevice : BlockDevice
         uint len = header.BackingFileSize;
         if (len > 1023)
             throw new ImageException("Backing file name too long");
+        if (len == 0)
+        {
+            // Nothing to read, wherever it is; qemu's block layer still refuses an offset past its largest one.
+            if (header.BackingFileOffset > BlockLimits.MaxLength)
+                throw new ImageException($"Could not open '{Filename}': Input/output error") { Errno = ClusterCompressor.Eio };
+            return null;
+        }
         long offset = CheckInsideFile(header.BackingFileOffset, len, "backing file name", fileLength);
         var name = new byte[len];
         _file.Read(offset, name);

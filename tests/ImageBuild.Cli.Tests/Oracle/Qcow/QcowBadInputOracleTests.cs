@@ -30,6 +30,8 @@ public sealed class QcowBadInputOracleTests
     [DataRow("version-2")]
     [DataRow("backing-name-1024")]
     [DataRow("backing-name-empty")]
+    [DataRow("backing-name-empty-far")] // an empty name is not read
+    [DataRow("backing-name-empty-huge")] // past qemu's largest offset: EIO
     [DataRow("data-past-eof")] // qemu reads zeros: a data cluster is not a table
     [DataRow("data-unaligned")]
     [DataRow("compressed-garbage")]
@@ -133,6 +135,8 @@ public sealed class QcowBadInputOracleTests
             case "version-2": BinaryPrimitives.WriteUInt32BigEndian(b[4..], 2); break;
             case "backing-name-1024": Be64(b[8..], 48); BinaryPrimitives.WriteUInt32BigEndian(b[16..], 1024); break;
             case "backing-name-empty": Be64(b[8..], 48); BinaryPrimitives.WriteUInt32BigEndian(b[16..], 0); break;
+            case "backing-name-empty-far": Be64(b[8..], 1UL << 40); break;
+            case "backing-name-empty-huge": Be64(b[8..], 1UL << 63); break;
             case "backing-name-past-eof": Be64(b[8..], 1 << 20); BinaryPrimitives.WriteUInt32BigEndian(b[16..], 10); break;
             case "data-past-eof": Be64(b[4096..], 1UL << 40); break;
             case "data-unaligned": Be64(b[4096..], 8192 + 3); break;
