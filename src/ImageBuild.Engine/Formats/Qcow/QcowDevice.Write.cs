@@ -9,7 +9,9 @@ namespace ImageBuild.Engine.Formats.Qcow;
 /// placed at the end of the file (tables and clusters rounded up to a cluster, compressed streams to a sector), so
 /// the bytes equal qemu's. The order differs where qemu's could corrupt on a crash: the new L2 table is written (and
 /// flushed) before the L1 entry that points at it, and a cluster's data before the L2 entry that points at it, so
-/// a crash leaves at worst unreferenced space at the end of the file.
+/// a crash leaves at worst unreferenced space at the end of the file. Runs of new clusters are allocated and written
+/// together (qemu takes them one at a time, at the same places). One deliberate difference: the part of a new cluster
+/// a write does not cover is filled from the backing file, where qemu leaves zeros (see CopyBackingAround).
 /// </summary>
 public sealed partial class QcowDevice
 {
