@@ -23,7 +23,7 @@ internal static class BuiltinFormats
     public static FormatRegistry Register(FormatRegistry registry) => registry
         .Register(new RawFormat())
         .Register(new Formats.Qcow2.Qcow2Format())
-        .Register(new UnsupportedFormat("qcow", "qcow", QcowProbe.Score))
+        .Register(new QcowFormat())
         .Register(new QedFormat())
         .Register(new VdiFormat())
         .Register(new UnsupportedFormat("vmdk", "vmdk", VmdkProbe.Score))
