@@ -21,7 +21,9 @@ public sealed partial class FormatContractTests
         bool compressed = mode == "compressed";
         string[] args = ["convert", "-f", "raw", "-O", format, .. compressed ? new[] { "-c" } : [], .. ContractFixtures.OptionArgs(o), "../src.raw", name];
 
-        var expected = ContractAssert.InTwins(d, args);
+        var expected = compressed && o.Length == 0 && p.QemuFailsAfterCompressedConvert && !ToolUnderTest.IsQemu
+            ? ContractAssert.InTwinsWhereQemuFailsSilently(d, args)
+            : ContractAssert.InTwins(d, args);
         if (!compressed)
             Assert.AreEqual(0, expected.ExitCode, $"fixture: qemu-img converts into {format} {o}\n{expected}");
         else if (o.Length == 0 && !p.Has(QemuOps.CompressedWrites))

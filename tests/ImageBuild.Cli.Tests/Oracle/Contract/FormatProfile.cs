@@ -92,6 +92,12 @@ public sealed record FormatProfile(string Name)
     /// </summary>
     public ContractOps ByteExact { get; init; } = ContractOps.All;
 
+    /// <summary>
+    /// qemu-img 7.2 exits 1 without a message after writing a complete compressed image (qcow: its final
+    /// zero-length compressed write is refused); we exit 0 on purpose (README, deliberate differences).
+    /// </summary>
+    public bool QemuFailsAfterCompressedConvert { get; init; }
+
     public bool Has(QemuOps op) => (Ops & op) == op;
 
     public override string ToString() => Name;
