@@ -121,6 +121,10 @@ public sealed class HostFile : IDisposable
             _faults?.Before(this, HostFileChange.Write, offset, src.Length);
             RandomAccess.Write(_handle, src, offset);
         }
+        catch (ArgumentOutOfRangeException e) // .NET's EFBIG: past the filesystem's largest file
+        {
+            throw new ImageException($"error while writing '{Path}' at offset {offset}: File too large", e) { Errno = SnapshotException.EFBIG };
+        }
         catch (IOException e) { throw new ImageException($"error while writing '{Path}' at offset {offset}: {Describe(e)}", e); }
     }
 

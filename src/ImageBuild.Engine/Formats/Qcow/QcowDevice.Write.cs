@@ -46,7 +46,7 @@ public sealed partial class QcowDevice
                 length += Math.Min(_clusterSize, src.Length - length);
             long host = (long)entry.HostOffset + inCluster;
             CheckDataCluster(entry.HostOffset, host, length);
-            WriteInPlace(host, src[..length]);
+            _file.Write(host, src[..length]); // a corrupt table may name any offset: past the largest file, EFBIG
             return length;
         }
 
@@ -85,22 +85,6 @@ public sealed partial class QcowDevice
             entries[i] = (ulong)(start + (long)i * _clusterSize);
         _l2Cache.SetEntries(l2Offset, table, l2Index, entries);
         return covered;
-    }
-
-    /// <summary>
-    /// Writes into a cluster the L2 table names, which a corrupt table may place anywhere below qemu's largest offset:
-    /// past the file system's largest file it fails as qemu's pwrite does (EFBIG), as an ImageException.
-    /// </summary>
-    private void WriteInPlace(long host, ReadOnlySpan<byte> data)
-    {
-        try
-        {
-            _file.Write(host, data);
-        }
-        catch (ArgumentOutOfRangeException e) // .NET's EFBIG
-        {
-            throw new ImageException($"'{Filename}': could not write the data cluster at host offset 0x{host:x}: File too large", e) { Errno = Info.SnapshotException.EFBIG };
-        }
     }
 
     /// <summary>
