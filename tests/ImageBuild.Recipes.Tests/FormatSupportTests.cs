@@ -66,6 +66,38 @@ public sealed class FormatSupportTests
         Assert.IsFalse(File.Exists(f.Out("base.qcow2")), "no output left looking valid");
     }
 
+    /// <summary>
+    /// VDI headers carry UUIDs that qemu fills randomly: in a recipe they derive from the step's key, so a run in
+    /// another directory writes the same bytes, while two different outputs never share a UUID (VirtualBox refuses
+    /// to register two disks with one). qemu-img reads them as it reads its own.
+    /// </summary>
+    [TestMethod]
+    public void VdiOutputsAreReproducibleAndTheirUuidsDistinct()
+    {
+        const string Recipe = "steps:\n  - id: a\n    kind: create\n    format: vdi\n    size: 4M\n  - id: b\n    kind: create\n    format: vdi\n    size: 4M\n  - id: c\n    kind: convert\n    from: a\n    format: vdi\n";
+        using var one = new RecipeFixture(Recipe);
+        using var two = new RecipeFixture(Recipe);
+        one.Run();
+        two.Run();
+        foreach (string name in new[] { "a.vdi", "b.vdi", "c.vdi" })
+        {
+            CollectionAssert.AreEqual(File.ReadAllBytes(one.Out(name)), File.ReadAllBytes(two.Out(name)), $"{name} is the same on every run");
+            StringAssert.Contains(QemuOracle.ImgOk("check", "-f", "vdi", one.Out(name)), "No errors were found on the image.");
+        }
+        var uuids = new[] { "a.vdi", "b.vdi", "c.vdi" }.SelectMany(n => new[] { Uuid(one.Out(n), 0x188), Uuid(one.Out(n), 0x198) }).ToList();
+        Assert.AreEqual(uuids.Count, uuids.Distinct().Count(), "every image and snapshot UUID differs: " + string.Join(", ", uuids));
+        Assert.IsFalse(uuids.Contains(Guid.Empty));
+    }
+
+    private static Guid Uuid(string path, int offset)
+    {
+        var b = new byte[16];
+        using var fs = File.OpenRead(path);
+        fs.Position = offset;
+        fs.ReadExactly(b);
+        return new Guid(b);
+    }
+
     [TestMethod]
     public void AnImageOfAFormatWithoutADriverFailsValidationByName()
     {
