@@ -233,6 +233,7 @@ public sealed class BadInputOracleTests
     [DataRow("create", "-f", "qcow2", "-o", "lazy_refcounts=maybe", "new.qcow2", "1M")]
     [DataRow("create", "-f", "qcow2", "-o", "refcount_bits=abc", "new.qcow2", "1M")]
     [DataRow("create", "-f", "qcow2", "-o", "help")]
+    [DataRow("create", "-f", "raw", "-o", "extent_size_hint=1M,nocow=on,preallocation=falloc", "new.raw", "1M")] // Formatting line in file-posix's order
     [DataRow("create", "-f", "raw", "-o", "preallocation=foo", "new.raw", "1M")] // nothing created
     [DataRow("create", "-f", "raw", "-o", "preallocation=metadata", "new.raw", "1M")] // an empty file left behind
     [DataRow("create", "-f", "raw", "-o", "help")]

@@ -9,12 +9,13 @@ namespace ImageBuild.Engine.Formats.File;
 /// </summary>
 public static class FileProtocol
 {
+    /// <summary>In file-posix's table order (raw_create_opts), which the Formatting line follows; help sorts them.</summary>
     public static readonly IReadOnlyList<CreateOption> CreateOptions =
     [
-        new("extent_size_hint", OptionType.Size, "Extent size hint for the image file, 0 to disable"),
+        new("size", OptionType.Size, "Virtual disk size"),
         new("nocow", OptionType.Bool, "Turn off copy-on-write (valid only on btrfs)"),
         new("preallocation", OptionType.String, "Preallocation mode (allowed values: off, falloc, full)"),
-        new("size", OptionType.Size, "Virtual disk size"),
+        new("extent_size_hint", OptionType.Size, "Extent size hint for the image file, 0 to disable"),
     ];
 
     /// <summary>Validates a file-level preallocation mode (off, falloc, full).</summary>
