@@ -1,3 +1,4 @@
+using System.Reflection;
 using ImageBuild.Engine.Block;
 
 namespace ImageBuild.Cli;
@@ -5,10 +6,18 @@ namespace ImageBuild.Cli;
 /// <summary>The global help (qemu-img 7.2's layout, naming imagebuild) and the version text.</summary>
 public static class HelpText
 {
-    public const string Version = "0.1.0";
+    /// <summary>The qemu-img release whose command line, output and exit codes this one reproduces.</summary>
+    public const string QemuVersion = "7.2.0";
 
+    /// <summary>ImageBuild's own version (build/version.props: e.g. 0.2.0-dev.283.geac4df75 for a local build).</summary>
+    public static string Version { get; } =
+        typeof(HelpText).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
+
+    /// <summary>qemu-img's shape, "NAME version X.Y.Z (PACKAGE)": scripts that take the third word of the first line
+    /// as qemu-img's version to decide which options exist get the qemu-img version whose command line this is;
+    /// ImageBuild's own version stands where qemu-img puts its distribution package's.</summary>
     public static string VersionText =>
-        $"imagebuild version {Version}\n" +
+        $"imagebuild version {QemuVersion} (ImageBuild {Version})\n" +
         "Copyright (c) 2026 the ImageBuild developers; command line compatible with qemu-img 7.2\n";
 
     public static string Global(FormatRegistry formats)

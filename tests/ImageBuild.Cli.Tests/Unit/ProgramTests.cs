@@ -50,7 +50,7 @@ public sealed class ProgramTests
     {
         var h = Run("--help");
         Assert.AreEqual(0, h.Rc);
-        StringAssert.StartsWith(h.Out, "imagebuild version 0.1.0\n");
+        StringAssert.StartsWith(h.Out, $"imagebuild version 7.2.0 (ImageBuild {HelpText.Version})\n");
         StringAssert.Contains(h.Out, "usage: imagebuild [standard options] command [command options]\n");
         StringAssert.Contains(h.Out, "\nSupported formats: ");
         StringAssert.Contains(h.Out, " raw");
@@ -58,7 +58,10 @@ public sealed class ProgramTests
         Assert.AreEqual(h, Run("create", "--help", "x"));
         var v = Run("-V");
         Assert.AreEqual(0, v.Rc);
-        StringAssert.StartsWith(v.Out, "imagebuild version 0.1.0\n");
+        StringAssert.StartsWith(v.Out, $"imagebuild version 7.2.0 (ImageBuild {HelpText.Version})\n");
+        // The version comes from build/version.props (+ git for local builds), never a hard-coded 0.1.0.
+        StringAssert.Matches(HelpText.Version, new System.Text.RegularExpressions.Regex(@"^\d+\.\d+\.\d+(-(dev\.\d+\.g[0-9a-f]{8}|local|[0-9A-Za-z.-]+))?$"));
+        Assert.AreNotEqual("0.1.0", HelpText.Version);
         Assert.AreEqual(2, v.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
     }
 
