@@ -10,7 +10,7 @@ namespace ImageBuild.Tasks.Tests;
 /// </summary>
 [TestClass]
 [DoNotParallelize]
-public sealed class DotnetBuildTests
+public sealed partial class DotnetBuildTests
 {
     private static PackedFeed _feed = null!;
 

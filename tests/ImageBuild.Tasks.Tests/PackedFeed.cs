@@ -5,7 +5,7 @@ using ImageBuild.Tests.Shared;
 namespace ImageBuild.Tasks.Tests;
 
 /// <summary>
-/// The end-to-end harness: ImageBuild.Tasks packed once (with a version unique to this test run, into a folder feed
+/// The end-to-end harness: ImageBuild.Tasks packed once (with the version the build gave it, into a folder feed
 /// in a temporary directory, with its own empty NuGet package folder so no cached package is ever used), and
 /// sample projects that reference it, built by a real `dotnet build` with node reuse, the MSBuild server and the
 /// shared compiler off (no process outlives the build, so no task assembly stays loaded).
@@ -20,6 +20,11 @@ public sealed class PackedFeed : IDisposable
     }
 
     public string Version { get; }
+
+    /// <summary>The version of the ImageBuild.Tasks assembly these tests run against.</summary>
+    public static string BuiltVersion =>
+        typeof(BuildImageRecipes).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion
+        ?? throw new AssertFailedException("ImageBuild.Tasks has no informational version");
     public string Root => _root.Path;
     public string Feed => Path.Combine(Root, "feed");
     public string Packages => Path.Combine(Root, "packages");
@@ -27,11 +32,13 @@ public sealed class PackedFeed : IDisposable
     /// <summary>Packs the task project as built for this test assembly's configuration (no rebuild).</summary>
     public static PackedFeed Create()
     {
-        var feed = new PackedFeed("0.0.0-e2e." + DateTime.UtcNow.ToString("yyyyMMddHHmmss") + "." + Guid.NewGuid().ToString("N")[..8]);
-        string project = Path.Combine(RepositoryRoot(), "tasks", "ImageBuild.Tasks", "ImageBuild.Tasks.csproj");
+        // The version the build gave the tasks (build/version.props): a pack takes the same one. The package folder
+        // of this feed is its own, so no cached package of that version can stand in for this pack.
+        var feed = new PackedFeed(BuiltVersion);
+        string project = Path.Combine(DocBlocks.RepositoryRoot(), "tasks", "ImageBuild.Tasks", "ImageBuild.Tasks.csproj");
         string configuration = typeof(PackedFeed).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
         var r = feed.Dotnet(feed.Root, "pack", project, "--no-build", "-c", configuration, "-o", feed.Feed,
-            $"-p:Version={feed.Version}", "-nodeReuse:false", "-tl:off", "-v:q");
+            "-nodeReuse:false", "-tl:off", "-v:q");
         if (r.ExitCode != 0 || !File.Exists(Path.Combine(feed.Feed, $"ImageBuild.Tasks.{feed.Version}.nupkg")))
         {
             feed.Dispose();
@@ -104,12 +111,4 @@ public sealed class PackedFeed : IDisposable
     }
 
     public void Dispose() => _root.Dispose();
-
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "ImageBuild.sln")))
-                return dir.FullName;
-        throw new AssertFailedException("ImageBuild.sln not found above " + AppContext.BaseDirectory);
-    }
 }

@@ -1,0 +1,111 @@
+using System.Diagnostics;
+using ImageBuild.Tests.Shared;
+
+namespace ImageBuild.Tasks.Tests.Docs;
+
+/// <summary>
+/// The README's install commands and recipes/README.md's commands, run as pasted by bash: the tool is packed from
+/// this checkout into a feed and installed globally (into a home of the test's own) and locally, then the recipe
+/// commands run with the installed `imagebuild` on the PATH in a folder holding a copy of recipes/.
+/// </summary>
+[TestClass]
+[DoNotParallelize]
+public sealed class ReadmeCommandTests
+{
+    [TestMethod]
+    public void EveryCodeBlockSaysWhatItIs()
+    {
+        var readme = DocBlocks.Readme();
+        var recipes = DocBlocks.RecipesReadme();
+        // The runnable ones the tests below and the MSBuild/Cake example tests use are there, once each.
+        foreach (var (kind, argument) in new (string, string?)[] { ("install-global", null), ("install-local", null), ("file", "nuget.config"), ("file", "app.csproj"), ("file", "images/disk.yaml"), ("msbuild-target", null), ("cake", "build.cake") })
+            Assert.AreEqual(1, readme.Count(b => b.Kind == kind && (argument is null || b.Argument == argument)), $"README.md: doc-test {kind} {argument}");
+        Assert.AreEqual(1, recipes.Count(b => b.Kind == "sh"));
+        Assert.AreEqual(1, recipes.Count(b => b.Kind == "recipe"));
+    }
+
+    [TestMethod]
+    public void InstallThenRecipeCommandsWorkAsPasted()
+    {
+        using var tmp = new TempDir();
+        string home = Path.Combine(tmp.Path, "home");
+        Directory.CreateDirectory(home);
+        var readme = DocBlocks.Readme();
+        string version = Version();
+
+        // Global: pack from the repository root, install into HOME/.dotnet/tools. NuGet keeps reading the packages
+        // this checkout restored (the real package folder): the tool itself installs into the tool store.
+        var global = Bash(DocBlocks.RepositoryRoot(), DocBlocks.Single(readme, "install-global").InFolder(tmp.Path), home);
+        AssertOk(global, "install-global");
+        Assert.IsTrue(File.Exists(Path.Combine(tmp.Path, "tmp-imagebuild-feed", $"ImageBuild.Cli.{version}.nupkg")), "the tool package carries the build's version " + version);
+        StringAssert.Contains(global.StdOut, $"imagebuild version 7.2.0 (ImageBuild {version})\n");
+
+        // Local: a manifest in an empty folder; its package folder is the test's own (local tools run from there).
+        string project = Path.Combine(tmp.Path, "project");
+        Directory.CreateDirectory(project);
+        var local = Bash(project, DocBlocks.Single(readme, "install-local").InFolder(tmp.Path), home, ("NUGET_PACKAGES", Path.Combine(tmp.Path, "packages")));
+        AssertOk(local, "install-local");
+        StringAssert.Contains(local.StdOut, $"imagebuild version 7.2.0 (ImageBuild {version})\n");
+
+        // recipes/README.md, with the global tool on the PATH (as the install block's export puts it).
+        string work = Path.Combine(tmp.Path, "work");
+        DocBlocks.CopyRecipes(work);
+        var recipes = DocBlocks.RecipesReadme();
+        string path = Path.Combine(home, ".dotnet", "tools") + ":" + Environment.GetEnvironmentVariable("PATH");
+        var sh = Bash(work, DocBlocks.Single(recipes, "sh").InFolder(tmp.Path), home, ("PATH", path));
+        AssertOk(sh, "recipes/README.md commands");
+        StringAssert.Contains(sh.StdOut, "recipes/layered.yaml: ok");
+        StringAssert.Contains(sh.StdOut, "ok: 8 ran, 0 up to date, 0 failed, 0 not run");
+        Assert.IsTrue(File.Exists(Path.Combine(tmp.Path, "tmp-imagebuild-disk", "imagebuild-summary.json")));
+        Assert.IsTrue(File.Exists(Path.Combine(work, "events.jsonl")));
+
+        // The recipe of the Format section is a whole, valid recipe beside recipes/content/.
+        File.WriteAllText(Path.Combine(work, "recipes", "format-example.yaml"), DocBlocks.Single(recipes, "recipe").Text);
+        var validate = Bash(work, "imagebuild validate recipes/format-example.yaml\n", home, ("PATH", path));
+        AssertOk(validate, "validate of the Format section's recipe");
+    }
+
+    /// <summary>The CLI's version as the build gives it: the tool packs from the same checkout, so the same.</summary>
+    private static string Version() => PackedFeed.BuiltVersion;
+
+    private static void AssertOk(ProcessResult r, string what)
+    {
+        if (r.ExitCode != 0)
+            Assert.Fail($"{what} failed ({r.ExitCode}):\n{r.StdOut}\n{r.StdErr}");
+    }
+
+    private static ProcessResult Bash(string dir, string script, string home, params (string Key, string Value)[] env)
+    {
+        var psi = new ProcessStartInfo("bash", ["-euo", "pipefail", "-c", script])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = dir,
+        };
+        // The test host's own MSBuild settings must not leak into the child builds.
+        foreach (string key in psi.Environment.Keys.Where(k => k.StartsWith("MSBUILD", StringComparison.OrdinalIgnoreCase)).ToList())
+            psi.Environment.Remove(key);
+        string packages = Environment.GetEnvironmentVariable("NUGET_PACKAGES") is { Length: > 0 } p
+            ? p : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
+        psi.Environment["NUGET_PACKAGES"] = packages;
+        psi.Environment["HOME"] = home;
+        psi.Environment["DOTNET_CLI_HOME"] = home;
+        psi.Environment["MSBUILDDISABLENODEREUSE"] = "1";
+        psi.Environment["DOTNET_CLI_DO_NOT_USE_MSBUILD_SERVER"] = "1";
+        psi.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        psi.Environment["DOTNET_NOLOGO"] = "1";
+        psi.Environment["DOTNET_SKIP_FIRST_TIME_EXPERIENCE"] = "1";
+        foreach (var (key, value) in env)
+            psi.Environment[key] = value;
+        using var process = Process.Start(psi) ?? throw new InvalidOperationException("could not start bash");
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(600_000))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new AssertFailedException($"bash -c '{script}' timed out");
+        }
+        return new ProcessResult(process.ExitCode, stdout.Result, stderr.Result);
+    }
+}
