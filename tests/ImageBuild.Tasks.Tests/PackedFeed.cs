@@ -42,7 +42,7 @@ public sealed class PackedFeed : IDisposable
         if (r.ExitCode != 0 || !File.Exists(Path.Combine(feed.Feed, $"ImageBuild.Tasks.{feed.Version}.nupkg")))
         {
             feed.Dispose();
-            throw new AssertFailedException($"dotnet pack failed ({r.ExitCode}):\n{r.StdOut}\n{r.StdErr}");
+            throw new AssertFailedException($"dotnet pack failed ({r.ExitCode}) or did not write ImageBuild.Tasks.{feed.Version}.nupkg (a commit since the build changes the version: rebuild; it wrote: {string.Join(", ", Directory.Exists(feed.Feed) ? Directory.GetFiles(feed.Feed).Select(Path.GetFileName) : [])}):\n{r.StdOut}\n{r.StdErr}");
         }
         return feed;
     }

@@ -65,8 +65,25 @@ public sealed class ReadmeCommandTests
         AssertOk(validate, "validate of the Format section's recipe");
     }
 
-    /// <summary>The CLI's version as the build gives it: the tool packs from the same checkout, so the same.</summary>
-    private static string Version() => PackedFeed.BuiltVersion;
+    /// <summary>The version a build of this checkout gets (build/version.props): VERSIONPREFIX-dev.HEIGHT.gHASH, from
+    /// git here (the assemblies of this test may predate the last commit, so not theirs).</summary>
+    private static string Version()
+    {
+        string prefix = PackedFeed.BuiltVersion.Split('-')[0];
+        string height = Git("rev-list", "--count", "HEAD");
+        string hash = Git("rev-parse", "--short=8", "HEAD");
+        return $"{prefix}-dev.{height}.g{hash}";
+    }
+
+    private static string Git(params string[] args)
+    {
+        var psi = new ProcessStartInfo("git", args) { RedirectStandardOutput = true, UseShellExecute = false, WorkingDirectory = DocBlocks.RepositoryRoot() };
+        using var git = Process.Start(psi) ?? throw new InvalidOperationException("could not start git");
+        string output = git.StandardOutput.ReadToEnd().Trim();
+        git.WaitForExit();
+        Assert.AreEqual(0, git.ExitCode, "git " + string.Join(' ', args));
+        return output;
+    }
 
     private static void AssertOk(ProcessResult r, string what)
     {
