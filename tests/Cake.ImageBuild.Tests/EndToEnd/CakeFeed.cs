@@ -1,11 +1,12 @@
+using System.Reflection;
 using System.Text;
 using ImageBuild.Tests.Shared;
 
 namespace Cake.ImageBuild.Tests.EndToEnd;
 
 /// <summary>
-/// A scratch directory with a local NuGet folder feed holding the freshly built addin (packed with a version unique
-/// to this run, so no NuGet cache can serve a stale one) and the packages it depends on, a tool manifest pinning
+/// A scratch directory with a local NuGet folder feed holding the freshly built addin (packed with the build's version tagged
+/// for this run, so no NuGet cache can serve a stale one) and the packages it depends on, a tool manifest pinning
 /// Cake.Tool (restored once), and a way to run <c>dotnet cake</c> on scripts written there.
 /// </summary>
 internal sealed class CakeFeed : IDisposable
@@ -23,6 +24,11 @@ internal sealed class CakeFeed : IDisposable
     public string FeedPath => Dir["feed"];
     public string Version { get; }
 
+    /// <summary>The version the build gave the addin these tests run against.</summary>
+    public static string BuiltVersion =>
+        typeof(ImageBuildAliases).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion
+        ?? throw new AssertFailedException("Cake.ImageBuild has no informational version");
+
     /// <summary>The #addin directive that loads the addin from this feed.</summary>
     public string AddinDirective =>
         $"#addin nuget:{new Uri(FeedPath + "/").AbsoluteUri}?package=Cake.ImageBuild&version={Version}&loaddependencies=true";
@@ -32,7 +38,9 @@ internal sealed class CakeFeed : IDisposable
         var dir = new TempDir();
         try
         {
-            string version = $"0.1.0-e2e.t{Guid.NewGuid():N}"[..32];
+            // The build's version (build/version.props) tagged for this run: the addin's folder under tools/Addins
+            // and any NuGet cache then never hold an earlier pack of it.
+            string version = BuiltVersion + (BuiltVersion.Contains('-', StringComparison.Ordinal) ? "." : "-") + "e2e.t" + Guid.NewGuid().ToString("N")[..8];
             var feed = new CakeFeed(dir, version);
             feed.Pack();
             feed.RestoreTool();
