@@ -80,9 +80,15 @@ public sealed class PackedFeed : IDisposable
     public ProcessResult Build(string dir, string verb = "build", params string[] extra) =>
         Dotnet(dir, [verb, "-nodeReuse:false", "-p:UseSharedCompilation=false", "-tl:off", "-v:n", .. extra]);
 
-    public ProcessResult Dotnet(string dir, params string[] args)
+    public ProcessResult Dotnet(string dir, params string[] args) =>
+        RunChild("dotnet", dir, args, new Dictionary<string, string> { ["NUGET_PACKAGES"] = Packages });
+
+    /// <summary>Runs <paramref name="program"/> as a child build would run: without the test host's MSBuild settings,
+    /// with node reuse and the MSBuild server off (no process outlives it), no telemetry or banners, plus
+    /// <paramref name="environment"/>.</summary>
+    public static ProcessResult RunChild(string program, string dir, IReadOnlyList<string> args, IReadOnlyDictionary<string, string> environment, int timeoutMilliseconds = 300_000)
     {
-        var psi = new ProcessStartInfo("dotnet")
+        var psi = new ProcessStartInfo(program)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -95,17 +101,18 @@ public sealed class PackedFeed : IDisposable
             psi.Environment.Remove(key);
         psi.Environment["MSBUILDDISABLENODEREUSE"] = "1";
         psi.Environment["DOTNET_CLI_DO_NOT_USE_MSBUILD_SERVER"] = "1";
-        psi.Environment["NUGET_PACKAGES"] = Packages;
         psi.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         psi.Environment["DOTNET_NOLOGO"] = "1";
         psi.Environment["DOTNET_SKIP_FIRST_TIME_EXPERIENCE"] = "1";
-        using var p = Process.Start(psi) ?? throw new InvalidOperationException("could not start dotnet");
+        foreach (var (key, value) in environment)
+            psi.Environment[key] = value;
+        using var p = Process.Start(psi) ?? throw new InvalidOperationException("could not start " + program);
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
-        if (!p.WaitForExit(300_000))
+        if (!p.WaitForExit(timeoutMilliseconds))
         {
             p.Kill(entireProcessTree: true);
-            throw new AssertFailedException($"dotnet {string.Join(' ', args)} timed out");
+            throw new AssertFailedException($"{program} {string.Join(' ', args)} timed out");
         }
         return new ProcessResult(p.ExitCode, stdout.Result, stderr.Result);
     }

@@ -70,19 +70,27 @@ public sealed class ReadmeCommandTests
     private static string Version()
     {
         string prefix = PackedFeed.BuiltVersion.Split('-')[0];
-        string height = Git("rev-list", "--count", "HEAD");
-        string hash = Git("rev-parse", "--short=8", "HEAD");
-        return $"{prefix}-dev.{height}.g{hash}";
+        string? height = Git("rev-list", "--count", "HEAD");
+        string? hash = Git("rev-parse", "--short=8", "HEAD");
+        return height is null || hash is null ? $"{prefix}-local" : $"{prefix}-dev.{height}.g{hash}";
     }
 
-    private static string Git(params string[] args)
+    /// <summary>git's output, or null where there is no git or no repository (the build says "local" then).</summary>
+    private static string? Git(params string[] args)
     {
-        var psi = new ProcessStartInfo("git", args) { RedirectStandardOutput = true, UseShellExecute = false, WorkingDirectory = DocBlocks.RepositoryRoot() };
-        using var git = Process.Start(psi) ?? throw new InvalidOperationException("could not start git");
-        string output = git.StandardOutput.ReadToEnd().Trim();
-        git.WaitForExit();
-        Assert.AreEqual(0, git.ExitCode, "git " + string.Join(' ', args));
-        return output;
+        var psi = new ProcessStartInfo("git", args) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = DocBlocks.RepositoryRoot() };
+        try
+        {
+            using var git = Process.Start(psi) ?? throw new InvalidOperationException("could not start git");
+            _ = git.StandardError.ReadToEndAsync();
+            string output = git.StandardOutput.ReadToEnd().Trim();
+            git.WaitForExit();
+            return git.ExitCode == 0 ? output : null;
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return null;
+        }
     }
 
     private static void AssertOk(ProcessResult r, string what)
@@ -93,36 +101,11 @@ public sealed class ReadmeCommandTests
 
     private static ProcessResult Bash(string dir, string script, string home, params (string Key, string Value)[] env)
     {
-        var psi = new ProcessStartInfo("bash", ["-euo", "pipefail", "-c", script])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = dir,
-        };
-        // The test host's own MSBuild settings must not leak into the child builds.
-        foreach (string key in psi.Environment.Keys.Where(k => k.StartsWith("MSBUILD", StringComparison.OrdinalIgnoreCase)).ToList())
-            psi.Environment.Remove(key);
         string packages = Environment.GetEnvironmentVariable("NUGET_PACKAGES") is { Length: > 0 } p
             ? p : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
-        psi.Environment["NUGET_PACKAGES"] = packages;
-        psi.Environment["HOME"] = home;
-        psi.Environment["DOTNET_CLI_HOME"] = home;
-        psi.Environment["MSBUILDDISABLENODEREUSE"] = "1";
-        psi.Environment["DOTNET_CLI_DO_NOT_USE_MSBUILD_SERVER"] = "1";
-        psi.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        psi.Environment["DOTNET_NOLOGO"] = "1";
-        psi.Environment["DOTNET_SKIP_FIRST_TIME_EXPERIENCE"] = "1";
+        var environment = new Dictionary<string, string> { ["NUGET_PACKAGES"] = packages, ["HOME"] = home, ["DOTNET_CLI_HOME"] = home };
         foreach (var (key, value) in env)
-            psi.Environment[key] = value;
-        using var process = Process.Start(psi) ?? throw new InvalidOperationException("could not start bash");
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(600_000))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new AssertFailedException($"bash -c '{script}' timed out");
-        }
-        return new ProcessResult(process.ExitCode, stdout.Result, stderr.Result);
+            environment[key] = value;
+        return PackedFeed.RunChild("bash", dir, ["-euo", "pipefail", "-c", script], environment, 600_000);
     }
 }
