@@ -63,6 +63,19 @@ public sealed class ProgressAndEndingTests
     }
 
     [TestMethod]
+    public void TheLiveLineNeverWrapsOnANarrowTerminal()
+    {
+        var tty = new StringWriter();
+        var writer = new TerminalEventWriter(tty, explain: false, width: 40);
+        foreach (var step in new[] { "first-step", "second-step", "third-step" }) writer.OnEvent(Start(step));
+        writer.OnEvent(Progress("third-step", 12.5));
+        string[] drawn = tty.ToString().Split('\r');
+        Assert.AreEqual("", drawn[^1], "the cursor waits at the start of the live line");
+        Assert.AreEqual("    (0.00/100%) first-step      (0.0...", drawn[^2]);
+        Assert.IsTrue(drawn.All(d => d.Split('\n').All(l => l.Length < 40)), "no line reaches the 40th column");
+    }
+
+    [TestMethod]
     public void ExplainShowsShortHashPrefixesAndVerboseTheFullHashes()
     {
         using var f = IncrementalTests.NewPipeline();

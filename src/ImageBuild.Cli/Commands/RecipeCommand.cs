@@ -24,10 +24,17 @@ public sealed class RecipeCommand(string verb) : ICommand
         }
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Cancel);
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Cancel);
-        var console = new RecipeConsole { Terminal = IsTerminal(context.IO.Out), Cancellation = interrupt.Token };
+        bool terminal = IsTerminal(context.IO.Out);
+        var console = new RecipeConsole { Terminal = terminal, Width = terminal ? Width() : 80, Cancellation = interrupt.Token };
         int rc = RecipeCli.Run(verb, argv[1..], context.IO.Out, context.IO.Err, console);
         context.IO.Out.Flush();
         return rc;
+    }
+
+    private static int Width()
+    {
+        try { return Console.WindowWidth > 0 ? Console.WindowWidth : 80; }
+        catch (IOException) { return 80; }
     }
 
     /// <summary>The process's own stdout on a terminal (not a test's writer, not a pipe or file, not TERM=dumb).</summary>

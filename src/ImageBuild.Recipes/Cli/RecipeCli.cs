@@ -73,7 +73,7 @@ public static class RecipeCli
             {
                 bool explain = cli.Explain || verb == "plan";
                 sinks.Add(console.Terminal
-                    ? new TerminalEventWriter(stdout, explain, cli.Verbose, console.Cancellation)
+                    ? new TerminalEventWriter(stdout, explain, cli.Verbose, console.Cancellation, console.Width)
                     : new PlainTextEventWriter(stdout, explain, cli.Verbose, interrupted: console.Cancellation));
                 if (cli.Events is not null)
                 {
@@ -236,5 +236,8 @@ public static class RecipeCli
 public sealed record RecipeConsole
 {
     public bool Terminal { get; init; }
+
+    /// <summary>The terminal's width in columns, which the live progress line never exceeds.</summary>
+    public int Width { get; init; } = 80;
     public CancellationToken Cancellation { get; init; }
 }

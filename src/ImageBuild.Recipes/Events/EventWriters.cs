@@ -95,9 +95,10 @@ public sealed class PlainTextEventWriter(TextWriter writer, bool explain, bool v
 /// For a terminal: the same lines as <see cref="PlainTextEventWriter"/>, and below them one live line with the
 /// progress of every running step, in qemu-img -p's form ("    (42.00/100%) step"), rewritten in place with a
 /// carriage return. The live line is cleared before any other line is printed and when the last step ends, so it never
-/// mixes with them.
+/// mixes with them. The live line is cut to fit <paramref name="width"/> columns: a wrapped line could not be rewritten.
 /// </summary>
-public sealed class TerminalEventWriter(TextWriter writer, bool explain, bool verbose = false, CancellationToken interrupted = default) : IRecipeEventSink
+public sealed class TerminalEventWriter(TextWriter writer, bool explain, bool verbose = false, CancellationToken interrupted = default,
+    int width = 80) : IRecipeEventSink
 {
     private readonly List<(string Step, double Percent)> _running = [];
     private int _liveLength;
@@ -139,6 +140,8 @@ public sealed class TerminalEventWriter(TextWriter writer, bool explain, bool ve
         if (_running.Count == 0) return;
         string live = string.Join("  ", _running.Select(r =>
             "    (" + r.Percent.ToString("0.00", CultureInfo.InvariantCulture) + "/100%) " + r.Step));
+        int fits = Math.Max(20, width - 1);
+        if (live.Length > fits) live = live[..(fits - 3)] + "...";
         writer.Write(live.PadRight(_liveLength) + "\r");
         _liveLength = live.Length;
     }
