@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using ImageBuild.Cli.Tests.Oracle;
 using ImageBuild.Tests.Shared;
 
@@ -67,14 +68,13 @@ public sealed class RecipeKillTests
     {
         if (ToolUnderTest.IsQemu || !OperatingSystem.IsLinux()) Assert.Inconclusive("imagebuild's own verb, on Linux");
         using var dir = new TempDir();
-        // a step after the interrupted one, which must not start
-        File.WriteAllText(dir["r.yaml"], Recipe + "\n  - id: after\n    kind: convert\n    from: disk\n    format: raw\n");
+        // a longer convert (so that it is still running when the signal lands, however loaded the machine), and a
+        // step after it, which must not start
+        File.WriteAllText(dir["r.yaml"], Recipe.Replace("size: 128M", "size: 320M", StringComparison.Ordinal).Replace("length: 96M", "length: 288M", StringComparison.Ordinal)
+            + "\n  - id: after\n    kind: convert\n    from: disk\n    format: raw\n");
         string outDir = dir["out"];
-        var (rc, err) = InterruptDuringProgress(dir.Path, "disk", p =>
-        {
-            using var kill = Process.Start("kill", ["-INT", p.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
-            kill.WaitForExit();
-        }, "run", "r.yaml", "--output-dir", outDir, "--events", "-");
+        var (rc, err) = InterruptDuringProgress(dir.Path, "disk", p => Assert.AreEqual(0, Kill(p.Id, Sigint)),
+            "run", "r.yaml", "--output-dir", outDir, "--events", "-");
 
         Assert.AreEqual(130, rc, err);
         string[] lines = err.Split('\n', StringSplitOptions.RemoveEmptyEntries);
@@ -84,6 +84,29 @@ public sealed class RecipeKillTests
         Assert.IsFalse(File.Exists(Path.Combine(outDir, "disk.qcow2")));
         Assert.IsFalse(File.Exists(Path.Combine(outDir, "after.raw")));
     }
+
+    [TestMethod]
+    public void ASecondRunOnABusyOutputDirectoryIsOneLineAndExit2()
+    {
+        if (ToolUnderTest.IsQemu || !OperatingSystem.IsLinux()) Assert.Inconclusive("imagebuild's own verb, on Linux");
+        using var dir = new TempDir();
+        File.WriteAllText(dir["r.yaml"], Recipe);
+        string outDir = dir["out"];
+        Directory.CreateDirectory(Path.Combine(outDir, ".imagebuild"));
+        // what a running run holds: an exclusive flock on the directory's lock file (FileShare.None takes one)
+        using (new FileStream(Path.Combine(outDir, ".imagebuild", "lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None))
+        {
+            var second = Run(dir.Path, "run", "r.yaml", "--output-dir", outDir);
+            Assert.AreEqual(2, second.Rc, second.Err);
+            Assert.AreEqual("", second.Out);
+            Assert.AreEqual($"imagebuild: output directory '{outDir}' is in use by another run; wait for it to finish or use another output directory\n", second.Err);
+        }
+    }
+
+    private const int Sigint = 2;
+
+    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int Kill(int pid, int signal);
 
     private static ProcessStartInfo Start(string cwd, string[] args)
     {
