@@ -1,6 +1,7 @@
 using System.Text;
 using ImageBuild.Cli.CommandLine;
 using ImageBuild.Cli.Commands;
+using ImageBuild.Cli.Output;
 using ImageBuild.Engine;
 using ImageBuild.Engine.Block;
 using ImageBuild.Engine.Operations;
@@ -151,6 +152,9 @@ public static class Program
         ICommand command = CommandTable.Find(name) ?? throw new UsageException($"Command not found: {name}");
         if (command is RecipeCommand && engine.FilePolicy == ImageFilePolicy.Untrusted)
             commandArgv = [.. commandArgv, UntrustedOption];
-        return command.Run(new CommandContext(io, engine), commandArgv);
+        using var events = OperationEvents.Take(name, ref commandArgv, io);
+        return events is null
+            ? command.Run(new CommandContext(io, engine), commandArgv)
+            : events.Run(() => command.Run(new CommandContext(events.IO, engine), commandArgv));
     }
 }

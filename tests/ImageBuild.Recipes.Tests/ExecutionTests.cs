@@ -171,7 +171,7 @@ public sealed class ExecutionTests
         Directory.CreateDirectory(Path.Combine(f.OutputDir, ".imagebuild"));
         using (new FileStream(Path.Combine(f.OutputDir, ".imagebuild", "lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None))
         {
-            var e = Assert.ThrowsExactly<IOException>(() => f.Run());
+            var e = Assert.ThrowsExactly<OutputDirBusyException>(() => f.Run());
             StringAssert.Contains(e.Message, "is in use by another run");
         }
         Assert.IsTrue(f.Run().Succeeded);

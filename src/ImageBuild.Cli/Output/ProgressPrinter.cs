@@ -6,7 +6,8 @@ namespace ImageBuild.Cli.Output;
 /// qemu's util/qemu-progress.c. With -p (simple form): "    (%3.2f/100%)\r" on stdout, reprinted when the value
 /// moves by more than the minimum step or is 0 or 100, and one newline at the end. Without -p (dummy form): SIGUSR1
 /// asks for the progress once, printed as "    (%3.2f/100%)\n" on stderr at the next step that would have been
-/// printed. Values are single-precision as in qemu.
+/// printed. Values are single-precision as in qemu. Under imagebuild's <c>--events</c>, every value also goes to the
+/// operation's JSON events (see <see cref="OperationEvents"/>).
 /// </summary>
 public sealed class ProgressPrinter : IDisposable
 {
@@ -49,6 +50,7 @@ public sealed class ProgressPrinter : IDisposable
     {
         if (current >= 100) current = 100;
         _current = current;
+        (_output as OperationEvents.ProgressOutput)?.Events.Progress(current);
         if (current > _lastPrint + _minSkip || current == 100 || current == 0)
         {
             _lastPrint = _current;

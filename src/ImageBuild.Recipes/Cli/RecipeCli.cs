@@ -8,21 +8,29 @@ namespace ImageBuild.Recipes.Cli;
 
 /// <summary>
 /// The recipe verbs of the imagebuild command line, callable by any host:
-/// <c>run RECIPE [--set name=value]... [--jobs N] [--explain] [--output-dir DIR] [--events FILE|-]</c>,
-/// <c>plan RECIPE [--set ...] [--output-dir DIR]</c>, <c>validate RECIPE [--set ...]</c>; each takes <c>--untrusted</c>
+/// <c>run RECIPE [--set name=value]... [--jobs N] [--explain] [--verbose] [--output-dir DIR] [--events FILE|-]</c>,
+/// <c>plan RECIPE [--set ...] [--verbose] [--output-dir DIR]</c>, <c>validate RECIPE [--set ...]</c>; each takes <c>--untrusted</c>
 /// (the recipe's <c>untrusted-images: true</c>).
-/// Exit codes: 0 success, 1 a step failed, 2 bad usage or an invalid recipe.
+/// Exit codes: 0 success, 1 a step failed, 2 bad usage, an invalid recipe or an output directory in use by another
+/// run, 130 interrupted (Ctrl-C).
 /// </summary>
 public static class RecipeCli
 {
     public static readonly IReadOnlyList<string> Verbs = ["run", "plan", "validate"];
 
     public const string Usage =
-        "usage: imagebuild run RECIPE [--set NAME=VALUE]... [--jobs N] [--explain] [--output-dir DIR] [--events FILE|-] [--untrusted]\n" +
-        "       imagebuild plan RECIPE [--set NAME=VALUE]... [--output-dir DIR] [--untrusted]\n" +
+        "usage: imagebuild run RECIPE [--set NAME=VALUE]... [--jobs N] [--explain] [--verbose] [--output-dir DIR] [--events FILE|-] [--untrusted]\n" +
+        "       imagebuild plan RECIPE [--set NAME=VALUE]... [--verbose] [--output-dir DIR] [--untrusted]\n" +
         "       imagebuild validate RECIPE [--set NAME=VALUE]... [--untrusted]";
 
-    public static int Run(string verb, string[] args, TextWriter stdout, TextWriter stderr)
+    /// <summary>Exit code of a run interrupted by SIGINT (128 + 2, as shells report it).</summary>
+    public const int InterruptedExitCode = 130;
+
+    public static int Run(string verb, string[] args, TextWriter stdout, TextWriter stderr) =>
+        Run(verb, args, stdout, stderr, new RecipeConsole());
+
+    /// <param name="console">Whether stdout is a terminal, and the token cancelled by Ctrl-C.</param>
+    public static int Run(string verb, string[] args, TextWriter stdout, TextWriter stderr, RecipeConsole console)
     {
         if (!Verbs.Contains(verb))
         {
@@ -63,16 +71,24 @@ public static class RecipeCli
                 sinks.Add(new JsonLinesEventWriter(stdout));
             else
             {
-                sinks.Add(new PlainTextEventWriter(stdout, cli.Explain || verb == "plan"));
+                bool explain = cli.Explain || verb == "plan";
+                sinks.Add(console.Terminal
+                    ? new TerminalEventWriter(stdout, explain, cli.Verbose, console.Cancellation, console.Width)
+                    : new PlainTextEventWriter(stdout, explain, cli.Verbose, interrupted: console.Cancellation));
                 if (cli.Events is not null)
                 {
                     eventsFile = new StreamWriter(cli.Events, append: false);
                     sinks.Add(new JsonLinesEventWriter(eventsFile));
                 }
             }
-            var options = new RunOptions { OutputDir = cli.OutputDir, Jobs = cli.Jobs, Sinks = sinks };
+            var options = new RunOptions { OutputDir = cli.OutputDir, Jobs = cli.Jobs, Sinks = sinks, Cancellation = console.Cancellation };
             var runner = new RecipeRunner(recipe, options);
             var result = verb == "plan" ? runner.Plan() : runner.Run();
+            if (console.Cancellation.IsCancellationRequested && verb == "run")
+            {
+                stderr.WriteLine($"imagebuild: {Interruption(result)}");
+                return InterruptedExitCode;
+            }
             if (!result.Succeeded)
             {
                 foreach (var s in result.Steps.Where(s => s.Status == StepStatus.Failed))
@@ -83,6 +99,11 @@ public static class RecipeCli
                 return 1;
             }
             return 0;
+        }
+        catch (OutputDirBusyException e)
+        {
+            stderr.WriteLine($"imagebuild: {e.Message}");
+            return 2;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -95,7 +116,20 @@ public static class RecipeCli
         }
     }
 
-    internal sealed record Arguments(string Recipe, Dictionary<string, string> Set, int Jobs, bool Explain, string? OutputDir, string? Events, bool Untrusted = false);
+    /// <summary>One line on what a cancelled run stopped: the steps cut short (their partial outputs are gone) and those never started.</summary>
+    internal static string Interruption(RunResult result)
+    {
+        var stopped = result.Steps.Where(s => s.Status == StepStatus.Failed && s.Reason == RecipeRunner.CancelledReason).ToList();
+        int notRun = result.Steps.Count(s => s.Status == StepStatus.Blocked);
+        var parts = new List<string>();
+        if (stopped.Count > 0)
+            parts.Add($"stopped {string.Join(", ", stopped.Select(s => $"step '{s.Id}' ({s.Kind})"))} and deleted {(stopped.Count == 1 ? "its" : "their")} partial output");
+        if (notRun > 0) parts.Add($"{notRun} step{(notRun == 1 ? "" : "s")} not run");
+        if (parts.Count == 0) parts.Add("every step had finished");
+        return "interrupted: " + string.Join("; ", parts);
+    }
+
+    internal sealed record Arguments(string Recipe, Dictionary<string, string> Set, int Jobs, bool Explain, string? OutputDir, string? Events, bool Untrusted = false, bool Verbose = false);
 
     internal static bool TryParse(string verb, string[] args, out Arguments parsed, out string? error)
     {
@@ -113,7 +147,7 @@ public static class RecipeCli
         string? recipe = null, outputDir = null, events = null;
         var set = new Dictionary<string, string>(StringComparer.Ordinal);
         int jobs = Math.Max(1, Environment.ProcessorCount);
-        bool explain = false, untrusted = false;
+        bool explain = false, untrusted = false, verbose = false;
         for (int i = 0; i < args.Length; i++)
         {
             string a = args[i];
@@ -151,6 +185,9 @@ public static class RecipeCli
                 case "--explain" when verb == "run":
                     explain = true;
                     break;
+                case "--verbose" or "-v" when verb != "validate":
+                    verbose = true;
+                    break;
                 case "--output-dir" or "-o" when verb != "validate":
                     outputDir = Value();
                     if (outputDir is null) { error = problem; return false; }
@@ -187,7 +224,20 @@ public static class RecipeCli
             error = $"{verb}: expecting a recipe file";
             return false;
         }
-        parsed = new Arguments(recipe, set, jobs, explain, outputDir, events, untrusted);
+        parsed = new Arguments(recipe, set, jobs, explain, outputDir, events, untrusted, verbose);
         return true;
     }
+}
+
+/// <summary>
+/// What the host knows about where the recipe verbs print: whether stdout is a terminal (a live progress line) or a
+/// log (plain lines), and the token that Ctrl-C cancels.
+/// </summary>
+public sealed record RecipeConsole
+{
+    public bool Terminal { get; init; }
+
+    /// <summary>The terminal's width in columns, which the live progress line never exceeds.</summary>
+    public int Width { get; init; } = 80;
+    public CancellationToken Cancellation { get; init; }
 }

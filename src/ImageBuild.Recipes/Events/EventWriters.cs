@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using System.Globalization;
+using System.Text.RegularExpressions;
 using System.Text.Json;
 
 namespace ImageBuild.Recipes.Events;
@@ -16,21 +18,17 @@ public sealed class JsonLinesEventWriter(TextWriter writer) : IRecipeEventSink
 }
 
 /// <summary>
-/// Plain progress lines for people and logs: one line when a step starts, is skipped, finishes or fails, and a
-/// progress line at most every 10 percent (no carriage-return redraws, so logs stay readable).
-/// With <paramref name="explain"/>, each line says why the step ran or was skipped.
+/// The human lines for events (all but progress), shared by the log and terminal writers. Content hashes are cut to
+/// short prefixes (as git shows commits) unless <c>verbose</c>; with <c>explain</c>, run and skip lines say why.
 /// </summary>
-public sealed class PlainTextEventWriter(TextWriter writer, bool explain) : IRecipeEventSink
+internal static partial class EventText
 {
-    private readonly Dictionary<string, int> _lastDecile = new(StringComparer.Ordinal);
-
-    public void OnEvent(RecipeEvent e)
+    public static string? Line(RecipeEvent e, bool explain, bool verbose)
     {
         string? line = e.Type switch
         {
             "start" => $"run   {e.Step} ({e.Kind})" + (explain ? $": {e.Message}" : ""),
             "skip" => $"skip  {e.Step} ({e.Kind})" + (explain ? $": {e.Message}" : ""),
-            "progress" => Progress(e),
             "done" => $"done  {e.Step} in {e.Seconds?.ToString("0.00", CultureInfo.InvariantCulture)} s" + (e.Output is null ? "" : $" -> {e.Output}") + (e.Message is null ? "" : $" ({e.Message})"),
             "fail" => $"FAIL  {e.Step}: {e.Message}",
             "blocked" => $"stop  {e.Step}: {e.Message}",
@@ -40,18 +38,119 @@ public sealed class PlainTextEventWriter(TextWriter writer, bool explain) : IRec
             "finish" => e.Message,
             _ => null,
         };
+        return line is null || verbose ? line : ShortHashes(line);
+    }
+
+    /// <summary>"xxh128:" and 32 hex digits become the first 8 digits.</summary>
+    public static string ShortHashes(string text) => FullHash().Replace(text, "$1");
+
+    [GeneratedRegex("xxh128:([0-9a-f]{8})[0-9a-f]{24}")]
+    private static partial Regex FullHash();
+}
+
+/// <summary>
+/// Plain lines for logs (no terminal): one line when a step starts, is skipped, finishes or fails. Progress is
+/// printed only for steps that have run at least a second, at most once per 10 percent, as whole lines (no
+/// carriage-return redraws), so a CI log stays readable and quick steps print none. Once <paramref name="interrupted"/>
+/// is cancelled the writer falls silent: the host says in one line what was interrupted.
+/// </summary>
+public sealed class PlainTextEventWriter(TextWriter writer, bool explain, bool verbose = false, Func<TimeSpan>? clock = null,
+    CancellationToken interrupted = default) : IRecipeEventSink
+{
+    /// <summary>How long a step runs before its progress is worth a line.</summary>
+    public static readonly TimeSpan Quiet = TimeSpan.FromSeconds(1);
+
+    private readonly Func<TimeSpan> _clock = clock ?? StartClock();
+    private readonly Dictionary<string, (TimeSpan Started, int Decile)> _running = new(StringComparer.Ordinal);
+
+    private static Func<TimeSpan> StartClock()
+    {
+        var watch = Stopwatch.StartNew();
+        return () => watch.Elapsed;
+    }
+
+    public void OnEvent(RecipeEvent e)
+    {
+        if (interrupted.IsCancellationRequested) return;
+        string key = e.Step ?? "";
+        if (e.Type == "start") _running[key] = (_clock(), 0);
+        string? line = e.Type == "progress" ? Progress(key, e) : EventText.Line(e, explain, verbose);
+        if (e.Type is "done" or "fail") _running.Remove(key);
         if (line is null) return;
         writer.WriteLine(line);
         writer.Flush();
     }
 
-    private string? Progress(RecipeEvent e)
+    private string? Progress(string key, RecipeEvent e)
     {
+        if (!_running.TryGetValue(key, out var run)) return null;
         int decile = (int)((e.Percent ?? 0) / 10);
+        if (decile <= run.Decile || decile >= 10 || _clock() - run.Started < Quiet) return null;
+        _running[key] = run with { Decile = decile };
+        return $"      {e.Step} {decile * 10}%";
+    }
+}
+
+/// <summary>
+/// For a terminal: the same lines as <see cref="PlainTextEventWriter"/>, and below them one live line with the
+/// progress of every running step, in qemu-img -p's form ("    (42.00/100%) step"), rewritten in place with a
+/// carriage return. The live line is cleared before any other line is printed and when the last step ends, so it never
+/// mixes with them. The live line is cut to fit <paramref name="width"/> columns: a wrapped line could not be rewritten.
+/// </summary>
+public sealed class TerminalEventWriter(TextWriter writer, bool explain, bool verbose = false, CancellationToken interrupted = default,
+    int width = 80) : IRecipeEventSink
+{
+    private readonly List<(string Step, double Percent)> _running = [];
+    private int _liveLength;
+
+    public void OnEvent(RecipeEvent e)
+    {
         string key = e.Step ?? "";
-        if (_lastDecile.TryGetValue(key, out int last) && decile <= last) return null;
-        _lastDecile[key] = decile;
-        return decile is 0 or 10 ? null : $"      {e.Step} {decile * 10}%";
+        if (interrupted.IsCancellationRequested)
+        {
+            Clear();
+            writer.Flush();
+            return;
+        }
+        int at = _running.FindIndex(r => r.Step == key);
+        switch (e.Type)
+        {
+            case "start":
+                if (at < 0) _running.Add((key, 0));
+                break;
+            case "progress":
+                if (at < 0) return;
+                _running[at] = (key, e.Percent ?? 0);
+                Draw();
+                writer.Flush();
+                return;
+            case "done" or "fail":
+                if (at >= 0) _running.RemoveAt(at);
+                break;
+        }
+        if (EventText.Line(e, explain, verbose) is not { } line) return;
+        Clear();
+        writer.WriteLine(line);
+        Draw();
+        writer.Flush();
+    }
+
+    private void Draw()
+    {
+        if (_running.Count == 0) return;
+        string live = string.Join("  ", _running.Select(r =>
+            "    (" + r.Percent.ToString("0.00", CultureInfo.InvariantCulture) + "/100%) " + r.Step));
+        int fits = Math.Max(20, width - 1);
+        if (live.Length > fits) live = live[..(fits - 3)] + "...";
+        writer.Write(live.PadRight(_liveLength) + "\r");
+        _liveLength = live.Length;
+    }
+
+    private void Clear()
+    {
+        if (_liveLength == 0) return;
+        writer.Write(new string(' ', _liveLength) + "\r");
+        _liveLength = 0;
     }
 }
 

@@ -114,7 +114,7 @@ public sealed class RecipeRunner
                 try { await slots.WaitAsync(_options.Cancellation).ConfigureAwait(false); }
                 catch (OperationCanceledException)
                 {
-                    var cancelled = Outcome(step, StepStatus.Blocked, "not run: the run was cancelled");
+                    var cancelled = Outcome(step, StepStatus.Blocked, NotRunCancelledReason);
                     _events.Emit(new RecipeEvent { Type = "blocked", Step = step.Id, Kind = step.Kind, Message = cancelled.Reason });
                     return cancelled;
                 }
@@ -166,7 +166,7 @@ public sealed class RecipeRunner
         }
         if (why is null)
         {
-            var skipped = FromRecord(step, StepStatus.Skipped, $"up to date (key {Short(key.Key)})");
+            var skipped = FromRecord(step, StepStatus.Skipped, $"up to date (key {key.Key})");
             _events.Emit(new RecipeEvent { Type = "skip", Step = step.Id, Kind = step.Kind, Message = skipped.Reason, Output = skipped.Output });
             return skipped;
         }
@@ -381,7 +381,11 @@ public sealed class RecipeRunner
         lock (_saveGate) _state.Save(_outputDir, _options.StateName);
     }
 
-    private const string CancelledReason = "cancelled; its partial output was deleted";
+    /// <summary>The reason of a step stopped by cancellation (its temporary output is deleted before it is reported).</summary>
+    public const string CancelledReason = "cancelled; its partial output was deleted";
+
+    /// <summary>The reason of a step that never started because the run was cancelled.</summary>
+    public const string NotRunCancelledReason = "not run: the run was cancelled";
 
     /// <summary>An image step: nothing to write; its format, size and chain hash are recorded for the steps that read it.</summary>
     private StepOutcome RecordExternal(RecipeStep step, StepKind kind, StepKey key, Dictionary<string, StepInput> inputs, string why)
@@ -442,7 +446,7 @@ public sealed class RecipeRunner
         }
         catch (IOException e) when (!e.Message.StartsWith("refusing", StringComparison.Ordinal))
         {
-            throw new IOException($"output directory '{_outputDir}' is in use by another run ({e.Message})", e);
+            throw new OutputDirBusyException(_outputDir, e);
         }
         try
         {
@@ -530,6 +534,4 @@ public sealed class RecipeRunner
         message = message.Replace('\n', ' ');
         return partial is null || final is null ? message : message.Replace(partial, final, StringComparison.Ordinal);
     }
-
-    private static string Short(string key) => key.Length > 19 ? key[..19] : key;
 }

@@ -58,16 +58,10 @@ public sealed class StepKey
         foreach (var (name, value) in Inputs)
         {
             if (!record.Inputs.TryGetValue(name, out var old)) return $"new input '{name}'";
-            if (old != value) return $"input '{name}' changed ({Describe(old)} -> {Describe(value)})";
+            if (old != value) return $"input '{name}' changed ({old} -> {value})";
         }
         foreach (var name in record.Inputs.Keys)
             if (!Inputs.ContainsKey(name)) return $"input '{name}' removed";
         return record.Key == Key ? null : "step definition changed";
-    }
-
-    private static string Describe(string input)
-    {
-        int hash = input.LastIndexOf(ContentHasher.Prefix, StringComparison.Ordinal);
-        return hash < 0 ? input : input[..hash] + input.Substring(hash + ContentHasher.Prefix.Length, Math.Min(12, input.Length - hash - ContentHasher.Prefix.Length));
     }
 }

@@ -77,7 +77,7 @@ public static partial class RecipeLoader
         try { yaml.Load(parser); }
         catch (YamlException e)
         {
-            throw new RecipeException([new RecipeError(path, (int)e.Start.Line, (int)e.Start.Column, Inner(e))]);
+            throw new RecipeException([YamlError(e, text, path)]);
         }
         catch (Exception e) when (e is InvalidOperationException or ArgumentException)
         {
@@ -388,6 +388,28 @@ public static partial class RecipeLoader
     }
 
     internal static Mark At(YamlNode node) => new((int)node.Start.Line, (int)node.Start.Column);
+
+    /// <summary>
+    /// A YAML syntax error at its place. YamlDotNet reports a tab in indentation where the enclosing node began
+    /// (often the line above, or the end of the previous line): such an error points at the first tab that indents a
+    /// line from there on, the place to fix.
+    /// </summary>
+    internal static RecipeError YamlError(YamlException e, string text, string path)
+    {
+        string message = Inner(e);
+        int line = (int)e.Start.Line, column = (int)e.Start.Column;
+        if (message.Contains(" tab", StringComparison.Ordinal))
+        {
+            var lines = text.Split('\n');
+            for (int i = Math.Max(0, line - 1); i < lines.Length; i++)
+            {
+                int tab = lines[i].IndexOf('\t');
+                if (tab < 0 || lines[i][..tab].Trim(' ').Length > 0) continue;
+                return new RecipeError(path, i + 1, tab + 1, "a tab indents this line; YAML indents with spaces only");
+            }
+        }
+        return new RecipeError(path, line, column, message);
+    }
 
     internal static string Inner(YamlException e)
     {

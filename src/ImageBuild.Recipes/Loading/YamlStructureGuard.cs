@@ -61,7 +61,7 @@ internal static class YamlStructureGuard
         }
         catch (YamlException ye)
         {
-            throw new RecipeException([new RecipeError(path, (int)ye.Start.Line, (int)ye.Start.Column, RecipeLoader.Inner(ye))]);
+            throw new RecipeException([RecipeLoader.YamlError(ye, text, path)]);
         }
         catch (Exception ex) when (ex is InvalidOperationException or ArgumentException)
         {

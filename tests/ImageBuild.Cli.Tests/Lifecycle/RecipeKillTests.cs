@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using ImageBuild.Cli.Tests.Oracle;
 using ImageBuild.Tests.Shared;
 
@@ -7,6 +8,8 @@ namespace ImageBuild.Cli.Tests.Lifecycle;
 /// <summary>
 /// `imagebuild run` killed (SIGKILL) in the middle of writing a step's output: nothing it leaves is trusted, the
 /// previous output of that step survives untouched, and the next run redoes exactly what was interrupted.
+/// Interrupted (Ctrl-C, SIGINT): the step stops, its partial output is deleted before the process ends, one line on
+/// stderr says what was interrupted, and the exit code is 130 as for any program ended by Ctrl-C.
 /// </summary>
 [TestClass]
 public sealed class RecipeKillTests
@@ -60,6 +63,51 @@ public sealed class RecipeKillTests
         QemuOracle.IoOk("-f", "qcow2", "-c", "read -P 2 0 96M", Path.Combine(outDir, "disk.qcow2"));
     }
 
+    [TestMethod]
+    public void SigintStopsTheStepDeletesItsPartialOutputAndSaysSoInOneLine()
+    {
+        if (ToolUnderTest.IsQemu || !OperatingSystem.IsLinux()) Assert.Inconclusive("imagebuild's own verb, on Linux");
+        using var dir = new TempDir();
+        // a longer convert (so that it is still running when the signal lands, however loaded the machine), and a
+        // step after it, which must not start
+        File.WriteAllText(dir["r.yaml"], Recipe.Replace("size: 128M", "size: 320M", StringComparison.Ordinal).Replace("length: 96M", "length: 288M", StringComparison.Ordinal)
+            + "\n  - id: after\n    kind: convert\n    from: disk\n    format: raw\n");
+        string outDir = dir["out"];
+        var (rc, err) = InterruptDuringProgress(dir.Path, "disk", p => Assert.AreEqual(0, Kill(p.Id, Sigint)),
+            "run", "r.yaml", "--output-dir", outDir, "--events", "-");
+
+        Assert.AreEqual(130, rc, err);
+        string[] lines = err.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.HasCount(1, lines, err);
+        Assert.AreEqual("imagebuild: interrupted: stopped step 'disk' (convert) and deleted its partial output; 1 step not run", lines[0]);
+        Assert.IsEmpty(Directory.GetFiles(outDir, "*.partial"), "the partial output is removed at once, not by the next run");
+        Assert.IsFalse(File.Exists(Path.Combine(outDir, "disk.qcow2")));
+        Assert.IsFalse(File.Exists(Path.Combine(outDir, "after.raw")));
+    }
+
+    [TestMethod]
+    public void ASecondRunOnABusyOutputDirectoryIsOneLineAndExit2()
+    {
+        if (ToolUnderTest.IsQemu || !OperatingSystem.IsLinux()) Assert.Inconclusive("imagebuild's own verb, on Linux");
+        using var dir = new TempDir();
+        File.WriteAllText(dir["r.yaml"], Recipe);
+        string outDir = dir["out"];
+        Directory.CreateDirectory(Path.Combine(outDir, ".imagebuild"));
+        // what a running run holds: an exclusive flock on the directory's lock file (FileShare.None takes one)
+        using (new FileStream(Path.Combine(outDir, ".imagebuild", "lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None))
+        {
+            var second = Run(dir.Path, "run", "r.yaml", "--output-dir", outDir);
+            Assert.AreEqual(2, second.Rc, second.Err);
+            Assert.AreEqual("", second.Out);
+            Assert.AreEqual($"imagebuild: output directory '{outDir}' is in use by another run; wait for it to finish or use another output directory\n", second.Err);
+        }
+    }
+
+    private const int Sigint = 2;
+
+    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int Kill(int pid, int signal);
+
     private static ProcessStartInfo Start(string cwd, string[] args)
     {
         string[] command = ToolUnderTest.Description.Split(' ');
@@ -85,21 +133,29 @@ public sealed class RecipeKillTests
     }
 
     /// <summary>Starts the run with JSON events on stdout and SIGKILLs it at the step's first progress event past 0 %.</summary>
-    private static void KillDuringProgress(string cwd, string step, params string[] args)
+    private static void KillDuringProgress(string cwd, string step, params string[] args) =>
+        InterruptDuringProgress(cwd, step, p => p.Kill(entireProcessTree: true), args);
+
+    /// <summary>
+    /// Starts the run with JSON events on stdout and calls <paramref name="interrupt"/> at the step's first progress
+    /// event past 0 %; returns the exit code and stderr.
+    /// </summary>
+    private static (int Rc, string Err) InterruptDuringProgress(string cwd, string step, Action<Process> interrupt, params string[] args)
     {
         using var p = Process.Start(Start(cwd, args))!;
-        _ = p.StandardError.ReadToEndAsync();
-        bool killed = false;
-        for (string? line; !killed && (line = p.StandardOutput.ReadLine()) is not null;)
+        var err = p.StandardError.ReadToEndAsync();
+        bool interrupted = false;
+        for (string? line; (line = p.StandardOutput.ReadLine()) is not null;)
         {
-            if (line.Contains("\"event\":\"progress\"", StringComparison.Ordinal) && line.Contains($"\"step\":\"{step}\"", StringComparison.Ordinal)
+            if (!interrupted && line.Contains("\"event\":\"progress\"", StringComparison.Ordinal) && line.Contains($"\"step\":\"{step}\"", StringComparison.Ordinal)
                 && !line.Contains("\"percent\":0", StringComparison.Ordinal))
             {
-                p.Kill(entireProcessTree: true);
-                killed = true;
+                interrupt(p);
+                interrupted = true;
             }
         }
-        Assert.IsTrue(p.WaitForExit(120_000));
-        Assert.IsTrue(killed, "the step reported progress before it finished");
+        Assert.IsTrue(p.WaitForExit(120_000), "imagebuild did not stop");
+        Assert.IsTrue(interrupted, "the step reported progress before it finished");
+        return (p.ExitCode, err.Result);
     }
 }
