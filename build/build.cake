@@ -34,7 +34,8 @@ Task("Test")
     // The repository runs tests on Microsoft.Testing.Platform (global.json): `dotnet test --solution`.
     var args = new ProcessArgumentBuilder()
         .Append("test").Append("--solution").AppendQuoted(solution.FullPath)
-        .Append("-c").Append(configuration).Append("--no-build");
+        .Append("-c").Append(configuration).Append("--no-build")
+        .Append("--output").Append("Detailed"); // a line per finished test, as the README's command
     if (!string.IsNullOrEmpty(testFilter))
         args.Append("--").Append("--filter").AppendQuoted(testFilter);
     Run("dotnet", args);
