@@ -2,13 +2,15 @@ using Cake.Core;
 using Cake.Core.Annotations;
 using Cake.Core.IO;
 using Cake.ImageBuild.Hosting;
+using ImageBuild.Engine;
+using ImageBuild.Engine.Block;
 using ImageBuild.Recipes.Hosting;
 
 namespace Cake.ImageBuild;
 
 public static partial class ImageBuildAliases
 {
-    /// <summary>Creates a blank raw image (as <c>qemu-img create</c>).</summary>
+    /// <summary>Creates a blank image (as <c>qemu-img create</c>) in the format its extension names, else raw.</summary>
     /// <example><code>ImageBuildCreate("out/base.raw", "64M");</code></example>
     /// <param name="context">The context.</param>
     /// <param name="output">The image to create.</param>
@@ -32,11 +34,15 @@ public static partial class ImageBuildAliases
         ArgumentNullException.ThrowIfNull(output);
         ArgumentException.ThrowIfNullOrEmpty(size);
         ArgumentNullException.ThrowIfNull(settings);
-        return RunOperation(context, "create", $"ImageBuildCreate '{output.FullPath}'", settings, input: null, output: output,
-            parameters: new() { ["format"] = settings.Format, ["size"] = size }, options: settings.Options);
+        string what = $"ImageBuildCreate '{output.FullPath}'";
+        return RunOperation(context, "create", what, settings, input: null, output: output,
+            parameters: new() { ["format"] = NewImageFormat(context, what, output, settings.Format) ?? "raw", ["size"] = size }, options: settings.Options);
     }
 
-    /// <summary>Converts an image to raw (as <c>qemu-img convert -O raw</c>).</summary>
+    /// <summary>
+    /// Converts an image to the format the output's extension names (<c>disk.qcow2</c>: qcow2), else to raw (as
+    /// <c>qemu-img convert</c>, whose default output format is raw).
+    /// </summary>
     /// <param name="context">The context.</param>
     /// <param name="input">The image to read.</param>
     /// <param name="output">The image to write.</param>
@@ -62,10 +68,10 @@ public static partial class ImageBuildAliases
         string what = $"ImageBuildConvert '{input.FullPath}' -> '{output.FullPath}'";
         if (settings.Compression == ImageBuildCompression.None)
             return RunOperation(context, "convert", what, settings, input, output,
-                parameters: new() { ["format"] = settings.Format ?? "raw" }, options: settings.Options);
+                parameters: new() { ["format"] = NewImageFormat(context, what, output, settings.Format) ?? "raw" }, options: settings.Options);
         var parameters = new Dictionary<string, string> { ["type"] = settings.Compression == ImageBuildCompression.Zstd ? "zstd" : "zlib" };
-        if (settings.Format is not null)
-            parameters["format"] = settings.Format; // the recipe host refuses a format that cannot store compressed data
+        if (NewImageFormat(context, what, output, settings.Format) is { } format)
+            parameters["format"] = format; // the recipe host refuses a format that cannot store compressed data
         return RunOperation(context, "compress", what, settings, input, output, parameters: parameters, options: settings.Options);
     }
 
@@ -255,6 +261,16 @@ public static partial class ImageBuildAliases
         if (result.Steps.Count == 0)
             throw new CakeException($"{what}: the operation reported no outcome");
         return ImageBuildStepResult.From(result.Steps[^1]);
+    }
+
+    /// <summary>
+    /// The format of a new image: the one given, else the one the file's extension names (<c>disk.qcow2</c>: qcow2),
+    /// else null (the operation's default); a given format the extension contradicts fails the alias.
+    /// </summary>
+    private static string? NewImageFormat(ICakeContext context, string what, FilePath output, string? given)
+    {
+        try { return FormatRegistry.CreateDefault().FormatForNewImage(HostCall.Absolute(context, output), given); }
+        catch (ImageException e) { throw new CakeException($"{what} failed: {e.Message}", e); }
     }
 
     private static string Bool(bool value) => value ? "true" : "false";

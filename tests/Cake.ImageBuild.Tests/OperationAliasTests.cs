@@ -101,6 +101,37 @@ public sealed class OperationAliasTests
         StringAssert.Contains(e.Message, "[IMGB1002]");
     }
 
+    /// <summary>Issue 14: without a format, an output's known extension decides it; a format it contradicts is refused.</summary>
+    [TestMethod]
+    [RequiresQemu]
+    public void TheOutputsExtensionNamesItsFormatAndAContradictingFormatIsRefused()
+    {
+        using var dir = new TempDir();
+        var context = new FakeCakeContext(dir.Path);
+        Assert.AreEqual("qcow2", context.ImageBuildCreate("blank.qcow2", "1M").Format);
+        StringAssert.Contains(QemuOracle.ImgOk("info", dir["blank.qcow2"]), "file format: qcow2");
+        Assert.AreEqual("raw", context.ImageBuildCreate("a.raw", "1M").Format);
+
+        var converted = context.ImageBuildConvert("a.raw", "b.qcow2");
+        Assert.AreEqual("qcow2", converted.Format);
+        StringAssert.Contains(QemuOracle.ImgOk("info", dir["b.qcow2"]), "file format: qcow2");
+        QemuOracle.ImgOk("check", dir["b.qcow2"]);
+        Assert.AreEqual("qcow", context.ImageBuildConvert("a.raw", "c.qcow").Format);
+        Assert.AreEqual("raw", context.ImageBuildConvert("b.qcow2", "d.img").Format, ".img names no format: raw, as qemu-img");
+        Assert.AreEqual("qcow2", context.ImageBuildConvert("a.raw", "e.img", new ImageBuildConvertSettings { Format = "qcow2" }).Format);
+        Assert.AreEqual("qcow2", context.ImageBuildConvert("a.raw", "z.qcow2", new ImageBuildConvertSettings().WithCompression(ImageBuildCompression.Zlib)).Format);
+
+        var contradiction = Assert.ThrowsExactly<CakeException>(() =>
+            context.ImageBuildConvert("a.raw", "f.raw", new ImageBuildConvertSettings { Format = "qcow2" }));
+        Assert.AreEqual(
+            $"ImageBuildConvert 'a.raw' -> 'f.raw' failed: '{dir["f.raw"]}': format 'qcow2' contradicts the file's extension '.raw', " +
+            "which names raw images; give format 'raw' or name the file 'f.qcow2'", contradiction.Message);
+        Assert.IsFalse(File.Exists(dir["f.raw"]));
+        var create = Assert.ThrowsExactly<CakeException>(() => context.ImageBuildCreate("g.qcow2", "1M", new ImageBuildCreateSettings { Format = "raw" }));
+        StringAssert.Contains(create.Message, "format 'raw' contradicts the file's extension '.qcow2', which names qcow2 images");
+        Assert.IsFalse(File.Exists(dir["g.qcow2"]));
+    }
+
     [TestMethod]
     [RequiresQemu]
     public void BadRequestsThrowCakeExceptions()

@@ -96,6 +96,27 @@ public sealed class OperationTaskTests
         Assert.AreEqual("IMGB1004", _engine.Errors.Single().Code);
     }
 
+    /// <summary>Issue 14: without a format, the output's known extension decides it; a format it contradicts is refused.</summary>
+    [TestMethod]
+    [RequiresQemu]
+    public void TheOutputsExtensionNamesItsFormatAndAContradictingFormatIsRefused()
+    {
+        Assert.AreEqual("qcow2", Run(new ImageCreate { Output = "blank.qcow2", Size = "1M" }).OutputItem!.GetMetadata("Format"));
+        StringAssert.Contains(QemuOracle.ImgOk("info", _dir["blank.qcow2"]), "file format: qcow2");
+        string src = PatternedRaw();
+        var convert = Run(new ImageConvert { Input = src, Output = "disk.qcow2" });
+        Assert.AreEqual("qcow2", convert.OutputItem!.GetMetadata("Format"));
+        QemuOracle.ImgOk("compare", src, _dir["disk.qcow2"]);
+        Assert.AreEqual("raw", Run(new ImageConvert { Input = _dir["disk.qcow2"], Output = "disk.img" }).OutputItem!.GetMetadata("Format"));
+
+        Run(new ImageConvert { Input = src, Output = "bad.raw", OutputFormat = "qcow2" }, expectSuccess: false);
+        var error = _engine.Errors.Single();
+        Assert.AreEqual("IMGB1004", error.Code);
+        Assert.AreEqual($"ImageConvert: '{_dir["bad.raw"]}': format 'qcow2' contradicts the file's extension '.raw', which names raw images; " +
+            "give format 'raw' or name the file 'bad.qcow2'", error.Message);
+        Assert.IsFalse(File.Exists(_dir["bad.raw"]));
+    }
+
     [TestMethod]
     [RequiresQemu]
     public void MeasureOutputsQemuImgsNumbers()

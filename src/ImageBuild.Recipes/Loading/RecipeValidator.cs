@@ -202,18 +202,7 @@ public static class RecipeValidator
     {
         if (step.Text(param) is not { } rel) return;
         string path = recipe.ResolveFile(rel);
-        byte[] header = new byte[ImageOpener.ProbeSize];
-        try
-        {
-            if (new FileInfo(path) is not { Exists: true, Length: > 0 } info) return; // missing: reported where it is read
-            using var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-            fs.ReadAtLeast(header, header.Length, throwOnEndOfStream: false);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return; // unreadable: the run reports it with the file's name
-        }
-        if (ctx.Formats.Probe(header, path) is UnsupportedFormat unsupported)
+        if (ExistingImageProbe.Probe(path, ctx.Formats) is UnsupportedFormat unsupported)
             err(step.MarkOf(param), unsupported.Refusal(path).Message);
     }
 

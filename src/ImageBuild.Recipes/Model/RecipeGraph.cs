@@ -147,11 +147,19 @@ public sealed class RecipeGraph
             yield return b;
     }
 
+    /// <summary>The probed format of an existing file, or null when it is unreadable or a format the engine cannot read.</summary>
+    private static string? KnownProbe(string file, FormatRegistry formats) =>
+        ExistingImageProbe.Probe(file, formats) is { } f and not UnsupportedFormat ? f.Name : null;
+
     private static StepShape ShapeOf(Recipe recipe, RecipeStep step, StepKinds kinds, FormatRegistry formats, Dictionary<string, StepShape> shapes)
     {
         if (kinds.Find(step.Kind) is { External: true })
-            // The existing file itself, by absolute path; its format is probed when not given.
-            return new StepShape(step.Text("format"), null, recipe.ResolveFile(step.Text("file")!));
+        {
+            // The existing file itself, by absolute path; its format is probed now when not given, as the run would,
+            // so that the outputs derived from it are named after their format (a qcow2 image's overlay: .qcow2).
+            string file = recipe.ResolveFile(step.Text("file")!);
+            return new StepShape(step.Text("format") ?? KnownProbe(file, formats), null, file);
+        }
         StepShape? from = step.Text("from") is { } f ? shapes[f] : null;
         (string? format, string? backing) = step.Kind switch
         {

@@ -14,7 +14,10 @@ public enum ImageBuildCompression
 /// <summary>Settings for <c>ImageBuildConvert</c> (as <c>qemu-img convert</c>).</summary>
 public class ImageBuildConvertSettings : ImageBuildOperationSettings
 {
-    /// <summary>Output format (<c>-O</c>); null: raw, as qemu-img (qcow2 when <see cref="Compression"/> is set).</summary>
+    /// <summary>
+    /// Output format (<c>-O</c>); null: the format the output's extension names (<c>disk.qcow2</c>: qcow2), else raw
+    /// as qemu-img (qcow2 when <see cref="Compression"/> is set). A format the extension contradicts is refused.
+    /// </summary>
     public string? Format { get; set; }
 
     /// <summary>Compress the output (<c>-c</c>); only for qcow2.</summary>

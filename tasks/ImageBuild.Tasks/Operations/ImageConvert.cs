@@ -3,7 +3,7 @@ using Microsoft.Build.Framework;
 namespace ImageBuild.Tasks;
 
 /// <summary>
-/// `qemu-img convert [-f IN] -O FORMAT [-c] [-o OPTIONS] INPUT OUTPUT` (recipe kinds convert, and compress when
+/// `qemu-img convert [-f IN] [-O FORMAT] [-c] [-o OPTIONS] INPUT OUTPUT` (recipe kinds convert, and compress when
 /// <see cref="Compress"/> or <see cref="CompressionType"/> is given: a compressed qcow2).
 /// </summary>
 public sealed class ImageConvert : ImageOperationTask
@@ -11,7 +11,10 @@ public sealed class ImageConvert : ImageOperationTask
     [Required] public string Input { get; set; } = "";
     [Required] public string Output { get; set; } = "";
     public string? InputFormat { get; set; }
-    /// <summary>The output format (raw, qcow2); required unless compressing (always qcow2).</summary>
+    /// <summary>
+    /// The output format; empty: the one the output's extension names (<c>disk.qcow2</c>: qcow2), else raw as qemu-img
+    /// (qcow2 when compressing). A format the extension contradicts is refused.
+    /// </summary>
     public string? OutputFormat { get; set; }
     /// <summary>Compress the qcow2 output (qemu-img convert -c).</summary>
     public bool Compress { get; set; }
@@ -27,18 +30,16 @@ public sealed class ImageConvert : ImageOperationTask
         request.Input = Input;
         request.InputFormat = InputFormat;
         request.Output = Output;
+        if (!NewImageFormat(Output, OutputFormat, out string? format)) return false;
         if (Compress || !string.IsNullOrEmpty(CompressionType))
         {
             // the recipe host refuses a format that cannot store compressed data, naming it
             request.Kind = "compress";
-            request.Set("format", string.IsNullOrEmpty(OutputFormat) ? null : OutputFormat);
+            request.Set("format", format);
             request.Set("type", CompressionType);
         }
         else
-        {
-            if (!Required(OutputFormat, nameof(OutputFormat))) return false;
-            request.Set("format", OutputFormat);
-        }
+            request.Set("format", format ?? "raw");
         return AddOptions(request, Options);
     }
 }

@@ -7,7 +7,7 @@ public sealed class ImageCreate : ImageOperationTask
 {
     [Required] public string Output { get; set; } = "";
     [Required] public string Size { get; set; } = "";
-    /// <summary>raw (default) or qcow2.</summary>
+    /// <summary>The format; empty: the one the output's extension names (<c>base.qcow2</c>: qcow2), else raw. A format the extension contradicts is refused.</summary>
     public string? Format { get; set; }
     /// <summary>Create options, NAME=VALUE each (qemu-img create -o).</summary>
     public string[]? Options { get; set; }
@@ -19,7 +19,8 @@ public sealed class ImageCreate : ImageOperationTask
         if (!Required(Output, nameof(Output)) || !Required(Size, nameof(Size))) return false;
         request.Output = Output;
         request.Set("size", Size);
-        request.Set("format", Format);
+        if (!NewImageFormat(Output, Format, out string? format)) return false;
+        request.Set("format", format);
         return AddOptions(request, Options);
     }
 }

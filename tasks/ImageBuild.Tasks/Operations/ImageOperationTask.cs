@@ -1,4 +1,6 @@
 using System.Globalization;
+using ImageBuild.Engine;
+using ImageBuild.Engine.Block;
 using ImageBuild.Recipes.Execution;
 using ImageBuild.Recipes.Hosting;
 using Microsoft.Build.Framework;
@@ -111,6 +113,24 @@ public abstract class ImageOperationTask : ImageBuildTask
     {
         Log.LogError(null, DiagnosticCodes.InvalidOperation, null, null, 0, 0, 0, 0, $"{GetType().Name}: {message}");
         return false;
+    }
+
+    /// <summary>
+    /// The format of a new image: the one given, else the one the file's extension names (<c>disk.qcow2</c>: qcow2),
+    /// else null (the operation's default); false after logging a given format the extension contradicts.
+    /// </summary>
+    protected bool NewImageFormat(string output, string? given, out string? format)
+    {
+        try
+        {
+            format = FormatRegistry.CreateDefault().FormatForNewImage(FullPath(output)!, string.IsNullOrEmpty(given) ? null : given);
+            return true;
+        }
+        catch (ImageException e)
+        {
+            format = null;
+            return BadParameter(e.Message);
+        }
     }
 
     /// <summary>Adds NAME=VALUE entries as -o options; false after logging a malformed one.</summary>
