@@ -91,7 +91,17 @@ public sealed partial class Qcow2Device
         Refcounts.Update(allocationStart, nbData * cs, 1, decrease: false);
         long newFileSize = allocationStart + nbData * cs;
         Refcounts.Cache.Flush();
-        FileProtocol.Extend(_file, _file.Length, newFileSize, mode);
+        try
+        {
+            FileProtocol.Extend(_file, _file.Length, newFileSize, mode);
+        }
+        catch (Exception e) when (e is IOException or ImageException)
+        {
+            // as qemu: the data clusters go back (a failed grow leaves no refcount past the end of the file)
+            Refcounts.Free(allocationStart, nbData * cs);
+            Refcounts.Cache.Flush();
+            throw;
+        }
         if (head.Length > 0)
         {
             _file.Write(allocationStart, head);
