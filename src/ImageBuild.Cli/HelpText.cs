@@ -136,6 +136,6 @@ Parameters to dd subcommand:
   'skip=N' skip N bs-sized blocks at the start of input
 
 
-""" + "Supported formats: " + list + "\n";
+""" + Commands.CommandHelp.RecipeSection + "\nSupported formats: " + list + "\n";
     }
 }

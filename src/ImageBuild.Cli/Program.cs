@@ -48,9 +48,10 @@ public static class Program
             stderr.Write($"Try '{CliIO.ProgramName} --help' for more information\n");
             return 1;
         }
-        catch (HelpRequestedException)
+        catch (HelpRequestedException e)
         {
-            io.Print(HelpText.Global(engine.Formats));
+            io.Print(e.Command is not null && CommandHelp.For(e.Command) is { } help
+                ? help.Render() : HelpText.Global(engine.Formats));
             return 0;
         }
         catch (CommandExitException e)

@@ -60,5 +60,11 @@ public sealed class CommandExitException(int exitCode) : Exception($"exit {exitC
     public int ExitCode { get; } = exitCode;
 }
 
-/// <summary>The -h/--help of a command: print the global help and exit 0, as qemu-img 7.2 does.</summary>
-public sealed class HelpRequestedException() : Exception("help");
+/// <summary>
+/// -h/--help: print the help and exit 0. <paramref name="command"/> names the verb whose own help (qemu-img 10.1's
+/// per-command --help) is wanted; null for the global help (qemu-img 7.2's, e.g. measure's bad options).
+/// </summary>
+public sealed class HelpRequestedException(string? command = null) : Exception("help")
+{
+    public string? Command { get; } = command;
+}

@@ -20,7 +20,7 @@ public static class CommonArgs
             case ':':
                 throw new UsageException($"missing argument for option '{g.PreviousWord}'");
             case 'h':
-                throw new HelpRequestedException();
+                throw new HelpRequestedException(g.Argv[0]);
         }
     }
 

@@ -44,7 +44,7 @@ public sealed class MeasureCommand : ICommand
                 case OptionImageOpts: imageOpts = true; break;
                 case OptionOutput: json = ParseOutputIsJson(io, g.Optarg); break;
                 case OptionSize: size = ParseSize(io, "image size", g.Optarg!); break;
-                default: io.Out.Flush(); throw new HelpRequestedException();
+                default: io.Out.Flush(); throw new HelpRequestedException(c == 'h' ? Name : null);
             }
         }
 

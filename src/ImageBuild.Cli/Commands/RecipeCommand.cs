@@ -14,6 +14,11 @@ public sealed class RecipeCommand(string verb) : ICommand
 
     public int Run(CommandContext context, string[] argv)
     {
+        if (argv.Skip(1).Any(a => a is "-h" or "--help"))
+        {
+            context.IO.Print(CommandHelp.For(verb)!.Render(imageCommand: false));
+            return 0;
+        }
         context.IO.Out.Flush();
         using var interrupt = new CancellationTokenSource();
         void Cancel(PosixSignalContext signal)

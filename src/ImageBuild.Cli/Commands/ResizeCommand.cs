@@ -26,7 +26,11 @@ public sealed class ResizeCommand : ICommand
         var io = context.IO;
         // qemu-img 7.2 takes the size from the last argument before option parsing, so "-1G" needs no "--".
         if (argv.Length < 3)
+        {
+            if (argv.Length == 2 && argv[1] is "-h" or "--help")
+                throw new HelpRequestedException(Name);
             throw new UsageException("Not enough arguments");
+        }
         string size = argv[^1];
         string? fmt = null, prealloc = null;
         bool quiet = false, shrink = false, imageOpts = false;

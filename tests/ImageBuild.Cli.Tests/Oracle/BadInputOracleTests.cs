@@ -268,6 +268,8 @@ public sealed class BadInputOracleTests
     [DataRow("resize", "img.qcow2", "4P")]
     [DataRow("resize", "img.qcow2", "abc")] // a QemuOpts size: not create's message
     [DataRow("resize", "img.qcow2", "+1x")]
+    [DataRow("resize", "-f", "raw", "img.raw", "1GB")] // issue 14: qemu's QemuOpts size message, not create's
+    [DataRow("resize", "img.qcow2", "1GB")]
     [DataRow("resize", "-f", "raw", "img.raw", "9223372036854775000")]
     [DataRow("resize", "-f", "raw", "img.raw", "9223372035781033984")]
     [DataRow("amend", "-o", "size=9223372036854775807", "img.qcow2")]

@@ -54,8 +54,8 @@ public sealed class ProgramTests
         StringAssert.Contains(h.Out, "usage: imagebuild [standard options] command [command options]\n");
         StringAssert.Contains(h.Out, "\nSupported formats: ");
         StringAssert.Contains(h.Out, " raw");
-        Assert.AreEqual(h, Run("info", "-h"));
-        Assert.AreEqual(h, Run("create", "--help", "x"));
+        // a verb's -h/--help is its own help (qemu-img 10.1), not the global one (7.2): see CommandHelpTests
+        Assert.AreNotEqual(h.Out, Run("info", "-h").Out);
         var v = Run("-V");
         Assert.AreEqual(0, v.Rc);
         StringAssert.StartsWith(v.Out, $"imagebuild version 7.2.0 (ImageBuild {HelpText.Version})\n");

@@ -137,7 +137,7 @@ internal static class Qcow2Creator
                         if (dev.HasDataFile)
                             dev.PreallocateMetadata(0, size);
                         else
-                            PreallocateData(dev, size, o.Preallocation);
+                            dev.PreallocateData(0, size, o.Preallocation, LastUsedClusterEnd(dev));
                         break;
                 }
             }
@@ -149,38 +149,13 @@ internal static class Qcow2Creator
         }
     }
 
-    /// <summary>qcow2_co_truncate's falloc/full path: new refcount structures, then data clusters, then L2 tables.</summary>
-    private static void PreallocateData(Qcow2Device dev, long size, Preallocation mode)
+    /// <summary>Where the new image's clusters in use end (the file may be longer than its refcounted clusters).</summary>
+    private static long LastUsedClusterEnd(Qcow2Device dev)
     {
         int cs = dev.ClusterSizeInt;
-        var file = dev.File;
-        long oldFileSize = file.Length;
-        long last = -1;
-        for (long i = ((oldFileSize + cs - 1) >> dev.ClusterBits) - 1; i >= 0; i--)
-            if (dev.Refcounts.GetRefcount(i) > 0) { last = i; break; }
-        oldFileSize = last >= 0 ? (last + 1) * cs : (oldFileSize + cs - 1) / cs * cs;
-        long nbData = (size + cs - 1) >> dev.ClusterBits;
-        long nbL2 = (nbData + dev.L2Entries - 1) / dev.L2Entries + 1;
-        long allocationStart = dev.Refcounts.RefcountArea(oldFileSize, nbData + nbL2, exactSize: true, 0, 0);
-        dev.Refcounts.Update(allocationStart, nbData * cs, 1, decrease: false);
-        long newFileSize = allocationStart + nbData * cs;
-        dev.Refcounts.Cache.Flush();
-        FileProtocol.Extend(file, file.Length, newFileSize, mode);
-
-        long host = allocationStart, guest = 0;
-        while (nbData > 0)
-        {
-            long ci = guest >> dev.ClusterBits;
-            int l2Index = (int)(ci & (dev.L2Entries - 1));
-            int n = (int)Math.Min(nbData, dev.L2Entries - l2Index);
-            long l2Offset = dev.GetL2ForWrite(ci >> dev.L2Bits);
-            var l2 = dev.L2Cache.Get(l2Offset);
-            for (int i = 0; i < n; i++)
-                dev.SetEntry(l2, l2Index + i, (ulong)(host + ((long)i * cs)) | L2Entry.Copied, 0);
-            dev.L2Cache.MarkDirty(l2Offset);
-            guest += (long)n * cs;
-            host += (long)n * cs;
-            nbData -= n;
-        }
+        long length = dev.File.Length;
+        for (long i = ((length + cs - 1) >> dev.ClusterBits) - 1; i >= 0; i--)
+            if (dev.Refcounts.GetRefcount(i) > 0) return (i + 1) * cs;
+        return (length + cs - 1) / cs * cs;
     }
 }

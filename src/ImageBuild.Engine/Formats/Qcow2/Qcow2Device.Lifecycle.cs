@@ -56,7 +56,12 @@ public sealed partial class Qcow2Device
             return;
         }
         GrowL1(L1EntriesFor(newSize));
-        if (preallocation != Preallocation.Off)
+        if (preallocation is Preallocation.Falloc or Preallocation.Full && !HasDataFile)
+        {
+            // qemu sizes the new refcount structures from the file's length, not from its last cluster in use
+            PreallocateData(old, newSize, preallocation, (_file.Length + ClusterSizeInt - 1) / ClusterSizeInt * ClusterSizeInt);
+        }
+        else if (preallocation != Preallocation.Off)
         {
             PreallocateMetadata(old, newSize);
             ZeroPreallocatedClusters(old, newSize, preallocation);
@@ -64,6 +69,69 @@ public sealed partial class Qcow2Device
         FlushMetadata(markClean: false);
         SetVirtualSize(newSize);
         ResizeBitmaps(newSize);
+    }
+
+    /// <summary>
+    /// qcow2_co_truncate's falloc/full path for guest range [<paramref name="oldLength"/>, <paramref name="newLength"/>):
+    /// a new refcount table (and blocks) at <paramref name="oldFileSize"/> covering every cluster to come, the data
+    /// clusters right after it (written as zeros or fallocated as the file grows), then the L2 entries, whose tables
+    /// take the first free clusters (the old refcount table's, typically). A partial first cluster keeps its data.
+    /// </summary>
+    internal void PreallocateData(long oldLength, long newLength, Preallocation mode, long oldFileSize)
+    {
+        int cs = ClusterSizeInt;
+        long guest = oldLength & ~(long)(cs - 1);
+        long nbData = ((newLength + cs - 1) >> ClusterBits) - (guest >> ClusterBits);
+        if (nbData <= 0) return;
+        long nbL2 = (nbData + L2Entries - 1) / L2Entries + 1;
+        byte[] head = new byte[oldLength - guest];
+        if (head.Length > 0) ReadCore(guest, head);
+
+        long allocationStart = Refcounts.RefcountArea(oldFileSize, nbData + nbL2, exactSize: true, 0, 0);
+        Refcounts.Update(allocationStart, nbData * cs, 1, decrease: false);
+        long newFileSize = allocationStart + nbData * cs;
+        Refcounts.Cache.Flush();
+        try
+        {
+            FileProtocol.Extend(_file, _file.Length, newFileSize, mode);
+        }
+        catch (Exception e) when (e is IOException or ImageException)
+        {
+            // as qemu: the data clusters go back (a failed grow leaves no refcount past the end of the file)
+            Refcounts.Free(allocationStart, nbData * cs);
+            Refcounts.Cache.Flush();
+            throw;
+        }
+        if (head.Length > 0)
+        {
+            _file.Write(allocationStart, head);
+            _file.Flush();
+        }
+
+        long host = allocationStart;
+        var replaced = new List<ulong>();
+        while (nbData > 0)
+        {
+            long ci = guest >> ClusterBits;
+            int l2Index = (int)(ci & (L2Entries - 1));
+            int n = (int)Math.Min(nbData, L2Entries - l2Index);
+            long l2Offset = GetL2ForWrite(ci >> L2Bits);
+            var l2 = L2Cache.Get(l2Offset);
+            for (int i = 0; i < n; i++)
+            {
+                ulong before = GetEntry(l2, l2Index + i);
+                if (before != 0) replaced.Add(before);
+                SetEntry(l2, l2Index + i, (ulong)(host + ((long)i * cs)) | L2Entry.Copied, 0);
+            }
+            L2Cache.MarkDirty(l2Offset);
+            guest += (long)n * cs;
+            host += (long)n * cs;
+            nbData -= n;
+        }
+        if (replaced.Count == 0) return;
+        // as qcow2_alloc_cluster_link_l2: the entries are on disk before the clusters they replaced are freed
+        L2Cache.Flush();
+        foreach (ulong e in replaced) FreeAnyCluster(e, DiscardType.Other);
     }
 
     /// <summary>

@@ -35,7 +35,10 @@ public sealed record ConvertRequest
     /// <summary>-m: parallel workers (1..16).</summary>
     public int Parallel { get; init; } = 8;
 
-    /// <summary>-W: allow out-of-order writes.</summary>
+    /// <summary>
+    /// -W: allow out-of-order writes. Without it the target is written in order (qemu's default); with it a raw target
+    /// is written from up to <see cref="Parallel"/> threads at once. Compressed and allocating targets stay in order.
+    /// </summary>
     public bool OutOfOrder { get; init; }
 
     /// <summary>--target-is-zero: the (existing, -n) target reads as zeros.</summary>

@@ -179,6 +179,15 @@ public static partial class ImageConverter
     }
 
 
+    /// <summary>
+    /// How many threads write the target. Writes are in order (one writer, each write after the previous one), as
+    /// qemu-img's without -W. With -W (<paramref name="outOfOrder"/>) a target whose writes may overlap in time (a raw
+    /// file) gets one writer per core, at most -m: copying into the page cache is CPU work, and one writer thread is
+    /// the bottleneck. Targets that allocate as they write keep one writer, whose order makes their layout qemu's.
+    /// </summary>
+    internal static int WriterCount(bool outOfOrder, bool concurrentTarget, int parallel, int cores) =>
+        outOfOrder && concurrentTarget ? Math.Max(1, Math.Min(parallel, cores)) : 1;
+
     /// <summary>One write the writer applies: data from the chunk's buffer, or zeroes.</summary>
     private readonly record struct WriteOp(long Offset, int Length, bool IsData, int BufferOffset);
 
@@ -222,10 +231,7 @@ public static partial class ImageConverter
                 return;
             }
 
-            // A target whose writes may overlap in time (a raw file) gets one writer per core, at most -m: copying
-            // into the page cache is CPU work, and one writer thread would be the bottleneck. Other targets allocate
-            // as they write and keep qemu's in-order writes.
-            int writers = target.SupportsConcurrentWrites ? Math.Max(1, Math.Min(request.Parallel, Environment.ProcessorCount)) : 1;
+            int writers = WriterCount(request.OutOfOrder, target.SupportsConcurrentWrites, request.Parallel, Environment.ProcessorCount);
             var free = new BlockingCollection<byte[]>();
             for (int i = 0; i < BuffersInFlight + writers - 1; i++) free.Add(GC.AllocateUninitializedArray<byte>(BufferSize));
             using var queue = new BlockingCollection<Chunk>(BuffersInFlight * 4);
