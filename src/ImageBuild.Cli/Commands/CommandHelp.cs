@@ -97,21 +97,21 @@ public sealed record CommandHelp(string Name, string Description, string Synopsi
             ForceShare + Output + Quiet + Object + FileOperand),
         new("commit", "Commit image to its backing file",
             "[-f FMT | --image-opts] [-t CACHE_MODE] [-b BASE_IMG]\n" +
-            "        [-d] [-r RATE] [-p] [-q] [--object OBJDEF] FILE",
+            "        [-d] [-r RATE] [-p] [-q] [--object OBJDEF] [--events FILE|-] FILE",
             Format("FILE") + ImageOpts + Cache("-t", "image", "writeback") +
             "  -d\n     skip emptying FILE on completion\n" +
             "  -b BASE_IMG\n     image in the backing chain to commit changes to\n" +
             "     (default: the immediate backing file; implies -d)\n" +
             "  -r RATE\n     I/O rate limit, in bytes per second\n" +
-            Progress + Quiet + Object + FileOperand),
+            Progress + Quiet + Object + Events + FileOperand),
         new("compare", "Check if two images have the same contents",
             "[[-f FMT] [-F FMT] | --image-opts] [-s] [-T CACHE_MODE]\n" +
-            "        [-U] [-p] [-q] [--object OBJDEF] FILE1 FILE2",
+            "        [-U] [-p] [-q] [--object OBJDEF] [--events FILE|-] FILE1 FILE2",
             "  -f FMT\n     specify FILE1 image format explicitly (default: probing is used)\n" +
             "  -F FMT\n     specify FILE2 image format explicitly (default: probing is used)\n" +
             "  --image-opts\n     treat FILE1 and FILE2 as option strings (key=value,..) (not supported yet)\n" +
             "  -s\n     strict mode: also fail on different image sizes or allocation\n" +
-            Cache("-T", "images", "writeback") + ForceShare + Progress + Quiet + Object +
+            Cache("-T", "images", "writeback") + ForceShare + Progress + Quiet + Object + Events +
             "  FILE1, FILE2\n     names of the image files to compare\n"),
         new("convert", "Copy one or more images to another with optional format conversion",
             "[-f SRC_FMT | --image-opts] [-T SRC_CACHE]\n" +
@@ -120,7 +120,7 @@ public sealed record CommandHelp(string Name, string Description, string Synopsi
             "        [-B BACKING_FILE [-F BACKING_FMT]] [-S SPARSE_SIZE]\n" +
             "        [-n] [--target-is-zero] [-c]\n" +
             "        [-U] [-r RATE] [-m NUM_PARALLEL] [-W] [-C] [-p] [-q] [--object OBJDEF]\n" +
-            "        SRC_FILE [SRC_FILE2...] TGT_FILE",
+            "        [--events FILE|-] SRC_FILE [SRC_FILE2...] TGT_FILE",
             "  -f SRC_FMT\n     specify format of all SRC_FILEs explicitly (default: probing is used)\n" +
             "  --image-opts\n     treat each SRC_FILE as an option string (key=value,...) (not supported yet)\n" +
             Cache("-T", "source image(s)", "writeback") +
@@ -144,7 +144,7 @@ public sealed record CommandHelp(string Name, string Description, string Synopsi
             "  -m NUM_PARALLEL\n     specify parallelism (1 to 16, default: 8)\n" +
             "  -W\n     allow out-of-order writes to the target (incompatible with -c)\n" +
             "  -C\n     try to use copy offloading\n" +
-            Progress + Quiet + Object +
+            Progress + Quiet + Object + Events +
             "  SRC_FILE...\n     one or more source image file names (concatenated in order)\n" +
             "  TGT_FILE\n     target (output) image file name\n"),
         new("create", "Create and format a new image file",
@@ -208,9 +208,9 @@ public sealed record CommandHelp(string Name, string Description, string Synopsi
             FileOperand),
         new("rebase", "Change the backing file of the image",
             "[-f FMT | --image-opts] [-t CACHE_MODE] [-T SRC_CACHE] [-p]\n" +
-            "        [-u] [-U] [-q] [--object OBJDEF] -b BACKING_FILE [-F BACKING_FMT] FILE",
+            "        [-u] [-U] [-q] [--object OBJDEF] [--events FILE|-] -b BACKING_FILE [-F BACKING_FMT] FILE",
             Format("FILE") + ImageOpts + Cache("-t", "image", "writeback") +
-            Cache("-T", "backing file(s)", "writeback") + Progress +
+            Cache("-T", "backing file(s)", "writeback") + Progress + Events +
             "  -u\n     unsafe mode: only change the backing file name and format in FILE, do not\n" +
             "     compare the old and new backing data\n" +
             ForceShare + Quiet + Object +
@@ -228,6 +228,11 @@ public sealed record CommandHelp(string Name, string Description, string Synopsi
             "     with optional multiplier suffix (powers of 1024)\n"),
     ];
 
+    private const string Verbose = "  --verbose\n     show content hashes and keys in full (default: their first 8 hex digits)\n";
+
+    /// <summary>imagebuild's JSON-lines progress (beyond qemu-img), on the verbs that report progress.</summary>
+    private const string Events = "  --events FILE|-\n     write progress as JSON-lines events to FILE ('-': stdout, events only;\n     not in qemu-img)\n";
+
     private const string RecipeArgument = "  RECIPE\n     the recipe file (YAML)\n";
     private const string SetArgument = "  --set NAME=VALUE, -s NAME=VALUE\n     set a recipe variable (repeatable)\n";
     private const string RecipeUntrusted = "  --untrusted\n     treat every image as untrusted (the recipe's untrusted-images: true)\n";
@@ -237,17 +242,17 @@ public sealed record CommandHelp(string Name, string Description, string Synopsi
     public static IReadOnlyList<CommandHelp> RecipeVerbs { get; } =
     [
         new("run", "Build the images a recipe describes, skipping steps whose outputs are up to date",
-            "RECIPE [--set NAME=VALUE]... [--jobs N] [--explain]\n" +
+            "RECIPE [--set NAME=VALUE]... [--jobs N] [--explain] [--verbose]\n" +
             "        [--output-dir DIR] [--events FILE|-] [--untrusted]",
             RecipeArgument + SetArgument +
             "  --jobs N, -j N\n     run up to N steps at once (1 to 256, default: the number of processors)\n" +
-            "  --explain\n     say why each step runs or is skipped\n" +
+            "  --explain\n     say why each step runs or is skipped\n" + Verbose +
             OutputDirArgument +
             "  --events FILE|-\n     also write JSON-lines events to FILE ('-': only events, on stdout)\n" +
             RecipeUntrusted),
         new("plan", "Show what 'run' would do, without doing it",
-            "RECIPE [--set NAME=VALUE]... [--output-dir DIR] [--events FILE|-] [--untrusted]",
-            RecipeArgument + SetArgument + OutputDirArgument +
+            "RECIPE [--set NAME=VALUE]... [--verbose] [--output-dir DIR] [--events FILE|-] [--untrusted]",
+            RecipeArgument + SetArgument + Verbose + OutputDirArgument +
             "  --events FILE|-\n     also write JSON-lines events to FILE ('-': only events, on stdout)\n" +
             RecipeUntrusted),
         new("validate", "Check a recipe (syntax, references, options) without running it",
