@@ -59,7 +59,7 @@ public sealed class FormatRegistry
     }
 
     /// <summary>The registry with every driver this engine ships.</summary>
-    public static FormatRegistry CreateDefault() => BuiltinFormats.Register(new FormatRegistry());
+    public static FormatRegistry CreateDefault() => Formats.BuiltinFormats.Register(new FormatRegistry());
 
     /// <summary>Picks the driver whose probe scores highest (qemu's bdrv_probe_all).</summary>
     public ImageFormat? Probe(ReadOnlySpan<byte> header, string filename)

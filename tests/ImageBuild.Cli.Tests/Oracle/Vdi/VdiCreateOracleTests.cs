@@ -61,13 +61,12 @@ public sealed class VdiCreateOracleTests
     [TestMethod]
     public void StaticCreationPastTheFilesystemsLimitIsRefusedAsInQemu()
     {
-        // 20 TiB of blocks: ftruncate fails with EFBIG on ext4 (16 TiB files), after the header and map are written
+        // 20 TiB of blocks: ftruncate fails with EFBIG on ext4 (16 TiB files), after the header and map are written;
+        // on a filesystem that takes such a file both succeed, and the outcome and length are compared all the same
         using var d = new OracleDirs();
         string[] args = ["create", "-f", "vdi", "-o", "static=on", "a.vdi", "20T"];
         var expected = ToolUnderTest.Qemu(d.Q, args);
         var actual = ToolUnderTest.Run(d.T, args);
-        if (expected.ExitCode == 0)
-            Assert.Inconclusive("this filesystem takes a 20 TiB file");
         OracleAssert.SameOutcome(expected, actual);
         Assert.AreEqual(new FileInfo(Path.Combine(d.Q, "a.vdi")).Length, new FileInfo(Path.Combine(d.T, "a.vdi")).Length);
     }

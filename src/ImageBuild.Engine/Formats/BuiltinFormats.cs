@@ -11,10 +11,12 @@ using ImageBuild.Engine.Formats.Vhdx;
 using ImageBuild.Engine.Formats.Vmdk;
 using ImageBuild.Engine.Formats.Vpc;
 
-namespace ImageBuild.Engine.Block;
+using ImageBuild.Engine.Block;
+
+namespace ImageBuild.Engine.Formats;
 
 /// <summary>
-/// The drivers this engine ships, one line each. Formats qemu-img 7.2 handles whose driver is not written yet are
+/// The drivers this engine ships, one line each: the one place that names the formats. Formats qemu-img 7.2 handles whose driver is not written yet are
 /// registered as <see cref="UnsupportedFormat"/> with qemu's probe, so that they are refused by name and never read
 /// as raw; a new driver replaces its format's line.
 /// </summary>
@@ -22,7 +24,7 @@ internal static class BuiltinFormats
 {
     public static FormatRegistry Register(FormatRegistry registry) => registry
         .Register(new RawFormat())
-        .Register(new Formats.Qcow2.Qcow2Format())
+        .Register(new Qcow2.Qcow2Format())
         .Register(new QcowFormat())
         .Register(new QedFormat())
         .Register(new VdiFormat())
