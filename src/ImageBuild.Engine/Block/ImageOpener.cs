@@ -174,14 +174,37 @@ public static class ImageOpener
     }
 
     /// <summary>qemu's probing: empty file → raw; otherwise the best score over the first 512 bytes.</summary>
-    public static ImageFormat ProbeFormat(ImageContext context, HostFile file, string filename)
+    public static ImageFormat ProbeFormat(ImageContext context, HostFile file, string filename) =>
+        ProbeFormat(context.Formats, file, filename);
+
+    /// <summary>
+    /// The format an existing file would be opened as when none is given, without opening it as an image (no locks,
+    /// no driver): null when it is not a regular file (a FIFO's open would block) or cannot be read, which whoever
+    /// opens it later reports.
+    /// </summary>
+    public static ImageFormat? ProbeFile(FormatRegistry formats, string path)
     {
-        ImageFormat raw = context.Formats.Find("raw") ?? throw new ImageException("raw driver missing");
+        if (FileKind.Of(path, followLinks: true) != FileType.Regular)
+            return null;
+        try
+        {
+            using var file = HostFile.Open(path, writable: false);
+            return ProbeFormat(formats, file, path);
+        }
+        catch (ImageException)
+        {
+            return null;
+        }
+    }
+
+    private static ImageFormat ProbeFormat(FormatRegistry formats, HostFile file, string filename)
+    {
+        ImageFormat raw = formats.Find("raw") ?? throw new ImageException("raw driver missing");
         if (file.Length == 0)
             return raw;
         Span<byte> header = stackalloc byte[ProbeSize];
         file.Read(0, header);
-        return context.Formats.Probe(header, filename) ?? raw;
+        return formats.Probe(header, filename) ?? raw;
     }
 
     /// <summary>

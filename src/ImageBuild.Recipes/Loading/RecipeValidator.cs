@@ -202,7 +202,7 @@ public static class RecipeValidator
     {
         if (step.Text(param) is not { } rel) return;
         string path = recipe.ResolveFile(rel);
-        if (ExistingImageProbe.Probe(path, ctx.Formats) is UnsupportedFormat unsupported)
+        if (ImageOpener.ProbeFile(ctx.Formats, path) is UnsupportedFormat unsupported)
             err(step.MarkOf(param), unsupported.Refusal(path).Message);
     }
 

@@ -149,7 +149,7 @@ public sealed class RecipeGraph
 
     /// <summary>The probed format of an existing file, or null when it is unreadable or a format the engine cannot read.</summary>
     private static string? KnownProbe(string file, FormatRegistry formats) =>
-        ExistingImageProbe.Probe(file, formats) is { } f and not UnsupportedFormat ? f.Name : null;
+        ImageOpener.ProbeFile(formats, file) is { } f and not UnsupportedFormat ? f.Name : null;
 
     private static StepShape ShapeOf(Recipe recipe, RecipeStep step, StepKinds kinds, FormatRegistry formats, Dictionary<string, StepShape> shapes)
     {
