@@ -65,4 +65,21 @@ public sealed class CowdGrainMapTests
         var raw = File.ReadAllBytes(tmp["ours.raw"]);
         Assert.AreEqual(CowdImageBuilder.GrainPattern(grains[0], 0), raw[grains[0] * granularity * 512], "a real grain, not zeros");
     }
+
+    [TestMethod]
+    [RequiresQemu]
+    public void AsAVmfsSparseExtentOfADescriptorQemuReadsTheSameAndTakesTheSizeFromTheHeader()
+    {
+        using var tmp = new TempDir();
+        string extent = tmp["d-delta.vmdk"], descriptor = tmp["d.vmdk"];
+        new CowdImageBuilder { Grains = [0, 5, 2047], WithDescriptorKeys = false }.Write(extent);
+        File.WriteAllText(descriptor, "# Disk DescriptorFile\nversion=1\nCID=12345678\nparentCID=ffffffff\ncreateType=\"vmfsSparse\"\n\n" +
+            "# Extent description\nRW 100 VMFSSPARSE \"d-delta.vmdk\"\n"); // qemu ignores the line's 100 sectors
+        using var file = HostFile.Open(extent, writable: false);
+        var map = CowdGrainMap.Open(file);
+        Assert.AreEqual(16L << 20, map.Capacity);
+        GrainMapAssembler.WriteRaw(map, file, map.Capacity, tmp["ours.raw"]);
+        GrainMapAssembler.AssertSameAsQemu(descriptor, tmp["ours.raw"], tmp["d"]);
+        CollectionAssert.AreEqual(GrainMapAssembler.QemuMap(descriptor), GrainMapAssembler.Map(map, map.Capacity));
+    }
 }

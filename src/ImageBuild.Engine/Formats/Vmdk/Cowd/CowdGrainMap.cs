@@ -31,6 +31,7 @@ internal sealed class CowdGrainMap : IGrainMap
     private readonly long _clusterBytes;
     private readonly TableCache _l1Pages;
     private readonly TableCache _l2Tables;
+    private readonly Lock _gate = new(); // the caches are shared by concurrent lookups, as qemu's are under s->lock
 
     private CowdGrainMap(HostFile file, CowdHeader header)
     {
@@ -68,6 +69,11 @@ internal sealed class CowdGrainMap : IGrainMap
     }
 
     public GrainRun Lookup(long offset, long maxLength)
+    {
+        lock (_gate) return LookupLocked(offset, maxLength);
+    }
+
+    private GrainRun LookupLocked(long offset, long maxLength)
     {
         if (_l1EntrySectors == 0)
             throw Corrupt($"granularity {Header.Granularity} makes a grain directory entry cover 0 sectors");

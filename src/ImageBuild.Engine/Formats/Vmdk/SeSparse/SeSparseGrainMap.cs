@@ -29,6 +29,7 @@ internal sealed class SeSparseGrainMap : IGrainMap
     private readonly uint _l1Size;
     private readonly TableCache _l1Pages;
     private readonly TableCache _l2Tables;
+    private readonly Lock _gate = new(); // the caches are shared by concurrent lookups, as qemu's are under s->lock
 
     private SeSparseGrainMap(HostFile file, SeSparseConstHeader header, SeSparseVolatileHeader volatileHeader,
         long l1Offset, uint l1Size)
@@ -85,6 +86,11 @@ internal sealed class SeSparseGrainMap : IGrainMap
     }
 
     public GrainRun Lookup(long offset, long maxLength)
+    {
+        lock (_gate) return LookupLocked(offset, maxLength);
+    }
+
+    private GrainRun LookupLocked(long offset, long maxLength)
     {
         ulong sector = (ulong)offset >> 9;
         ulong l1Index = sector / L1EntrySectors;
