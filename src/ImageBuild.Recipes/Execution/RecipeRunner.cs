@@ -133,6 +133,7 @@ public sealed class RecipeRunner
         }
         Task.WaitAll(tasks.Values.ToArray());
         foreach (var (id, t) in tasks) outcomes[id] = t.Result;
+        PartialFolder.Remove(PartialFolder.OfState(_outputDir, _options.StateName)); // each step emptied its own
         if (_options.OwnsOutputDir) Prune();
         Save(); // stamps of touched-but-unchanged files, so the next run takes the fast path
 
@@ -266,7 +267,7 @@ public sealed class RecipeRunner
                     else
                         names = [shape.OutputName!];
                 }
-                (stamp, files) = MoveIntoPlace(step, names, partial, folder ?? _outputDir);
+                (stamp, files) = MoveIntoPlace(step, names, partial, folder ?? _outputDir, inputs);
             }
         }
         catch (Exception e) when (e is ImageException or IOException or UnauthorizedAccessException)
@@ -304,15 +305,26 @@ public sealed class RecipeRunner
     /// ever names a half-moved set), then old files the new output no longer has go. A run that dies in between
     /// leaves a journal the next run acts on (<see cref="RemoveLeftovers"/>).
     /// </summary>
-    private (FileStamp Stamp, List<OutputFile>? Files) MoveIntoPlace(RecipeStep step, IReadOnlyList<string> names, string partial, string sourceDir)
+    private (FileStamp Stamp, List<OutputFile>? Files) MoveIntoPlace(RecipeStep step, IReadOnlyList<string> names, string partial, string sourceDir,
+        IReadOnlyDictionary<string, StepInput> inputs)
     {
         var sources = names.Select((n, i) => i == 0 ? partial : Path.Combine(sourceDir, n)).ToList();
         var hashes = sources.Select(ContentHasher.HashFile).ToList();
         string hash = OutputHash.Of(names.Zip(hashes).ToList());
         var taken = OthersOutputs(step.Id);
+        if (names.Count > 1)
+        {
+            // An existing image read in place from this directory (a single operation's input) is not replaced either.
+            foreach (var input in inputs.Values)
+            {
+                using var dev = ImageOpener.Open(_engine, input.Path, new OpenOptions { Format = input.Format, NoBacking = true, NoIo = true, ForceShare = true });
+                foreach (string file in dev.HostFileNames)
+                    if (Path.GetDirectoryName(Path.GetFullPath(file)) == _outputDir) taken.Add(Path.GetFileName(file));
+            }
+        }
         foreach (string name in names.Skip(1))
             if (taken.Contains(name) || name == SummaryFileName)
-                throw new ImageException($"its file '{name}' is another step's output (or the run summary); an image's files must not share names with other outputs");
+                throw new ImageException($"its file '{name}' is another step's output or input (or the run summary); an image's files must not share names with other images");
 
         var old = _state.GetStep(step.Id);
         var oldNames = old is null ? new List<string>() : RecordedNames(old).ToList();

@@ -114,7 +114,10 @@ public sealed record StepResult
     public string? Failure { get; init; }
 }
 
-/// <summary>Carries out one kind of step. Implementations change only <see cref="StepContext.PartialPath"/> and scratch files.</summary>
+/// <summary>
+/// Carries out one kind of step. Implementations change only <see cref="StepContext.PartialPath"/> (with, for an image
+/// of several files, its other files beside it in the step's private folder) and scratch files.
+/// </summary>
 public interface IStepExecutor
 {
     StepResult Execute(StepContext context);
