@@ -217,6 +217,28 @@ public sealed class MultiFileOutputTests
         Assert.IsFalse(PartialLeft(f));
     }
 
+    /// <summary>Two copies of one image would both keep its data file's name: at most one gets it, also when they finish together.</summary>
+    [TestMethod]
+    [DataRow(1)]
+    [DataRow(2)]
+    public void TwoCopiesNeverShareAFile(int jobs)
+    {
+        using var f = Fixture("steps:\n  - id: ext\n    kind: image\n    file: images/ext.pair\n    format: pair\n" +
+            "  - id: w1\n    kind: write\n    from: ext\n    pattern: 1\n    length: 4k\n  - id: w2\n    kind: write\n    from: ext\n    pattern: 2\n    length: 4k\n");
+        Directory.CreateDirectory(f["images"]);
+        var engine = PairImageFormat.Context();
+        ImageBuild.Engine.Operations.ImageCreator.Create(engine, new ImageBuild.Engine.Operations.CreateImageRequest { Filename = f["images/ext.pair"], Format = "pair", Size = 1 << 20 }, formatting: null);
+
+        var r = f.Run(jobs: jobs);
+        var failed = r.Steps.Where(s => s.Status == StepStatus.Failed).ToList();
+        Assert.HasCount(1, failed, Steps(r));
+        StringAssert.Contains(failed[0].Reason, "its file 'ext-data.bin' is another step's output");
+        var kept = r[failed[0].Id == "w1" ? "w2" : "w1"];
+        Assert.AreEqual(StepStatus.Ran, kept.Status);
+        Assert.AreEqual(kept.Id == "w1" ? 1 : 2, File.ReadAllBytes(f.Out("ext-data.bin"))[0], "the data file is the kept copy's");
+        Assert.IsFalse(File.Exists(f.Out(failed[0].Id + ".pair")));
+    }
+
     private static RunResult RunWith(RecipeFixture f, Func<string, IStepExecutor?> executors, CancellationToken cancellation) =>
         new RecipeRunner(f.Load(), new RunOptions { OutputDir = f.OutputDir, Engine = f.Engine, ExecutorFor = executors, Cancellation = cancellation }).Run();
 

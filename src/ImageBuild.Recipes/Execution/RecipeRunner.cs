@@ -29,6 +29,10 @@ public sealed class RecipeRunner
     private readonly EventHub _events;
     private readonly string _outputDir;
     private readonly Lock _saveGate = new();
+    /// <summary>Held while an output's names are checked and its files moved in: two steps never claim one name.</summary>
+    private readonly Lock _moveGate = new();
+    /// <summary>The file names each step moved in during this run (locked on itself).</summary>
+    private readonly Dictionary<string, IReadOnlyList<string>> _movedIn = new(StringComparer.Ordinal);
     private BuildState _state = new();
 
     public RecipeRunner(Recipe recipe, RunOptions options)
@@ -311,7 +315,7 @@ public sealed class RecipeRunner
         var sources = names.Select((n, i) => i == 0 ? partial : Path.Combine(sourceDir, n)).ToList();
         var hashes = sources.Select(ContentHasher.HashFile).ToList();
         string hash = OutputHash.Of(names.Zip(hashes).ToList());
-        var taken = OthersOutputs(step.Id);
+        var inputFiles = new HashSet<string>(StringComparer.Ordinal);
         if (names.Count > 1)
         {
             // An existing image read in place from this directory (a single operation's input) is not replaced either.
@@ -319,28 +323,34 @@ public sealed class RecipeRunner
             {
                 using var dev = ImageOpener.Open(_engine, input.Path, new OpenOptions { Format = input.Format, NoBacking = true, NoIo = true, ForceShare = true });
                 foreach (string file in dev.HostFileNames)
-                    if (Path.GetDirectoryName(Path.GetFullPath(file)) == _outputDir) taken.Add(Path.GetFileName(file));
+                    if (Path.GetDirectoryName(Path.GetFullPath(file)) == _outputDir) inputFiles.Add(Path.GetFileName(file));
             }
         }
-        foreach (string name in names.Skip(1))
-            if (taken.Contains(name) || name == SummaryFileName)
-                throw new ImageException($"its file '{name}' is another step's output or input (or the run summary); an image's files must not share names with other images");
-
-        var old = _state.GetStep(step.Id);
-        var oldNames = old is null ? new List<string>() : RecordedNames(old).ToList();
-        bool whole = names.Count > 1 || oldNames.Count > 1;
-        if (whole)
+        lock (_moveGate)
         {
-            _state.SetStep(step.Id, null);
-            _state.SetMoving(step.Id, oldNames.Concat(names).Distinct(StringComparer.Ordinal).ToList());
-            Save();
-            foreach (string main in new[] { names[0] }.Concat(oldNames.Take(1)))
-                DeleteQuietly(Path.Combine(_outputDir, main));
+            var taken = OthersOutputs(step.Id);
+            taken.UnionWith(inputFiles);
+            foreach (string name in names.Skip(1))
+                if (taken.Contains(name) || name == SummaryFileName)
+                    throw new ImageException($"its file '{name}' is another step's output or input (or the run summary); an image's files must not share names with other images");
+            lock (_movedIn) _movedIn[step.Id] = names;
+
+            var old = _state.GetStep(step.Id);
+            var oldNames = old is null ? new List<string>() : RecordedNames(old).ToList();
+            bool whole = names.Count > 1 || oldNames.Count > 1;
+            if (whole)
+            {
+                _state.SetStep(step.Id, null);
+                _state.SetMoving(step.Id, oldNames.Concat(names).Distinct(StringComparer.Ordinal).ToList());
+                Save();
+                foreach (string main in new[] { names[0] }.Concat(oldNames.Take(1)))
+                    DeleteQuietly(Path.Combine(_outputDir, main));
+            }
+            for (int i = names.Count - 1; i >= 0; i--)
+                File.Move(sources[i], Path.Combine(_outputDir, names[i]), overwrite: true);
+            foreach (string stale in oldNames.Except(names, StringComparer.Ordinal))
+                if (!taken.Contains(stale)) DeleteQuietly(Path.Combine(_outputDir, stale));
         }
-        for (int i = names.Count - 1; i >= 0; i--)
-            File.Move(sources[i], Path.Combine(_outputDir, names[i]), overwrite: true);
-        foreach (string stale in oldNames.Except(names, StringComparer.Ordinal))
-            if (!taken.Contains(stale)) DeleteQuietly(Path.Combine(_outputDir, stale));
 
         var stamps = new List<FileStamp>();
         for (int i = 0; i < names.Count; i++)
@@ -364,6 +374,9 @@ public sealed class RecipeRunner
         var names = _state.OutputNamesExcept(except);
         foreach (var (id, shape) in _graph.Shapes)
             if (id != except && shape.OutputName is { } o) names.Add(o);
+        lock (_movedIn)
+            foreach (var (id, moved) in _movedIn)
+                if (id != except) names.UnionWith(moved);
         return names;
     }
 
