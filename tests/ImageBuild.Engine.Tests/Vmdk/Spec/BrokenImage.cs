@@ -60,6 +60,19 @@ public sealed record BrokenImage(string Name, SpecRule Rule, BrokenBase Base, Ac
 
     public static BrokenImage Named(string name) => All.Single(b => b.Name == name);
 
+    /// <summary>Replaces a grain's data with a valid zlib stream of one zero sector (the marker's sectors hold it easily).</summary>
+    private static void ShortGrain(string path, long sector)
+    {
+        var z = new MemoryStream();
+        using (var c = new System.IO.Compression.ZLibStream(z, System.IO.Compression.CompressionLevel.Optimal, leaveOpen: true))
+            c.Write(new byte[512]);
+        byte[] data = z.ToArray();
+        P.U32(path, sector * 512 + 8, (uint)data.Length);
+        using var s = new FileStream(path, FileMode.Open, FileAccess.Write);
+        s.Position = sector * 512 + StreamMarker.DataOffset;
+        s.Write(data);
+    }
+
     private static List<BrokenImage> Build()
     {
         var S = BrokenBase.Sparse;
@@ -122,6 +135,7 @@ public sealed record BrokenImage(string Name, SpecRule Rule, BrokenBase Base, Ac
             new("grain LBA past the disk", VmdkRules.GrainMarker, T, p => P.U64(p, P.GrainMarkers(p, 1)[0] * 512, P.Header(p).Capacity)),
             new("grain size past the file", VmdkRules.GrainMarker, T, p => P.U32(p, P.GrainMarkers(p, 1)[0] * 512 + 8, 0x7fffffff)),
             new("grain not deflate", VmdkRules.GrainDeflate, T, p => P.U32(p, P.GrainMarkers(p, 1)[0] * 512 + 12, 0xdeadbeef)),
+            new("grain inflates to one sector", VmdkRules.GrainDeflate, T, p => ShortGrain(p, P.GrainMarkers(p, 1)[0])),
             new("grains out of order", VmdkRules.GrainOrder, T, p => P.U64(p, P.GrainMarkers(p, 2)[1] * 512, 0)),
             new("GT marker type 7", VmdkRules.MetadataMarker, T, p => P.U32(p, P.FirstMetadataMarker(p, StreamMarker.GrainTable) * 512 + 12, 7)),
             new("GT marker numSectors", VmdkRules.MetadataMarker, T, p => P.U64(p, P.FirstMetadataMarker(p, StreamMarker.GrainTable) * 512, 3)),
