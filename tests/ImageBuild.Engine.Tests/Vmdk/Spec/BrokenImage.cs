@@ -11,7 +11,7 @@ public enum BrokenBase
     Sparse,
     /// <summary>qemu-img create monolithicFlat: a descriptor file and its -flat extent, CID fixed to 8 digits.</summary>
     Flat,
-    /// <summary>qemu-img convert to twoGbMaxExtentSparse: a descriptor file and one sparse extent, CID fixed to 8 digits.</summary>
+    /// <summary>qemu-img convert to twoGbMaxExtentSparse: a descriptor file and one sparse extent, CID fixed to 8 digits, no embedded area.</summary>
     Split,
     /// <summary>A copy of the VMware-made talaloni/StreamOptimized.vmdk (GD at end, footer, EOS).</summary>
     Stream,
@@ -43,6 +43,9 @@ public sealed record BrokenImage(string Name, SpecRule Rule, BrokenBase Base, Ac
             {
                 string path = VmdkProducer.Qemu.Make(VmdkOutputCase.Named("convert twoGbMaxExtentSparse"), dir);
                 P.DescriptorFile(path, t => P.SetLine(t, "CID=", "CID=5eed5eed"));
+                // qemu reserves an empty embedded-descriptor area in split extents (H.descriptor-not-embedded): cleared here.
+                P.U64(S001(path), H.At.DescriptorOffset, 0);
+                P.U64(S001(path), H.At.DescriptorSize, 0);
                 return path;
             }
             default:
@@ -54,6 +57,15 @@ public sealed record BrokenImage(string Name, SpecRule Rule, BrokenBase Base, Ac
                 return path;
             }
         }
+    }
+
+    private static string S001(string descriptor) => Path.Combine(Path.GetDirectoryName(descriptor)!, "out-s001.vmdk");
+
+    /// <summary>Changes the extent line's sector count from the header capacity to <paramref name="sectors"/>.</summary>
+    private static Func<string, string> ExtentSectors(string path, ulong sectors)
+    {
+        ulong capacity = P.Header(path).Capacity;
+        return t => t.Replace($"RW {capacity} ", $"RW {sectors} ");
     }
 
     public static IReadOnlyList<BrokenImage> All { get; } = Build();
@@ -79,7 +91,6 @@ public sealed record BrokenImage(string Name, SpecRule Rule, BrokenBase Base, Ac
         var F = BrokenBase.Flat;
         var T = BrokenBase.Stream;
         var X = BrokenBase.Split;
-        string S001(string p) => Path.Combine(Path.GetDirectoryName(p)!, "out-s001.vmdk");
         uint Flags(string p) => P.Header(p).Flags;
         void Text(string p, string key, string line) => P.EmbeddedDescriptor(p, t => P.SetLine(t, key, line));
         long Gte(string p, int grain) => P.GteOffset(p, P.Header(p).GdOffset, grain);
@@ -87,8 +98,8 @@ public sealed record BrokenImage(string Name, SpecRule Rule, BrokenBase Base, Ac
         return
         [
             new("extent magic", VmdkRules.Magic, X, p => P.Byte(S001(p), 0, (byte)'X')),
-            new("extent capacity differs from its line", VmdkRules.ExtentSum, X, p => P.U64(S001(p), H.At.Capacity, 6150)),
-            new("split extent over 2 GiB", VmdkRules.CreateTypeMatches, X, p => P.DescriptorFile(p, t => t.Replace("RW 6149 ", "RW 4194305 "))),
+            new("extent capacity differs from its line", VmdkRules.ExtentSum, X, p => P.U64(S001(p), H.At.Capacity, P.Header(S001(p)).Capacity + 128)),
+            new("split extent over 2 GiB", VmdkRules.CreateTypeMatches, X, p => P.DescriptorFile(p, ExtentSectors(S001(p), 4194305))),
             new("version 4", VmdkRules.Version, S, p => P.U32(p, H.At.Version, 4)),
             new("no newline test flag", VmdkRules.NewlineFlag, S, p => P.U32(p, H.At.Flags, Flags(p) & ~H.FlagNewlineTest)),
             new("newline check character", VmdkRules.NewlineChars, S, p => P.Byte(p, H.At.NewlineChars + 2, (byte)'x')),
@@ -96,6 +107,8 @@ public sealed record BrokenImage(string Name, SpecRule Rule, BrokenBase Base, Ac
             new("zeroed-grain flag in version 1", VmdkRules.ZeroedGrainVersion, S, p => P.U32(p, H.At.Flags, Flags(p) | H.FlagZeroedGrain)),
             new("grain size not a power of 2", VmdkRules.GrainSize, S, p => P.U64(p, H.At.GrainSize, 96)),
             new("grain size 4 sectors", VmdkRules.GrainSize, S, p => P.U64(p, H.At.GrainSize, 4)),
+            new("capacity not a grain multiple", VmdkRules.CapacityGrains, S, p => P.U64(p, H.At.Capacity, P.Header(p).Capacity - 1)),
+            new("split extent with an embedded-descriptor area", VmdkRules.NotEmbedded, X, p => P.U64(S001(p), H.At.DescriptorOffset, 1)),
             new("256 GTEs per GT", VmdkRules.GtesPerGt, S, p => P.U32(p, H.At.NumGtesPerGt, 256)),
             new("descriptor past the end", VmdkRules.Descriptor, S, p => P.U64(p, H.At.DescriptorSize, 1 << 20)),
             new("redundant directory after the directory", VmdkRules.GdOrder, S, p => P.U64(p, H.At.RgdOffset, P.Header(p).GdOffset + 1)),
@@ -116,7 +129,7 @@ public sealed record BrokenImage(string Name, SpecRule Rule, BrokenBase Base, Ac
             new("flat createType on a sparse extent", VmdkRules.CreateTypeMatches, S, p => Text(p, "createType=", "createType=\"monolithicFlat\"")),
             new("extent type", VmdkRules.ExtentGrammar, S, p => P.EmbeddedDescriptor(p, t => t.Replace(" SPARSE ", " SPARSER "))),
             new("offset on a sparse extent", VmdkRules.ExtentGrammar, S, p => P.EmbeddedDescriptor(p, t => t.Replace(".vmdk\"\n", ".vmdk\" 0\n"))),
-            new("extent size differs from capacity", VmdkRules.ExtentSum, S, p => P.EmbeddedDescriptor(p, t => t.Replace("RW 6149 ", "RW 6150 "))),
+            new("extent size differs from capacity", VmdkRules.ExtentSum, S, p => P.EmbeddedDescriptor(p, ExtentSectors(p, P.Header(p).Capacity + 1))),
             new("flat file too short", VmdkRules.ExtentFile, F, p => File.WriteAllBytes(Path.Combine(Path.GetDirectoryName(p)!, "out-flat.vmdk"), new byte[4096])),
             new("flat file missing", VmdkRules.ExtentFile, F, p => File.Delete(Path.Combine(Path.GetDirectoryName(p)!, "out-flat.vmdk"))),
             new("flat extent line size", VmdkRules.ExtentGrammar, F, p => P.DescriptorFile(p, t => t.Replace(" FLAT ", " FLAT  x "))),

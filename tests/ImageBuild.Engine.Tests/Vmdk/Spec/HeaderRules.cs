@@ -22,6 +22,8 @@ public static class HeaderRules
         if (h.Has(H.FlagZeroedGrain))
             f.Require(h.Version >= 2, VmdkRules.ZeroedGrainVersion, p, at + H.At.Version, $"version {h.Version} with flags 0x{h.Flags:x}");
         bool grainOk = f.Require(h.GrainSize >= 8 && ulong.IsPow2(h.GrainSize), VmdkRules.GrainSize, p, at + H.At.GrainSize, $"grainSize {h.GrainSize}");
+        if (grainOk)
+            f.Require(h.Capacity % h.GrainSize == 0, VmdkRules.CapacityGrains, p, at + H.At.Capacity, $"capacity {h.Capacity} with grainSize {h.GrainSize}");
         bool gtOk = f.Require(h.NumGtesPerGt == 512, VmdkRules.GtesPerGt, p, at + H.At.NumGtesPerGt, $"numGTEsPerGT {h.NumGtesPerGt}");
         CheckDescriptorArea(h, file, at, f);
         CheckDirectoryOrder(h, file, at, f);

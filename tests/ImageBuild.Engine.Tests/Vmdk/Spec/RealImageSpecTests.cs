@@ -16,6 +16,9 @@ public sealed class RealImageSpecTests
             ["freebsd-mkimg/img-1x1-512-gpt.vmdk"] = ([VmdkRules.GdOrder.Id, VmdkRules.ExtentGrammar.Id, VmdkRules.HwVersion.Id, VmdkRules.Geometry.Id],
                 "FreeBSD mkimg writes a minimal descriptor: an empty extent file name (the extent is the file itself), no ddb.virtualHWVersion, "
                 + "a 10240/1/1 geometry, and puts the grain directory (sector 2) before the redundant one (sector 11); qemu and VirtualBox read it"),
+            ["sleuthkit/image.vmdk"] = ([VmdkRules.CapacityGrains.Id],
+                "a 100 KiB disk (200 sectors) in a 128-sector grain; its descriptor is qemu-img's template of older versions "
+                + "(virtualHWVersion 4, no ddb.toolsVersion) and qemu does not round the capacity to a grain"),
             ["mdx1/64KiB.vmdk"] = ([VmdkRules.Overhead.Id, VmdkRules.Geometry.Id],
                 "a VMware-tool stream (ddb.toolsInstallType, longContentID): overHead 26 is not a multiple of its 128-sector grain, and "
                 + "its SCSI geometry is 255/63 at 64 KiB, so VMware itself does not apply the spec's small-disk SCSI heads/sectors"),

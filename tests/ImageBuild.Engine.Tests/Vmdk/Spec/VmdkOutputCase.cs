@@ -1,12 +1,21 @@
 namespace ImageBuild.Engine.Tests.Vmdk.Spec;
 
 /// <summary>
-/// One way to make a VMDK: `create -f vmdk -o OPTIONS NAME SIZE`, or `convert -f raw -O vmdk -o OPTIONS` of
-/// <see cref="SourceRaw"/> (data, explicit zeros, holes and a short last grain).
+/// One way to make a VMDK: `create -f vmdk -o OPTIONS NAME SIZE`, or `convert -f raw -O vmdk -o OPTIONS` of a
+/// <see cref="SourceRaw"/> of SIZE bytes (data, explicit zeros, holes, data in the last grain).
 /// </summary>
-public sealed record VmdkOutputCase(string Name, bool Convert, string Options, long Size = 0)
+public sealed record VmdkOutputCase(string Name, bool Convert, string Options, long Size = VmdkOutputCase.Small)
 {
     public override string ToString() => Name;
+
+    /// <summary>3 MiB: a whole number of 64 KiB grains.</summary>
+    public const long Small = 3L << 20;
+
+    /// <summary>Not a whole number of grains: the last grain is short (and the capacity not a grain multiple).</summary>
+    public const long Odd = (3L << 20) + 2560;
+
+    /// <summary>More than one 2 GiB extent, and ide cylinders past the small case.</summary>
+    public const long Big = 5L << 30;
 
     public static IReadOnlyList<VmdkOutputCase> All { get; } = Build();
 
@@ -14,17 +23,18 @@ public sealed record VmdkOutputCase(string Name, bool Convert, string Options, l
 
     private static List<VmdkOutputCase> Build()
     {
-        const long small = (3L << 20) + 2560; // not a whole number of 64 KiB grains
-        const long big = 5L << 30;            // more than one 2 GiB extent, ide cylinders past the small case
         var list = new List<VmdkOutputCase>();
         foreach (string sub in new[] { "monolithicSparse", "monolithicFlat", "twoGbMaxExtentSparse", "twoGbMaxExtentFlat", "streamOptimized" })
         {
-            list.Add(new($"create {sub}", false, $"subformat={sub}", small));
+            list.Add(new($"create {sub}", false, $"subformat={sub}"));
             list.Add(new($"convert {sub}", true, $"subformat={sub}"));
         }
-        list.Add(new("create twoGbMaxExtentSparse 5G", false, "subformat=twoGbMaxExtentSparse", big));
-        list.Add(new("create twoGbMaxExtentFlat 5G", false, "subformat=twoGbMaxExtentFlat", big));
-        list.Add(new("create monolithicSparse 5G", false, "subformat=monolithicSparse", big));
+        list.Add(new("convert monolithicSparse odd size", true, "subformat=monolithicSparse", Odd));
+        list.Add(new("convert streamOptimized odd size", true, "subformat=streamOptimized", Odd));
+        list.Add(new("create monolithicFlat odd size", false, "subformat=monolithicFlat", Odd));
+        list.Add(new("create twoGbMaxExtentSparse 5G", false, "subformat=twoGbMaxExtentSparse", Big));
+        list.Add(new("create twoGbMaxExtentFlat 5G", false, "subformat=twoGbMaxExtentFlat", Big));
+        list.Add(new("create monolithicSparse 5G", false, "subformat=monolithicSparse", Big));
         list.Add(new("convert monolithicSparse zeroed_grain", true, "subformat=monolithicSparse,zeroed_grain=on"));
         list.Add(new("convert twoGbMaxExtentSparse zeroed_grain", true, "subformat=twoGbMaxExtentSparse,zeroed_grain=on"));
         list.Add(new("convert monolithicSparse compat6", true, "subformat=monolithicSparse,compat6=on"));
@@ -36,15 +46,14 @@ public sealed record VmdkOutputCase(string Name, bool Convert, string Options, l
             list.Add(new($"convert monolithicSparse {adapter}", true, $"subformat=monolithicSparse,adapter_type={adapter}"));
             list.Add(new($"convert streamOptimized {adapter}", true, $"subformat=streamOptimized,adapter_type={adapter}"));
         }
-        list.Add(new("create monolithicSparse lsilogic 5G", false, "subformat=monolithicSparse,adapter_type=lsilogic", big));
+        list.Add(new("create monolithicSparse lsilogic 5G", false, "subformat=monolithicSparse,adapter_type=lsilogic", Big));
         list.Add(new("create monolithicFlat lsilogic 1.5G", false, "subformat=monolithicFlat,adapter_type=lsilogic", 3L << 29));
         return list;
     }
 
-    /// <summary>Writes the convert source: data in the first grain, explicit zeros, a hole, and data in the short last grain.</summary>
-    public static void SourceRaw(string path)
+    /// <summary>Writes a convert source of <paramref name="size"/> bytes: data in the first grain, explicit zeros, a hole, data at the end.</summary>
+    public static void SourceRaw(string path, long size)
     {
-        const int size = (3 << 20) + 2560;
         using var s = new FileStream(path, FileMode.Create, FileAccess.Write);
         s.SetLength(size);
         s.Write(Pattern(64 * 1024, 1));

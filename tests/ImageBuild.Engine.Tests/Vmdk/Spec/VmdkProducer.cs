@@ -37,7 +37,7 @@ public sealed record VmdkProducer(string Name, Func<string> Command, Func<string
         if (c.Convert)
         {
             string raw = Path.Combine(dir, "source.raw");
-            VmdkOutputCase.SourceRaw(raw);
+            VmdkOutputCase.SourceRaw(raw, c.Size);
             args = ["convert", "-f", "raw", "-O", "vmdk", "-o", c.Options, raw, target];
         }
         else

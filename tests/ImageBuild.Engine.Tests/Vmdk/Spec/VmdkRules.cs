@@ -22,8 +22,10 @@ public static class VmdkRules
     public static readonly SpecRule UnknownFlags = new("H.flags.known", Header, "only flags bits 0, 1, 2, 16 and 17 are defined; others are 0");
     public static readonly SpecRule ZeroedGrainVersion = new("H.flags.zeroed-grain", Header, "flags bit 2 (zeroed-grain GTE) needs version 2 or later");
     public static readonly SpecRule GrainSize = new("H.grainSize", Header, "grainSize (sectors) is a power of 2 and at least 8 (4 KiB)");
+    public static readonly SpecRule CapacityGrains = new("H.capacity", Header, "capacity (sectors) should be a multiple of grainSize");
     public static readonly SpecRule GtesPerGt = new("H.numGTEsPerGT", Header, "numGTEsPerGT is 512");
     public static readonly SpecRule Descriptor = new("H.descriptor", Header, "descriptorOffset/descriptorSize are both 0 or describe an area after the header, inside the file, before the grain directories");
+    public static readonly SpecRule NotEmbedded = new("H.descriptor-not-embedded", Header, "when the descriptor is not embedded, every extent of the disk has descriptorOffset 0");
     public static readonly SpecRule GdOrder = new("H.gd-order", Layout, "with flags bit 1 the redundant directory (rgdOffset) is set and precedes the directory (gdOffset); both follow the descriptor");
     public static readonly SpecRule Overhead = new("H.overHead", Header, "overHead is a multiple of grainSize and covers the header, descriptor and (non-stream) directories and tables");
     public static readonly SpecRule Compression = new("H.compressAlgorithm", Header, "compressAlgorithm is 0 (none) or 1 (deflate); flags bit 16 (compressed grains) goes with 1");
@@ -64,7 +66,7 @@ public static class VmdkRules
 
     public static IReadOnlyList<SpecRule> All { get; } =
     [
-        Magic, Version, NewlineFlag, NewlineChars, UnknownFlags, ZeroedGrainVersion, GrainSize, GtesPerGt, Descriptor, GdOrder,
+        Magic, Version, NewlineFlag, NewlineChars, UnknownFlags, ZeroedGrainVersion, GrainSize, CapacityGrains, GtesPerGt, Descriptor, NotEmbedded, GdOrder,
         Overhead, Compression, Unclean, GdInFile, GteInFile, SharedGrain, Redundant, FirstLine, DescVersion, Cid, ParentCid,
         CreateType, CreateTypeMatches, ExtentGrammar, ExtentSum, ExtentFile, HwVersion, AdapterType, Geometry, SingleDescriptor,
         StreamVersion, StreamCompress, StreamCreateType, GrainMarker, GrainDeflate, GrainOrder, MetadataMarker, Footer,

@@ -40,8 +40,7 @@ public static class VmdkSpecChecker
         int textEnd = nul < 0 ? area.Length : nul;
         var d = Descriptor.Parse(Encoding.Latin1.GetString(area, 0, textEnd));
         DescriptorRules.Check(d, file.Path, at, f);
-        f.Require(area.AsSpan(textEnd).IndexOfAnyExcept((byte)0) < 0, VmdkRules.SingleDescriptor, file.Path, at + textEnd,
-            "bytes other than NUL follow the descriptor text inside descriptorSize");
+        CheckPadding(area, textEnd, file.Path, at, f);
         f.Require(d.ExtentSectors == h.Capacity, VmdkRules.ExtentSum, file.Path, at,
             $"extents total {d.ExtentSectors} sectors, header capacity {h.Capacity}");
         if (h.Has(H.FlagMarkers))
@@ -59,8 +58,7 @@ public static class VmdkSpecChecker
         int textEnd = nul < 0 ? all.Length : nul;
         var d = Descriptor.Parse(Encoding.Latin1.GetString(all, 0, textEnd));
         DescriptorRules.Check(d, file.Path, 0, f);
-        f.Require(all.AsSpan(textEnd).IndexOfAnyExcept((byte)0) < 0, VmdkRules.SingleDescriptor, file.Path, textEnd,
-            "bytes other than NUL follow the descriptor text");
+        CheckPadding(all, textEnd, file.Path, 0, f);
         string dir = Path.GetDirectoryName(Path.GetFullPath(file.Path))!;
         foreach (var e in d.Extents.Where(e => !string.IsNullOrEmpty(e.FileName)))
         {
@@ -72,6 +70,8 @@ public static class VmdkSpecChecker
             {
                 var h = CheckSparseExtent(extent, f);
                 if (h is null) continue;
+                f.Require(h.DescriptorOffset == 0, VmdkRules.NotEmbedded, extentPath, H.At.DescriptorOffset,
+                    $"descriptorOffset {h.DescriptorOffset}, descriptorSize {h.DescriptorSize} in an extent of descriptor file {Path.GetFileName(file.Path)}");
                 f.Require(h.Capacity == e.Sectors, VmdkRules.ExtentSum, extentPath, H.At.Capacity,
                     $"header capacity {h.Capacity}, extent line {e.Sectors} sectors");
                 f.Require(h.Has(H.FlagMarkers) == (d.Field("createType") == "streamOptimized"), VmdkRules.StreamCreateType, file.Path, 0,
@@ -84,6 +84,13 @@ public static class VmdkSpecChecker
                     $"flat file of {extent.Sectors} sectors for offset {e.Offset ?? 0} + {e.Sectors} sectors");
             }
         }
+    }
+
+    /// <summary>After the descriptor text's terminating NUL only NULs may follow (no second or stale descriptor).</summary>
+    private static void CheckPadding(byte[] area, int textEnd, string path, long at, Findings f)
+    {
+        int stray = area.AsSpan(textEnd).Length - area.AsSpan(textEnd).Count((byte)0);
+        f.Require(stray == 0, VmdkRules.SingleDescriptor, path, at + textEnd, $"{stray} stray bytes after the descriptor text's NUL");
     }
 
     /// <summary>Checks one sparse extent file's header, tables and (stream) markers; returns its header when it has one.</summary>
