@@ -37,6 +37,34 @@ public sealed class BrokenImageSpecTests
         Assert.IsTrue(broken.Any(v => v.Rule == b.Rule), $"{name}: expected {b.Rule.Id}, got:\n  " + string.Join("\n  ", broken));
     }
 
+    /// <summary>The checker reports, never throws: every header byte and every 251st byte of the file set to 0xff in turn.</summary>
+    [TestMethod]
+    [RequiresQemu]
+    [RequiresSharedImages]
+    [DataRow(BrokenBase.Sparse)]
+    [DataRow(BrokenBase.Split)]
+    [DataRow(BrokenBase.Stream)]
+    public void CorruptBytesAreReportedNotThrown(BrokenBase kind)
+    {
+        using var tmp = new TempDir();
+        string path = BrokenImage.MakeBase(kind, tmp.Path);
+        string target = kind == BrokenBase.Split ? Path.Combine(tmp.Path, "out-s001.vmdk") : path;
+        byte[] clean = File.ReadAllBytes(target);
+        int reported = 0;
+        var offsets = Enumerable.Range(0, 80).Concat(Enumerable.Range(0, clean.Length / 251).Select(i => i * 251)).Distinct();
+        foreach (int at in offsets)
+        {
+            var bytes = (byte[])clean.Clone();
+            if (bytes[at] == 0xff) continue;
+            bytes[at] = 0xff;
+            File.WriteAllBytes(target, bytes);
+            if (VmdkSpecChecker.Check(path).Count > 0) reported++;
+        }
+        File.WriteAllBytes(target, clean);
+        Assert.AreEqual(0, VmdkSpecChecker.Check(path).Count, "restored base is clean");
+        Assert.IsTrue(reported > 20, $"only {reported} corruptions reported");
+    }
+
     [TestMethod]
     public void EveryRuleHasABrokenImage()
     {

@@ -5,6 +5,7 @@ namespace ImageBuild.Engine.Tests.Vmdk.Spec;
 /// <summary>The sparse extent header's own rules (section "Hosted Sparse Extent Header" and the extent layout).</summary>
 public static class HeaderRules
 {
+    private const ulong MaxWalkableGrain = 1UL << 32;
     private const uint KnownFlags = H.FlagNewlineTest | H.FlagRedundant | H.FlagZeroedGrain | H.FlagCompressed | H.FlagMarkers;
 
     /// <summary>Checks <paramref name="h"/>; returns false when the header is too broken to walk its tables.</summary>
@@ -38,7 +39,8 @@ public static class HeaderRules
                 $"version {h.Version}, flags 0x{h.Flags:x}");
             f.Require(h.CompressAlgorithm == 1, VmdkRules.StreamCompress, p, at + H.At.CompressAlgorithm, $"compressAlgorithm {h.CompressAlgorithm}");
         }
-        return grainOk && gtOk && h.Capacity > 0;
+        // Walking needs table arithmetic that cannot overflow; qemu itself refuses grains over 0x200000 sectors.
+        return grainOk && gtOk && h.Capacity > 0 && h.GrainSize <= MaxWalkableGrain;
     }
 
     private static void CheckDescriptorArea(H h, ExtentFile file, long at, Findings f)

@@ -76,7 +76,7 @@ public static class StreamRules
     private static void CheckGrain(H h, ExtentFile file, Findings f, StreamMarker m, long at, ulong grainBytes)
     {
         string p = file.Path;
-        bool placed = m.Value % h.GrainSize == 0 && m.Value < h.Capacity
+        bool placed = m.Value % h.GrainSize == 0 && m.Value < h.Capacity && m.Size < int.MaxValue
             && (ulong)at + StreamMarker.DataOffset + m.Size <= (ulong)file.Length;
         if (!f.Require(placed, VmdkRules.GrainMarker, p, at, $"grain marker LBA {m.Value}, size {m.Size} (grainSize {h.GrainSize}, capacity {h.Capacity})"))
             return;
