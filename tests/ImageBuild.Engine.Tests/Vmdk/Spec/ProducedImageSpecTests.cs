@@ -35,8 +35,8 @@ public sealed class ProducedImageSpecTests
 
     /// <summary>
     /// qemu writes no end-of-stream marker: its zero-length compressed write only aligns the file to a sector. An empty
-    /// stream therefore ends at overHead; a converted one ends in zero sectors (read as an EOS) left by the last grain's
-    /// allocation. Readers (qemu, VirtualBox) stop at the GD/GTs, which qemu keeps in the header area, not at an EOS.
+    /// stream therefore ends at overHead; a converted one ends a whole grain (128 sectors) past the last grain marker's first
+    /// sector, the space the allocation reserved, so the walk meets zero sectors (one EOS, then more) after the last grain.
     /// </summary>
     private const string NoEos = "qemu writes no end-of-stream marker (the file ends at overHead, or in zero sectors past the last grain)";
 
