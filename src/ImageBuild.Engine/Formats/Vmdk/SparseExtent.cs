@@ -209,14 +209,15 @@ internal sealed partial class SparseExtent : VmdkExtent
         if (slot.Entry == 0 || IsZeroed(slot.Entry))
         {
             var state = slot.Entry == 0 ? GrainState.Unallocated : GrainState.Zero;
-            // the same answer for the following grains of this GT (or of a missing GT)
+            // the same answer for the following grains, a whole missing GT at a time
+            long gdEntryBytes = (long)_gdEntrySectors * 512;
             while (n < maxLength && offset + n < Length)
             {
                 long next = offset + n;
-                if ((ulong)(next >> 9) / _gdEntrySectors != slot.GdIndex) break;
+                if ((ulong)(next >> 9) / _gdEntrySectors >= _gdEntries) break; // qemu fails there; not this run
                 var s = Locate(next, Eio);
                 if (s.Entry != slot.Entry) break;
-                n = Math.Min(maxLength, n + GrainBytes);
+                n = Math.Min(maxLength, n + (s.GtSector == 0 ? gdEntryBytes - next % gdEntryBytes : GrainBytes));
             }
             return new GrainRun(state, 0, n);
         }
