@@ -45,6 +45,9 @@ public sealed partial class VmdkDevice : BlockDevice
             desc = Encoding.UTF8.GetString(buf);
             OpenExtents(request, desc);
         }
+        // qemu's vmdk_read_cid for CID and parentCID: an image without them is refused
+        if (VmdkCreator.ReadCid(_file) is null || !desc.Contains("parentCID", StringComparison.Ordinal))
+            throw new ImageException($"Could not open '{request.Filename}': Invalid argument") { Errno = 22 };
         var parent = Regex.Match(desc, "parentFileNameHint=\"([^\"]*)\"");
         if (parent.Success)
         {
@@ -60,6 +63,8 @@ public sealed partial class VmdkDevice : BlockDevice
         var ct = Regex.Match(desc, "createType=\"([^\"]*)\"");
         if (!ct.Success) throw new ImageException("invalid VMDK image descriptor");
         string dir = Path.GetDirectoryName(request.Filename) is { Length: > 0 } d ? d + "/" : "";
+        foreach (Match bad in Regex.Matches(desc, "^RW \\d+ VMFS \"[^\"]+\" \\d+$", RegexOptions.Multiline))
+            throw new ImageException($"Invalid extent line: {bad.Value}");
         foreach (Match m in Regex.Matches(desc, "^RW (\\d+) (SPARSE|FLAT) \"([^\"]+)\"(?: (\\d+))?", RegexOptions.Multiline))
         {
             long bytes = long.Parse(m.Groups[1].Value) * 512;
