@@ -305,6 +305,43 @@ public sealed class SparseExtentTests
         }
     }
 
+    /// <summary>
+    /// A VMware-style stream: gdOffset GD_AT_END in the header, the real one in the footer (footer marker, header copy,
+    /// end-of-stream marker in the last three sectors); a footer that says GD_AT_END again fails as in qemu.
+    /// </summary>
+    [TestMethod]
+    public void TheFootersGrainDirectoryIsUsedForAGdAtEndStream()
+    {
+        using var tmp = new TempDir();
+        File.WriteAllBytes(tmp["src.raw"], Enumerable.Range(0, 1 << 20).Select(i => (byte)(i / 3000)).ToArray());
+        string stream = tmp["s.vmdk"];
+        QemuOracle.ImgOk("convert", "-O", "vmdk", "-o", "subformat=streamOptimized", tmp["src.raw"], stream);
+        byte[] image = File.ReadAllBytes(stream);
+        ulong gd = BinaryPrimitives.ReadUInt64LittleEndian(image.AsSpan(GdOffset));
+        foreach (var (name, footerGd) in new[] { ("good.vmdk", gd), ("again.vmdk", ulong.MaxValue) })
+        {
+            var bytes = new List<byte>(image);
+            BinaryPrimitives.WriteUInt64LittleEndian(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(bytes)[GdOffset..], ulong.MaxValue);
+            var marker = new byte[512];
+            BinaryPrimitives.WriteUInt32LittleEndian(marker.AsSpan(12), 3); // MARKER_FOOTER
+            var footer = image[..512].ToArray();
+            BinaryPrimitives.WriteUInt64LittleEndian(footer.AsSpan(GdOffset), footerGd);
+            bytes.AddRange(marker);
+            bytes.AddRange(footer);
+            bytes.AddRange(new byte[512]); // end of stream
+            File.WriteAllBytes(tmp[name], [.. bytes]);
+        }
+        QemuOracle.ImgOk("convert", "-O", "raw", tmp["good.vmdk"], tmp["q.raw"]);
+        using (var e = OpenExtent(tmp["good.vmdk"]))
+        {
+            Assert.AreEqual(gd, e.Header.GdOffset, "the footer's header");
+            CollectionAssert.AreEqual(File.ReadAllBytes(tmp["q.raw"]), ReadAll(e));
+        }
+        string expected = QemuOpenError(tmp["again.vmdk"]);
+        var err = Assert.ThrowsExactly<ImageException>(() => OpenExtent(tmp["again.vmdk"]).Dispose());
+        Assert.AreEqual(expected, err.Message);
+    }
+
     [TestMethod]
     public void EmbeddedDescriptorIsReadFromTheHeadersOffset()
     {

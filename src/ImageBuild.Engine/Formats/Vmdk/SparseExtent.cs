@@ -110,8 +110,8 @@ internal sealed partial class SparseExtent : VmdkExtent
             throw new ImageException("L1 size too big") { Errno = 27 };
 
         long gdBytes = unchecked((long)(header.GdOffset << 9));
-        uint[] gd = ReadDirectory(file, gdBytes, gdEntries);
-        uint[]? rgd = rgdBytes != 0 ? ReadDirectory(file, rgdBytes, gdEntries) : null;
+        uint[] gd = ReadDirectory(file, gdBytes, gdEntries, "l1 table");
+        uint[]? rgd = rgdBytes != 0 ? ReadDirectory(file, rgdBytes, gdEntries, "l1 backup table") : null;
         return new SparseExtent(file, type, length, header, gdEntries, gdEntrySectors, gd, rgd);
     }
 
@@ -158,10 +158,15 @@ internal sealed partial class SparseExtent : VmdkExtent
         return copy;
     }
 
-    /// <summary>A grain directory: the entries inside the file; those past its end read as zero (not stored).</summary>
-    private static uint[] ReadDirectory(HostFile file, long offset, uint entries)
+    /// <summary>
+    /// A grain directory: the entries inside the file; those past its end read as zero (not stored). An offset
+    /// beyond what a read can reach (a sector number of 2^55 or more) fails as qemu's read does.
+    /// </summary>
+    private static uint[] ReadDirectory(HostFile file, long offset, uint entries, string what)
     {
-        long inFile = offset < 0 ? 0 : Math.Clamp((file.Length - offset + 3) / 4, 0, entries);
+        if (offset < 0 || offset > long.MaxValue - 4L * entries)
+            throw new ImageException($"Could not read {what} from extent '{file.Path}': Input/output error") { Errno = Eio };
+        long inFile = Math.Clamp((file.Length - offset + 3) / 4, 0, entries);
         var bytes = new byte[inFile * 4];
         file.Read(offset, bytes);
         var gd = new uint[inFile];
