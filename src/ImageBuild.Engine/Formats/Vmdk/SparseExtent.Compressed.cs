@@ -112,13 +112,56 @@ internal sealed partial class SparseExtent
     /// refused on an allocated grain; otherwise a new grain is allocated at the next free sector and its marker
     /// (spec: lba, size) and data written there, then the GT entries (both tables).
     /// </summary>
-    public override void WriteCompressedGrain(long offset, ReadOnlySpan<byte> compressed)
+    public override void WriteCompressedGrain(long offset, ReadOnlySpan<byte> compressed) =>
+        WriteCompressedGrain(offset, compressed, null);
+
+    public override void WriteCompressedGrain(long offset, ReadOnlySpan<byte> compressed, BelowReader? below)
     {
         var slot = PrepareCompressedAllocation(offset);
         long host = AllocateGrain();
-        _claimedLength = Math.Max(_claimedLength, host + GrainBytes); // the zeros qemu writes over the whole grain
+        _claimedLength = Math.Max(_claimedLength, host + GrainBytes); // qemu writes over the whole grain first
         AppendCompressed(offset, host, compressed);
+        FillTail(slot, offset, host, GrainMarker.HeaderSize + compressed.Length, below);
         UpdateGrainTables([(slot, (uint)(host / 512))]);
+    }
+
+    /// <summary>
+    /// The end of the last grain tail written with data from below: bytes up to here may hold such data, which a
+    /// later grain's fill (zeros in qemu) must overwrite.
+    /// </summary>
+    private long _dirtyEnd;
+
+    /// <summary>
+    /// What qemu's fill leaves after the marker and data: the rest of the grain from below (zeros without a backing
+    /// file: then nothing is written, the file is only extended at the end, unless an earlier tail must be cleared).
+    /// </summary>
+    private void FillTail(GrainSlot slot, long offset, long host, int written, BelowReader? below)
+    {
+        int grain = (int)GrainBytes;
+        if (written >= grain) return;
+        long tailStart = host + written;
+        byte[] buf = ArrayPool<byte>.Shared.Rent(grain);
+        try
+        {
+            var whole = buf.AsSpan(0, grain);
+            if (below is not null && !IsZeroed(slot.Entry)) below(offset, whole);
+            else whole.Clear();
+            var tail = whole[written..];
+            if (tail.ContainsAnyExcept((byte)0))
+            {
+                File!.Write(tailStart, tail);
+                _dirtyEnd = host + grain;
+            }
+            else if (_dirtyEnd > tailStart)
+            {
+                File!.Write(tailStart, tail[..(int)Math.Min(tail.Length, _dirtyEnd - tailStart)]);
+                _dirtyEnd = tailStart;
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buf);
+        }
     }
 
     /// <summary>The checks before a compressed grain is allocated (qemu: "Could not write to allocated cluster").</summary>
@@ -177,6 +220,8 @@ internal sealed partial class SparseExtent
                 if (IsZeroed(slot.Entry)) whole.Clear();
                 else below(offset - inGrain, whole);
                 File!.Write(host, whole);
+                if (whole.ContainsAnyExcept((byte)0)) _dirtyEnd = host + GrainBytes; // what a later fill must clear
+                else if (_dirtyEnd <= host + GrainBytes) _dirtyEnd = Math.Min(_dirtyEnd, host);
                 bool wholeGrain = inGrain == 0 && (n == GrainBytes || offset + n == Length);
                 if (!wholeGrain || !HasMarkers) throw Error(Einval);
                 int len = compressor.Compress(src[..n], payload.AsSpan(0, (int)(2 * GrainBytes)));

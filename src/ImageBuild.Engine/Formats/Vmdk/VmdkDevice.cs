@@ -161,7 +161,7 @@ public sealed partial class VmdkDevice : BlockDevice
         var (extent, start) = Find(offset);
         if (extent.IsCompressed)
         {
-            extent.WriteCompressedGrain(offset - start, compressed);
+            extent.WriteCompressedGrain(offset - start, compressed, (o, d) => ReadBacking(start + o, d));
             UpdateCid();
             return;
         }

@@ -55,10 +55,11 @@ public sealed class VmdkConvertOracleTests
         Assert.AreEqual(0, cmp.ExitCode, $"qemu-img compare: {cmp}");
     }
 
-    /// <summary>A copy-on-write overlay: grains the source shares with the base stay unallocated, partial grains are filled from the base.</summary>
+    /// <summary>A copy-on-write overlay: grains the source shares with the base stay unallocated, new grains are filled from the base.</summary>
     [TestMethod]
     [DataRow("monolithicSparse")]
     [DataRow("twoGbMaxExtentSparse")]
+    [DataRow("streamOptimized")] // each new grain is first filled from the base, whose bytes stay after the compressed data
     public void ConvertOntoABackingFileMatchesQemu(string subformat)
     {
         using var d = new OracleDirs();
