@@ -85,6 +85,7 @@ public sealed class SparseExtentTests
     [DataRow("granularity-2^32", Granularity, 1UL << 32, 8)] // 512 × 2^32 wraps qemu's 32-bit L1 entry size to 0
     [DataRow("truncated", OverHead, 0x100000UL, 8)]
     [DataRow("footer", GdOffset, ulong.MaxValue, 8)] // GD at the end, but no footer there
+    [DataRow("capacity-2^54", Capacity, (1UL << 54) + 65536, 8)] // the disk's bytes overflow int64
     public void AHostileHeaderIsRefusedWithQemusMessage(string kind, int field, ulong value, int width)
     {
         using var tmp = new TempDir();

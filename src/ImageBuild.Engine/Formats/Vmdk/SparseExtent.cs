@@ -109,6 +109,8 @@ internal sealed partial class SparseExtent : VmdkExtent
         if (gdEntries > 32 * 1024 * 1024) // qemu bounds the GD it allocates (8 TB of 512-byte grains)
             throw new ImageException("L1 size too big") { Errno = 27 };
 
+        if (header.Capacity > long.MaxValue / 512) // qemu's block layer: a disk must measure in int64 bytes
+            throw new ImageException("Could not refresh total sector count: File too large") { Errno = 27 };
         long gdBytes = unchecked((long)(header.GdOffset << 9));
         uint[] gd = ReadDirectory(file, gdBytes, gdEntries, "l1 table");
         uint[]? rgd = rgdBytes != 0 ? ReadDirectory(file, rgdBytes, gdEntries, "l1 backup table") : null;
