@@ -343,6 +343,56 @@ public sealed class SparseExtentTests
         Assert.AreEqual(expected, err.Message);
     }
 
+    /// <summary>A grain inflating to more than a grain is an error (qemu's uncompress: no room); part of a grain reads as qemu reads it.</summary>
+    [TestMethod]
+    public void ACompressedGrainLargerThanAGrainIsAnErrorAndPartsOfGrainsRead()
+    {
+        using var tmp = new TempDir();
+        var content = Enumerable.Range(0, 1 << 20).Select(i => (byte)(i % 251 ^ i / 4096)).ToArray();
+        File.WriteAllBytes(tmp["src.raw"], content);
+        string path = tmp["s.vmdk"];
+        QemuOracle.ImgOk("convert", "-O", "vmdk", "-o", "subformat=streamOptimized", tmp["src.raw"], path);
+        using (var e = OpenExtent(path))
+        {
+            var part = new byte[1000];
+            var run = e.Lookup(Grain + 5000, 1000);
+            Assert.AreEqual(GrainState.Compressed, run.State);
+            e.ReadRun(run, Grain + 5000, part);
+            CollectionAssert.AreEqual(content[(Grain + 5000)..(Grain + 6000)], part);
+        }
+        // grain 0 replaced by a stream of two grains, appended at the end of the file
+        var big = new byte[2 * Grain];
+        var payload = new byte[4 * Grain];
+        int n = new VmdkGrainCompressor().Compress(big, payload);
+        long end = new FileInfo(path).Length;
+        using (var f = new FileStream(path, FileMode.Open, FileAccess.Write))
+        {
+            f.Position = end;
+            var marker = new byte[12];
+            BinaryPrimitives.WriteUInt32LittleEndian(marker.AsSpan(8), (uint)n);
+            f.Write(marker);
+            f.Write(payload, 0, n);
+            f.Write(new byte[512]);
+        }
+        long gtEntry;
+        using (var f = HostFile.Open(path, false))
+        {
+            var h = new byte[512];
+            f.Read(0, h);
+            var gd = new byte[4];
+            f.Read((long)BinaryPrimitives.ReadUInt64LittleEndian(h.AsSpan(GdOffset)) * 512, gd);
+            gtEntry = BinaryPrimitives.ReadUInt32LittleEndian(gd) * 512L;
+        }
+        Patch(path, gtEntry, (ulong)(end / 512), 4);
+        var io = QemuOracle.Io("-f", "vmdk", "-c", "read 0 64k", path);
+        StringAssert.Contains(io.StdOut + io.StdErr, "read failed: Invalid argument");
+        using (var e = OpenExtent(path))
+        {
+            var err = Assert.ThrowsExactly<ImageException>(() => e.ReadRun(e.Lookup(0, Grain), 0, new byte[Grain]));
+            Assert.AreEqual("Invalid argument", err.Message);
+        }
+    }
+
     [TestMethod]
     public void EmbeddedDescriptorIsReadFromTheHeadersOffset()
     {

@@ -44,12 +44,20 @@ internal sealed partial class SparseExtent
         if (dataLength == 0 || dataLength > buffer)
             throw Error(Einval);
         long available = Math.Max(0, File!.Length - dataStart); // past the end qemu reads zeros: no stream there
-        int count = (int)Math.Min(Math.Min(dataLength, buffer - (dataStart - host)), available);
-        byte[] input = ArrayPool<byte>.Shared.Rent(Math.Max(count, 1));
+        long count = Math.Min(Math.Min(dataLength, buffer - (dataStart - host)), available);
+        if (count == 0) throw Error(Einval);
+        if (count > MaxBufferedInput)
+        {
+            // a huge grain (qemu allows 1 GiB): inflated straight from the file, never held in memory
+            using var range = new FileRangeStream(File, dataStart, count);
+            if (!Inflate(range, inGrain, dest, grain)) throw Error(Einval);
+            return;
+        }
+        byte[] input = ArrayPool<byte>.Shared.Rent((int)count);
         try
         {
-            File.Read(dataStart, input.AsSpan(0, count));
-            if (!Inflate(input.AsSpan(0, count), inGrain, dest, grain))
+            File.Read(dataStart, input.AsSpan(0, (int)count));
+            if (!Inflate(input.AsSpan(0, (int)count), inGrain, dest, grain))
                 throw Error(Einval);
         }
         finally
@@ -58,52 +66,59 @@ internal sealed partial class SparseExtent
         }
     }
 
+    /// <summary>Compressed input up to this size is read whole (two default grains are 128 KiB).</summary>
+    private const int MaxBufferedInput = 4 << 20;
+
+    private static unsafe bool Inflate(ReadOnlySpan<byte> src, long skip, Span<byte> dest, long limit)
+    {
+        fixed (byte* p = src)
+        {
+            using var input = new UnmanagedMemoryStream(p, src.Length);
+            return Inflate(input, skip, dest, limit);
+        }
+    }
+
     /// <summary>
     /// Inflates a zlib stream, skipping <paramref name="skip"/> bytes and filling <paramref name="dest"/>; false when
     /// the data is not a zlib stream, ends before dest is full, or inflates to more than <paramref name="limit"/>.
     /// </summary>
-    private static unsafe bool Inflate(ReadOnlySpan<byte> src, long skip, Span<byte> dest, long limit)
+    private static bool Inflate(Stream input, long skip, Span<byte> dest, long limit)
     {
-        if (src.IsEmpty) return false;
-        fixed (byte* p = src)
+        using var z = new ZLibStream(input, CompressionMode.Decompress, leaveOpen: true);
+        long produced = skip + dest.Length;
+        try
         {
-            using var input = new UnmanagedMemoryStream(p, src.Length);
-            using var z = new ZLibStream(input, CompressionMode.Decompress);
-            try
+            if (skip > 0)
             {
-                if (skip > 0)
+                byte[] scratch = ArrayPool<byte>.Shared.Rent(64 * 1024);
+                try
                 {
-                    byte[] scratch = ArrayPool<byte>.Shared.Rent(64 * 1024);
-                    try
+                    while (skip > 0)
                     {
-                        while (skip > 0)
-                        {
-                            int n = z.Read(scratch, 0, (int)Math.Min(skip, scratch.Length));
-                            if (n == 0) return false;
-                            skip -= n;
-                        }
-                    }
-                    finally
-                    {
-                        ArrayPool<byte>.Shared.Return(scratch);
+                        int n = z.Read(scratch, 0, (int)Math.Min(skip, scratch.Length));
+                        if (n == 0) return false;
+                        skip -= n;
                     }
                 }
-                int filled = 0;
-                while (filled < dest.Length)
+                finally
                 {
-                    int n = z.Read(dest[filled..]);
-                    if (n == 0) return false;
-                    filled += n;
+                    ArrayPool<byte>.Shared.Return(scratch);
                 }
-                // qemu's uncompress fails (Z_BUF_ERROR) when the grain inflates to more than one grain
-                long produced = skip + filled;
-                Span<byte> probe = stackalloc byte[1];
-                return produced >= limit ? z.Read(probe) == 0 : true;
             }
-            catch (InvalidDataException)
+            int filled = 0;
+            while (filled < dest.Length)
             {
-                return false;
+                int n = z.Read(dest[filled..]);
+                if (n == 0) return false;
+                filled += n;
             }
+            // qemu's uncompress fails (Z_BUF_ERROR) when the grain inflates to more than one grain
+            Span<byte> probe = stackalloc byte[1];
+            return produced < limit || z.Read(probe) == 0;
+        }
+        catch (InvalidDataException)
+        {
+            return false;
         }
     }
 
