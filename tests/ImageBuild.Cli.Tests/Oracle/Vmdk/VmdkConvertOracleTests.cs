@@ -75,6 +75,21 @@ public sealed class VmdkConvertOracleTests
         Assert.AreEqual(0, cmp.ExitCode, $"qemu-img compare: {cmp}");
     }
 
+    /// <summary>convert -n into an existing streamOptimized image: the target asks for compressed writes, without -c.</summary>
+    [TestMethod]
+    public void ConvertIntoAnExistingStreamCompressesWithoutC()
+    {
+        using var d = new OracleDirs();
+        MakeSource(d.Root);
+        ToolUnderTest.QemuOk(d.Q, "create", "-q", "-f", "vmdk", "-o", "subformat=streamOptimized", "a.vmdk",
+            SourceSize.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        File.Copy(Path.Combine(d.Q, "a.vmdk"), Path.Combine(d.T, "a.vmdk"));
+        string[] args = ["convert", "-n", "-O", "vmdk", "../src.raw", "a.vmdk"];
+        OracleAssert.SameOutcome(ToolUnderTest.Qemu(d.Q, args), ToolUnderTest.Run(d.T, args));
+        VmdkOracleImages.AssertSameButCid(d.Q, d.T, string.Join(' ', args));
+        Assert.AreEqual(0, ToolUnderTest.Qemu(d.T, "compare", "-f", "raw", "-F", "vmdk", "../src.raw", "a.vmdk").ExitCode);
+    }
+
     /// <summary>Reading back: what we wrote converts to the same raw bytes in qemu-img and in the tool.</summary>
     [TestMethod]
     [DataRow("monolithicSparse")]

@@ -79,7 +79,10 @@ internal static partial class VmdkOracleImages
         // the rest: bytes before the text, the descriptor area after the text (must be zeros), the bytes after it
         var rest = new List<byte>(file.Length);
         rest.AddRange(file.AsSpan(0, start).ToArray());
-        rest.Add(file.AsSpan(textEnd, end - textEnd).ContainsAnyExcept((byte)0) ? (byte)1 : (byte)0);
+        // qemu's CID rewrite leaves the old text's last bytes after the new NUL when the new CID is shorter: those
+        // few bytes (at most the CID's width) depend on the random CIDs and are not compared
+        int junk = Math.Min(end - textEnd, 10);
+        rest.Add(file.AsSpan(textEnd + junk, end - textEnd - junk).ContainsAnyExcept((byte)0) ? (byte)1 : (byte)0);
         rest.AddRange(file.AsSpan(end).ToArray());
         return (text, [.. rest]);
     }
