@@ -296,6 +296,12 @@ public abstract class BlockDevice : IDisposable
         }
     }
 
+    /// <summary>
+    /// Whether data must be written compressed (qemu's BlockDriverInfo.needs_compressed_writes, a VMDK
+    /// streamOptimized image): convert then compresses without -c.
+    /// </summary>
+    public virtual bool NeedsCompressedWrites => false;
+
     /// <summary>The codec for compressed cluster writes (convert -c), or null when the format cannot store them.</summary>
     public virtual ClusterCompressor? CreateCompressor() => null;
 

@@ -79,10 +79,20 @@ internal sealed unsafe partial class ZlibLibrary
     /// Raw-deflates <paramref name="src"/> in one deflate(Z_FINISH) call. Returns the output length, -1 when the
     /// output does not fit in <paramref name="dest"/>, and throws on any other zlib failure.
     /// </summary>
-    public int RawDeflate(ReadOnlySpan<byte> src, Span<byte> dest, int level, int windowBits, int memLevel, int strategy)
+    public int RawDeflate(ReadOnlySpan<byte> src, Span<byte> dest, int level, int windowBits, int memLevel, int strategy) =>
+        DeflateOnce(src, dest, level, -windowBits, memLevel, strategy);
+
+    /// <summary>
+    /// <see cref="RawDeflate"/> inside a zlib header and Adler-32 trailer (RFC 1950), as zlib's compress2 writes:
+    /// deflateInit2 with a positive windowBits.
+    /// </summary>
+    public int ZlibDeflate(ReadOnlySpan<byte> src, Span<byte> dest, int level, int windowBits, int memLevel, int strategy) =>
+        DeflateOnce(src, dest, level, windowBits, memLevel, strategy);
+
+    private int DeflateOnce(ReadOnlySpan<byte> src, Span<byte> dest, int level, int signedWindowBits, int memLevel, int strategy)
     {
         ZStream strm = default;
-        int rc = DeflateInit2(&strm, level, ZDeflated, -windowBits, memLevel, strategy, _version, sizeof(ZStream));
+        int rc = DeflateInit2(&strm, level, ZDeflated, signedWindowBits, memLevel, strategy, _version, sizeof(ZStream));
         if (rc != ZOk) throw new ImageException($"zlib deflateInit2 failed ({rc})");
         try
         {

@@ -61,6 +61,14 @@ internal abstract class VmdkExtent : IDisposable
     public virtual void WriteCompressedGrain(long offset, ReadOnlySpan<byte> compressed) =>
         throw new InvalidOperationException($"{Type} extents take no compressed grains");
 
+    /// <summary>
+    /// <see cref="WriteCompressedGrain(long, ReadOnlySpan{byte})"/> byte-identical to qemu over a backing file: qemu
+    /// first fills the new grain's place in the file from <paramref name="below"/> (get_whole_cluster), and what the
+    /// compressed data does not overwrite stays in the file.
+    /// </summary>
+    public virtual void WriteCompressedGrain(long offset, ReadOnlySpan<byte> compressed, BelowReader below) =>
+        WriteCompressedGrain(offset, compressed);
+
     /// <summary>Ends a run of compressed writes.</summary>
     public virtual void FinishCompressedWrites() { }
 

@@ -31,7 +31,8 @@ public static partial class ImageConverter
             for (int i = 0; i < pooled; i++)
             {
                 sourceBuffers.Add(GC.AllocateUninitializedArray<byte>(clusterSize));
-                payloadBuffers.Add(GC.AllocateUninitializedArray<byte>(clusterSize));
+                // a scheme whose units may expand stores them whatever their size: room for twice the unit
+                payloadBuffers.Add(GC.AllocateUninitializedArray<byte>(codec.Scheme.MayExpand ? 2 * clusterSize : clusterSize));
             }
             using var ordered = new BlockingCollection<Chunk>(inFlight);
             using var work = new BlockingCollection<Chunk>(inFlight);
@@ -116,7 +117,8 @@ public static partial class ImageConverter
                 {
                     try
                     {
-                        var source = chunk.Buffer.AsSpan(0, clusterSize);
+                        // the last, short unit: padded to a whole one or compressed as it is, as the format does
+                        var source = chunk.Buffer.AsSpan(0, codec.Scheme.PadsLastUnit ? clusterSize : (int)chunk.Length);
                         chunk.AllZero = !source.ContainsAnyExcept((byte)0);
                         if (!chunk.AllZero)
                         {

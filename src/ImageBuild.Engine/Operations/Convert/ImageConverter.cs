@@ -128,7 +128,9 @@ public static partial class ImageConverter
 
                 ClusterCompressor? compressor = null;
                 long cluster = 0;
-                if (request.Compress)
+                // qemu-img: a target whose driver needs compressed writes (bdi.needs_compressed_writes) is written
+                // compressed without -c
+                if (request.Compress || target.NeedsCompressedWrites)
                 {
                     compressor = target.CreateCompressor() ?? throw new ImageException("Compression not supported for this file format");
                     cluster = target.ClusterSize;
