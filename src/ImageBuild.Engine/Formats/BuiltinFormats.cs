@@ -28,7 +28,7 @@ internal static class BuiltinFormats
         .Register(new QcowFormat())
         .Register(new QedFormat())
         .Register(new VdiFormat())
-        .Register(new UnsupportedFormat("vmdk", "vmdk", VmdkProbe.Score))
+        .Register(new VmdkFormat())
         .Register(new UnsupportedFormat("vpc", "vhd", VpcProbe.Score))
         .Register(new UnsupportedFormat("vhdx", "vhdx", VhdxProbe.Score))
         .Register(new UnsupportedFormat("parallels", "hdd", ParallelsProbe.Score))
