@@ -64,11 +64,11 @@ internal sealed class VmdkDescriptor
     /// qemu's vmdk_parse_extents: every line that sscanf reads as `ACCESS SECTORS TYPE "FILE" [OFFSET]` with access
     /// RW, sectors &gt; 0 and a kind qemu opens (FLAT, SPARSE, VMFS, VMFSSPARSE, SESPARSE), in order. Other access
     /// modes (RDONLY, NOACCESS), ZERO extents and unknown kinds are skipped as qemu skips them. A FLAT line without
-    /// its offset (or with a negative one) and a line of another kind with one is "Invalid extent line".
+    /// its offset (or with a negative one) and a line of another kind with one is "Invalid extent line". Lazy, so that
+    /// the caller opens each extent before the next line is read, in qemu's order of failures.
     /// </summary>
-    public IReadOnlyList<VmdkExtentLine> ExtentLines()
+    public IEnumerable<VmdkExtentLine> ExtentLines()
     {
-        var lines = new List<VmdkExtentLine>();
         for (int p = 0; p < Text.Length; p = NextLine(p))
         {
             var scan = new ExtentLineScanner(Text, p);
@@ -90,9 +90,8 @@ internal sealed class VmdkDescriptor
             }
             if (sectors <= 0 || type is not ("FLAT" or "SPARSE" or "VMFS" or "VMFSSPARSE" or "SESPARSE"))
                 continue;
-            lines.Add(new VmdkExtentLine(access, sectors, type, file, type is "FLAT" or "VMFS" ? flatOffset : -1));
+            yield return new VmdkExtentLine(access, sectors, type, file, type is "FLAT" or "VMFS" ? flatOffset : -1);
         }
-        return lines;
     }
 
     /// <summary>qemu's next_line: the position after the next '\n', or the end.</summary>

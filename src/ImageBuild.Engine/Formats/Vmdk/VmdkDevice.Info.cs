@@ -89,7 +89,7 @@ public sealed partial class VmdkDevice
 
     /// <summary>
     /// qemu's vmdk_co_check: walks the disk grain by grain (a flat extent is one grain) and stops at the first grain whose
-    /// offset is at or past the end of its extent file ("points after EOF", one corruption). qemu cannot repair:
+    /// offset is at or past the end of its extent file ("points after EOF", then the check fails with EINVAL). qemu cannot repair:
     /// with -r it answers as a format without check.
     /// </summary>
     public override CheckResult Check(CheckRepair repair, ICheckLog log)
@@ -115,7 +115,7 @@ public sealed partial class VmdkDevice
                         if (host >= fileLength)
                         {
                             log.Message($"ERROR: cluster offset for sector {(_starts[i] + grainStart) / 512} points after EOF");
-                            return new CheckResult { Corruptions = 1 };
+                            throw new ImageException("Invalid argument") { Errno = 22 };
                         }
                     }
                 }

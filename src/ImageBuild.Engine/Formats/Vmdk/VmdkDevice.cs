@@ -18,6 +18,12 @@ public sealed partial class VmdkDevice : BlockDevice
     /// <summary>Nested descriptors (a capacity-0 sparse extent whose embedded descriptor names further extents): qemu recurses without bound; we stop here.</summary>
     private const int MaxDescriptorDepth = 8;
 
+    /// <summary>
+    /// Extent files one disk may open. qemu has no limit: a descriptor of 60000 lines takes it minutes and fails with
+    /// "Too many open files"; a real disk has at most a few thousand (2 TB in 2 GB extents is 1024).
+    /// </summary>
+    internal const int MaxExtents = 4096;
+
     private readonly HostFile _file;
     private readonly VmdkExtent[] _extents;
     private readonly long[] _starts;
@@ -113,12 +119,12 @@ public sealed partial class VmdkDevice : BlockDevice
     private static ImageException InvalidArgument() => new("Invalid argument") { Errno = 22 };
 
     /// <summary>
-    /// qemu's vmdk_read_desc: a file under 4 bytes is refused; otherwise at most <see cref="VmdkDescriptor.MaxTextSize"/>
+    /// qemu's vmdk_read_desc: an empty file is refused (qemu's length is in whole sectors, so "under 4 bytes" is empty); otherwise at most <see cref="VmdkDescriptor.MaxTextSize"/>
     /// bytes from <paramref name="offset"/> (zeros past the end of the file).
     /// </summary>
     private static byte[] ReadDescriptorBuffer(HostFile file, long offset)
     {
-        long size = file.Length;
+        long size = (file.Length + 511) & ~511L; // bdrv_getlength: whole sectors
         if (size < 4)
             throw new ImageException("File is too small, not a valid image");
         var buf = new byte[Math.Min(size, VmdkDescriptor.MaxTextSize)];
@@ -161,6 +167,10 @@ public sealed partial class VmdkDevice : BlockDevice
         bool flat = line.Type is "FLAT" or "VMFS";
         if (line.Type == "SESPARSE" && request.Writable)
             throw new ImageException("No write support for seSparse images available"); // qemu: bdrv_apply_auto_read_only
+        if (state.Extents.Count >= MaxExtents)
+            throw new ImageException($"'{request.Filename}' names more than {MaxExtents} extents");
+        if (Directory.Exists(path)) // the file protocol's refusal, as for the image itself
+            throw new ImageException($"'file' driver requires '{path}' to be a regular file");
         HostFile file = request.OpenChild(path, "extent file", flat ? ChildRole.Data : ChildRole.DataAndMetadata);
         try
         {
@@ -217,23 +227,29 @@ public sealed partial class VmdkDevice : BlockDevice
         }
         state.CreateType ??= "monolithicSparse";
         // the extent validates its header first (qemu's "L1 size too big" for absurd capacities)
-        bool fits = capacity <= long.MaxValue / 512;
+        bool fits = capacity <= MaxLength / 512;
         var extent = SparseExtent.Open(file, type, fits ? (long)capacity * 512 : long.MaxValue & ~511L, state.Request.Writable);
         if (!fits)
         {
             extent.Dispose();
-            throw new ImageException($"'{file.Path}': extent of {capacity} sectors is too large");
+            throw TooLarge();
         }
         state.Add(extent);
         if (extent.IsCompressed)
             state.CreateType = "streamOptimized";
     }
 
-    /// <summary>Sectors to bytes; a count whose bytes do not fit in 63 bits is refused (qemu would wrap).</summary>
+    /// <summary>qemu's BDRV_MAX_LENGTH: INT64_MAX aligned down to BDRV_MAX_ALIGNMENT (1 GiB).</summary>
+    private const long MaxLength = long.MaxValue & ~((1L << 30) - 1);
+
+    /// <summary>qemu's bdrv_refresh_total_sectors refusal of a disk longer than BDRV_MAX_LENGTH.</summary>
+    private static ImageException TooLarge() => new("Could not refresh total sector count: File too large") { Errno = 27 };
+
+    /// <summary>Sectors to bytes; a count past qemu's maximum disk length is refused as qemu refuses the disk.</summary>
     private static long SectorsToBytes(long sectors, string path)
     {
-        if (sectors > long.MaxValue / 512)
-            throw new ImageException($"'{path}': extent of {sectors} sectors is too large");
+        if (sectors > MaxLength / 512)
+            throw TooLarge();
         return sectors * 512;
     }
 
@@ -253,8 +269,8 @@ public sealed partial class VmdkDevice : BlockDevice
         public void Add(VmdkExtent extent)
         {
             Extents.Add(extent);
-            if (extent.Length > long.MaxValue - _total)
-                throw new ImageException($"'{Request.Filename}': the extents add up to more than 2^63 bytes");
+            if (extent.Length > MaxLength - _total)
+                throw TooLarge();
             _total += extent.Length;
         }
 
