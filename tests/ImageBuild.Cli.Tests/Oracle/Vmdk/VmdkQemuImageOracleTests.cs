@@ -115,6 +115,28 @@ public sealed class VmdkQemuImageOracleTests
         OracleFixtures.AssertFilesEqual(Path.Combine(d.Q, "overlay.vmdk"), Path.Combine(d.T, "overlay.vmdk"), "overlay left as it was");
     }
 
+    /// <summary>
+    /// commit of a qcow2 overlay into a monolithicFlat VMDK base: the same flat data as qemu's, and the base's
+    /// descriptor rewritten in place with a new CID (the rest byte for byte).
+    /// </summary>
+    [TestMethod]
+    public void CommitIntoAVmdkBaseAsInQemu()
+    {
+        using var d = new OracleDirs();
+        foreach (string twin in new[] { d.Q, d.T })
+        {
+            ToolUnderTest.QemuOk(twin, "create", "-q", "-f", "vmdk", "-o", "subformat=monolithicFlat", "base.vmdk", "2M");
+            ToolUnderTest.QemuIo(twin, "vmdk", "base.vmdk", "write -P 0x11 0 1M");
+            ToolUnderTest.QemuOk(twin, "create", "-q", "-f", "qcow2", "-b", "base.vmdk", "-F", "vmdk", "ov.qcow2");
+            ToolUnderTest.QemuIo(twin, "qcow2", "ov.qcow2", "write -P 0x22 512k 1M");
+        }
+        OracleAssert.SameOutcome(ToolUnderTest.Qemu(d.Q, "commit", "ov.qcow2"), ToolUnderTest.Run(d.T, "commit", "ov.qcow2"));
+        OracleFixtures.AssertFilesEqual(Path.Combine(d.Q, "base-flat.vmdk"), Path.Combine(d.T, "base-flat.vmdk"), "committed data");
+        static string Masked(string path) => System.Text.RegularExpressions.Regex.Replace(
+            System.Text.Encoding.Latin1.GetString(File.ReadAllBytes(path)), "\nCID=[0-9a-f]+\n", "\nCID=X\n");
+        Assert.AreEqual(Masked(Path.Combine(d.Q, "base.vmdk")), Masked(Path.Combine(d.T, "base.vmdk")), "descriptor, CID masked");
+    }
+
     /// <summary>img/base.vmdk (3 MiB, data at 0 and 1 MiB) and img/overlay.vmdk on it (data at 64 KiB and 2 MiB).</summary>
     private static string MakeChain(OracleDirs d, string options)
     {
