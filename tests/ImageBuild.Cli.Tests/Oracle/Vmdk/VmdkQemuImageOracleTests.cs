@@ -137,6 +137,45 @@ public sealed class VmdkQemuImageOracleTests
         Assert.AreEqual(Masked(Path.Combine(d.Q, "base.vmdk")), Masked(Path.Combine(d.T, "base.vmdk")), "descriptor, CID masked");
     }
 
+    /// <summary>
+    /// A sparse file of capacity 0 whose embedded descriptor names the extents (qemu's vmdk_open_vmdk4 hands it to
+    /// vmdk_open_desc_file): read as qemu reads it. One that names itself makes qemu-img 7.2 recurse until it crashes;
+    /// the tool stops at a nesting limit with one line.
+    /// </summary>
+    [TestMethod]
+    public void DescriptorsEmbeddedInEmptySparseFilesAreFollowed()
+    {
+        using var d = new OracleDirs();
+        string img = d["img"];
+        Directory.CreateDirectory(img);
+        ToolUnderTest.QemuOk(img, "create", "-q", "-f", "raw", "f1.raw", "1M");
+        ToolUnderTest.QemuIo(img, "raw", "f1.raw", "write -P 0x61 0 1M");
+        ToolUnderTest.QemuOk(img, "create", "-q", "-f", "vmdk", "s.vmdk", "1M");
+        byte[] sparse = File.ReadAllBytes(Path.Combine(img, "s.vmdk"));
+        File.WriteAllBytes(Path.Combine(img, "nested.vmdk"), WithEmbedded(sparse, "monolithicFlat", "RW 2048 FLAT \"f1.raw\" 0"));
+        File.WriteAllBytes(Path.Combine(img, "self.vmdk"), WithEmbedded(sparse, "twoGbMaxExtentSparse", "RW 2048 SPARSE \"self.vmdk\""));
+        foreach (var args in new[] { new[] { "info", "../img/nested.vmdk" }, ["info", "--output=json", "../img/nested.vmdk"], ["map", "../img/nested.vmdk"] })
+            OracleAssert.SameOutcome(ToolUnderTest.Qemu(d.Q, args), ToolUnderTest.Run(d.T, args));
+        string[] convert = ["convert", "-O", "raw", "../img/nested.vmdk", "out.raw"];
+        OracleAssert.SameOutcome(ToolUnderTest.Qemu(d.Q, convert), ToolUnderTest.Run(d.T, convert));
+        OracleFixtures.AssertFilesEqual(Path.Combine(d.Q, "out.raw"), Path.Combine(d.T, "out.raw"), "nested descriptor");
+        var r = ToolUnderTest.Run(d.T, "info", "../img/self.vmdk");
+        OracleAssert.NoCrash(r);
+        Assert.IsTrue(r.Elapsed < Quick, r.ToString());
+        Assert.AreEqual(1, r.ExitCode, r.ToString());
+        StringAssert.Contains(r.NormalizedStdErr, "descriptors embedded in sparse extents nest more than");
+    }
+
+    /// <summary>A qemu-made sparse file with capacity 0 and the given descriptor at sector 1 (where its desc_offset points).</summary>
+    private static byte[] WithEmbedded(byte[] sparse, string createType, string extentLine)
+    {
+        byte[] copy = (byte[])sparse.Clone();
+        Array.Clear(copy, 12, 8); // SparseExtentHeader.capacity
+        string text = $"# Disk DescriptorFile\nversion=1\nCID=12345678\nparentCID=ffffffff\ncreateType=\"{createType}\"\n\n{extentLine}\n\0";
+        System.Text.Encoding.ASCII.GetBytes(text).CopyTo(copy, 512);
+        return copy;
+    }
+
     /// <summary>img/base.vmdk (3 MiB, data at 0 and 1 MiB) and img/overlay.vmdk on it (data at 64 KiB and 2 MiB).</summary>
     private static string MakeChain(OracleDirs d, string options)
     {
