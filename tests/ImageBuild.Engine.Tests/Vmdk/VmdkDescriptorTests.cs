@@ -47,6 +47,15 @@ public sealed class VmdkDescriptorTests
     }
 
     [TestMethod]
+    public void ABlankLineBeforeAnExtentLineReadsItTwice()
+    {
+        // sscanf's first %s skips the blank line's newline and reads the next line: qemu opens that extent twice
+        var lines = Of("createType=\"monolithicFlat\"\n\nRW 8 FLAT \"a.raw\" 0\n").ExtentLines().ToList();
+        Assert.AreEqual(2, lines.Count);
+        Assert.AreEqual(lines[0], lines[1]);
+    }
+
+    [TestMethod]
     [DataRow("RW 2048 FLAT \"f.raw\"\r\nRW 1 FLAT \"g\" 0\n", "Invalid extent line: RW 2048 FLAT \"f.raw\"\r")]
     [DataRow("RW 2048 FLAT \"f.raw\" -1\n", "Invalid extent line: RW 2048 FLAT \"f.raw\" -1")]
     [DataRow("RW 2048 VMFS \"f.raw\" 0\n", "Invalid extent line: RW 2048 VMFS \"f.raw\" 0")]
