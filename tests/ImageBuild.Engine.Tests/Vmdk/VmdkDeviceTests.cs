@@ -91,6 +91,22 @@ public sealed class VmdkDeviceTests
         }
     }
 
+    [TestMethod]
+    public void AnUntrustedDescriptorMayNameOnlyFilesBesideIt()
+    {
+        var (dir, path) = Disk("RW 8 FLAT \"a.raw\" 0\nRW 8 FLAT \"/etc/passwd\" 0\n");
+        using (dir)
+        {
+            var context = ImageContext.CreateDefault().WithFilePolicy(ImageFilePolicy.Untrusted);
+            var e = Assert.ThrowsExactly<ImageException>(() => ImageOpener.Open(context, path, new OpenOptions { Format = "vmdk" }));
+            Assert.IsInstanceOfType<ImageFileException>(e.InnerException, "refused by the file policy");
+            Assert.AreEqual($"Could not open '{path}': extent file '/etc/passwd' named by untrusted image '{path}' is outside the image's directory", e.Message);
+            File.WriteAllText(path, Descriptor("RW 8 FLAT \"sub/../a.raw\" 0\nRW 16 FLAT \"sub/b.raw\" 0\n"));
+            using var dev = ImageOpener.Open(context, path, new OpenOptions { Format = "vmdk" });
+            Assert.AreEqual(24 * 512, dev.VirtualSize, "names inside the directory are followed");
+        }
+    }
+
     private static long Cid(object? value) => Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture);
 
     private static long AllocatedBytes(string path)
