@@ -147,11 +147,11 @@ public sealed class OperationAliasTests
             context.ImageBuildConvert("a.raw", "b.raw", new ImageBuildConvertSettings { Format = "raw", Compression = ImageBuildCompression.Zlib }));
         StringAssert.Contains(compressRaw.Message, "format 'raw' cannot be written with compressed writes");
 
-        QemuOracle.ImgOk("create", "-q", "-f", "vmdk", dir["disk.vmdk"], "1M");
-        var vmdk = Assert.ThrowsExactly<CakeException>(() => context.ImageBuildInfo("disk.vmdk"));
-        StringAssert.Contains(vmdk.Message, $"'{dir["disk.vmdk"]}': format 'vmdk' is not supported by this engine yet");
-        var vmdkConvert = Assert.ThrowsExactly<CakeException>(() => context.ImageBuildConvert("disk.vmdk", "disk.qcow2", new ImageBuildConvertSettings { Format = "qcow2" }));
-        StringAssert.Contains(vmdkConvert.Message, "format 'vmdk' is not supported by this engine yet");
+        QemuOracle.ImgOk("create", "-q", "-f", "vhdx", dir["disk.vhdx"], "1M");
+        var vhdx = Assert.ThrowsExactly<CakeException>(() => context.ImageBuildInfo("disk.vhdx"));
+        StringAssert.Contains(vhdx.Message, $"'{dir["disk.vhdx"]}': format 'vhdx' is not supported by this engine yet");
+        var vhdxConvert = Assert.ThrowsExactly<CakeException>(() => context.ImageBuildConvert("disk.vhdx", "disk.qcow2", new ImageBuildConvertSettings { Format = "qcow2" }));
+        StringAssert.Contains(vhdxConvert.Message, "format 'vhdx' is not supported by this engine yet");
         Assert.IsFalse(File.Exists(dir["disk.qcow2"]));
 
         var badSize = Assert.ThrowsExactly<CakeException>(() => context.ImageBuildCreate("c.raw", "12Q"));

@@ -101,12 +101,12 @@ public sealed class FormatSupportTests
     [TestMethod]
     public void AnImageOfAFormatWithoutADriverFailsValidationByName()
     {
-        using var f = new RecipeFixture("steps:\n  - id: disk\n    kind: image\n    file: images/disk.vmdk\n  - id: flat\n    kind: convert\n    from: disk\n    format: raw\n");
+        using var f = new RecipeFixture("steps:\n  - id: disk\n    kind: image\n    file: images/disk.vhdx\n  - id: flat\n    kind: convert\n    from: disk\n    format: raw\n");
         Directory.CreateDirectory(f["images"]);
-        QemuOracle.ImgOk("create", "-q", "-f", "vmdk", f["images/disk.vmdk"], "1M");
+        QemuOracle.ImgOk("create", "-q", "-f", "vhdx", f["images/disk.vhdx"], "1M");
         var e = f.Errors().Single();
         Assert.AreEqual((4, 11), (e.Line, e.Column), e.ToString());
-        Assert.AreEqual($"step 'disk': '{f["images/disk.vmdk"]}': format 'vmdk' is not supported by this engine yet", e.Message);
+        Assert.AreEqual($"step 'disk': '{f["images/disk.vhdx"]}': format 'vhdx' is not supported by this engine yet", e.Message);
         Assert.IsFalse(File.Exists(f.Out("flat.raw")));
     }
 

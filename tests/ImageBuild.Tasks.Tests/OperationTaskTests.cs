@@ -227,13 +227,13 @@ public sealed class OperationTaskTests
     [RequiresQemu]
     public void AFormatWithoutADriverIsRefusedByName()
     {
-        QemuOracle.ImgOk("create", "-q", "-f", "vmdk", _dir["disk.vmdk"], "1M");
-        Run(new ImageInfo { Input = "disk.vmdk" }, expectSuccess: false);
-        StringAssert.Contains(_engine.Errors.Single().Message, $"'{_dir["disk.vmdk"]}': format 'vmdk' is not supported by this engine yet", _engine.Log);
+        QemuOracle.ImgOk("create", "-q", "-f", "vhdx", _dir["disk.vhdx"], "1M");
+        Run(new ImageInfo { Input = "disk.vhdx" }, expectSuccess: false);
+        StringAssert.Contains(_engine.Errors.Single().Message, $"'{_dir["disk.vhdx"]}': format 'vhdx' is not supported by this engine yet", _engine.Log);
 
         _engine.Errors.Clear();
-        Run(new ImageConvert { Input = "disk.vmdk", Output = "disk.qcow2", OutputFormat = "qcow2" }, expectSuccess: false);
-        StringAssert.Contains(_engine.Errors.Single().Message, "format 'vmdk' is not supported by this engine yet", _engine.Log);
+        Run(new ImageConvert { Input = "disk.vhdx", Output = "disk.qcow2", OutputFormat = "qcow2" }, expectSuccess: false);
+        StringAssert.Contains(_engine.Errors.Single().Message, "format 'vhdx' is not supported by this engine yet", _engine.Log);
         Assert.IsFalse(File.Exists(_dir["disk.qcow2"]), "nothing written");
     }
 }
