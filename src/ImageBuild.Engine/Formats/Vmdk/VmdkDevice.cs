@@ -52,7 +52,7 @@ public sealed partial class VmdkDevice : BlockDevice
         _virtualSize = total;
         _descOffset = descOffset;
         _kept = [.. state.Kept];
-        CreateType = state.CreateType ?? "monolithicSparse";
+        CreateType = state.CreateType ?? ""; // a COWD file opened on its own has none: qemu prints ""
         Cid = cid;
         ParentCid = parentCid;
         if (parentHint is not null)
@@ -75,7 +75,7 @@ public sealed partial class VmdkDevice : BlockDevice
     /// <summary>The parentCID read at open (VMDK 5.0 spec: the CID of the parent when this delta was made; ffffffff without parent).</summary>
     internal uint ParentCid { get; }
 
-    /// <summary>qemu's s->create_type: the descriptor's createType, or monolithicSparse / streamOptimized for a sparse file opened on its own.</summary>
+    /// <summary>qemu's s->create_type: the descriptor's createType, monolithicSparse / streamOptimized for a KDMV file opened on its own, "" for a COWD one.</summary>
     internal string CreateType { get; }
 
     public override bool SupportsBacking => true;
@@ -165,8 +165,6 @@ public sealed partial class VmdkDevice : BlockDevice
         var request = state.Request;
         string path = line.FileName.StartsWith('/') ? line.FileName : ImageOpener.ResolveBackingName(request.Filename, line.FileName);
         bool flat = line.Type is "FLAT" or "VMFS";
-        if (line.Type == "SESPARSE" && request.Writable)
-            throw new ImageException("No write support for seSparse images available"); // qemu: bdrv_apply_auto_read_only
         if (state.Extents.Count >= MaxExtents)
             throw new ImageException($"'{request.Filename}' names more than {MaxExtents} extents");
         if (Directory.Exists(path)) // the file protocol's refusal, as for the image itself
@@ -182,6 +180,8 @@ public sealed partial class VmdkDevice : BlockDevice
             }
             else if (line.Type == "SESPARSE")
             {
+                if (request.Writable) // qemu's vmdk_open_se_sparse: bdrv_apply_auto_read_only, without auto-read-only
+                    throw new ImageException("No write support for seSparse images available");
                 var map = SeSparse.SeSparseGrainMap.Open(file);
                 state.Add(new GrainMapExtent(line.Type, map.Capacity, file, map, checked((int)map.ClusterSize)));
             }

@@ -113,7 +113,8 @@ public sealed partial class VmdkDescriptorOracleTests
         string t = File.ReadAllText(Path.Combine(d.T, "img/disk.vmdk"), Encoding.Latin1);
         Assert.AreEqual(512, t.Length, "the descriptor file grows to a whole sector, as qemu writes it");
         Assert.AreNotEqual(Descriptor("several-extents"), t.TrimEnd('\0'), "a new CID");
-        Assert.AreEqual(Cid().Replace(q, "CID=X\n"), Cid().Replace(t, "CID=X\n"), "descriptor after the write, CID masked");
+        // qemu writes the CID as "%x": its length, and the zero padding of the sector with it, vary
+        Assert.AreEqual(Cid().Replace(q, "CID=X\n").TrimEnd('\0'), Cid().Replace(t, "CID=X\n").TrimEnd('\0'), "descriptor after the write, CID masked");
         var info = ToolUnderTest.Run(d.T, "convert", "-O", "raw", "img/disk.vmdk", "back.raw");
         Assert.AreEqual(0, info.ExitCode, info.ToString());
         CollectionAssert.AreEqual(src, File.ReadAllBytes(Path.Combine(d.T, "back.raw")), "what was written reads back");
