@@ -102,6 +102,7 @@ public sealed partial class VmdkDescriptorOracleTests
         File.WriteAllText(Path.Combine(img, "disk.vmdk"), Descriptor("several-extents"));
         var src = new byte[1536 * 1024];
         new Random(15).NextBytes(src);
+        Array.Clear(src, 768 * 1024, 512 * 1024); // zeros across the extent boundary: written as write-zeroes
         File.WriteAllBytes(d["src.raw"], src);
         foreach (string twin in new[] { d.Q, d.T })
             CopyDirectory(img, Path.Combine(twin, "img"));
