@@ -59,7 +59,13 @@ internal static class VmdkCreator
                 : $"{prefix}-flat{postfix}";
             using (var extent = FileProtocol.CreateFile(request with { Filename = dir + rel }, out _))
             {
-                if (o.IsFlat) extent.SetLength(current);
+                if (o.IsFlat)
+                {
+                    extent.SetLength(current);
+                    // qemu's file protocol writes the first block of a file it grows from empty (O_DIRECT alignment
+                    // probing), so a new flat extent starts with 4 KiB of data, as a new raw image does
+                    if (current > 0) extent.Write(0, ZeroBuffer.Span((int)Math.Min(current, 4096)));
+                }
                 else InitSparseExtent(extent, current, o.IsCompressed, o.ZeroedGrain);
             }
             extentLines.Append(VmdkDescriptorWriter.ExtentLine(o.IsFlat, current, rel));

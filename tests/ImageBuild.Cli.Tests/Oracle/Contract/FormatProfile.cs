@@ -98,6 +98,12 @@ public sealed record FormatProfile(string Name)
     /// </summary>
     public bool QemuFailsAfterCompressedConvert { get; init; }
 
+    /// <summary>
+    /// commit changes the base in a way that makes qemu refuse to read the overlay through it (VMDK: the base gets a
+    /// new CID, the overlay's parentCID no longer matches): after commit only the base is compared as an image.
+    /// </summary>
+    public bool CommitInvalidatesOverlay { get; init; }
+
     public bool Has(QemuOps op) => (Ops & op) == op;
 
     public override string ToString() => Name;
