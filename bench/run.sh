@@ -109,6 +109,9 @@ measure() { # measure LABEL TOOL-NAME OUTPUT CMD...  (OUTPUT is deleted first, s
 labels=("convert raw->qcow2" "convert qcow2->raw" "convert -C raw->raw" "compare")
 [ "$compressed" = 1 ] && labels+=("convert -c zlib" "convert -c zstd" "expand zlib->raw" "expand zstd->raw")
 for f in "${formats[@]}"; do labels+=("convert raw->$f" "convert $f->raw"); done
+# VMDK's streamOptimized subformat is always compressed (qemu-img compresses it on one core)
+has_vmdk=0; for f in "${formats[@]}"; do [ "$f" = vmdk ] && has_vmdk=1; done
+[ "$compressed" = 1 ] && [ $has_vmdk = 1 ] && labels+=("convert raw->vmdk-stream")
 run_op() { # run_op LABEL TOOL-NAME CMD-PREFIX...
     local label="$1" tool="$2"; shift 2
     case "$label" in
@@ -122,6 +125,7 @@ run_op() { # run_op LABEL TOOL-NAME CMD-PREFIX...
         "convert -c zstd") measure "$label" $tool "$work/$tool-zstd.qcow2" "$@" convert -c -f raw -O qcow2 -o compression_type=zstd "$work/disk.raw" "$work/$tool-zstd.qcow2" ;;
         "expand zlib->raw") measure "$label" $tool "$work/$tool-expanded.raw" "$@" convert -f qcow2 -O raw "$work/ref-zlib.qcow2" "$work/$tool-expanded.raw" ;;
         "expand zstd->raw") measure "$label" $tool "$work/$tool-expanded-zstd.raw" "$@" convert -f qcow2 -O raw "$work/ref-zstd.qcow2" "$work/$tool-expanded-zstd.raw" ;;
+        "convert raw->vmdk-stream") measure "$label" $tool "$work/$tool-stream.vmdk" "$@" convert -f raw -O vmdk -o subformat=streamOptimized "$work/disk.raw" "$work/$tool-stream.vmdk" ;;
         "convert raw->"*)
             local f="${label#convert raw->}"
             measure "$label" $tool "$work/$tool.$f" "$@" convert -f raw -O "$f" "$work/disk.raw" "$work/$tool.$f" ;;
@@ -147,7 +151,7 @@ sizes=()
 for label in "${labels[@]}"; do
     n=$runs
     case "$label" in
-        *-c*|expand*) n=$compressed_runs ;;
+        *-c*|expand*|*-stream) n=$compressed_runs ;;
         "convert raw->qcow2"|"convert qcow2->raw"|"convert -C raw->raw") ;;
         "convert raw->"*|"convert "*"->raw") n=$format_runs ;;
     esac
@@ -168,6 +172,7 @@ done
 echo "bench: verifying outputs with qemu-img compare" >&2
 outputs=(imagebuild.qcow2 imagebuild.raw imagebuild-copy.raw)
 [ "$compressed" = 1 ] && outputs+=(imagebuild-zlib.qcow2 imagebuild-zstd.qcow2 imagebuild-expanded.raw imagebuild-expanded-zstd.raw)
+[ "$compressed" = 1 ] && [ $has_vmdk = 1 ] && outputs+=(imagebuild-stream.vmdk)
 for f in "${outputs[@]}"; do
     if ! "$qemu_img" compare -q "$work/disk.raw" "$work/$f"; then echo "bench: $f differs from the source" >&2; status=1; fi
 done
@@ -217,6 +222,9 @@ if [ "$compressed" = 1 ]; then
         echo "compressed ($c) qcow2 size: imagebuild $(( $(stat -c %s "$work/imagebuild-$c.qcow2") / 1048576 )) MiB, qemu-img $(( $(stat -c %s "$work/qemu-img-$c.qcow2") / 1048576 )) MiB"
     done
 fi
+if [ "$compressed" = 1 ] && [ $has_vmdk = 1 ]; then
+    echo "streamOptimized vmdk size: imagebuild $(( $(stat -c %s "$work/imagebuild-stream.vmdk") / 1048576 )) MiB, qemu-img $(( $(stat -c %s "$work/qemu-img-stream.vmdk") / 1048576 )) MiB"
+fi
 for entry in "${sizes[@]}"; do
     IFS='|' read -r f ib_blocks qi_blocks <<<"$entry"
     echo "$f output allocation: imagebuild $((ib_blocks / 2048)) MiB, qemu-img $((qi_blocks / 2048)) MiB"
@@ -234,5 +242,6 @@ printf '%-10s %12s %12s\n' format "raw->format" "format->raw"
 for f in qcow2 "${formats[@]}"; do
     printf '%-10s %12s %12s\n' "$f" "$(ratio "convert raw->$f")" "$(ratio "convert $f->raw")"
 done
+[ "$compressed" = 1 ] && [ $has_vmdk = 1 ] && printf '%-10s %12s %12s\n' "vmdk-stream" "$(ratio "convert raw->vmdk-stream")" "-"
 [ $status -eq 0 ] && echo "outputs verified identical (qemu-img compare)"
 exit $status

@@ -35,8 +35,10 @@ public sealed class BuildImageRecipes : ImageBuildTask
     public bool UntrustedImages { get; set; }
 
     /// <summary>Each image a step produced or found up to date: the full path, with metadata Recipe, StepId, Kind,
-    /// Status (Ran or Skipped), Format, VirtualSize, FileSize, ContentHash, and RequiredSize, FullyAllocatedSize,
-    /// MeasuredFormat when a measure step reports them for this image.</summary>
+    /// Status (Ran or Skipped), Format, VirtualSize, FileSize (of all its files), ContentHash, Files (every file of
+    /// the image, the item's own first, ';'-separated: an image of several files, such as a VMDK descriptor and its
+    /// extents, is one item), and RequiredSize, FullyAllocatedSize, MeasuredFormat when a measure step reports them
+    /// for this image.</summary>
     [Output]
     public ITaskItem[] Images { get; private set; } = [];
 
@@ -45,7 +47,7 @@ public sealed class BuildImageRecipes : ImageBuildTask
     [Output]
     public ITaskItem[] Measurements { get; private set; } = [];
 
-    /// <summary>Every file the runs own (images, summaries, state), for @(FileWrites) so Clean removes them.</summary>
+    /// <summary>Every file the runs own (every file of each image, summaries, state), for @(FileWrites) so Clean removes them.</summary>
     [Output]
     public ITaskItem[] FileWrites { get; private set; } = [];
 
@@ -112,7 +114,7 @@ public sealed class BuildImageRecipes : ImageBuildTask
 
     /// <summary>Items for the images and measurements, and the files the run owns, also after a failed run (what
     /// did get built is still there and still the project's).</summary>
-    private static void Collect(string recipePath, HostResult result,
+    internal static void Collect(string recipePath, HostResult result,
         List<ITaskItem> images, List<ITaskItem> measurements, List<ITaskItem> writes)
     {
         var byStep = new Dictionary<string, TaskItem>(StringComparer.Ordinal);
@@ -132,9 +134,10 @@ public sealed class BuildImageRecipes : ImageBuildTask
                 Set(item, "VirtualSize", s.VirtualSize);
                 Set(item, "FileSize", s.FileSize);
                 Set(item, "ContentHash", s.Hash);
+                item.SetMetadata("Files", string.Join(";", s.OutputFiles));
                 byStep[s.Id] = item;
                 images.Add(item);
-                writes.Add(new TaskItem(s.OutputPath));
+                writes.AddRange(s.OutputFiles.Select(f => new TaskItem(f)));
             }
             if (s.MeasuredRequired is not null)
             {

@@ -62,7 +62,7 @@ public sealed class FormatSupportTests
         var r = f.Run(set: new Dictionary<string, string> { ["data"] = f["elsewhere.raw"] });
         var step = r.Steps.Single();
         Assert.AreEqual(StepStatus.Failed, step.Status);
-        StringAssert.Contains(step.Reason, "a step's output must be a single file", step.Reason);
+        StringAssert.Contains(step.Reason, "which is not beside it", step.Reason);
         Assert.IsFalse(File.Exists(f.Out("base.qcow2")), "no output left looking valid");
     }
 

@@ -33,14 +33,17 @@ internal sealed class RecipeFixture : IDisposable
         File.WriteAllBytes(path, content);
     }
 
-    public Recipe Load(IReadOnlyDictionary<string, string>? set = null, StepKinds? kinds = null) => RecipeLoader.Load(RecipePath, set, kinds);
+    /// <summary>The engine recipes are loaded and run with (null: the default); tests set one with extra formats.</summary>
+    public Engine.Block.ImageContext? Engine { get; init; }
+
+    public Recipe Load(IReadOnlyDictionary<string, string>? set = null, StepKinds? kinds = null) => RecipeLoader.Load(RecipePath, set, kinds, Engine);
 
     public RunResult Run(int jobs = 2, StepKinds? kinds = null, string? outputDir = null, IReadOnlyDictionary<string, string>? set = null, List<RecipeEvent>? events = null)
     {
         var sinks = new List<IRecipeEventSink>();
         if (events is not null) sinks.Add(new ListSink(events));
         var recipe = Load(set, kinds);
-        return new RecipeRunner(recipe, new RunOptions { OutputDir = outputDir ?? OutputDir, Jobs = jobs, Kinds = kinds ?? StepKinds.Default, Sinks = sinks }).Run();
+        return new RecipeRunner(recipe, new RunOptions { OutputDir = outputDir ?? OutputDir, Jobs = jobs, Kinds = kinds ?? StepKinds.Default, Sinks = sinks, Engine = Engine }).Run();
     }
 
     public RunResult Plan(StepKinds? kinds = null) =>

@@ -93,6 +93,38 @@ public sealed class StateLinkTests
     }
 
 
+    /// <summary>
+    /// The steps' private partial folders: a link in place of one is removed, never written through nor emptied
+    /// (removing a run's leftovers through it would delete outside the output directory).
+    /// </summary>
+    [TestMethod]
+    [DataRow(".imagebuild/partial", true)]
+    [DataRow(".imagebuild/partial", false)]
+    [DataRow(".imagebuild/partial/state", false)]
+    [DataRow(".imagebuild/partial/state/base", false)]
+    public void RunReplacesALinkAtAPartialFolder(string which, bool dangling)
+    {
+        using var f = new RecipeFixture(Recipe);
+        Assert.IsTrue(f.Run().Succeeded);
+        string link = Path.Combine(f.OutputDir, which);
+        if (Directory.Exists(link)) Directory.Delete(link, recursive: true); // the run leaves .imagebuild/partial empty
+        string target = Plant(f, link, dangling, directory: true);
+        string keep = Path.Combine(target, "state", "base", "keep"); // what a cleanup through the link would delete
+        if (!dangling)
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(keep)!);
+            File.WriteAllText(keep, Outside);
+        }
+        File.WriteAllBytes(f.Out("base.raw"), new byte[10]); // the step must run: it writes through its folder
+
+        var r = f.Run();
+        Assert.IsTrue(r.Succeeded, string.Join("\n", r.Steps));
+        CollectionAssert.AreEqual(new[] { "base" }, r.Ran());
+        Assert.AreEqual(1L << 20, new FileInfo(f.Out("base.raw")).Length);
+        if (dangling) Assert.IsFalse(Path.Exists(target), "nothing was created through the link");
+        else CollectionAssert.AreEqual(new[] { keep }, Directory.GetFiles(target, "*", SearchOption.AllDirectories), "the linked folder is untouched");
+    }
+
     /// <summary>A link at <paramref name="link"/> to a path outside the output directory (existing unless dangling).</summary>
     private static string Plant(RecipeFixture f, string link, bool dangling, bool directory)
     {

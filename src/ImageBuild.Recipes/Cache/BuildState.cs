@@ -14,7 +14,13 @@ public sealed record StepRecord
     public Dictionary<string, string> Inputs { get; init; } = new(StringComparer.Ordinal);
     /// <summary>The output image (file name in the output directory) and its stamp; null for steps without one.</summary>
     public string? Output { get; init; }
+    /// <summary>The main file's size and mtime with the output's hash (<see cref="OutputHash"/>: the file's own hash for a single file).</summary>
     public FileStamp? OutputStamp { get; init; }
+    /// <summary>
+    /// Every file of an output of several files (main first, names in the output directory), each with its own stamp
+    /// and hash; null for a single-file output. Up-to-date checks stat each; pruning removes each.
+    /// </summary>
+    public List<OutputFile>? Files { get; init; }
     public string? Format { get; init; }
     public long? VirtualSize { get; init; }
     public long? MeasuredRequired { get; init; }
@@ -22,6 +28,9 @@ public sealed record StepRecord
     public string? MeasuredFormat { get; init; }
     public string? Note { get; init; }
 }
+
+/// <summary>One file of a several-file output: its name in the output directory and its own stamp and hash.</summary>
+public sealed record OutputFile(string Name, FileStamp Stamp);
 
 /// <summary>
 /// The output directory's memory (.imagebuild/state.json): each step's last key and output stamp, and stamps of
@@ -44,6 +53,13 @@ public sealed class BuildState
     public Dictionary<string, StepRecord> Steps { get; set; } = new(StringComparer.Ordinal);
     public Dictionary<string, FileStamp> Files { get; set; } = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// Outputs being moved into place, by step: the file names (old and new) that may be half-replaced. Saved before
+    /// the first file of a several-file output moves and cleared with the step's new record; a run that finds an
+    /// entry (an earlier run died while moving) deletes those files, and the step, whose record is gone, runs again.
+    /// </summary>
+    public Dictionary<string, List<string>>? Moving { get; set; }
+
     /// <summary>The state every recipe run of an output directory shares.</summary>
     public const string DefaultName = "state";
 
@@ -64,6 +80,7 @@ public sealed class BuildState
             if (state is null || state.Version != FormatVersion) return new BuildState();
             state.Steps = new Dictionary<string, StepRecord>(state.Steps, StringComparer.Ordinal);
             state.Files = new Dictionary<string, FileStamp>(state.Files, StringComparer.Ordinal);
+            state.Moving = state.Moving is { Count: > 0 } moving ? new Dictionary<string, List<string>>(moving, StringComparer.Ordinal) : null;
             return state;
         }
         catch (Exception e) when (e is JsonException or IOException or NotSupportedException)
@@ -85,6 +102,37 @@ public sealed class BuildState
     public void SetFile(string path, FileStamp stamp)
     {
         lock (_gate) Files[path] = stamp;
+    }
+
+    /// <summary>Sets (or with null clears) the files a step is moving into place.</summary>
+    public void SetMoving(string id, List<string>? names)
+    {
+        lock (_gate)
+        {
+            if (names is not null) (Moving ??= new(StringComparer.Ordinal))[id] = names;
+            else if (Moving is not null && Moving.Remove(id) && Moving.Count == 0) Moving = null;
+        }
+    }
+
+    public List<KeyValuePair<string, List<string>>> MovingSnapshot()
+    {
+        lock (_gate) return Moving?.ToList() ?? [];
+    }
+
+    /// <summary>Every file name the records of steps other than <paramref name="except"/> own (main files and the rest).</summary>
+    public HashSet<string> OutputNamesExcept(string? except)
+    {
+        lock (_gate)
+        {
+            var names = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var (id, r) in Steps)
+            {
+                if (id == except) continue;
+                if (r.Output is { } o) names.Add(o);
+                foreach (var f in r.Files ?? []) names.Add(f.Name);
+            }
+            return names;
+        }
     }
 
     public void SetStep(string id, StepRecord? record)

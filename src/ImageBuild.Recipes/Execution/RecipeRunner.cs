@@ -29,6 +29,10 @@ public sealed class RecipeRunner
     private readonly EventHub _events;
     private readonly string _outputDir;
     private readonly Lock _saveGate = new();
+    /// <summary>Held while an output's names are checked and its files moved in: two steps never claim one name.</summary>
+    private readonly Lock _moveGate = new();
+    /// <summary>The file names each step moved in during this run (locked on itself).</summary>
+    private readonly Dictionary<string, IReadOnlyList<string>> _movedIn = new(StringComparer.Ordinal);
     private BuildState _state = new();
 
     public RecipeRunner(Recipe recipe, RunOptions options)
@@ -133,6 +137,7 @@ public sealed class RecipeRunner
         }
         Task.WaitAll(tasks.Values.ToArray());
         foreach (var (id, t) in tasks) outcomes[id] = t.Result;
+        PartialFolder.Remove(PartialFolder.OfState(_outputDir, _options.StateName)); // each step emptied its own
         if (_options.OwnsOutputDir) Prune();
         Save(); // stamps of touched-but-unchanged files, so the next run takes the fast path
 
@@ -180,9 +185,24 @@ public sealed class RecipeRunner
             return RecordExternal(step, kind, key, inputs, why);
         var shape = _graph.Shapes[step.Id];
         string? final = shape.OutputName is null ? null : Path.Combine(_outputDir, shape.OutputName);
-        string? partial = shape.OutputName is null ? null : Path.Combine(_outputDir, "." + shape.OutputName + PartialSuffix);
+        string? folder = null, partial = null;
         var executor = _options.ExecutorFor(step.Kind);
         var clock = Stopwatch.StartNew();
+        try
+        {
+            // The step's private folder (final names, for images of several files), or beside the final name when
+            // the output names another image relatively (see OutputPlacement).
+            if (final is not null && executor is not null)
+            {
+                folder = OutputPlacement.InPrivateFolder(step, inputs, _engine)
+                    ? PartialFolder.Create(_outputDir, _options.StateName, step.Id) : null;
+                partial = folder is not null ? Path.Combine(folder, shape.OutputName!) : Path.Combine(_outputDir, "." + shape.OutputName + PartialSuffix);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return Fail(step, $"cannot prepare the output: {e.Message}", 0, null);
+        }
         int lastPercent = -1;
         var context = new StepContext
         {
@@ -216,7 +236,7 @@ public sealed class RecipeRunner
             CleanScratch(step, partial);
             if (_options.Cancellation.IsCancellationRequested)
                 return Fail(step, CancelledReason, clock.Elapsed.TotalSeconds, null);
-            return Fail(step, Readable(e.Message, partial, final), clock.Elapsed.TotalSeconds, null);
+            return Fail(step, Readable(e.Message, partial, final, folder), clock.Elapsed.TotalSeconds, null);
         }
         catch (OperationCanceledException) when (_options.Cancellation.IsCancellationRequested)
         {
@@ -227,48 +247,51 @@ public sealed class RecipeRunner
         {
             // An engine defect must fail this step, not the process: the other steps and the state stay sound.
             CleanScratch(step, partial);
-            return Fail(step, $"internal error in the engine: {e.GetType().Name}: {Readable(e.Message, partial, final)}", clock.Elapsed.TotalSeconds, null);
+            return Fail(step, $"internal error in the engine: {e.GetType().Name}: {Readable(e.Message, partial, final, folder)}", clock.Elapsed.TotalSeconds, null);
         }
         CleanScratch(step);
 
-        string? hash = null;
         FileStamp? stamp = null;
+        List<OutputFile>? files = null;
         long? virtualSize = null;
         string? format = shape.Format;
         try
         {
             if (partial is not null && final is not null)
             {
+                IReadOnlyList<string> names;
                 // The format is known statically except below an existing image (commit into its backing file).
                 using (var dev = ImageOpener.Open(_engine, partial, new OpenOptions { Format = shape.Format, NoBacking = true, NoIo = true }))
                 {
                     (virtualSize, format) = (dev.VirtualSize, dev.FormatName);
-                    // outputs are renamed, hashed and pruned as one file: an output that names other files (a data
-                    // file given in the step's options) would leave them unrecorded
-                    if (dev.HostFileNames.Count > 1)
-                        throw new ImageException($"the output names other files ({string.Join(", ", dev.HostFileNames.Skip(1).Select(n => $"'{n}'"))}); a step's output must be a single file");
+                    if (folder is not null)
+                        names = ImageFiles.NamesOf(dev, partial, shape.OutputName!);
+                    else if (dev.HostFileNames.Count > 1)
+                        throw new ImageException($"the output names other files ({string.Join(", ", dev.HostFileNames.Skip(1).Select(n => $"'{n}'"))}); an output that names another image by a relative name (an overlay, a copy of one) must be a single file");
+                    else
+                        names = [shape.OutputName!];
                 }
-                hash = ContentHasher.HashFile(partial);
-                File.Move(partial, final, overwrite: true);
-                var seen = FileStamp.Observe(final) ?? throw new IOException($"'{final}' vanished after rename");
-                stamp = new FileStamp(seen.Size, seen.MtimeTicks, hash);
+                (stamp, files) = MoveIntoPlace(step, names, partial, folder ?? _outputDir, inputs);
             }
         }
         catch (Exception e) when (e is ImageException or IOException or UnauthorizedAccessException)
         {
-            if (partial is not null) DeleteQuietly(partial);
-            return Fail(step, $"cannot record output: {e.Message}", clock.Elapsed.TotalSeconds, null);
+            CleanScratch(step, partial);
+            DropMoving(step.Id);
+            return Fail(step, $"cannot record output: {Readable(e.Message, partial, final, folder)}", clock.Elapsed.TotalSeconds, null);
         }
+        if (folder is not null) PartialFolder.Remove(folder);
 
         var record = new StepRecord
         {
             Key = key.Key, Kind = kind.Name, Version = kind.Version, ParamsHash = key.ParamsHash,
             Inputs = new Dictionary<string, string>(key.Inputs, StringComparer.Ordinal),
-            Output = shape.OutputName, OutputStamp = stamp, Format = format, VirtualSize = virtualSize,
+            Output = shape.OutputName, OutputStamp = stamp, Files = files, Format = format, VirtualSize = virtualSize,
             MeasuredFormat = result.MeasuredFormat, MeasuredRequired = result.MeasuredRequired,
             MeasuredFullyAllocated = result.MeasuredFullyAllocated, Note = result.Note,
         };
         _state.SetStep(step.Id, record);
+        _state.SetMoving(step.Id, null);
         Save();
         var outcome = FromRecord(step, StepStatus.Ran, why) with { Seconds = clock.Elapsed.TotalSeconds };
         _events.Emit(new RecipeEvent
@@ -276,6 +299,98 @@ public sealed class RecipeRunner
             Type = "done", Step = step.Id, Kind = step.Kind, Seconds = outcome.Seconds, Output = outcome.Output, Message = result.Note,
         });
         return outcome;
+    }
+
+    /// <summary>
+    /// Moves a finished output from where the step wrote it into the output directory and returns the stamps to
+    /// record. One file: hashed and renamed over the old output, as ever. Several files (or an old output of several):
+    /// the step's record is dropped and the names being replaced are journalled in the state first; the old main
+    /// file goes, then the new files move in, the main file last (its appearance is the commit point: no main file
+    /// ever names a half-moved set), then old files the new output no longer has go. A run that dies in between
+    /// leaves a journal the next run acts on (<see cref="RemoveLeftovers"/>).
+    /// </summary>
+    private (FileStamp Stamp, List<OutputFile>? Files) MoveIntoPlace(RecipeStep step, IReadOnlyList<string> names, string partial, string sourceDir,
+        IReadOnlyDictionary<string, StepInput> inputs)
+    {
+        var sources = names.Select((n, i) => i == 0 ? partial : Path.Combine(sourceDir, n)).ToList();
+        var hashes = sources.Select(ContentHasher.HashFile).ToList();
+        string hash = OutputHash.Of(names.Zip(hashes).ToList());
+        var inputFiles = new HashSet<string>(StringComparer.Ordinal);
+        if (names.Count > 1)
+        {
+            // An existing image read in place from this directory (a single operation's input) is not replaced either.
+            foreach (var input in inputs.Values)
+            {
+                using var dev = ImageOpener.Open(_engine, input.Path, new OpenOptions { Format = input.Format, NoBacking = true, NoIo = true, ForceShare = true });
+                foreach (string file in dev.HostFileNames)
+                    if (Path.GetDirectoryName(Path.GetFullPath(file)) == _outputDir) inputFiles.Add(Path.GetFileName(file));
+            }
+        }
+        lock (_moveGate)
+        {
+            var taken = OthersOutputs(step.Id);
+            taken.UnionWith(inputFiles);
+            foreach (string name in names.Skip(1))
+                if (taken.Contains(name) || name == SummaryFileName)
+                    throw new ImageException($"its file '{name}' is another step's output or input (or the run summary); an image's files must not share names with other images");
+            lock (_movedIn) _movedIn[step.Id] = names;
+
+            var old = _state.GetStep(step.Id);
+            var oldNames = old is null ? new List<string>() : RecordedNames(old).ToList();
+            bool whole = names.Count > 1 || oldNames.Count > 1;
+            if (whole)
+            {
+                _state.SetStep(step.Id, null);
+                _state.SetMoving(step.Id, oldNames.Concat(names).Distinct(StringComparer.Ordinal).ToList());
+                Save();
+                foreach (string main in new[] { names[0] }.Concat(oldNames.Take(1)))
+                    DeleteQuietly(Path.Combine(_outputDir, main));
+            }
+            for (int i = names.Count - 1; i >= 0; i--)
+                File.Move(sources[i], Path.Combine(_outputDir, names[i]), overwrite: true);
+            foreach (string stale in oldNames.Except(names, StringComparer.Ordinal))
+                if (!taken.Contains(stale)) DeleteQuietly(Path.Combine(_outputDir, stale));
+        }
+
+        var stamps = new List<FileStamp>();
+        for (int i = 0; i < names.Count; i++)
+        {
+            string path = Path.Combine(_outputDir, names[i]);
+            var seen = FileStamp.Observe(path) ?? throw new IOException($"'{path}' vanished after rename");
+            stamps.Add(new FileStamp(seen.Size, seen.MtimeTicks, hashes[i]));
+        }
+        var stamp = stamps[0] with { Hash = hash };
+        return (stamp, names.Count > 1 ? names.Select((n, i) => new OutputFile(n, stamps[i])).ToList() : null);
+    }
+
+    /// <summary>The file names a record owns in the output directory: its main file, then its other files.</summary>
+    private static IEnumerable<string> RecordedNames(StepRecord record) =>
+        (record.Files is { Count: > 0 } files ? files.Select(f => f.Name) : record.Output is { } o ? [o] : [])
+            .Where(n => !n.Contains('/') && !n.StartsWith('.') && !Path.IsPathRooted(n));
+
+    /// <summary>Names other steps own: what the recipe's other steps write and what other records hold.</summary>
+    private HashSet<string> OthersOutputs(string? except)
+    {
+        var names = _state.OutputNamesExcept(except);
+        foreach (var (id, shape) in _graph.Shapes)
+            if (id != except && shape.OutputName is { } o) names.Add(o);
+        lock (_movedIn)
+            foreach (var (id, moved) in _movedIn)
+                if (id != except) names.UnionWith(moved);
+        return names;
+    }
+
+    /// <summary>Deletes the files a step was moving into place when it (or an earlier run) stopped, and forgets them.</summary>
+    private void DropMoving(string id)
+    {
+        var moving = _state.MovingSnapshot().FirstOrDefault(m => m.Key == id).Value;
+        if (moving is null) return;
+        var taken = OthersOutputs(id);
+        foreach (string name in moving)
+            if (!taken.Contains(name) && !name.Contains('/') && !name.StartsWith('.'))
+                DeleteQuietly(Path.Combine(_outputDir, name));
+        _state.SetMoving(id, null);
+        Save();
     }
 
     /// <summary>
@@ -325,6 +440,7 @@ public sealed class RecipeRunner
         string? why = key.Difference(record, kind);
         if (why is not null || record is null) return why;
         if (record.Output is null || kind.External) return null; // an image step's key already covers its file
+        if (record.Files is { Count: > 1 } files) return DecideFiles(step, record, files, touchState);
         string path = Path.Combine(_outputDir, record.Output);
         var seen = FileStamp.Observe(path);
         if (seen is null) return $"output '{record.Output}' is missing";
@@ -336,6 +452,39 @@ public sealed class RecipeRunner
         if (touchState)
         {
             _state.SetStep(step.Id, record with { OutputStamp = new FileStamp(seen.Value.Size, seen.Value.MtimeTicks, hash) });
+            Save();
+        }
+        return null;
+    }
+
+    /// <summary>An output of several files: up to date when every file's stamp matches, else when their hashes still make its hash.</summary>
+    private string? DecideFiles(RecipeStep step, StepRecord record, List<OutputFile> files, bool touchState)
+    {
+        bool same = true;
+        foreach (var f in files)
+        {
+            var seen = FileStamp.Observe(Path.Combine(_outputDir, f.Name));
+            if (seen is null) return f.Name == record.Output ? $"output '{record.Output}' is missing" : $"file '{f.Name}' of output '{record.Output}' is missing";
+            same &= f.Stamp.Matches(seen.Value);
+        }
+        if (same) return null;
+        // Touched or changed: only the content decides.
+        var fresh = files.Select(f => FileStamp.Current(Path.Combine(_outputDir, f.Name), f.Stamp, out _)
+            ?? throw new IOException($"'{f.Name}' vanished while it was hashed")).ToList();
+        string hash = OutputHash.Of(files.Select((f, i) => (f.Name, fresh[i].Hash)).ToList());
+        if (hash != record.OutputStamp?.Hash)
+        {
+            int changed = Enumerable.Range(0, files.Count).FirstOrDefault(i => fresh[i].Hash != files[i].Stamp.Hash);
+            return changed == 0 ? $"output '{record.Output}' was modified since it was built"
+                : $"file '{files[changed].Name}' of output '{record.Output}' was modified since it was built";
+        }
+        if (touchState)
+        {
+            _state.SetStep(step.Id, record with
+            {
+                Files = files.Select((f, i) => f with { Stamp = fresh[i] }).ToList(),
+                OutputStamp = fresh[0] with { Hash = hash },
+            });
             Save();
         }
         return null;
@@ -362,17 +511,21 @@ public sealed class RecipeRunner
         {
             Id = step.Id, Kind = step.Kind, From = step.Text("from"), Status = status, Reason = reason, Output = shape.OutputName, Format = shape.Format,
             OutputPath = shape.OutputName is null ? null : Path.Combine(_outputDir, shape.OutputName),
+            OutputFiles = shape.OutputName is null ? [] : [Path.Combine(_outputDir, shape.OutputName)],
         };
     }
 
     private StepOutcome FromRecord(RecipeStep step, StepStatus status, string reason)
     {
         var r = _state.GetStep(step.Id);
-        return Outcome(step, status, reason) with
+        var outcome = Outcome(step, status, reason);
+        return outcome with
         {
-            Format = r?.Format ?? _graph.Shapes[step.Id].Format, VirtualSize = r?.VirtualSize, FileSize = r?.OutputStamp?.Size,
+            Format = r?.Format ?? _graph.Shapes[step.Id].Format, VirtualSize = r?.VirtualSize,
+            FileSize = r?.Files is { Count: > 1 } files ? files.Sum(f => f.Stamp.Size) : r?.OutputStamp?.Size,
             Hash = r?.OutputStamp?.Hash, MeasuredFormat = r?.MeasuredFormat, MeasuredRequired = r?.MeasuredRequired,
             MeasuredFullyAllocated = r?.MeasuredFullyAllocated, Note = r?.Note,
+            OutputFiles = r?.Files is { Count: > 1 } all ? all.Select(f => Path.Combine(_outputDir, f.Name)).ToList() : outcome.OutputFiles,
         };
     }
 
@@ -468,16 +621,19 @@ public sealed class RecipeRunner
     private void Prune()
     {
         var current = _recipe.Steps.Select(s => s.Id).ToHashSet(StringComparer.Ordinal);
-        var currentOutputs = _graph.Shapes.Values.Select(s => s.OutputName).OfType<string>().ToHashSet(StringComparer.Ordinal);
+        var claimed = _graph.Shapes.Values.Select(s => s.OutputName).OfType<string>().ToHashSet(StringComparer.Ordinal);
+        foreach (var (id, record) in _state.Steps.ToList())
+            if (current.Contains(id)) claimed.UnionWith(RecordedNames(record));
         foreach (var (id, record) in _state.Steps.ToList())
         {
             if (current.Contains(id)) continue;
             _state.SetStep(id, null);
-            if (record.Output is { } name && !currentOutputs.Contains(name) && !name.Contains('/') && !name.StartsWith('.'))
-            {
-                DeleteQuietly(Path.Combine(_outputDir, name));
-                _events.Emit(new RecipeEvent { Type = "prune", Step = id, Kind = record.Kind, Output = name, Message = $"removed '{name}' of step '{id}', which the recipe no longer has" });
-            }
+            // Every file of the output: an image of several files goes as a whole.
+            var names = RecordedNames(record).Where(n => !claimed.Contains(n)).ToList();
+            if (names.Count == 0) continue;
+            foreach (string name in names) DeleteQuietly(Path.Combine(_outputDir, name));
+            string what = names.Count == 1 ? $"'{names[0]}'" : $"'{names[0]}' and its {names.Count - 1} other file(s) ({string.Join(", ", names.Skip(1).Select(n => $"'{n}'"))})";
+            _events.Emit(new RecipeEvent { Type = "prune", Step = id, Kind = record.Kind, Output = names[0], Message = $"removed {what} of step '{id}', which the recipe no longer has" });
         }
         foreach (var path in _state.Files.Keys.ToList())
             if (!File.Exists(path)) _state.Files.Remove(path);
@@ -507,15 +663,22 @@ public sealed class RecipeRunner
         if (Directory.Exists(stateDir))
             foreach (var f in Directory.EnumerateFiles(stateDir, _options.StateName + ".json.*.tmp"))
                 DeleteQuietly(f);
+        PartialFolder.Remove(PartialFolder.OfState(_outputDir, _options.StateName));
+        // Outputs an earlier run was moving into place when it died: neither old nor new, so neither is kept.
+        foreach (var (id, _) in _state.MovingSnapshot())
+            DropMoving(id);
     }
 
+    /// <summary>Removes a step's scratch files; with <paramref name="partial"/>, its unfinished output too (and its private folder).</summary>
     private void CleanScratch(RecipeStep step, string? partial = null)
     {
         foreach (var f in Directory.EnumerateFiles(_outputDir, $".{step.Id}~*{PartialSuffix}"))
             DeleteQuietly(f);
         foreach (var d in Directory.EnumerateDirectories(_outputDir, $".{step.Id}~*{PartialSuffix}"))
             DeleteTreeQuietly(d);
-        if (partial is not null) DeleteQuietly(partial);
+        if (partial is null) return;
+        DeleteQuietly(partial);
+        PartialFolder.Remove(PartialFolder.OfStep(_outputDir, _options.StateName, step.Id));
     }
 
     private static void DeleteQuietly(string path)
@@ -528,10 +691,12 @@ public sealed class RecipeRunner
         try { Directory.Delete(path, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 
-    /// <summary>One line, naming the output the user knows rather than its hidden temporary file.</summary>
-    private static string Readable(string message, string? partial, string? final)
+    /// <summary>One line, naming the output the user knows rather than its temporary file or private folder.</summary>
+    private string Readable(string message, string? partial, string? final, string? folder)
     {
         message = message.Replace('\n', ' ');
-        return partial is null || final is null ? message : message.Replace(partial, final, StringComparison.Ordinal);
+        if (partial is null || final is null) return message;
+        message = message.Replace(partial, final, StringComparison.Ordinal);
+        return folder is null ? message : message.Replace(folder + Path.DirectorySeparatorChar, _outputDir + Path.DirectorySeparatorChar, StringComparison.Ordinal);
     }
 }

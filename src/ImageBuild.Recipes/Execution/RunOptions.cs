@@ -68,8 +68,14 @@ public sealed record StepOutcome
     public required string Reason { get; init; }
     public string? Output { get; init; }
     public string? OutputPath { get; init; }
+    /// <summary>
+    /// Every file of the output (absolute, <see cref="OutputPath"/> first): one, or an image of several files (a VMDK
+    /// descriptor and its extents). Hosts report and clean all of them.
+    /// </summary>
+    public IReadOnlyList<string> OutputFiles { get; init; } = [];
     public string? Format { get; init; }
     public long? VirtualSize { get; init; }
+    /// <summary>Bytes of the output's files (all of them, for an image of several).</summary>
     public long? FileSize { get; init; }
     public string? Hash { get; init; }
     public string? MeasuredFormat { get; init; }

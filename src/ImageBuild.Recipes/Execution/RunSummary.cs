@@ -35,6 +35,9 @@ public static class RunSummary
                     ["fileSize"] = s.FileSize,
                     ["hash"] = s.Hash,
                 };
+                // An image of several files: each of them, the main file first (relative names, like path).
+                if (s.OutputFiles.Count > 1)
+                    o["output"]!["files"] = new JsonArray(s.OutputFiles.Select(f => (JsonNode)Path.GetFileName(f)).ToArray());
             }
             if (s.MeasuredRequired is not null)
             {

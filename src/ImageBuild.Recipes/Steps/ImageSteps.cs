@@ -120,6 +120,13 @@ internal sealed class CommitStep : IStepExecutor
         if (backingName is null)
             throw new StepFailedException($"'{c.From.FileName}' has no backing file to commit into");
         string backingPath = ImageOpener.ResolveBackingName(c.From.Path, backingName);
+        // The scratch copies are single files: an image of several would share its other files with its copy.
+        foreach (var (path, format) in new[] { (c.From.Path, c.From.Format), (backingPath, backingFormat) })
+        {
+            using var dev = ImageOpener.Open(c.Engine, path, new OpenOptions { Format = format, NoBacking = true, NoIo = true, ForceShare = true });
+            if (dev.HostFileNames.Count > 1)
+                throw new StepFailedException($"'{Path.GetFileName(path)}' keeps its data in other files too; commit works on copies of single-file images: convert it first");
+        }
 
         string dir = c.ScratchDirectory("commit");
         string top = Path.Combine(dir, Path.GetFileName(c.From.Path));

@@ -22,7 +22,11 @@ public sealed class StepContext
     /// <summary>Image inputs by parameter name (from, image, backing).</summary>
     public required IReadOnlyDictionary<string, StepInput> Inputs { get; init; }
 
-    /// <summary>Where the output image is written (a hidden temporary name beside the final one); null when none.</summary>
+    /// <summary>
+    /// Where the output image is written: its final name in the step's private folder (so that an image of several
+    /// files names them by their final names), or a hidden temporary name beside the final one for an output that
+    /// names another image relatively; null when none. The runner moves it into place.
+    /// </summary>
     public string? PartialPath { get; init; }
 
     /// <summary>The output's format (known statically).</summary>
@@ -36,26 +40,53 @@ public sealed class StepContext
     /// <summary>
     /// Copies an input image to <paramref name="dest"/> for the step to change (reflink or sparse copy). An existing
     /// image elsewhere that names its backing file relative to its own directory gets its copy's backing name
-    /// rewritten so that it still names the same file from the copy's directory.
+    /// rewritten so that it still names the same file from the directory the output ends up in. An image of several
+    /// files (a VMDK descriptor and its extents) is copied as a whole, its other files under their own names beside
+    /// the copy, which must be in the step's private folder; it is refused when its copy would still name the
+    /// input's files (a qcow2 data file, which qemu resolves from the working directory, or an absolute name).
     /// </summary>
     public void CopyImage(StepInput input, string dest)
     {
-        // An image of several files (a qcow2 external data file) cannot be copied as one file: the copy would share
-        // the other files with its input, and the step would change its input through them.
-        using (var source = ImageOpener.Open(Engine, input.Path, new OpenOptions { Format = input.Format, NoBacking = true, NoIo = true, ForceShare = true }))
-            if (source.HostFileNames.Count > 1)
-                throw new StepFailedException($"'{input.FileName}' keeps its data in other files too ({string.Join(", ", source.HostFileNames.Skip(1).Select(n => $"'{n}'"))}); " +
-                    "this step changes a copy of its input, and such images are not copied: convert it first");
-        Host.FileCopier.Copy(input.Path, dest);
-        string? name, format;
-        using (var probe = ImageOpener.Open(Engine, dest, new OpenOptions { Format = input.Format, NoBacking = true, NoIo = true }))
-            (name, format) = (probe.BackingFilename, probe.BackingFormat);
+        string srcDir = System.IO.Path.GetDirectoryName(input.Path)!;
         string destDir = System.IO.Path.GetDirectoryName(dest)!;
-        if (name is null || System.IO.Path.IsPathRooted(name) || System.IO.Path.GetDirectoryName(input.Path) == destDir)
+        IReadOnlyList<string> others = [];
+        using (var source = ImageOpener.Open(Engine, input.Path, new OpenOptions { Format = input.Format, NoBacking = true, NoIo = true, ForceShare = true }))
+        {
+            if (source.HostFileNames.Count > 1)
+            {
+                string Refusal(string why) => $"'{input.FileName}' keeps its data in other files too ({string.Join(", ", source.HostFileNames.Skip(1).Select(n => $"'{n}'"))}); " +
+                    $"this step changes a copy of its input, and {why}: convert it first";
+                if (destDir == srcDir || destDir == OutputDir)
+                    throw new StepFailedException(Refusal("an image of several files is copied only into a step's own folder, never beside other images (an output naming a backing file is written there)"));
+                try
+                {
+                    others = Execution.ImageFiles.NamesOf(source, input.Path, input.FileName).Skip(1).ToList();
+                }
+                catch (ImageBuild.Engine.ImageException)
+                {
+                    throw new StepFailedException(Refusal("such images are copied only when their other files are beside them"));
+                }
+            }
+        }
+        Host.FileCopier.Copy(input.Path, dest);
+        foreach (string name in others)
+            Host.FileCopier.Copy(System.IO.Path.Combine(srcDir, name), System.IO.Path.Combine(destDir, name));
+        string? name0, format;
+        using (var probe = ImageOpener.Open(Engine, dest, new OpenOptions { Format = input.Format, NoBacking = true, NoIo = true }))
+        {
+            (name0, format) = (probe.BackingFilename, probe.BackingFormat);
+            // The copy must name its own files, not the input's: else the step would change its input through it.
+            if (others.Count > 0 && !probe.HostFileNames.Skip(1).Select(System.IO.Path.GetFullPath)
+                    .SequenceEqual(others.Select(n => System.IO.Path.Combine(destDir, n))))
+                throw new StepFailedException($"'{input.FileName}' keeps its data in other files too, named so that a copy would still use the input's files; this step changes a copy of its input: convert it first");
+        }
+        // Where the output ends up: the output directory when the copy is the step's output in its private folder.
+        string finalDir = dest == PartialPath ? OutputDir : destDir;
+        if (name0 is null || System.IO.Path.IsPathRooted(name0) || srcDir == finalDir)
             return;
-        string target = ImageOpener.ResolveBackingName(input.Path, name);
+        string target = ImageOpener.ResolveBackingName(input.Path, name0);
         using var copy = ImageOpener.Open(Engine, dest, new OpenOptions { Format = input.Format, Writable = true, NoBacking = true });
-        copy.ChangeBackingFile(System.IO.Path.GetRelativePath(destDir, target), format);
+        copy.ChangeBackingFile(System.IO.Path.GetRelativePath(finalDir, target), format);
     }
 
     /// <summary>A scratch file name in the output directory, removed by the runner when the step ends.</summary>
@@ -83,7 +114,10 @@ public sealed record StepResult
     public string? Failure { get; init; }
 }
 
-/// <summary>Carries out one kind of step. Implementations change only <see cref="StepContext.PartialPath"/> and scratch files.</summary>
+/// <summary>
+/// Carries out one kind of step. Implementations change only <see cref="StepContext.PartialPath"/> (with, for an image
+/// of several files, its other files beside it in the step's private folder) and scratch files.
+/// </summary>
 public interface IStepExecutor
 {
     StepResult Execute(StepContext context);

@@ -36,13 +36,19 @@ public sealed class ImageBuildStepResult
     /// <summary>The image the step wrote (absolute); null for steps without output (check, measure, compare).</summary>
     public FilePath? OutputPath { get; init; }
 
+    /// <summary>
+    /// Every file of the output image (absolute, <see cref="OutputPath"/> first): one file, or an image of several
+    /// (a VMDK descriptor and its extents), which is copied, cleaned and archived as a whole; empty without output.
+    /// </summary>
+    public IReadOnlyList<FilePath> OutputFiles { get; init; } = [];
+
     /// <summary>Format of the output image.</summary>
     public string? Format { get; init; }
 
     /// <summary>Virtual (guest) size of the output image in bytes.</summary>
     public long? VirtualSize { get; init; }
 
-    /// <summary>Size of the output file in bytes.</summary>
+    /// <summary>Size of the output's files in bytes (all of them, for an image of several).</summary>
     public long? FileSize { get; init; }
 
     /// <summary>Content hash of the output file (the skip key's input for later steps).</summary>
@@ -83,6 +89,7 @@ public sealed class ImageBuildStepResult
         },
         Reason = o.Reason,
         OutputPath = o.OutputPath is null ? null : new FilePath(o.OutputPath),
+        OutputFiles = o.OutputFiles.Select(f => new FilePath(f)).ToList(),
         Format = o.Format,
         VirtualSize = o.VirtualSize,
         FileSize = o.FileSize,

@@ -28,8 +28,8 @@ public abstract class ImageOperationTask : ImageBuildTask
     [Output]
     public bool Skipped { get; private set; }
 
-    /// <summary>The produced image (full path) with metadata Format, VirtualSize, FileSize, ContentHash, Status;
-    /// empty for operations without an output.</summary>
+    /// <summary>The produced image (full path) with metadata Format, VirtualSize, FileSize, ContentHash, Status and
+    /// Files (every file of the image, ';'-separated); empty for operations without an output.</summary>
     [Output]
     public ITaskItem? OutputItem { get; private set; }
 
@@ -42,7 +42,7 @@ public abstract class ImageOperationTask : ImageBuildTask
     public long VirtualSize { get; private set; }
 
     /// <summary>
-    /// The files this operation owns: its output image and its record (.imagebuild/op-NAME.json, lock, summary). Add
+    /// The files this operation owns: its output image (every file of it) and its record (.imagebuild/op-NAME.json, lock, summary). Add
     /// them to @(FileWrites) so that Clean removes them: <c>&lt;Output TaskParameter="FileWrites" ItemName="FileWrites" /&gt;</c>.
     /// </summary>
     [Output]
@@ -83,7 +83,7 @@ public abstract class ImageOperationTask : ImageBuildTask
         var outcome = result.Steps[^1];
         var owned = result.StateFiles.ToList();
         if (outcome.OutputPath is not null && outcome.Status is StepStatus.Ran or StepStatus.Skipped && File.Exists(outcome.OutputPath))
-            owned.Insert(0, outcome.OutputPath);
+            owned.InsertRange(0, outcome.OutputFiles); // every file of the image (a VMDK's extents too)
         FileWrites = [.. owned.Select(f => new TaskItem(f))];
         Skipped = outcome.Status == StepStatus.Skipped;
         if (outcome.OutputPath is not null && outcome.Status is StepStatus.Ran or StepStatus.Skipped)
@@ -94,6 +94,7 @@ public abstract class ImageOperationTask : ImageBuildTask
             if (outcome.VirtualSize is { } v) item.SetMetadata("VirtualSize", v.ToString(CultureInfo.InvariantCulture));
             if (outcome.FileSize is { } f) item.SetMetadata("FileSize", f.ToString(CultureInfo.InvariantCulture));
             if (outcome.Hash is not null) item.SetMetadata("ContentHash", outcome.Hash);
+            item.SetMetadata("Files", string.Join(";", outcome.OutputFiles));
             OutputItem = item;
             ContentHash = outcome.Hash ?? "";
             VirtualSize = outcome.VirtualSize ?? 0;

@@ -48,6 +48,8 @@ public sealed class RecipeKillTests
         KillDuringProgress(dir.Path, "disk", "run", "r.yaml", "--output-dir", outDir, "--set", "fill=2", "--events", "-");
         Assert.AreEqual(firstDisk, QemuOracle.Md5OfFile(Path.Combine(outDir, "disk.qcow2")),
             "the interrupted step wrote only its temporary file, never the output of the earlier run");
+        Assert.IsTrue(File.Exists(Path.Combine(outDir, ".imagebuild", "partial", "state", "disk", "disk.qcow2")),
+            "which is its final name in its private partial folder");
 
         // The write before it finished and is up to date; the convert's record is still the old run's, so it must run.
         var plan = Run(dir.Path, "plan", "r.yaml", "--output-dir", outDir, "--set", "fill=2");
@@ -58,6 +60,7 @@ public sealed class RecipeKillTests
         Assert.AreEqual(0, redo.Rc, redo.Err);
         StringAssert.Contains(redo.Out, "run   disk (convert)");
         Assert.IsEmpty(Directory.GetFiles(outDir, "*.partial"), "leftovers of the killed run are removed");
+        Assert.IsFalse(Directory.Exists(Path.Combine(outDir, ".imagebuild", "partial", "state")), "and the steps' private partial folders");
         QemuOracle.ImgOk("check", Path.Combine(outDir, "disk.qcow2"));
         StringAssert.Contains(QemuOracle.ImgOk("compare", Path.Combine(outDir, "data.raw"), Path.Combine(outDir, "disk.qcow2")), "Images are identical.");
         QemuOracle.IoOk("-f", "qcow2", "-c", "read -P 2 0 96M", Path.Combine(outDir, "disk.qcow2"));
@@ -81,6 +84,7 @@ public sealed class RecipeKillTests
         Assert.HasCount(1, lines, err);
         Assert.AreEqual("imagebuild: interrupted: stopped step 'disk' (convert) and deleted its partial output; 1 step not run", lines[0]);
         Assert.IsEmpty(Directory.GetFiles(outDir, "*.partial"), "the partial output is removed at once, not by the next run");
+        Assert.IsFalse(Directory.Exists(Path.Combine(outDir, ".imagebuild", "partial", "state")), "its private partial folder too");
         Assert.IsFalse(File.Exists(Path.Combine(outDir, "disk.qcow2")));
         Assert.IsFalse(File.Exists(Path.Combine(outDir, "after.raw")));
     }
