@@ -154,7 +154,8 @@ public sealed partial class VmdkDevice : BlockDevice
         base.WriteZeroesCore(offset, length, flags);
     }
 
-    public override ClusterCompressor? CreateCompressor() => new VmdkGrainCompressor();
+    public override ClusterCompressor? CreateCompressor() =>
+        _extents.Count > 0 ? _extents[0].CreateGrainCompressor() : new VmdkGrainCompressor();
 
     public override void WriteCompressedCluster(long offset, ReadOnlySpan<byte> compressed)
     {
