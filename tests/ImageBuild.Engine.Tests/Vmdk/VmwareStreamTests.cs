@@ -72,7 +72,7 @@ public sealed class VmwareStreamTests
             e.Write(36L << 20, Filled(4), (_, d) => d.Clear());
             e.FinishCompressedWrites();
         }
-        Assert.AreEqual(0, VmdkSpecChecker.Check(path).Count(v => v.Rule != VmdkRules.Cid), string.Join("\n", VmdkSpecChecker.Check(path)));
+        Assert.AreEqual(0, VmdkSpecChecker.Check(path).Count(v => !ProducedImageSpecTests.IsQemusUnpaddedCid(v) && !ProducedImageSpecTests.IsQemusStaleCidTail(v)), string.Join("\n", VmdkSpecChecker.Check(path)));
         using (var e = OpenExtent(path, writable: true))
         {
             Assert.AreEqual(GrainState.Unallocated, e.Lookup(35L << 20, Grain).State, "the zero grain left out");
@@ -80,7 +80,7 @@ public sealed class VmwareStreamTests
             Assert.AreEqual("Could not write to allocated cluster for streamOptimized", err.Message);
             WriteGrain(e, (40L << 20) - Grain, 5); // the last grain, in a later session
         } // disposing writes the trailer
-        Assert.AreEqual(0, VmdkSpecChecker.Check(path).Count(v => v.Rule != VmdkRules.Cid), string.Join("\n", VmdkSpecChecker.Check(path)));
+        Assert.AreEqual(0, VmdkSpecChecker.Check(path).Count(v => !ProducedImageSpecTests.IsQemusUnpaddedCid(v) && !ProducedImageSpecTests.IsQemusStaleCidTail(v)), string.Join("\n", VmdkSpecChecker.Check(path)));
         Assert.AreEqual(0, QemuOracle.Img("check", path).ExitCode);
         foreach (var (value, offset) in new[] { (1, 0L), (2, 33L << 20), (3, 34L << 20), (0, 35L << 20), (4, 36L << 20), (5, (40L << 20) - Grain), (0, 1L << 20) })
             AssertQemuReads(path, (byte)value, offset);
@@ -100,7 +100,7 @@ public sealed class VmwareStreamTests
             WriteGrain(e, 3L << 20, 7);
             WriteGrain(e, 1L << 20, 8);
         }
-        CollectionAssert.AreEqual(new[] { VmdkRules.GrainOrder.Id }, VmdkSpecChecker.Check(path).Where(v => v.Rule != VmdkRules.Cid).Select(v => v.Rule.Id).Distinct().ToArray());
+        CollectionAssert.AreEqual(new[] { VmdkRules.GrainOrder.Id }, VmdkSpecChecker.Check(path).Where(v => !ProducedImageSpecTests.IsQemusUnpaddedCid(v) && !ProducedImageSpecTests.IsQemusStaleCidTail(v)).Select(v => v.Rule.Id).Distinct().ToArray());
         AssertQemuReads(path, 7, 3L << 20);
         AssertQemuReads(path, 8, 1L << 20);
     }
