@@ -43,4 +43,13 @@ internal readonly record struct MetadataMarker(ulong NumSectors, uint Size, uint
     public static MetadataMarker Parse(ReadOnlySpan<byte> sector) =>
         new(BinaryPrimitives.ReadUInt64LittleEndian(sector), BinaryPrimitives.ReadUInt32LittleEndian(sector[8..]),
             BinaryPrimitives.ReadUInt32LittleEndian(sector[12..]));
+
+    /// <summary>Writes the marker as a whole sector (spec: numSectors, size 0, type, then zeros to the sector's end).</summary>
+    public void WriteTo(Span<byte> sector)
+    {
+        sector[..512].Clear();
+        BinaryPrimitives.WriteUInt64LittleEndian(sector, NumSectors);
+        BinaryPrimitives.WriteUInt32LittleEndian(sector[8..], Size);
+        BinaryPrimitives.WriteUInt32LittleEndian(sector[12..], Type);
+    }
 }

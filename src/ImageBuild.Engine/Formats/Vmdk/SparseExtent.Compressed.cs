@@ -132,6 +132,11 @@ internal sealed partial class SparseExtent
 
     public override void WriteCompressedGrain(long offset, ReadOnlySpan<byte> compressed, BelowReader? below)
     {
+        if (_stream is not null)
+        {
+            AppendStreamGrain(offset, compressed);
+            return;
+        }
         var slot = PrepareCompressedAllocation(offset);
         long host = AllocateGrain();
         _claimedLength = Math.Max(_claimedLength, host + GrainBytes); // qemu writes over the whole grain first
@@ -257,6 +262,11 @@ internal sealed partial class SparseExtent
     /// <summary>qemu's end-of-stream call: the file reaches its last grain's end, rounded up to a whole sector.</summary>
     public override void FinishCompressedWrites()
     {
+        if (_stream is not null)
+        {
+            FinishStream();
+            return;
+        }
         ExtendToClaimed();
         long length = File!.Length;
         if (length % 512 != 0) File.SetLength((length + 511) / 512 * 512);
@@ -270,6 +280,7 @@ internal sealed partial class SparseExtent
 
     public override void Flush()
     {
+        if (_stream is not null) FinishStream();
         ExtendToClaimed();
         base.Flush();
     }
@@ -278,6 +289,7 @@ internal sealed partial class SparseExtent
     {
         try
         {
+            if (File!.Writable && _stream is not null) FinishStream();
             if (File!.Writable) ExtendToClaimed();
         }
         finally

@@ -14,6 +14,11 @@ internal sealed partial class SparseExtent
 {
     public override void Write(long offset, ReadOnlySpan<byte> src, BelowReader below)
     {
+        if (_stream is not null)
+        {
+            WriteStreamPieces(offset, src);
+            return;
+        }
         if (IsCompressed)
         {
             WriteCompressedPieces(offset, src, below);
@@ -120,6 +125,7 @@ internal sealed partial class SparseExtent
     /// </summary>
     public override bool TryWriteZeroes(long offset, long length)
     {
+        if (_stream is not null) return ZeroStream(offset, length);
         var slots = new List<(GrainSlot, uint)>();
         for (long pos = offset, end = offset + length; pos < end;)
         {

@@ -34,9 +34,10 @@ internal sealed partial class SparseExtent : VmdkExtent
     private long _nextGrainSector;
 
     private SparseExtent(HostFile file, string type, long length, SparseExtentHeader header, uint gdEntries, uint gdEntrySectors,
-        uint[] gd, uint[]? rgd)
+        uint[] gd, uint[]? rgd, bool appendsStream = false)
         : base(type, length, file)
     {
+        if (appendsStream) _stream = new StreamAppender(gd, gdEntries);
         _header = header;
         _grainSectors = (long)header.GrainSize;
         _gtes = (int)header.NumGtesPerGt;
@@ -87,7 +88,8 @@ internal sealed partial class SparseExtent : VmdkExtent
         var header = SparseExtentHeader.Parse(sector);
         if (header.Magic != VmdkProbe.Vmdk4Magic)
             throw new ImageException("Image not in VMDK format") { Errno = Einval };
-        if (header.GdOffset == SparseExtentHeader.GdAtEnd)
+        bool gdAtEnd = header.GdOffset == SparseExtentHeader.GdAtEnd;
+        if (gdAtEnd)
             header = ReadFooter(file);
 
         // qemu: "VMware KB 2064959": version 3 adds changed-block tracking, readable as version 1
@@ -114,7 +116,9 @@ internal sealed partial class SparseExtent : VmdkExtent
         long gdBytes = unchecked((long)(header.GdOffset << 9));
         uint[] gd = ReadDirectory(file, gdBytes, gdEntries, "l1 table");
         uint[]? rgd = rgdBytes != 0 ? ReadDirectory(file, rgdBytes, gdEntries, "l1 backup table") : null;
-        return new SparseExtent(file, type, length, header, gdEntries, gdEntrySectors, gd, rgd);
+        // a GD-at-end stream (VMware's layout) is written as VMware writes one: appended to, trailer rewritten
+        bool appends = gdAtEnd && writable && header.IsCompressed && header.HasFlag(SparseExtentHeader.FlagMarkers);
+        return new SparseExtent(file, type, length, header, gdEntries, gdEntrySectors, gd, rgd, appends);
     }
 
     /// <summary>
@@ -192,9 +196,11 @@ internal sealed partial class SparseExtent : VmdkExtent
         ulong sector = (ulong)offset >> 9;
         ulong gdIndex = sector / _gdEntrySectors;
         if (gdIndex >= _gdEntries) throw Error(errnoOutside);
-        uint gt = gdIndex < (ulong)_gd.Length ? _gd[gdIndex] : 0;
-        if (gt == 0) return new GrainSlot((uint)gdIndex, 0, 0, 0);
         int index = (int)((sector / (ulong)_grainSectors) % (ulong)_gtes);
+        if (_stream?.OpenTableFor((uint)gdIndex) is { } open) // a VMware-layout table not written yet
+            return new GrainSlot((uint)gdIndex, StreamAppender.InMemoryTable, index, open[index]);
+        uint gt = _stream is not null ? _stream.Directory[gdIndex] : gdIndex < (ulong)_gd.Length ? _gd[gdIndex] : 0;
+        if (gt == 0) return new GrainSlot((uint)gdIndex, 0, index, 0); // the index: a VMware-layout stream makes the table
         uint[] table = _cache.Get(gt, LoadTable);
         return new GrainSlot((uint)gdIndex, gt, index, table[index]);
     }

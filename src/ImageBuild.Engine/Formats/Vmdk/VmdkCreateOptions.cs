@@ -20,8 +20,14 @@ internal enum VmdkSubformat
 /// </summary>
 internal sealed record VmdkCreateOptions(
     long Size, string AdapterType, string? BackingFile, string? HwVersion, string ToolsVersion, bool Compat6,
-    VmdkSubformat Subformat, bool ZeroedGrain)
+    VmdkSubformat Subformat, bool ZeroedGrain, string? StreamLayout = null)
 {
+    /// <summary>ImageBuild's stream_layout option (not qemu's): "qemu" (the default) or "vmware".</summary>
+    public static readonly string[] StreamLayouts = ["qemu", "vmware"];
+
+    /// <summary>stream_layout=vmware: a stream as VMware's tools write it (<see cref="VmwareStreamLayout"/>).</summary>
+    public bool IsVmwareStream => StreamLayout == "vmware";
+
     /// <summary>qemu's BlockdevVmdkAdapterType, spelled as the descriptor's ddb.adapterType takes it.</summary>
     public static readonly string[] AdapterTypes = ["ide", "buslogic", "lsilogic", "legacyESX"];
 
@@ -51,12 +57,15 @@ internal sealed record VmdkCreateOptions(
         if (hw == "undefined") hw = null;
         string? fmt = o.GetString("subformat");
         bool zeroed = o.GetBool("zeroed_grain") ?? false;
+        string? layout = o.GetString("stream_layout");
         if (Array.IndexOf(AdapterTypes, adapter) < 0)
             throw new ImageException($"invalid parameter value: {adapter}");
         int sub = fmt is null ? 0 : Array.IndexOf(SubformatNames, fmt);
         if (sub < 0)
             throw new ImageException($"invalid parameter value: {fmt}");
-        return new VmdkCreateOptions(total, adapter, backing, hw, tools, compat6, (VmdkSubformat)sub, zeroed);
+        if (layout is not null && Array.IndexOf(StreamLayouts, layout) < 0)
+            throw new ImageException($"invalid parameter value: {layout}"); // qemu's message for a bad enum value
+        return new VmdkCreateOptions(total, adapter, backing, hw, tools, compat6, (VmdkSubformat)sub, zeroed, layout);
     }
 
     /// <summary>vmdk_co_do_create's checks, before any file is made; returns the hardware version to write.</summary>
@@ -73,6 +82,13 @@ internal sealed record VmdkCreateOptions(
             throw new ImageException("Flat image can't have backing file");
         if (IsFlat && ZeroedGrain)
             throw new ImageException("Flat image can't enable zeroed grain");
+        // ImageBuild's stream_layout, refused in the style of qemu's own option checks
+        if (StreamLayout is not null && Subformat != VmdkSubformat.StreamOptimized)
+            throw new ImageException($"stream_layout is only valid with subformat=streamOptimized, not {SubformatName}");
+        if (IsVmwareStream && BackingFile is not null)
+            throw new ImageException("VMware stream layout can't have backing file"); // spec: a stream has no parent
+        if (IsVmwareStream && ZeroedGrain)
+            throw new ImageException("VMware stream layout can't enable zeroed grain"); // VMware leaves zero grains out instead
         return hw;
     }
 }

@@ -37,7 +37,8 @@ internal static class VmdkCreator
         long created = 0;
         if (monolithicSparse)
         {
-            InitSparseExtent(descFile, size, o.IsCompressed, o.ZeroedGrain);
+            if (o.IsVmwareStream) VmwareStreamLayout.InitExtent(descFile, size);
+            else InitSparseExtent(descFile, size, o.IsCompressed, o.ZeroedGrain);
             created = size;
             extentLines.Append(VmdkDescriptorWriter.ExtentLine(false, size, Path.GetFileName(request.Filename)));
         }

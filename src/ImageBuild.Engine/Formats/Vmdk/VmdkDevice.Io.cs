@@ -198,7 +198,7 @@ public sealed partial class VmdkDevice
     /// <summary>qemu's needs_compressed_writes: a stream-optimized first extent takes only compressed grains.</summary>
     public override bool NeedsCompressedWrites => _extents.Length > 0 && _extents[0].IsCompressed;
 
-    public override ClusterCompressor? CreateCompressor() => new VmdkGrainCompressor();
+    public override ClusterCompressor? CreateCompressor() => _extents.Length > 0 ? _extents[0].CreateGrainCompressor() : new VmdkGrainCompressor();
 
     /// <summary>
     /// qemu's vmdk_co_pwritev_compressed: one compressed grain appended to the stream-optimized extent holding it; into
@@ -229,16 +229,17 @@ public sealed partial class VmdkDevice
 
     public override void Flush()
     {
-        foreach (var e in _extents)
-            if (!ReferenceEquals(e.File, _file)) e.Flush();
-        _file.Flush();
+        // every extent, the one in the image's own file too: a stream extent writes its end section on flush
+        foreach (var e in _extents) e.Flush();
+        if (!_extents.Any(e => ReferenceEquals(e.File, _file))) _file.Flush();
     }
 
     protected override void Dispose(bool disposing)
     {
         if (!disposing) return;
-        foreach (var e in _extents)
-            if (!ReferenceEquals(e.File, _file)) e.Dispose();
+        // every extent, the one in the image's own file too (a stream extent ends its stream on close); disposing a
+        // file twice is harmless
+        foreach (var e in _extents) e.Dispose();
         foreach (var f in _kept) f.Dispose();
         _file.Dispose();
     }

@@ -69,6 +69,12 @@ internal abstract class VmdkExtent : IDisposable
     public virtual void WriteCompressedGrain(long offset, ReadOnlySpan<byte> compressed, BelowReader below) =>
         WriteCompressedGrain(offset, compressed);
 
+    /// <summary>
+    /// The codec for this extent's compressed grains (convert's parallel pipeline): qemu's zlib by default; a
+    /// VMware-layout stream may use another deflate (contract: added for stream_layout=vmware).
+    /// </summary>
+    public virtual Compression.ClusterCompressor CreateGrainCompressor() => new VmdkGrainCompressor();
+
     /// <summary>Ends a run of compressed writes.</summary>
     public virtual void FinishCompressedWrites() { }
 

@@ -31,6 +31,9 @@ public sealed class VmdkFormat : ImageFormat
         new("subformat", OptionType.String,
             "VMDK flat extent format, can be one of {monolithicSparse (default) | monolithicFlat | twoGbMaxExtentSparse | twoGbMaxExtentFlat | streamOptimized} "),
         new("zeroed_grain", OptionType.Bool, "Enable efficient zero writes using the zeroed-grain GTE feature"),
+        // not qemu's: an ImageBuild extension, without a default so that the Formatting line stays qemu's
+        new("stream_layout", OptionType.String,
+            "streamOptimized layout, qemu (default: as qemu-img writes it) or vmware (grain directory at the end, markers, footer and end-of-stream marker, as VMware's tools write it); an ImageBuild extension, not in qemu-img"),
     ];
 
     public override BlockDevice Open(OpenRequest request) => VmdkDevice.Open(request);

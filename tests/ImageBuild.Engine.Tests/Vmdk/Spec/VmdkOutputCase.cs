@@ -4,7 +4,8 @@ namespace ImageBuild.Engine.Tests.Vmdk.Spec;
 /// One way to make a VMDK: `create -f vmdk -o OPTIONS NAME SIZE`, or `convert -f raw -O vmdk -o OPTIONS` of a
 /// <see cref="SourceRaw"/> of SIZE bytes (data, explicit zeros, holes, data in the last grain).
 /// </summary>
-public sealed record VmdkOutputCase(string Name, bool Convert, string Options, long Size = VmdkOutputCase.Small)
+/// <param name="ImageBuildOnly">Options qemu-img does not have (ImageBuild's extensions): made by imagebuild only.</param>
+public sealed record VmdkOutputCase(string Name, bool Convert, string Options, long Size = VmdkOutputCase.Small, bool ImageBuildOnly = false)
 {
     public override string ToString() => Name;
 
@@ -48,6 +49,14 @@ public sealed record VmdkOutputCase(string Name, bool Convert, string Options, l
         }
         list.Add(new("create monolithicSparse lsilogic 5G", false, "subformat=monolithicSparse,adapter_type=lsilogic", Big));
         list.Add(new("create monolithicFlat lsilogic 1.5G", false, "subformat=monolithicFlat,adapter_type=lsilogic", 3L << 29));
+        // ImageBuild's stream_layout=vmware: VMware's own stream layout, meant to keep every rule
+        const string vmware = "subformat=streamOptimized,stream_layout=vmware";
+        list.Add(new("create streamOptimized vmware", false, vmware, ImageBuildOnly: true));
+        list.Add(new("create streamOptimized vmware 5G", false, vmware, Big, ImageBuildOnly: true));
+        list.Add(new("convert streamOptimized vmware", true, vmware, ImageBuildOnly: true));
+        list.Add(new("convert streamOptimized vmware 5G", true, vmware, Big, ImageBuildOnly: true));
+        list.Add(new("convert streamOptimized vmware compat6", true, vmware + ",compat6=on", ImageBuildOnly: true));
+        list.Add(new("convert streamOptimized vmware odd size", true, vmware, Odd, ImageBuildOnly: true));
         return list;
     }
 

@@ -3,14 +3,11 @@ using ImageBuild.Tests.Shared;
 namespace ImageBuild.Engine.Tests.Vmdk.Spec;
 
 /// <summary>
-/// A program that writes VMDKs with qemu-img's command line: qemu-img itself, and (once the VMDK driver lands) our own
-/// imagebuild. <see cref="IncludeImageBuild"/> is the flag the lead flips (or IMAGEBUILD_SPEC_OURS=1 for one run).
+/// A program that writes VMDKs with qemu-img's command line: qemu-img itself and our own imagebuild; the spec tests
+/// run the same cases over both.
 /// </summary>
 public sealed record VmdkProducer(string Name, Func<string> Command, Func<string[]> Prefix)
 {
-    /// <summary>Whether the spec tests also run on imagebuild's own output; false until the VMDK driver lands.</summary>
-    public static readonly bool IncludeImageBuild = false;
-
     public static VmdkProducer Qemu { get; } = new("qemu-img", () => QemuOracle.QemuImg, () => []);
 
     /// <summary>imagebuild: IMAGEBUILD_EXE (an executable or a .dll), else the CLI built in this checkout.</summary>
@@ -23,7 +20,7 @@ public sealed record VmdkProducer(string Name, Func<string> Command, Func<string
         get
         {
             yield return Qemu;
-            if (IncludeImageBuild || Environment.GetEnvironmentVariable("IMAGEBUILD_SPEC_OURS") == "1") yield return ImageBuild;
+            yield return ImageBuild;
         }
     }
 
