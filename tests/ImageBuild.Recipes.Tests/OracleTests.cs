@@ -66,6 +66,14 @@ public sealed class OracleTests
         Assert.AreEqual("zstd", Info(Out("layered-zstd.qcow2")).GetProperty("format-specific").GetProperty("data").GetProperty("compression-type").GetString());
         Assert.AreEqual(0, QemuOracle.Img("compare", "-F", "raw", Out("app-data.qcow2"), Out("layered.raw")).ExitCode, "the layered chain reads as the flattened image");
         QemuOracle.IoOk("-f", "raw", "-c", "read -P 0x55 510 1", "-c", "read -P 0x5a 16M 256k", Out("layered.raw"));
+        // the VMDKs: a VMware-layout stream and a descriptor with its flat extent, one output of two files
+        foreach (string vmdk in new[] { "layered.vmdk", "layered-flat.vmdk" })
+        {
+            QemuOracle.ImgOk("check", "-f", "vmdk", Out(vmdk));
+            Assert.AreEqual(0, QemuOracle.Img("compare", "-f", "raw", "-F", "vmdk", Out("layered.raw"), Out(vmdk)).ExitCode, vmdk);
+        }
+        var flatStep = run.Steps.Single(s => s.Id == "disk-vmdk-flat");
+        CollectionAssert.AreEqual(new[] { "layered-flat.vmdk", "layered-flat-flat.vmdk" }, flatStep.OutputFiles.Select(Path.GetFileName).ToArray());
         var bytes = File.ReadAllBytes(Out("layered.raw"));
         string osRelease = File.ReadAllText(Path.Combine(tmp.Path, "content", "os-release.txt"));
         Assert.AreEqual(osRelease, System.Text.Encoding.ASCII.GetString(bytes, 1 << 20, osRelease.Length));
@@ -77,7 +85,8 @@ public sealed class OracleTests
 
         var elsewhere = new RecipeRunner(Loading.RecipeLoader.Load(recipe), new RunOptions { OutputDir = tmp["out2"], Jobs = 1 }).Run();
         foreach (var s in run.Steps.Where(s => s.Output is not null))
-            CollectionAssert.AreEqual(File.ReadAllBytes(Out(s.Output!)), File.ReadAllBytes(Path.Combine(tmp["out2"], s.Output!)), s.Output);
+            foreach (string file in s.OutputFiles.Select(f => Path.GetFileName(f)))
+                CollectionAssert.AreEqual(File.ReadAllBytes(Out(file)), File.ReadAllBytes(Path.Combine(tmp["out2"], file)), file);
         Assert.IsTrue(elsewhere.Succeeded);
     }
 
