@@ -325,7 +325,19 @@ public abstract class BlockDevice : IDisposable
     public abstract DriverStatus GetDriverStatus(long offset, long length);
 
     /// <summary>Attaches the opened backing chain (done by <see cref="ImageOpener"/>).</summary>
-    internal void AttachBacking(BlockDevice backing) => Backing = backing;
+    internal void AttachBacking(BlockDevice backing)
+    {
+        CheckBackingIdentity(backing);
+        Backing = backing;
+    }
+
+    /// <summary>
+    /// Called with the opened backing file before it is attached. A format whose overlay records its parent's
+    /// identity (a differencing VHD's parent UUID, a differencing VHDX's parent data-write GUID) checks it here and
+    /// throws <see cref="ImageException"/> when the file found is not the parent; formats that record no identity
+    /// (qcow2, QED) accept any backing file, as qemu does.
+    /// </summary>
+    protected internal virtual void CheckBackingIdentity(BlockDevice backing) { }
 
     /// <summary>Reads from the backing chain, or zeros where there is none or past its end.</summary>
     protected void ReadBacking(long offset, Span<byte> dest)

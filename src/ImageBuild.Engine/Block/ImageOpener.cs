@@ -68,7 +68,15 @@ public static class ImageOpener
                     {
                         throw new ImageException($"Could not open backing file: {e.Message}", e);
                     }
-                    device.AttachBacking(backing);
+                    try
+                    {
+                        device.AttachBacking(backing);
+                    }
+                    catch
+                    {
+                        backing.Dispose();
+                        throw;
+                    }
                 }
             }
             return device;
