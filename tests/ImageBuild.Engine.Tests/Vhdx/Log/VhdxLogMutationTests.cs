@@ -23,7 +23,7 @@ public sealed class VhdxLogMutationTests
             var w = s.Writer(f, firstSequence: 3);
             w.Write([new VhdxLogWrite(2 << 20, 8192, VhdxLogWriterOracleTests.Pattern(8192, 1)),
                      new VhdxLogWrite(3 << 20, 3 * 4096, ReadOnlyMemory<byte>.Empty)], f.Length, f.Length);
-            w.Write([new VhdxLogWrite((2 << 20) + 100, 300 * 5, VhdxLogWriterOracleTests.Pattern(1500, 2))], f.Length, f.Length);
+            w.Append([new VhdxLogWrite((2 << 20) + 100, 300 * 5, VhdxLogWriterOracleTests.Pattern(1500, 2))], f.Length, f.Length);
         }
         byte[] pristine = File.ReadAllBytes(s.Path).AsSpan(1 << 20, 8 * 4096).ToArray();
         int replays = 0, corrupt = 0;
@@ -33,7 +33,12 @@ public sealed class VhdxLogMutationTests
             int edits = random.Next(1, 4);
             for (int e = 0; e < edits; e++)
             {
-                int at = random.Next(0, log.Length - 8);
+                int at = random.Next(3) switch // headers and descriptors, the starts of data sectors, anywhere
+                {
+                    0 => random.Next(2) * 3 * 4096 + random.Next(0, 160),
+                    1 => random.Next(1, 8) * 4096 + random.Next(0, 16),
+                    _ => random.Next(0, log.Length - 8),
+                };
                 if (random.Next(2) == 0)
                     log[at] = (byte)random.Next(256);
                 else

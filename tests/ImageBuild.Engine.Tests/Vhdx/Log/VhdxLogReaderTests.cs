@@ -177,9 +177,8 @@ public sealed class VhdxLogReaderTests
             var w = s.Writer(f, firstSequence: 10);
             byte[] a = VhdxLogWriterOracleTests.Pattern(4096, 1), b = VhdxLogWriterOracleTests.Pattern(4096, 2), c = VhdxLogWriterOracleTests.Pattern(4096, 3);
             w.Write([new VhdxLogWrite(2 << 20, 4096, a)], f.Length, f.Length);       // seq 10 at 0
-            w.MarkApplied();
             w.Write([new VhdxLogWrite(2 << 20, 4096, b)], f.Length, f.Length);       // seq 11 at 8 KiB, tail itself
-            w.Write([new VhdxLogWrite((2 << 20) + 4096, 4096, c)], f.Length, f.Length); // seq 12 at 16 KiB, tail 8 KiB
+            w.Append([new VhdxLogWrite((2 << 20) + 4096, 4096, c)], f.Length, f.Length); // seq 12 at 16 KiB, tail 8 KiB
         }
         var replay = s.Read();
         Assert.AreEqual(2, replay.EntryCount, "entry 10 was applied: the head's tail names entry 11");
@@ -202,7 +201,7 @@ public sealed class VhdxLogReaderTests
         {
             var w = s.Writer(f);
             w.Write([new VhdxLogWrite(2 << 20, 4096, VhdxLogWriterOracleTests.Pattern(4096, 1))], f.Length, f.Length);
-            w.Write([new VhdxLogWrite(2 << 20, 4096, VhdxLogWriterOracleTests.Pattern(4096, 2))], f.Length, f.Length);
+            w.Append([new VhdxLogWrite(2 << 20, 4096, VhdxLogWriterOracleTests.Pattern(4096, 2))], f.Length, f.Length);
         }
         s.Edit(8192, 64, b => BinaryPrimitives.WriteUInt32LittleEndian(b.AsSpan(12), 123 * 4096), entryToFix: 8192);
         Assert.AreEqual(2, s.Read().EntryCount);

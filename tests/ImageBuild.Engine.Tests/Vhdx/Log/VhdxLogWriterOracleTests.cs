@@ -75,19 +75,18 @@ public sealed class VhdxLogWriterOracleTests
             var writer = new VhdxLogWriter(f, header.Region, Guid1, firstSequence: 5);
             VhdxLogApplier.Apply(f, writer.Write([new VhdxLogWrite(4 * 1024 * 1024, first.Length, first)], f.Length, f.Length));
             VhdxLogTestImage.SetLogGuid(image, Guid.Empty);
-            writer.MarkApplied();
             Assert.AreEqual(101 * 4096L, writer.Position);
 
             // entries 2 and 3 stay pending: 3 starts at sector 202 of 256 and wraps to the log's start
             VhdxLogTestImage.SetLogGuid(image, Guid2);
             writer.LogGuid = Guid2;
             writer.Write([new VhdxLogWrite(5 * 1024 * 1024, second.Length, second)], f.Length, f.Length);
-            writer.Write([new VhdxLogWrite(5 * 1024 * 1024 + 50 * 4096, third.Length, third)], f.Length, f.Length);
+            writer.Append([new VhdxLogWrite(5 * 1024 * 1024 + 50 * 4096, third.Length, third)], f.Length, f.Length);
             Assert.AreEqual(47 * 4096L, writer.Position, "wrapped");
             Assert.AreEqual(8ul, writer.NextSequence);
             // a fourth entry would leave no sector free
             var e = Assert.ThrowsExactly<ImageException>(() =>
-                writer.Write([new VhdxLogWrite(6 * 1024 * 1024, third.Length, third)], f.Length, f.Length));
+                writer.Append([new VhdxLogWrite(6 * 1024 * 1024, third.Length, third)], f.Length, f.Length));
             StringAssert.Contains(e.Message, "does not fit");
         }
         var (_, byUs) = ReplayBothWays(tmp, image, expectedEntries: 2);

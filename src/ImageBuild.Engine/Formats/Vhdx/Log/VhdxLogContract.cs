@@ -41,6 +41,22 @@ internal sealed record VhdxLogReplay(IReadOnlyList<VhdxLogWrite> Writes, long Fl
     /// </summary>
     public long MinimumLength { get; init; }
 
+    /// <summary>
+    /// The file's length once replayed onto a file of <paramref name="fileLength"/> bytes: updates past the end
+    /// extend it, then <see cref="MinimumLength"/>; a replay built by hand (<see cref="EntryCount"/> 0, no
+    /// MinimumLength) extends a shorter file to its LastFileOffset rounded up to a MiB, as qemu's replay of one entry.
+    /// </summary>
+    public long LengthAfter(long fileLength)
+    {
+        long length = fileLength;
+        foreach (VhdxLogWrite write in Writes)
+            length = Math.Max(length, write.FileOffset + write.Length);
+        length = Math.Max(length, MinimumLength);
+        if (EntryCount == 0 && fileLength < LastFileOffset)
+            length = Math.Max(length, (LastFileOffset + (1L << 20) - 1) & ~((1L << 20) - 1));
+        return length;
+    }
+
     /// <summary>Whether there is an active sequence to replay (the header's LogGuid is then reset once applied).</summary>
     public bool NeedsReplay => EntryCount > 0;
 }

@@ -45,7 +45,6 @@ internal sealed class VhdxLogOverlay
         }
     }
 
-    /// <summary>The file's length after replay: updates past the end extend it, and so does MinimumLength.</summary>
-    public long Length(HostFile file) =>
-        _replay.NeedsReplay ? Math.Max(file.Length, Math.Max(_end, _replay.MinimumLength)) : file.Length;
+    /// <summary>The file's length after replay (<see cref="VhdxLogReplay.LengthAfter"/>).</summary>
+    public long Length(HostFile file) => _replay.LengthAfter(file.Length);
 }

@@ -12,9 +12,10 @@ namespace ImageBuild.Engine.Formats.Vhdx.Log;
 /// The protocol around it is the driver's, as in qemu's vhdx_log_write_and_flush: set the current header's LogGuid
 /// (qemu takes a fresh GUID for every entry: set <see cref="LogGuid"/> to the same value), <see cref="Write"/> the
 /// entry (it flushes the file before, so data the update points to is durable first, and after), apply the returned
-/// replay with <see cref="VhdxLogApplier"/>, reset the header's LogGuid to zero, then call <see cref="MarkApplied"/>.
-/// Entries written without <see cref="MarkApplied"/> in between form one sequence: each names the first of them as
-/// its Tail, and together they may not fill the log.
+/// replay with <see cref="VhdxLogApplier"/>, then reset the header's LogGuid to zero. <see cref="Write"/> takes the
+/// entries before it as applied: its entry starts a new sequence (its Tail names itself) and may use the whole log
+/// but one sector. <see cref="Append"/> instead adds an entry to the sequence not yet applied (beyond qemu, which
+/// always applies at once): the Tail names that sequence's first entry, and together they may not fill the log.
 /// </para>
 /// <para>
 /// Data updates need not be 4 KiB aligned: as qemu, the partial sectors at either end are completed with what the
@@ -29,7 +30,7 @@ internal sealed class VhdxLogWriter
     private readonly VhdxLogRegion _region;
     private readonly int _sectorCount;
     private int _position;       // sector the next entry starts at
-    private int _tail;           // sector of the first entry not yet applied
+    private int _tail;           // sector of the first entry of the sequence being written
     private long _pendingSectors; // sectors of the entries not yet applied
 
     /// <param name="file">The VHDX file, open for writing.</param>
@@ -59,16 +60,6 @@ internal sealed class VhdxLogWriter
     public long Position => VhdxLogCursor.LogOffset(_position);
 
     /// <summary>
-    /// The entries written so far have been applied and the log marked empty: the next entry starts a new sequence
-    /// (its Tail names itself) and may use the whole log again.
-    /// </summary>
-    public void MarkApplied()
-    {
-        _tail = _position;
-        _pendingSectors = 0;
-    }
-
-    /// <summary>
     /// Writes one entry holding <paramref name="writes"/> (in order: later ones win), recording
     /// <paramref name="flushedFileOffset"/> (the file's size now) and <paramref name="lastFileOffset"/> (the size
     /// every structure fits in; replay extends the file to it), and flushes. Returns the entry as a replay, the
@@ -79,6 +70,17 @@ internal sealed class VhdxLogWriter
     /// holds — unaligned updates come back merged into whole sectors.
     /// </returns>
     public VhdxLogReplay Write(IReadOnlyList<VhdxLogWrite> writes, long flushedFileOffset, long lastFileOffset)
+    {
+        _tail = _position;
+        _pendingSectors = 0;
+        return Append(writes, flushedFileOffset, lastFileOffset);
+    }
+
+    /// <summary>
+    /// As <see cref="Write"/>, but the entries written since the last <see cref="Write"/> are not applied yet: the
+    /// new entry continues their sequence (same Tail) and must fit the log beside them.
+    /// </summary>
+    public VhdxLogReplay Append(IReadOnlyList<VhdxLogWrite> writes, long flushedFileOffset, long lastFileOffset)
     {
         ArgumentNullException.ThrowIfNull(writes);
         if (flushedFileOffset < 0 || lastFileOffset < 0 || lastFileOffset > VhdxLogLayout.MaxFileOffset)
