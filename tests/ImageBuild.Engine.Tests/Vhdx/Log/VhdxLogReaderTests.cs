@@ -235,6 +235,23 @@ public sealed class VhdxLogReaderTests
     }
 
     [TestMethod]
+    public void AMiBAlignedLastFileOffsetPastTheFileExtendsItAsTheSpecSays()
+    {
+        // VHDX 1.0 §2.3.3 extends the file to LastFileOffset; qemu 7.2 only extends when that offset is not a MiB
+        // multiple (checked: an entry with LastFileOffset 9 MiB on an 8 MiB file leaves it at 8 MiB)
+        using var s = new VhdxLogScratch();
+        using (var f = s.Open())
+            s.Writer(f).Write([], f.Length, 6L << 20);
+        var replay = s.Read();
+        Assert.AreEqual(6L << 20, replay.MinimumLength);
+        using (var f = s.Open())
+        {
+            VhdxLogApplier.Apply(f, replay);
+            Assert.AreEqual(6L << 20, f.Length);
+        }
+    }
+
+    [TestMethod]
     public void AnEntryOfDescriptorsOnlyStillNeedsReplay()
     {
         using var s = new VhdxLogScratch();

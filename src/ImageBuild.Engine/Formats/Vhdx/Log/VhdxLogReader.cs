@@ -26,6 +26,16 @@ namespace ImageBuild.Engine.Formats.Vhdx.Log;
 /// beyond the entry's LastFileOffset, or a FlushedFileOffset beyond the end of the file (truncated file; qemu's
 /// vhdx_log_flush check); and when the region itself is not where a header may put a log.
 /// </para>
+/// <para>
+/// Other differences from qemu 7.2, all on logs no correct writer makes or on qemu bugs: an entry whose checksum
+/// fails is skipped even when its descriptors are bad too (qemu fails the open on the descriptors first); data
+/// sectors must carry their "data" signature (qemu checks only their sequence number); nothing is written before the
+/// whole sequence is checked (qemu fails midway, some updates written); FlushedFileOffset is checked for the replayed
+/// entries only (qemu: for every entry of the run); a LastFileOffset past the end of the file extends it even when it
+/// is a MiB multiple (qemu only extends to an unaligned one, rounded up), and replay never shortens a file (qemu's
+/// truncate to LastFileOffset could cut off an update written past it); an entry as long as the whole log ends the
+/// scan (qemu's search never ends).
+/// </para>
 /// </summary>
 internal static class VhdxLogReader
 {
