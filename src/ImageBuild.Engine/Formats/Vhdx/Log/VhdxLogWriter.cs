@@ -19,9 +19,10 @@ namespace ImageBuild.Engine.Formats.Vhdx.Log;
 /// </para>
 /// <para>
 /// Data updates need not be 4 KiB aligned: as qemu, the partial sectors at either end are completed with what the
-/// file holds there (and what earlier updates of the same entry put there). qemu 7.2 fills a partial last sector
-/// from the wrong place (its reading of the bytes after the update starts at the sector's start — fixed in qemu 8.0,
-/// "block/vhdx: fix dynamic VHDX BAT corruption"); this writer merges correctly. Zero updates must be 4 KiB aligned.
+/// file holds there (and what earlier updates of the same entry put there). qemu 7.2.0 filled a partial last sector
+/// from the wrong place ("block/vhdx: fix dynamic VHDX BAT corruption", in the 7.2 stable updates and 8.0; the
+/// qemu-img the tests run has the fix: writing block 1 then block 0 of a 1 MiB-block image keeps BAT entry 1); this
+/// writer merges as the fixed qemu does. Zero updates must be 4 KiB aligned (qemu writes none).
 /// </para>
 /// </summary>
 internal sealed class VhdxLogWriter
