@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using ImageBuild.Engine.Formats.Vhdx.Log;
 using ImageBuild.Engine.Host;
 using ImageBuild.Tests.Shared;
@@ -115,6 +116,53 @@ public sealed class VhdxLogWriterOracleTests
         var (byQemu, byUs) = ReplayBothWays(tmp, image, expectedEntries: 1);
         Assert.AreEqual(length + (1 << 20), new FileInfo(byQemu).Length);
         Assert.AreEqual(length + (1 << 20), new FileInfo(byUs).Length);
+    }
+
+    [TestMethod, RequiresQemu]
+    public void OurEntriesAreByteForByteTheEntriesQemuWritesForItsBatUpdates()
+    {
+        // qemu-io allocates two blocks: two BAT updates, each one log entry (its own fresh LogGuid, applied at once,
+        // the next entry after it); the log keeps them after replay. Our writer, given the same GUIDs, file sizes
+        // and BAT sectors, must write the same bytes at the same log offsets.
+        using var tmp = new TempDir();
+        string image = Path.Combine(tmp.Path, "image.vhdx");
+        QemuOracle.ImgOk("create", "-q", "-f", "vhdx", "-o", "block_size=1M", image, "16M");
+        QemuOracle.IoOk("-c", "write -P 0x33 0 4k", "-c", "write -P 0x44 3M 4k", image);
+        var header = VhdxLogTestImage.Read(image);
+        byte[] qemuLog = new byte[header.Region.Length];
+        using (var s = File.OpenRead(image))
+        {
+            s.Position = header.Region.Offset;
+            s.ReadExactly(qemuLog);
+        }
+
+        string ours = Path.Combine(tmp.Path, "ours.vhdx");
+        File.Copy(image, ours);
+        using (var f = HostFile.Open(ours, writable: true))
+        {
+            f.ZeroRange(header.Region.Offset, header.Region.Length);
+            var writer = new VhdxLogWriter(f, header.Region, Guid.Empty, firstSequence: 0);
+            foreach (long at in new[] { 0L, 8192L })
+            {
+                // what qemu's entry says: its GUID, sizes, and the BAT sector it carries
+                var entry = qemuLog.AsSpan((int)at);
+                writer.LogGuid = new Guid(entry.Slice(32, 16));
+                var descriptor = VhdxLogDataDescriptor.Parse(entry.Slice(64, 32));
+                byte[] sector = new byte[4096];
+                VhdxLogDataSector.Restore(descriptor, entry.Slice(4096, 4096), sector);
+                long flushed = BinaryPrimitives.ReadInt64LittleEndian(entry[48..]), last = BinaryPrimitives.ReadInt64LittleEndian(entry[56..]);
+                writer.Write([new VhdxLogWrite((long)descriptor.FileOffset, 4096, sector)], flushed, last);
+            }
+        }
+        byte[] ourLog = new byte[header.Region.Length];
+        using (var s = File.OpenRead(ours))
+        {
+            s.Position = header.Region.Offset;
+            s.ReadExactly(ourLog);
+        }
+        Assert.AreEqual(0x65676F6Cu, BinaryPrimitives.ReadUInt32LittleEndian(qemuLog.AsSpan(8192)), "qemu wrote its second entry after the first");
+        for (int at = 0; at < ourLog.Length; at += 4096)
+            Assert.IsTrue(qemuLog.AsSpan(at, 4096).SequenceEqual(ourLog.AsSpan(at, 4096)), $"log sector at {at} differs from qemu's");
     }
 
     /// <summary>A 64 MiB dynamic VHDX made by qemu-img (1 MiB log at 1 MiB, 8 MiB file).</summary>
