@@ -148,6 +148,10 @@ public sealed class VhdxLogReaderTests
     {
         using var s = OneEntry();
         Assert.IsFalse(s.Read(region: new VhdxLogRegion(64L << 20, 16L << 20)).NeedsReplay);
+        // the longest log a header can name, on a 4 MiB file: scanned in bounded memory and time, and its entry found
+        var clock = Stopwatch.StartNew();
+        Assert.AreEqual(1, s.Read(region: new VhdxLogRegion(1L << 20, VhdxLogLayout.MaxLogLength)).EntryCount);
+        Assert.IsTrue(clock.Elapsed < TimeSpan.FromSeconds(20), $"{clock.Elapsed}");
     }
 
     [TestMethod]

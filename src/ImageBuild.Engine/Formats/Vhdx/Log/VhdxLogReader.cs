@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using ImageBuild.Engine.Host;
 
 namespace ImageBuild.Engine.Formats.Vhdx.Log;
@@ -195,7 +196,7 @@ internal static class VhdxLogReader
 
         private string? Describe(ReadOnlySpan<byte> d)
         {
-            uint signature = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(d);
+            uint signature = BinaryPrimitives.ReadUInt32LittleEndian(d);
             ulong offset, length, sequence;
             if (signature == VhdxLogLayout.ZeroSignature)
             {
@@ -260,7 +261,7 @@ internal static class VhdxLogReader
                 ReadOnlySpan<byte> d = descriptors.AsSpan(
                     (int)(slot % VhdxLogLayout.DescriptorsPerSector) * VhdxLogLayout.DescriptorSize, VhdxLogLayout.DescriptorSize);
                 long offset, count;
-                bool zero = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(d) == VhdxLogLayout.ZeroSignature;
+                bool zero = BinaryPrimitives.ReadUInt32LittleEndian(d) == VhdxLogLayout.ZeroSignature;
                 if (zero)
                 {
                     var z = VhdxLogZeroDescriptor.Parse(d);
