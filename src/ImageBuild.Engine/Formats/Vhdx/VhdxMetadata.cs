@@ -106,8 +106,10 @@ internal sealed class VhdxMetadata
         uint blockSize = BinaryPrimitives.ReadUInt32LittleEndian(fp);
         if (blockSize < MinBlockSize || blockSize > MaxBlockSize)
             throw VhdxErrors.Invalid(filename);
+        // qemu 7.2 reads only 512-byte logical sectors and answers "Operation not supported" for any other; 4096
+        // (§2.6.2.4's other value, Hyper-V's 4Kn disks) is read here beyond qemu
         if (logicalSize != 512 && logicalSize != 4096)
-            throw VhdxErrors.Invalid(filename);
+            throw VhdxErrors.NotSupported(filename);
         if ((blockSize & (blockSize - 1)) != 0)
             throw VhdxErrors.Invalid(filename);
         return new VhdxMetadata
