@@ -116,6 +116,9 @@ public sealed partial class VhdxDevice : BlockDevice
                 throw VhdxErrors.Invalid(Filename);
             return new VhdxFileView(_file, new VhdxLogOverlay(replay));
         }
+        // vhdx_log_flush: a file shorter than the log's FlushedFileOffset was truncated after the log was written
+        if (replay.FlushedFileOffset > _file.Length)
+            throw VhdxErrors.Invalid(Filename);
         // vhdx_log_flush: a replay may change what the guest sees, so it is a first guest-visible write (new data
         // write GUID in both headers) before anything is replayed
         _headers.UpdateBoth(_file, SessionGuid, () => _identity.NewUuid("data_write_guid"), null);
