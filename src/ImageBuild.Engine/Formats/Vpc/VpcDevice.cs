@@ -63,6 +63,8 @@ public sealed partial class VpcDevice : BlockDevice
         }
 
         ulong dataOffset = footer.DataOffset;
+        if (dataOffset > MaxRequestEnd - VpcFooter.Size)
+            throw new ImageException("Error reading dynamic VHD header"); // qemu's read fails, past what a request may address
         Array.Clear(buf);
         if (dataOffset < (ulong)length)
             _file.Read((long)dataOffset, buf); // past the end: zeros, as qemu reads them
@@ -89,6 +91,8 @@ public sealed partial class VpcDevice : BlockDevice
 
         ulong tableOffset = header.TableOffset;
         long batBytes = (long)entries * 4;
+        if (tableOffset > MaxRequestEnd - (ulong)batBytes)
+            throw new ImageException("Error reading pagetable");
         if (tableOffset > (ulong)length || (long)tableOffset + batBytes > length)
             throw new ImageCorruptException(
                 $"'{Filename}': block allocation table at offset {tableOffset} ({batBytes} bytes) lies past the end of the file ({length} bytes)");
@@ -109,6 +113,9 @@ public sealed partial class VpcDevice : BlockDevice
         _freeDataBlockOffset = free;
         _metadataEnd = metadataEnd;
     }
+
+    /// <summary>qemu's BDRV_MAX_LENGTH: no request may reach past it (INT64_MAX aligned down to 1 GiB).</summary>
+    private const ulong MaxRequestEnd = long.MaxValue & ~((1UL << 30) - 1);
 
     public override string FormatName => "vpc";
 
