@@ -147,11 +147,11 @@ public sealed class OperationAliasTests
             context.ImageBuildConvert("a.raw", "b.raw", new ImageBuildConvertSettings { Format = "raw", Compression = ImageBuildCompression.Zlib }));
         StringAssert.Contains(compressRaw.Message, "format 'raw' cannot be written with compressed writes");
 
-        QemuOracle.ImgOk("create", "-q", "-f", "vpc", dir["disk.vhd"], "1M");
-        var vpc = Assert.ThrowsExactly<CakeException>(() => context.ImageBuildInfo("disk.vhd"));
-        StringAssert.Contains(vpc.Message, $"'{dir["disk.vhd"]}': format 'vpc' is not supported by this engine yet");
-        var vpcConvert = Assert.ThrowsExactly<CakeException>(() => context.ImageBuildConvert("disk.vhd", "disk.qcow2", new ImageBuildConvertSettings { Format = "qcow2" }));
-        StringAssert.Contains(vpcConvert.Message, "format 'vpc' is not supported by this engine yet");
+        QemuOracle.ImgOk("create", "-q", "-f", "parallels", dir["disk.hdd"], "1M");
+        var parallels = Assert.ThrowsExactly<CakeException>(() => context.ImageBuildInfo("disk.hdd"));
+        StringAssert.Contains(parallels.Message, $"'{dir["disk.hdd"]}': format 'parallels' is not supported by this engine yet");
+        var parallelsConvert = Assert.ThrowsExactly<CakeException>(() => context.ImageBuildConvert("disk.hdd", "disk.qcow2", new ImageBuildConvertSettings { Format = "qcow2" }));
+        StringAssert.Contains(parallelsConvert.Message, "format 'parallels' is not supported by this engine yet");
         Assert.IsFalse(File.Exists(dir["disk.qcow2"]));
 
         var badSize = Assert.ThrowsExactly<CakeException>(() => context.ImageBuildCreate("c.raw", "12Q"));

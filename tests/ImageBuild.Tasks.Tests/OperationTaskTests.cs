@@ -227,13 +227,13 @@ public sealed class OperationTaskTests
     [RequiresQemu]
     public void AFormatWithoutADriverIsRefusedByName()
     {
-        QemuOracle.ImgOk("create", "-q", "-f", "vpc", _dir["disk.vhd"], "1M");
-        Run(new ImageInfo { Input = "disk.vhd" }, expectSuccess: false);
-        StringAssert.Contains(_engine.Errors.Single().Message, $"'{_dir["disk.vhd"]}': format 'vpc' is not supported by this engine yet", _engine.Log);
+        QemuOracle.ImgOk("create", "-q", "-f", "parallels", _dir["disk.hdd"], "1M");
+        Run(new ImageInfo { Input = "disk.hdd" }, expectSuccess: false);
+        StringAssert.Contains(_engine.Errors.Single().Message, $"'{_dir["disk.hdd"]}': format 'parallels' is not supported by this engine yet", _engine.Log);
 
         _engine.Errors.Clear();
-        Run(new ImageConvert { Input = "disk.vhd", Output = "disk.qcow2", OutputFormat = "qcow2" }, expectSuccess: false);
-        StringAssert.Contains(_engine.Errors.Single().Message, "format 'vpc' is not supported by this engine yet", _engine.Log);
+        Run(new ImageConvert { Input = "disk.hdd", Output = "disk.qcow2", OutputFormat = "qcow2" }, expectSuccess: false);
+        StringAssert.Contains(_engine.Errors.Single().Message, "format 'parallels' is not supported by this engine yet", _engine.Log);
         Assert.IsFalse(File.Exists(_dir["disk.qcow2"]), "nothing written");
     }
 }
