@@ -29,7 +29,7 @@ internal static class BuiltinFormats
         .Register(new QedFormat())
         .Register(new VdiFormat())
         .Register(new VmdkFormat())
-        .Register(new UnsupportedFormat("vpc", "vhd", VpcProbe.Score))
+        .Register(new VpcFormat())
         .Register(new UnsupportedFormat("vhdx", "vhdx", VhdxProbe.Score))
         .Register(new UnsupportedFormat("parallels", "hdd", ParallelsProbe.Score))
         .Register(new UnsupportedFormat("luks", "luks", LuksProbe.Score))
