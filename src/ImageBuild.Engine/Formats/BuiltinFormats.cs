@@ -30,7 +30,7 @@ internal static class BuiltinFormats
         .Register(new VdiFormat())
         .Register(new VmdkFormat())
         .Register(new VpcFormat())
-        .Register(new UnsupportedFormat("vhdx", "vhdx", VhdxProbe.Score))
+        .Register(new VhdxFormat())
         .Register(new UnsupportedFormat("parallels", "hdd", ParallelsProbe.Score))
         .Register(new UnsupportedFormat("luks", "luks", LuksProbe.Score))
         .Register(new UnsupportedFormat("bochs", "img", BochsProbe.Score))
