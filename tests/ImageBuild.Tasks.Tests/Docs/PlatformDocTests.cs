@@ -42,7 +42,7 @@ public sealed class PlatformDocTests
         var plan = Cli("plan", recipe, "--output-dir", output);
         Assert.AreEqual(0, plan.Code, plan.Err);
         StringAssert.Contains(plan.Out, "writes a fixed VHD of 39 MiB (40894464 bytes; file 40894976 bytes) from 40000000 bytes, rounded up to whole MiB");
-        StringAssert.Contains(plan.Out, "writes a dynamic VHDX (40000256 bytes, 2048 KiB blocks, 512/4096 logical/physical sectors)");
+        StringAssert.Contains(plan.Out, "writes a dynamic VHDX (40000000 bytes, 2048 KiB blocks, 512/4096 logical/physical sectors)");
         var run = Cli("run", recipe, "--output-dir", output);
         Assert.AreEqual(0, run.Code, run.Out + run.Err);
 
