@@ -36,6 +36,10 @@ QEMU disk image utility
                          may name as backing or data file only a regular file inside
                          its own directory (no devices, FIFOs, links out); qemu-img
                          follows whatever an image names
+    '--no-backing'       (imagebuild; info, map, convert, compare, check, dd, measure)
+                         read the images without their backing files, as if those
+                         were empty (qemu's backing=null), e.g. a differencing VHD
+                         whose parent is absent, read as qemu-img 7.2 reads it
 
 Command syntax:
   amend [--object objectdef] [--image-opts] [-p] [-q] [-f fmt] [-t cache] [--force] -o options filename

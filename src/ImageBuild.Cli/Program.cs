@@ -120,6 +120,30 @@ public static class Program
         return true;
     }
 
+    /// <summary>
+    /// imagebuild's own option, beyond qemu-img: images opened for reading are read without their backing file
+    /// (<see cref="ImageContext.ReadWithoutBacking"/>, qemu's backing=null), e.g. a differencing VHD whose parent is absent.
+    /// </summary>
+    public const string NoBackingOption = "--no-backing";
+
+    /// <summary>The commands that open images for reading and take <see cref="NoBackingOption"/>.</summary>
+    private static readonly string[] NoBackingCommands = ["info", "map", "convert", "compare", "check", "dd", "measure"];
+
+    /// <summary>
+    /// Takes --no-backing out of a command's options (before "--") when the command is one that reads images; for
+    /// others it stays, and the command's parser refuses it as an unrecognized option.
+    /// </summary>
+    private static bool TakeNoBacking(ref string[] commandArgv)
+    {
+        if (Array.IndexOf(NoBackingCommands, commandArgv[0]) < 0)
+            return false;
+        int end = Array.IndexOf(commandArgv, "--");
+        if (end < 0) end = commandArgv.Length;
+        if (Array.IndexOf(commandArgv, NoBackingOption, 1, end - 1) < 0) return false;
+        commandArgv = [commandArgv[0], .. commandArgv[1..end].Where(a => a != NoBackingOption), .. commandArgv[end..]];
+        return true;
+    }
+
     private static int Dispatch(CliIO io, ImageContext engine, string[] args)
     {
         if (TakeUntrusted(ref args))
@@ -151,6 +175,8 @@ public static class Program
         string name = argv[g.Optind];
         string[] commandArgv = argv[g.Optind..];
         ICommand command = CommandTable.Find(name) ?? throw new UsageException($"Command not found: {name}");
+        if (TakeNoBacking(ref commandArgv))
+            engine = engine.WithoutBackingForReads();
         if (command is RecipeCommand && engine.FilePolicy == ImageFilePolicy.Untrusted)
             commandArgv = [.. commandArgv, UntrustedOption];
         using var events = OperationEvents.Take(name, ref commandArgv, io);

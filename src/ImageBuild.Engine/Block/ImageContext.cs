@@ -45,15 +45,25 @@ public sealed class ImageContext
 
     /// <summary>The same formats, outputs and settings under another <see cref="ImageFilePolicy"/>.</summary>
     public ImageContext WithFilePolicy(ImageFilePolicy policy) =>
-        policy == FilePolicy ? this : new ImageContext(Formats, Warn, Log) { FilePolicy = policy, HostFaults = HostFaults, WorkingDirectory = WorkingDirectory, Identity = Identity };
+        policy == FilePolicy ? this : new ImageContext(Formats, Warn, Log) { FilePolicy = policy, HostFaults = HostFaults, WorkingDirectory = WorkingDirectory, Identity = Identity, ReadWithoutBacking = ReadWithoutBacking };
 
     /// <summary>The same formats, outputs and settings with another <see cref="WorkingDirectory"/>.</summary>
     public ImageContext WithWorkingDirectory(string? directory) =>
-        new ImageContext(Formats, Warn, Log) { FilePolicy = FilePolicy, HostFaults = HostFaults, WorkingDirectory = directory, Identity = Identity };
+        new ImageContext(Formats, Warn, Log) { FilePolicy = FilePolicy, HostFaults = HostFaults, WorkingDirectory = directory, Identity = Identity, ReadWithoutBacking = ReadWithoutBacking };
 
     /// <summary>The same formats, outputs and settings with another <see cref="Identity"/> source.</summary>
     public ImageContext WithIdentity(IdentitySource identity) =>
-        new ImageContext(Formats, Warn, Log) { FilePolicy = FilePolicy, HostFaults = HostFaults, WorkingDirectory = WorkingDirectory, Identity = identity };
+        new ImageContext(Formats, Warn, Log) { FilePolicy = FilePolicy, HostFaults = HostFaults, WorkingDirectory = WorkingDirectory, Identity = identity, ReadWithoutBacking = ReadWithoutBacking };
+
+    /// <summary>
+    /// Images opened for reading are opened without their backing file (beyond qemu-img: the CLI's --no-backing, qemu's
+    /// backing=null): an overlay reads as if its backing file were empty, a differencing VHD as qemu 7.2 reads it.
+    /// </summary>
+    public bool ReadWithoutBacking { get; private init; }
+
+    /// <summary>The same context with <see cref="ReadWithoutBacking"/> set.</summary>
+    public ImageContext WithoutBackingForReads() =>
+        new ImageContext(Formats, Warn, Log) { FilePolicy = FilePolicy, HostFaults = HostFaults, WorkingDirectory = WorkingDirectory, Identity = Identity, ReadWithoutBacking = true };
 
     public static ImageContext CreateDefault(Action<string>? warn = null, Action<string>? log = null) => new(FormatRegistry.CreateDefault(), warn, log);
 }

@@ -19,6 +19,8 @@ public static class ImageOpener
     {
         if (options.ForceShare && options.Writable)
             throw new ImageException($"Could not open '{filename}': force-share=on can only be used with read-only images");
+        if (context.ReadWithoutBacking && !options.Writable)
+            options = options with { NoBacking = true };
         try
         {
             return OpenNode(context, filename, options);

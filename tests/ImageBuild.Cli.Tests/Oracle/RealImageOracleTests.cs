@@ -87,12 +87,22 @@ public sealed class RealImageOracleTests
 
     /// <summary>
     /// `convert -f FMT -O raw PATH out.raw`. An image with a log to replay (VHDX) is opened read-only by convert only
-    /// after `check -r all`, as expected.tsv's md5 was made: the tool under test repairs a scratch copy first.
+    /// after `check -r all`, as expected.tsv's md5 was made: the tool under test repairs a scratch copy first. An
+    /// image whose backing file is missing (a differencing VHD without its parent, which qemu 7.2 reads as if the
+    /// parent were empty) fails with one line naming it, and is then converted with --no-backing, qemu's reading.
     /// </summary>
     private static (TimedResult Result, string Converted) ConvertToRaw(RealImageRow row, string path, TempDir tmp)
     {
         var r = ToolUnderTest.Run(tmp.Path, "convert", "-f", row.Format, "-O", "raw", path, "out.raw");
         OracleAssert.NoCrash(r);
+        if (r.ExitCode != 0 && r.StdErr.Contains("Could not open backing file", StringComparison.Ordinal) && !ToolUnderTest.IsQemu)
+        {
+            Assert.AreEqual(1, r.ExitCode, r.ToString());
+            Assert.AreEqual(1, r.StdErr.Count(c => c == '\n'), $"a missing backing file is one line\n{r}");
+            r = ToolUnderTest.Run(tmp.Path, "convert", "--no-backing", "-f", row.Format, "-O", "raw", path, "out.raw");
+            OracleAssert.NoCrash(r);
+            return (r, path);
+        }
         if (r.ExitCode == 0 || !r.StdErr.Contains("contains a log that needs to be replayed", StringComparison.Ordinal))
             return (r, path);
         string copy = tmp["replayed-" + Path.GetFileName(path)];

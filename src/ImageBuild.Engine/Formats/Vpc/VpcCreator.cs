@@ -68,8 +68,10 @@ internal static class VpcCreator
         }
         else
         {
-            // create_fixed_disk: the file grows (sparse) over the data, the footer follows it
+            // create_fixed_disk: the file grows (sparse) over the data, the footer follows it; qemu's file protocol
+            // writes the first block of a file it grows from empty (O_DIRECT alignment probing)
             file.SetLength(size + VpcFooter.Size);
+            file.Write(0, ZeroBuffer.Span((int)Math.Min(size + VpcFooter.Size, 4096)));
             file.Write(size, footer.Bytes);
         }
     }

@@ -31,7 +31,8 @@ public sealed partial class VpcDevice : BlockDevice
     internal VpcDevice(OpenRequest request) : base(request.Filename, !request.Writable)
     {
         _file = request.File;
-        long length = _file.Length;
+        // qemu's bdrv_getlength counts whole sectors: a file's length rounded up to 512
+        long length = (_file.Length + 511) & ~511L;
         var buf = new byte[VpcDynamicHeader.Size];
         _file.Read(0, buf.AsSpan(0, VpcFooter.Size)); // a short file reads as zeros past its end
         var footer = VpcFooter.Parse(buf);
@@ -53,7 +54,7 @@ public sealed partial class VpcDevice : BlockDevice
 
         long sectors = VpcGeometry.OpenSectors(footer);
         if (sectors > VpcGeometry.MaxSectors)
-            throw new ImageException("File too large") { Errno = SnapshotException.EFBIG };
+            throw new ImageException($"Could not open '{Filename}': File too large") { Errno = SnapshotException.EFBIG };
         _virtualSize = sectors * 512;
 
         if (!dynamicLayout)
@@ -63,6 +64,8 @@ public sealed partial class VpcDevice : BlockDevice
         }
 
         ulong dataOffset = footer.DataOffset;
+        if (dataOffset > MaxRequestEnd - VpcFooter.Size)
+            throw new ImageException("Error reading dynamic VHD header"); // qemu's read fails, past what a request may address
         Array.Clear(buf);
         if (dataOffset < (ulong)length)
             _file.Read((long)dataOffset, buf); // past the end: zeros, as qemu reads them
@@ -89,9 +92,11 @@ public sealed partial class VpcDevice : BlockDevice
 
         ulong tableOffset = header.TableOffset;
         long batBytes = (long)entries * 4;
+        if (batBytes > MaxRequestBytes || tableOffset > MaxRequestEnd - (ulong)batBytes)
+            throw new ImageException("Error reading pagetable");
+        // qemu reads a table past the end of the file as zeros, but its free offset starts after the table: refused
         if (tableOffset > (ulong)length || (long)tableOffset + batBytes > length)
-            throw new ImageCorruptException(
-                $"'{Filename}': block allocation table at offset {tableOffset} ({batBytes} bytes) lies past the end of the file ({length} bytes)");
+            throw new ImageException(TruncatedMessage);
         _bat = new VpcBat(_file, (long)tableOffset, entries);
 
         long free = ((long)tableOffset + batBytes + 511) & ~511L;
@@ -105,10 +110,18 @@ public sealed partial class VpcDevice : BlockDevice
         if (IsDifferencing)
             metadataEnd = Math.Max(metadataEnd, OpenParentLocators(request, length, ref free));
         if (free > length)
-            throw new ImageException("block-vpc: free_data_block_offset points after the end of file. The image has been truncated.");
+            throw new ImageException(TruncatedMessage);
         _freeDataBlockOffset = free;
         _metadataEnd = metadataEnd;
     }
+
+    /// <summary>qemu's BDRV_REQUEST_MAX_BYTES: the largest single read (INT_MAX aligned down to a sector).</summary>
+    private const long MaxRequestBytes = int.MaxValue & ~511L;
+
+    private const string TruncatedMessage = "block-vpc: free_data_block_offset points after the end of file. The image has been truncated.";
+
+    /// <summary>qemu's BDRV_MAX_LENGTH: no request may reach past it (INT64_MAX aligned down to 1 GiB).</summary>
+    private const ulong MaxRequestEnd = long.MaxValue & ~((1UL << 30) - 1);
 
     public override string FormatName => "vpc";
 

@@ -34,7 +34,7 @@ public sealed partial class FormatContractTests
         if (expected.ExitCode != 0 && !(compressed && WroteEverything(d, format, name))) return;
 
         string what = $"convert -O {format} {(compressed ? "-c " : "")}{o}";
-        ContractAssert.Identical(d.T, "raw", "../src.raw", format, name, what);
+        ContractAssert.Identical(d.T, "raw", "../src.raw", format, name, what, p.RoundsSizeUp);
         if (p.Has(QemuOps.Check) && expected.ExitCode == 0)
         {
             var check = ToolUnderTest.Qemu(d.T, "check", "-f", format, name);

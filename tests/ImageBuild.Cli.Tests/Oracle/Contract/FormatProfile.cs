@@ -46,7 +46,10 @@ public enum ContractOps
     All = Create | Convert | Commit | Rebase | Resize,
 }
 
-/// <summary>A byte range of an image file that qemu fills randomly (a UUID), masked when files are compared.</summary>
+/// <summary>
+/// A byte range of an image file that qemu fills randomly (a UUID), masked when files are compared; a negative
+/// <paramref name="Offset"/> counts from the end of the file (a VHD footer).
+/// </summary>
 public sealed record ByteRange(long Offset, int Length)
 {
     public long End => Offset + Length;
@@ -103,6 +106,12 @@ public sealed record FormatProfile(string Name)
     /// new CID, the overlay's parentCID no longer matches): after commit only the base is compared as an image.
     /// </summary>
     public bool CommitInvalidatesOverlay { get; init; }
+
+    /// <summary>
+    /// create and convert round the virtual size up (VHD: to a whole CHS geometry), so qemu-img compare of a source
+    /// with the output warns that the sizes differ (and checks that the extra part reads as zeros).
+    /// </summary>
+    public bool RoundsSizeUp { get; init; }
 
     public bool Has(QemuOps op) => (Ops & op) == op;
 

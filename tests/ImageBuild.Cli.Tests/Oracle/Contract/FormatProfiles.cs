@@ -86,6 +86,24 @@ public static class FormatProfiles
             // header: image UUID (0x188) and last-snapshot UUID (0x198), random in qemu and not printed by info
             RandomBytes = [new ByteRange(0x188, 16), new ByteRange(0x198, 16)],
         },
+        new("vpc")
+        {
+            Extension = "vhd",
+            // qemu's vpc: no check, resize, measure, compressed writes or backing files (differencing VHDs are read
+            // and made beyond qemu: the Vpc tests)
+            Ops = QemuOps.None,
+            CreateOptions = ["subformat=fixed", "force_size=on", "subformat=fixed,force_size=on", "subformat=bogus"],
+            LayoutOptions = ["", "subformat=fixed", "force_size=on"],
+            // without force_size the size grows to a whole CHS geometry (8 MiB: 8390656 bytes)
+            RoundsSizeUp = true,
+            // the footer, copied at 0 in a dynamic disk and at the end of every VHD (offsets from the end are
+            // negative): time stamp (24), checksum (64, which follows the time stamp and UUID) and UUID (68)
+            RandomBytes =
+            [
+                new ByteRange(24, 4), new ByteRange(64, 20),
+                new ByteRange(-512 + 24, 4), new ByteRange(-512 + 64, 20),
+            ],
+        },
     ];
 
     public static FormatProfile Get(string name) =>
