@@ -15,22 +15,25 @@ internal sealed record VhdxCreateOptions(long Size, uint LogSize, uint BlockSize
     public static VhdxCreateOptions Parse(CreateRequest request)
     {
         var opts = request.Options;
-        long size = request.Size;
+        // the QAPI enum is checked when the options are parsed, before vhdx_co_create looks at any value
+        bool isFixed = opts.GetString("subformat") switch
+        {
+            null or "dynamic" => false,
+            "fixed" => true,
+            var other => throw new ImageException($"Parameter 'subformat' does not accept value '{other}'"),
+        };
+        long size = Sectors.RoundUp(request.Size); // qemu rounds the size up to whole 512-byte sectors
         if (size > VhdxLayout.MaxVirtualSize)
             throw new ImageException("Image size too large; max of 64TB");
-        long logSize = opts.GetSize("log_size") ?? DefaultLogSize;
+        // vhdx_co_create_opts silently rounds the log and block sizes up to whole MiB, and the block size down to
+        // 256 MiB, before vhdx_co_create checks them (so its "must not exceed" cannot be reached from qemu-img)
+        long logSize = RoundUpMiB(opts.GetSize("log_size") ?? DefaultLogSize);
         if (logSize > uint.MaxValue)
             throw new ImageException("Log size must be smaller than 4 GB");
         if (logSize < VhdxLayout.MiB || logSize % VhdxLayout.MiB != 0)
             throw new ImageException("Log size must be a multiple of 1 MB");
         bool blockStateZero = opts.GetBool("block_state_zero") ?? true;
-        bool isFixed = opts.GetString("subformat") switch
-        {
-            null or "dynamic" => false,
-            "fixed" => true,
-            var other => throw new ImageException($"Invalid parameter '{other}'"),
-        };
-        long blockSize = opts.GetSize("block_size") ?? 0;
+        long blockSize = Math.Min(RoundUpMiB(opts.GetSize("block_size") ?? 0), VhdxMetadata.MaxBlockSize);
         if (blockSize == 0)
             blockSize = AutoBlockSize(size);
         if (blockSize < VhdxLayout.MiB || blockSize % VhdxLayout.MiB != 0)
@@ -43,6 +46,8 @@ internal sealed record VhdxCreateOptions(long Size, uint LogSize, uint BlockSize
         uint physical = SectorSize(opts.GetSize("physical_sector_size"), "physical_sector_size");
         return new VhdxCreateOptions(size, (uint)logSize, (uint)blockSize, isFixed, blockStateZero, logical, physical);
     }
+
+    private static long RoundUpMiB(long n) => n > long.MaxValue - VhdxLayout.MiB ? n : (n + VhdxLayout.MiB - 1) / VhdxLayout.MiB * VhdxLayout.MiB;
 
     /// <summary>qemu's automatic block size, chosen to keep the BAT small: ≤1 GiB 8 MiB, ≤100 GiB 16 MiB, ≤32 TiB 32 MiB, else 64 MiB.</summary>
     public static long AutoBlockSize(long size) =>

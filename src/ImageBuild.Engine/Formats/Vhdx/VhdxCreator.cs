@@ -18,8 +18,9 @@ internal static class VhdxCreator
 {
     public static void Create(CreateRequest request)
     {
-        var o = VhdxCreateOptions.Parse(request);
+        // qemu creates the (empty) file first, then vhdx_co_create_opts parses and checks the options
         using var file = FileProtocol.CreateFile(request, out _);
+        var o = VhdxCreateOptions.Parse(request);
         var identity = request.Context.Identity.ForImage(request.Filename);
 
         // the file type identifier (§2.2.1)

@@ -116,6 +116,10 @@ public sealed partial class VhdxDevice : BlockDevice
                 throw VhdxErrors.Invalid();
             return new VhdxFileView(_file, new VhdxLogOverlay(replay));
         }
+        // vhdx_log_flush: a replay may change what the guest sees, so it is a first guest-visible write (new data
+        // write GUID in both headers) before anything is replayed
+        _headers.UpdateBoth(_file, SessionGuid, () => _identity.NewUuid("data_write_guid"), null);
+        _visibleWriteDone = true;
         VhdxLogApplier.Apply(_file, replay);
         // vhdx_log_reset: the log is empty now; both headers say so
         _headers.UpdateBoth(_file, SessionGuid, null, Guid.Empty);

@@ -104,7 +104,41 @@ public static class FormatProfiles
                 new ByteRange(-512 + 24, 4), new ByteRange(-512 + 64, 20),
             ],
         },
+        new("vhdx")
+        {
+            // qemu's vhdx: check only (no backing files, compressed writes, truncate or measure)
+            Ops = QemuOps.Check,
+            CreateOptions =
+            [
+                "subformat=fixed", "block_state_zero=off", "subformat=fixed,block_state_zero=off", "block_size=1M",
+                "block_size=256M", "block_size=1000k", "block_size=3M", "log_size=0", "subformat=foo",
+            ],
+            // other log sizes move the metadata (and its random page 83 GUID): the Vhdx oracle tests cover them;
+            // logical_sector_size=4096 is an ImageBuild extension qemu-img cannot create: the Vhdx tests cover it
+            LayoutOptions = ["", "subformat=fixed", "block_size=1M"],
+            RandomBytes = VhdxRandomBytes(),
+        },
     ];
+
+    /// <summary>
+    /// What qemu fills randomly in a VHDX of the contract's sizes (log at 1 MiB, BAT at 2 MiB, metadata at 3 MiB):
+    /// in each header the checksum, the sequence number (random start) and the three GUIDs; the page 83 GUID among
+    /// the metadata items; and in each log entry (8 KiB each: one BAT sector per entry) its checksum and log GUID.
+    /// </summary>
+    private static IReadOnlyList<ByteRange> VhdxRandomBytes()
+    {
+        var ranges = new List<ByteRange>
+        {
+            new(0x10004, 60), new(0x20004, 60), // header 1 and 2: checksum, sequence number, file/data/log write GUIDs
+            new(0x310010, 16),                  // page 83 data
+        };
+        for (long entry = 0x100000; entry < 0x200000; entry += 0x2000)
+        {
+            ranges.Add(new ByteRange(entry + 4, 4));    // log entry checksum
+            ranges.Add(new ByteRange(entry + 32, 16));  // log GUID
+        }
+        return ranges;
+    }
 
     public static FormatProfile Get(string name) =>
         All.FirstOrDefault(p => p.Name == name) ?? throw new AssertFailedException($"no contract profile for format '{name}'");
