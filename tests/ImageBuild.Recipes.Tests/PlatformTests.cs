@@ -124,6 +124,18 @@ public sealed class PlatformTests
         AssertDriverRefusal(errors, "vhdx", [(6, 11)]);
     }
 
+    [TestMethod]
+    [DataRow("3M")]
+    [DataRow("512k")]
+    [DataRow("512M")]
+    public void AHyperVBlockSizeTheSpecificationDoesNotAllowIsRefused(string size)
+    {
+        using var f = new RecipeFixture($"steps:\n  - id: base\n    kind: create\n    size: 1M\n  - id: hv\n    kind: hyperv-vhdx\n    from: base\n    block-size: {size}\n");
+        var e = f.Errors().Single(x => x.Message.Contains("block-size"));
+        Assert.AreEqual((8, 17), (e.Line, e.Column), e.ToString());
+        StringAssert.EndsWith(e.Message, " is not a VHDX block size (a power of two from 1M to 256M)");
+    }
+
     /// <summary>Without the driver the step is refused by name at its kind line; with it, not at all.</summary>
     private static void AssertDriverRefusal(IReadOnlyList<Model.RecipeError> errors, string format, (int, int)[] places)
     {

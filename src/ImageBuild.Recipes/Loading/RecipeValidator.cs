@@ -180,6 +180,8 @@ public static class RecipeValidator
         foreach (var p in new[] { "logical-sector-size", "physical-sector-size" })
             if (step.Get(p) is NumberValue n && !Platforms.HyperVVhdx.IsSectorSize(n.Value))
                 err(n.Mark, $"'{p}': {n.Value} is not a VHDX sector size (512 or 4096)");
+        if (step.Get("block-size") is NumberValue b && !Platforms.HyperVVhdx.IsBlockSize(b.Value))
+            err(b.Mark, $"'block-size': {b.Value} is not a VHDX block size (a power of two from 1M to 256M)");
         if (step.Get("options") is OptionsValue o)
             foreach (var (name, value) in o.Items)
                 if (Platforms.HyperVVhdx.OptionOfParameter.TryGetValue(name, out var param))

@@ -44,6 +44,12 @@ public static class HyperVVhdx
         ["physical_sector_size"] = "physical-sector-size",
     };
 
+    /// <summary>
+    /// Block sizes the VHDX 1.0 specification allows ("BlockSize": a power of two, at least 1 MB and at most 256 MB).
+    /// qemu rounds other sizes silently; a recipe that names one gets told instead of a block size it did not ask for.
+    /// </summary>
+    public static bool IsBlockSize(long n) => n is >= 1024 * 1024 and <= 256 * 1024 * 1024 && (n & (n - 1)) == 0;
+
     /// <summary>Sector sizes the VHDX 1.0 specification allows.</summary>
     public static bool IsSectorSize(long n) => n is 512 or 4096;
 
