@@ -75,6 +75,33 @@ internal sealed class VpcBat
         _lastPage = null;
     }
 
+    /// <summary>
+    /// The end of the furthest block the table names (qemu's free_data_block_offset scan), at least
+    /// <paramref name="start"/>: the table is read once, in pages, through one buffer, without filling the cache.
+    /// </summary>
+    public long MaxBlockEnd(long start, long blockBytes)
+    {
+        long max = start;
+        byte[] raw = Scratch();
+        for (long first = 0; first < Count; first += EntriesPerPage)
+        {
+            int n = (int)Math.Min(EntriesPerPage, Count - first);
+            _file.Read(_offset + first * 4, raw.AsSpan(0, n * 4));
+            for (int i = 0; i < n; i++)
+            {
+                uint e = BinaryPrimitives.ReadUInt32BigEndian(raw.AsSpan(i * 4));
+                if (e != Unallocated)
+                    max = Math.Max(max, 512L * e + blockBytes);
+            }
+        }
+        return max;
+    }
+
+    private byte[]? _scratch;
+    private readonly Stack<uint[]> _spare = new();
+
+    private byte[] Scratch() => _scratch ??= new byte[(int)Math.Min(EntriesPerPage, Math.Max(1, Count)) * 4];
+
     private uint[] Page(long pageIndex)
     {
         if (pageIndex == _lastPageIndex)
@@ -82,12 +109,17 @@ internal sealed class VpcBat
         if (!_pages.TryGetValue(pageIndex, out uint[]? page))
         {
             if (_pages.Count >= MaxCachedPages)
+            {
+                // whole pages are recycled, so that walking a table larger than the cache allocates nothing more
+                foreach (uint[] p in _pages.Values)
+                    if (p.Length == EntriesPerPage) _spare.Push(p);
                 _pages.Clear();
+            }
             long first = pageIndex * EntriesPerPage;
             int n = (int)Math.Min(EntriesPerPage, Count - first);
-            var raw = new byte[n * 4];
-            _file.Read(_offset + first * 4, raw); // the caller checked that the table lies inside the file
-            page = new uint[n];
+            byte[] raw = Scratch();
+            _file.Read(_offset + first * 4, raw.AsSpan(0, n * 4)); // the caller checked that the table lies inside the file
+            page = n == EntriesPerPage && _spare.Count > 0 ? _spare.Pop() : new uint[n];
             for (int i = 0; i < n; i++)
                 page[i] = BinaryPrimitives.ReadUInt32BigEndian(raw.AsSpan(i * 4));
             _pages[pageIndex] = page;

@@ -29,7 +29,7 @@ public sealed partial class VpcDevice
                 continue;
             if (loc.DataLength > VpcParentLocator.MaxDataLength || loc.DataOffset > (ulong)length || loc.DataOffset + loc.DataLength > (ulong)length)
                 throw new ImageCorruptException(
-                    $"'{Filename}': parent locator {i} ({loc.CodeText}) at offset {loc.DataOffset} ({loc.DataLength} bytes) lies outside the file ({length} bytes)");
+                    $"parent locator {i} ({loc.CodeText}) at offset {loc.DataOffset} ({loc.DataLength} bytes) lies outside the file ({length} bytes)");
             var span = data.AsSpan(0, (int)loc.DataLength);
             _file.Read((long)loc.DataOffset, span);
             _parentNames.Add((i, loc, loc.Decode(span)));

@@ -14,9 +14,9 @@ public sealed partial class VpcDevice
     /// <summary>
     /// Writes guest data. A fixed disk writes through to the file. A dynamic disk writes allocated blocks in place
     /// (qemu first sets the block's bitmap to all ones) and places new blocks where the footer was: each new block's
-    /// bitmap and data are written, then flushed, then their BAT entries, then the footer at the new end of the file.
-    /// A crash in between leaves at worst a block no entry names (the next allocation reuses its place: the free
-    /// offset comes from the BAT). A differencing disk sets only the written sectors' bits, so that the others keep
+    /// data and bitmap are written, then the footer at the new end of the file, a flush, then their BAT entries. A
+    /// crash in between leaves at worst a block no entry names (the next allocation reuses its place: the free offset
+    /// comes from the BAT; the footer copy at 0 is the one read). A differencing disk sets only the written sectors' bits, so that the others keep
     /// reading from the parent.
     /// </summary>
     protected override void WriteCore(long offset, ReadOnlySpan<byte> src)
@@ -34,9 +34,11 @@ public sealed partial class VpcDevice
             WriteBlocks(offset, src);
             if (_pendingBlocks.Count > 0)
             {
+                // the footer first (as qemu's alloc_block): the file then reaches past every new block, so that an
+                // entry naming one never points past the end of the file (qemu refuses such an image as truncated)
+                _file.Write(_freeDataBlockOffset, _footer.Bytes);
                 _file.Flush();
                 WritePendingEntries();
-                _file.Write(_freeDataBlockOffset, _footer.Bytes);
             }
         }
         catch

@@ -78,7 +78,11 @@ public sealed partial class VpcDevice : BlockDevice
         if (blockSize < 512 || (blockSize & (blockSize - 1)) != 0)
             throw new ImageException($"Invalid block size {blockSize}");
         _blockSize = blockSize;
-        _bitmapSize = (int)(((blockSize / (8 * 512)) + 511) & ~511u);
+        // qemu's formula, which gives no bitmap at all below 4 KiB blocks; a differencing disk needs one bit per
+        // sector (spec: the bitmap is padded to a 512-byte boundary), the same size from 4 KiB up
+        _bitmapSize = footer.DiskType == VpcDiskType.Differencing
+            ? (int)(((blockSize / 512 + 7) / 8 + 511) & ~511u)
+            : (int)(((blockSize / (8 * 512)) + 511) & ~511u);
 
         uint entries = header.MaxTableEntries;
         if ((ulong)_virtualSize / blockSize > 0xffff_ffffUL)
@@ -99,13 +103,7 @@ public sealed partial class VpcDevice : BlockDevice
             throw new ImageException(TruncatedMessage);
         _bat = new VpcBat(_file, (long)tableOffset, entries);
 
-        long free = ((long)tableOffset + batBytes + 511) & ~511L;
-        for (long i = 0; i < entries; i++)
-        {
-            uint e = _bat[i];
-            if (e != VpcBat.Unallocated)
-                free = Math.Max(free, 512L * e + _bitmapSize + blockSize);
-        }
+        long free = _bat.MaxBlockEnd(((long)tableOffset + batBytes + 511) & ~511L, _bitmapSize + (long)blockSize);
         long metadataEnd = Math.Max(Math.Max(VpcFooter.Size, (long)dataOffset + VpcDynamicHeader.Size), ((long)tableOffset + batBytes + 511) & ~511L);
         if (IsDifferencing)
             metadataEnd = Math.Max(metadataEnd, OpenParentLocators(request, length, ref free));
