@@ -36,7 +36,7 @@ public sealed partial class VhdxDevice : BlockDevice
         Span<byte> signature = stackalloc byte[8];
         view.Read(0, signature);
         if (!VhdxFileIdentifier.HasSignature(signature))
-            throw VhdxErrors.Invalid();
+            throw VhdxErrors.Invalid(Filename);
 
         _headers = VhdxHeaders.Read(view);
         _regions = new VhdxRegions();
@@ -54,7 +54,7 @@ public sealed partial class VhdxDevice : BlockDevice
         long chunkRatio = VhdxLayout.ChunkRatio(_metadata.LogicalSectorSize, _metadata.BlockSize);
         long entries = VhdxLayout.BatEntries((long)_metadata.VirtualDiskSize, _metadata.BlockSize, chunkRatio, _metadata.HasParent);
         if (entries > batRegion.Length / 8)
-            throw VhdxErrors.Invalid();
+            throw VhdxErrors.Invalid(Filename);
         _bat = new VhdxBat(_view, (long)batRegion.FileOffset, entries, chunkRatio);
         if (!request.ForCheck)
         {
@@ -63,7 +63,7 @@ public sealed partial class VhdxDevice : BlockDevice
             if (errors.Count > 0)
             {
                 _context.Warn(errors[0]);
-                throw VhdxErrors.Invalid();
+                throw VhdxErrors.Invalid(Filename);
             }
         }
 
@@ -101,11 +101,11 @@ public sealed partial class VhdxDevice : BlockDevice
     {
         var h = _headers.Current;
         if (h.LogOffset < VhdxLayout.MiB || h.LogOffset % VhdxLayout.MiB != 0 || h.LogVersion != 0)
-            throw VhdxErrors.Invalid();
+            throw VhdxErrors.Invalid(Filename);
         if (h.LogGuid == Guid.Empty || h.LogLength == 0)
             return view;
         if (h.LogLength % VhdxLayout.MiB != 0)
-            throw VhdxErrors.Invalid();
+            throw VhdxErrors.Invalid(Filename);
         var region = new VhdxLogRegion((long)h.LogOffset, h.LogLength);
         var replay = VhdxLogReader.Read(_file, Filename, region, h.LogGuid);
         if (replay.Writes.Count == 0 && replay.LastFileOffset == 0)
@@ -113,7 +113,7 @@ public sealed partial class VhdxDevice : BlockDevice
         if (!request.Writable)
         {
             if (replay.FlushedFileOffset > _file.Length)
-                throw VhdxErrors.Invalid();
+                throw VhdxErrors.Invalid(Filename);
             return new VhdxFileView(_file, new VhdxLogOverlay(replay));
         }
         // vhdx_log_flush: a replay may change what the guest sees, so it is a first guest-visible write (new data
@@ -132,7 +132,7 @@ public sealed partial class VhdxDevice : BlockDevice
     {
         var raw = new byte[VhdxRegionTable.Size];
         _view.Read(VhdxRegionTable.Table1Offset, raw);
-        var table = VhdxRegionTable.Parse(raw);
+        var table = VhdxRegionTable.Parse(raw, Filename);
         VhdxRegionTableEntry? bat = null, metadata = null;
         long fileLength = _view.Length;
         foreach (var e in table.Entries)
@@ -140,26 +140,26 @@ public sealed partial class VhdxDevice : BlockDevice
             if (_regions.Overlap(e.FileOffset, e.Length) is { } overlap)
             {
                 _context.Warn(overlap);
-                throw VhdxErrors.Invalid();
+                throw VhdxErrors.Invalid(Filename);
             }
             _regions.Register(e.FileOffset, e.Length);
             if (e.Guid == VhdxRegionTable.BatGuid)
             {
-                if (bat is not null) throw VhdxErrors.Invalid();
+                if (bat is not null) throw VhdxErrors.Invalid(Filename);
                 bat = e;
             }
             else if (e.Guid == VhdxRegionTable.MetadataGuid)
             {
-                if (metadata is not null) throw VhdxErrors.Invalid();
+                if (metadata is not null) throw VhdxErrors.Invalid(Filename);
                 metadata = e;
             }
             else if (e.Required)
             {
-                throw VhdxErrors.NotSupported();
+                throw VhdxErrors.NotSupported(Filename);
             }
         }
         if (bat is not { } b || metadata is not { } m)
-            throw VhdxErrors.Invalid();
+            throw VhdxErrors.Invalid(Filename);
         // beyond qemu (which reads zeros there): the two regions it reads must lie inside the file
         foreach (var (r, name) in new[] { (b, "BAT"), (m, "metadata") })
             if (r.FileOffset > (ulong)fileLength || r.FileOffset + r.Length > (ulong)fileLength)

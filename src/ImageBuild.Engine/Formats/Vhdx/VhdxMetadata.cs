@@ -58,27 +58,27 @@ internal sealed class VhdxMetadata
         var table = new byte[TableSize];
         file.Read((long)regionOffset, table);
         if (BinaryPrimitives.ReadUInt64LittleEndian(table) != SignatureValue)
-            throw VhdxErrors.Invalid();
+            throw VhdxErrors.Invalid(filename);
         int count = BinaryPrimitives.ReadUInt16LittleEndian(table.AsSpan(10));
         if (count * VhdxMetadataEntry.Size > TableSize - 32)
-            throw VhdxErrors.Invalid();
+            throw VhdxErrors.Invalid(filename);
         VhdxMetadataEntry? fileParams = null, size = null, page83 = null, logical = null, physical = null, parent = null;
         for (int i = 0; i < count; i++)
         {
             var e = table.AsSpan(32 + i * VhdxMetadataEntry.Size, VhdxMetadataEntry.Size);
             var entry = new VhdxMetadataEntry(new Guid(e[..16]), BinaryPrimitives.ReadUInt32LittleEndian(e[16..]),
                 BinaryPrimitives.ReadUInt32LittleEndian(e[20..]), BinaryPrimitives.ReadUInt32LittleEndian(e[24..]));
-            if (entry.ItemId == FileParametersGuid) Set(ref fileParams, entry);
-            else if (entry.ItemId == VirtualDiskSizeGuid) Set(ref size, entry);
-            else if (entry.ItemId == Page83DataGuid) Set(ref page83, entry);
-            else if (entry.ItemId == LogicalSectorSizeGuid) Set(ref logical, entry);
-            else if (entry.ItemId == PhysicalSectorSizeGuid) Set(ref physical, entry);
-            else if (entry.ItemId == ParentLocatorGuid) Set(ref parent, entry);
+            if (entry.ItemId == FileParametersGuid) Set(ref fileParams, entry, filename);
+            else if (entry.ItemId == VirtualDiskSizeGuid) Set(ref size, entry, filename);
+            else if (entry.ItemId == Page83DataGuid) Set(ref page83, entry, filename);
+            else if (entry.ItemId == LogicalSectorSizeGuid) Set(ref logical, entry, filename);
+            else if (entry.ItemId == PhysicalSectorSizeGuid) Set(ref physical, entry, filename);
+            else if (entry.ItemId == ParentLocatorGuid) Set(ref parent, entry, filename);
             else if ((entry.Flags & VhdxMetadataEntry.IsRequired) != 0)
-                throw VhdxErrors.NotSupported();
+                throw VhdxErrors.NotSupported(filename);
         }
         if (fileParams is null || size is null || page83 is null || logical is null || physical is null)
-            throw VhdxErrors.NotSupported();
+            throw VhdxErrors.NotSupported(filename);
 
         Span<byte> fp = stackalloc byte[8];
         ReadItem(file, filename, regionOffset, regionLength, fileParams.Value, fp);
@@ -87,7 +87,7 @@ internal sealed class VhdxMetadata
         if ((flags & HasParentFlag) != 0)
         {
             if (parent is not { } p)
-                throw VhdxErrors.Invalid();
+                throw VhdxErrors.Invalid(filename);
             if (p.Length > MaxParentLocatorBytes)
                 throw new ImageCorruptException($"'{filename}': parent locator of {p.Length} bytes is larger than {MaxParentLocatorBytes}");
             locator = new byte[p.Length];
@@ -105,11 +105,13 @@ internal sealed class VhdxMetadata
 
         uint blockSize = BinaryPrimitives.ReadUInt32LittleEndian(fp);
         if (blockSize < MinBlockSize || blockSize > MaxBlockSize)
-            throw VhdxErrors.Invalid();
+            throw VhdxErrors.Invalid(filename);
+        // qemu 7.2 reads only 512-byte logical sectors and answers "Operation not supported" for any other; 4096
+        // (§2.6.2.4's other value, Hyper-V's 4Kn disks) is read here beyond qemu
         if (logicalSize != 512 && logicalSize != 4096)
-            throw VhdxErrors.Invalid();
+            throw VhdxErrors.NotSupported(filename);
         if ((blockSize & (blockSize - 1)) != 0)
-            throw VhdxErrors.Invalid();
+            throw VhdxErrors.Invalid(filename);
         return new VhdxMetadata
         {
             BlockSize = blockSize, FileParameterFlags = flags, VirtualDiskSize = diskSize, Page83Data = page83Guid,
@@ -117,10 +119,10 @@ internal sealed class VhdxMetadata
         };
     }
 
-    private static void Set(ref VhdxMetadataEntry? slot, VhdxMetadataEntry entry)
+    private static void Set(ref VhdxMetadataEntry? slot, VhdxMetadataEntry entry, string filename)
     {
         if (slot is not null)
-            throw VhdxErrors.Invalid();
+            throw VhdxErrors.Invalid(filename);
         slot = entry;
     }
 

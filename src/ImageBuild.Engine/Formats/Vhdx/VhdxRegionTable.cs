@@ -34,13 +34,13 @@ internal sealed class VhdxRegionTable
     /// metadata region, or a missing one: "Invalid argument"; an unknown required region: "Operation not supported".
     /// Overlaps are checked by the caller as the entries are registered.
     /// </summary>
-    public static VhdxRegionTable Parse(ReadOnlySpan<byte> raw)
+    public static VhdxRegionTable Parse(ReadOnlySpan<byte> raw, string filename)
     {
         if (!VhdxChecksum.IsValid(raw[..Size], 4) || BinaryPrimitives.ReadUInt32LittleEndian(raw) != SignatureValue)
-            throw VhdxErrors.Invalid();
+            throw VhdxErrors.Invalid(filename);
         uint count = BinaryPrimitives.ReadUInt32LittleEndian(raw[8..]);
         if (count > MaxEntries)
-            throw VhdxErrors.Invalid();
+            throw VhdxErrors.Invalid(filename);
         var entries = new List<VhdxRegionTableEntry>((int)count);
         for (int i = 0; i < count; i++)
         {

@@ -14,9 +14,13 @@ internal sealed class VhdxRegions
     public string? Overlap(ulong start, ulong length)
     {
         ulong end = start + length;
-        foreach (var (s, e) in _ranges)
+        // qemu keeps the regions in a list it inserts at the head of: the latest is compared first
+        for (int i = _ranges.Count - 1; i >= 0; i--)
+        {
+            var (s, e) = _ranges[i];
             if (!(start >= e || end <= s))
                 return $"VHDX region {start}-{end} overlaps with region {s}-{e}";
+        }
         return null;
     }
 }
