@@ -259,6 +259,45 @@ public sealed class PlatformTests
     }
 
     /// <summary>
+    /// A size the recipe does not fix (the commit of an existing overlay into its backing file) is checked when the step
+    /// runs: the step fails with the reason, writes nothing, and the steps before it stand (the commit of an existing
+    /// image is named .img: its format is known only when it runs).
+    /// </summary>
+    [TestMethod]
+    [RequiresQemu]
+    public void ASizeKnownOnlyAtRunTimeIsRefusedWhenTheStepRuns()
+    {
+        using var f = new RecipeFixture("""
+            steps:
+              - id: top
+                kind: image
+                file: images/top.qcow2
+              - id: merged
+                kind: commit
+                from: top
+              - id: azure
+                kind: azure-vhd
+                from: merged
+            """);
+        Directory.CreateDirectory(f["images"]);
+        QemuOracle.ImgOk("create", "-q", "-f", "qcow2", f["images/base.qcow2"], "2041G");
+        QemuOracle.ImgOk("create", "-q", "-f", "qcow2", "-b", "base.qcow2", "-F", "qcow2", f["images/top.qcow2"]);
+        if (!HasDriver("vpc"))
+        {
+            Assert.AreEqual("step 'azure': format 'vpc' is not supported by this engine yet", f.Errors().Single().Message);
+            return;
+        }
+        Assert.IsEmpty(f.Errors(), "the commit's size is not known before it runs");
+        var run = f.Run();
+        Assert.IsFalse(run.Succeeded);
+        Assert.AreEqual(StepStatus.Ran, run["merged"].Status);
+        Assert.AreEqual(StepStatus.Failed, run["azure"].Status);
+        Assert.AreEqual($"'merged.img' is {2041L * 1024 * MiB} bytes; an Azure VHD holds at most 2190433320960 bytes (2040 GiB: the VHD format's limit, below Azure's 32 TiB for uploads)",
+            run["azure"].Reason);
+        Assert.IsFalse(File.Exists(f.Out("azure.vhd")));
+    }
+
+    /// <summary>
     /// A Hyper-V VHDX: 1 MiB blocks by default (qemu-img reports the block size as cluster_size), the source's content,
     /// reproducible; changing a setting reruns the step; a 4096-byte logical sector size reads back through the engine
     /// (qemu 7.2 opens only 512-byte logical sectors).
