@@ -89,7 +89,7 @@ results=()
 measure() { # measure LABEL TOOL-NAME OUTPUT CMD...  (OUTPUT is deleted first, so every run writes a new file)
     local label="$1" tool="$2" output="$3"; shift 3
     local tf="$work/time.txt"
-    [ "$output" = - ] || rm -f "$output"
+    [ "$output" = - ] || rm -rf "$output"   # a file, or a recipe's output directory (its state would skip the run)
     # Start every run from the same state: the previous run's output written back, so neither tool pays for the
     # other's dirty pages.
     sync
@@ -112,6 +112,29 @@ for f in "${formats[@]}"; do labels+=("convert raw->$f" "convert $f->raw"); done
 # VMDK's streamOptimized subformat is always compressed (qemu-img compresses it on one core)
 has_vmdk=0; for f in "${formats[@]}"; do [ "$f" = vmdk ] && has_vmdk=1; done
 [ "$compressed" = 1 ] && [ $has_vmdk = 1 ] && labels+=("convert raw->vmdk-stream")
+# VHD: a fixed VHD as well (the formats loop times the default, dynamic), and the Azure path: qemu-img's recipe for
+# Azure (convert to a fixed VHD with force_size; the disk is a whole number of MiB already, so no resize) against
+# imagebuild's azure-vhd recipe step, which also hashes its input and output for the incremental skip.
+has_vpc=0; for f in "${formats[@]}"; do [ "$f" = vpc ] && has_vpc=1; done
+has_recipes=0
+cat > "$work/azure.yaml" <<'YAML'
+steps:
+  - id: disk
+    kind: image
+    file: disk.raw
+    format: raw
+  - id: azure
+    kind: azure-vhd
+    from: disk
+YAML
+if [ $has_vpc = 1 ]; then
+    labels+=("convert raw->vpc-fixed")
+    if "${ib[@]}" validate "$work/azure.yaml" >/dev/null 2>&1; then
+        has_recipes=1; labels+=("azure-vhd raw->vpc")
+    else
+        echo "bench: azure-vhd skipped: the tool under test runs no recipes (or has no azure-vhd step)" >&2
+    fi
+fi
 run_op() { # run_op LABEL TOOL-NAME CMD-PREFIX...
     local label="$1" tool="$2"; shift 2
     case "$label" in
@@ -125,6 +148,13 @@ run_op() { # run_op LABEL TOOL-NAME CMD-PREFIX...
         "convert -c zstd") measure "$label" $tool "$work/$tool-zstd.qcow2" "$@" convert -c -f raw -O qcow2 -o compression_type=zstd "$work/disk.raw" "$work/$tool-zstd.qcow2" ;;
         "expand zlib->raw") measure "$label" $tool "$work/$tool-expanded.raw" "$@" convert -f qcow2 -O raw "$work/ref-zlib.qcow2" "$work/$tool-expanded.raw" ;;
         "expand zstd->raw") measure "$label" $tool "$work/$tool-expanded-zstd.raw" "$@" convert -f qcow2 -O raw "$work/ref-zstd.qcow2" "$work/$tool-expanded-zstd.raw" ;;
+        "convert raw->vpc-fixed") measure "$label" $tool "$work/$tool-fixed.vhd" "$@" convert -f raw -O vpc -o subformat=fixed "$work/disk.raw" "$work/$tool-fixed.vhd" ;;
+        "azure-vhd raw->vpc")
+            if [ $tool = qemu-img ]; then
+                measure "$label" $tool "$work/qemu-img-azure.vhd" "$@" convert -f raw -O vpc -o subformat=fixed,force_size=on "$work/disk.raw" "$work/qemu-img-azure.vhd"
+            else
+                measure "$label" $tool "$work/imagebuild-azure" "$@" run "$work/azure.yaml" --output-dir "$work/imagebuild-azure"
+            fi ;;
         "convert raw->vmdk-stream") measure "$label" $tool "$work/$tool-stream.vmdk" "$@" convert -f raw -O vmdk -o subformat=streamOptimized "$work/disk.raw" "$work/$tool-stream.vmdk" ;;
         "convert raw->"*)
             local f="${label#convert raw->}"
@@ -152,6 +182,7 @@ for label in "${labels[@]}"; do
     n=$runs
     case "$label" in
         *-c*|expand*|*-stream) n=$compressed_runs ;;
+        azure-vhd*) n=$format_runs ;;
         "convert raw->qcow2"|"convert qcow2->raw"|"convert -C raw->raw") ;;
         "convert raw->"*|"convert "*"->raw") n=$format_runs ;;
     esac
@@ -176,6 +207,19 @@ outputs=(imagebuild.qcow2 imagebuild.raw imagebuild-copy.raw)
 for f in "${outputs[@]}"; do
     if ! "$qemu_img" compare -q "$work/disk.raw" "$work/$f"; then echo "bench: $f differs from the source" >&2; status=1; fi
 done
+if [ $has_vpc = 1 ]; then
+    if ! "$qemu_img" compare -q -f raw -F vpc "$work/disk.raw" "$work/imagebuild-fixed.vhd"; then echo "bench: imagebuild-fixed.vhd differs from the source" >&2; status=1; fi
+    rm -f "$work/imagebuild-fixed.vhd" "$work/qemu-img-fixed.vhd"
+fi
+if [ $has_recipes = 1 ]; then
+    # the Azure VHD: the source's data, then only the footer (whose UUID, timestamp and checksum differ from qemu-img's)
+    az="$work/imagebuild-azure/azure.vhd"; disk_bytes=$(stat -c %s "$work/disk.raw")
+    if ! "$qemu_img" compare -q -f raw -F vpc "$work/disk.raw" "$az"; then echo "bench: azure.vhd differs from the source" >&2; status=1; fi
+    if [ "$(stat -c %s "$az")" != $((disk_bytes + 512)) ] || ! cmp -s -n "$disk_bytes" "$az" "$work/qemu-img-azure.vhd"; then
+        echo "bench: azure.vhd is not qemu-img's fixed VHD of the disk" >&2; status=1
+    fi
+    rm -rf "$work/imagebuild-azure" "$work/qemu-img-azure.vhd"
+fi
 if ! cmp -s "$work/compare-qemu-img.txt" "$work/compare-imagebuild.txt"; then
     echo "bench: compare printed something else than qemu-img" >&2; status=1
 fi
@@ -243,5 +287,7 @@ for f in qcow2 "${formats[@]}"; do
     printf '%-10s %12s %12s\n' "$f" "$(ratio "convert raw->$f")" "$(ratio "convert $f->raw")"
 done
 [ "$compressed" = 1 ] && [ $has_vmdk = 1 ] && printf '%-10s %12s %12s\n' "vmdk-stream" "$(ratio "convert raw->vmdk-stream")" "-"
+[ $has_vpc = 1 ] && printf '%-10s %12s %12s\n' "vpc-fixed" "$(ratio "convert raw->vpc-fixed")" "-"
+[ $has_recipes = 1 ] && printf '%-10s %12s %12s\n' "azure-vhd" "$(ratio "azure-vhd raw->vpc")" "-"
 [ $status -eq 0 ] && echo "outputs verified identical (qemu-img compare)"
 exit $status

@@ -148,10 +148,10 @@ public sealed class OperationAliasTests
         StringAssert.Contains(compressRaw.Message, "format 'raw' cannot be written with compressed writes");
 
         QemuOracle.ImgOk("create", "-q", "-f", "parallels", dir["disk.hdd"], "1M");
-        var unsupported = Assert.ThrowsExactly<CakeException>(() => context.ImageBuildInfo("disk.hdd"));
-        StringAssert.Contains(unsupported.Message, $"'{dir["disk.hdd"]}': format 'parallels' is not supported by this engine yet");
-        var unsupportedConvert = Assert.ThrowsExactly<CakeException>(() => context.ImageBuildConvert("disk.hdd", "disk.qcow2", new ImageBuildConvertSettings { Format = "qcow2" }));
-        StringAssert.Contains(unsupportedConvert.Message, "format 'parallels' is not supported by this engine yet");
+        var parallels = Assert.ThrowsExactly<CakeException>(() => context.ImageBuildInfo("disk.hdd"));
+        StringAssert.Contains(parallels.Message, $"'{dir["disk.hdd"]}': format 'parallels' is not supported by this engine yet");
+        var parallelsConvert = Assert.ThrowsExactly<CakeException>(() => context.ImageBuildConvert("disk.hdd", "disk.qcow2", new ImageBuildConvertSettings { Format = "qcow2" }));
+        StringAssert.Contains(parallelsConvert.Message, "format 'parallels' is not supported by this engine yet");
         Assert.IsFalse(File.Exists(dir["disk.qcow2"]));
 
         var badSize = Assert.ThrowsExactly<CakeException>(() => context.ImageBuildCreate("c.raw", "12Q"));

@@ -72,6 +72,14 @@ public sealed class OracleTests
             QemuOracle.ImgOk("check", "-f", "vmdk", Out(vmdk));
             Assert.AreEqual(0, QemuOracle.Img("compare", "-f", "raw", "-F", "vmdk", Out("layered.raw"), Out(vmdk)).ExitCode, vmdk);
         }
+        // the Azure VHD: fixed, the disk's 64 MiB exactly (a whole MiB), the footer after it; probes as raw as in qemu
+        Assert.AreEqual(64L << 20, JsonDocument.Parse(QemuOracle.ImgOk("info", "--output=json", "-f", "vpc", Out("layered-azure.vhd"))).RootElement.GetProperty("virtual-size").GetInt64());
+        Assert.AreEqual((64L << 20) + 512, new FileInfo(Out("layered-azure.vhd")).Length);
+        Assert.AreEqual(0, QemuOracle.Img("compare", "-f", "raw", "-F", "vpc", Out("layered.raw"), Out("layered-azure.vhd")).ExitCode);
+        // the Hyper-V VHDX: 1 MiB blocks (qemu-img calls the block size cluster_size), checked, the same content
+        QemuOracle.ImgOk("check", "-f", "vhdx", Out("layered-hyperv.vhdx"));
+        Assert.AreEqual(1L << 20, Info(Out("layered-hyperv.vhdx")).GetProperty("cluster-size").GetInt64());
+        Assert.AreEqual(0, QemuOracle.Img("compare", "-f", "raw", "-F", "vhdx", Out("layered.raw"), Out("layered-hyperv.vhdx")).ExitCode);
         var flatStep = run.Steps.Single(s => s.Id == "disk-vmdk-flat");
         CollectionAssert.AreEqual(new[] { "layered-flat.vmdk", "layered-flat-flat.vmdk" }, flatStep.OutputFiles.Select(Path.GetFileName).ToArray());
         var bytes = File.ReadAllBytes(Out("layered.raw"));

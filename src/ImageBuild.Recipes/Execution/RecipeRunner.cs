@@ -80,7 +80,8 @@ public sealed class RecipeRunner
             _events.Emit(new RecipeEvent
             {
                 Type = "plan", Step = step.Id, Kind = step.Kind, Output = o.Output,
-                Message = $"{(o.Status == StepStatus.WouldRun ? "run " : "skip")}  {step.Id} ({step.Kind}): {o.Reason}",
+                Message = $"{(o.Status == StepStatus.WouldRun ? "run " : "skip")}  {step.Id} ({step.Kind}): {o.Reason}" +
+                          (Platforms.PlatformPlan.Describe(_recipe, _graph, step, _engine) is { } writes ? $"; writes a {writes}" : ""),
             });
         }
         int run = outcomes.Values.Count(o => o.Status == StepStatus.WouldRun);

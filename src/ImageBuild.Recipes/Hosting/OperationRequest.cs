@@ -8,7 +8,7 @@ namespace ImageBuild.Recipes.Hosting;
 /// </summary>
 public sealed record OperationRequest
 {
-    /// <summary>A recipe step kind: create, overlay, write, apply, commit, rebase, resize, convert, compress, snapshot, check, compare, measure.</summary>
+    /// <summary>A recipe step kind: create, overlay, write, apply, commit, rebase, resize, convert, compress, snapshot, check, compare, measure, azure-vhd, hyperv-vhdx.</summary>
     public required string Kind { get; init; }
 
     /// <summary>The image the operation reads (a step's <c>from</c>); absolute or relative to <see cref="BaseDirectory"/>.</summary>

@@ -136,6 +136,12 @@ public static class RecipeValidator
                 if (from?.Format is { } sf && ctx.Formats.Find(sf) is { } sfmt && !sfmt.Capabilities.Has(FormatFeatures.InternalSnapshots))
                     Err(step.MarkOf("from"), $"'from: {step.Text("from")}' is a {sf} image, which cannot hold internal snapshots");
                 break;
+            case "azure-vhd":
+                AzureVhdStep(recipe, step, graph, ctx, Err);
+                break;
+            case "hyperv-vhdx":
+                HyperVVhdxStep(step, ctx, Err);
+                break;
             case "measure":
             {
                 string? fmt = step.Text("format") ?? from?.Format;
@@ -145,6 +151,54 @@ public static class RecipeValidator
                 break;
             }
         }
+    }
+
+    /// <summary>
+    /// azure-vhd: the engine must write fixed VHDs with an exact size, and a source whose size the recipe fixes must
+    /// fit Azure's limits (checked again at run time for sizes only a run knows).
+    /// </summary>
+    private static void AzureVhdStep(Recipe recipe, RecipeStep step, RecipeGraph? graph, ImageContext ctx, Action<Mark, string> err)
+    {
+        if (KnownFormat(Platforms.AzureVhd.Format, step.KindMark, err, ctx) is { } vpc)
+        {
+            if (!vpc.SupportsCreate)
+                err(step.KindMark, $"format '{vpc.Name}' cannot be created");
+            else
+            {
+                try { ImageCreator.ParseOptions(vpc, Platforms.AzureVhd.CreateOptions); }
+                catch (ImageException e) { err(step.KindMark, $"the engine's {vpc.Name} driver cannot write an Azure VHD: {FirstLine(e.Message)}"); }
+            }
+        }
+        if (graph is not null && step.Text("from") is { } from && Platforms.StaticSize.Of(recipe, graph, from, ctx) is { } size
+            && Platforms.AzureVhd.Refusal($"'from: {from}'", size) is { } why)
+            err(step.MarkOf("from"), why);
+    }
+
+    /// <summary>hyperv-vhdx: sector sizes the VHDX specification allows, and each setting as the vhdx driver takes it.</summary>
+    private static void HyperVVhdxStep(RecipeStep step, ImageContext ctx, Action<Mark, string> err)
+    {
+        foreach (var p in new[] { "logical-sector-size", "physical-sector-size" })
+            if (step.Get(p) is NumberValue n && !Platforms.HyperVVhdx.IsSectorSize(n.Value))
+                err(n.Mark, $"'{p}': {n.Value} is not a VHDX sector size (512 or 4096)");
+        if (step.Get("block-size") is NumberValue b && !Platforms.HyperVVhdx.IsBlockSize(b.Value))
+            err(b.Mark, $"'block-size': {b.Value} is not a VHDX block size (a power of two from 1M to 256M)");
+        if (step.Get("options") is OptionsValue o)
+            foreach (var (name, value) in o.Items)
+                if (Platforms.HyperVVhdx.OptionOfParameter.TryGetValue(name, out var param))
+                    err(value.Mark, $"option '{name}' is set by the step's parameter '{param}'");
+        if (KnownFormat(Platforms.HyperVVhdx.Format, step.KindMark, err, ctx) is not { } vhdx) return;
+        if (!vhdx.SupportsCreate)
+        {
+            err(step.KindMark, $"format '{vhdx.Name}' cannot be created");
+            return;
+        }
+        foreach (var (option, value) in Platforms.HyperVVhdx.CreateOptions(step).Take(Platforms.HyperVVhdx.OptionOfParameter.Count))
+        {
+            string param = Platforms.HyperVVhdx.OptionOfParameter[option];
+            try { ImageCreator.ParseOptions(vhdx, [new(option, value)]); }
+            catch (ImageException e) { err(step.MarkOf(param), $"'{param}': {FirstLine(e.Message)}"); }
+        }
+        Options(vhdx, step, err);
     }
 
     private static void CreatableFormat(string name, Mark mark, Action<Mark, string> err, ImageContext ctx, RecipeStep step)

@@ -163,6 +163,7 @@ public sealed class RecipeGraph
         StepShape? from = step.Text("from") is { } f ? shapes[f] : null;
         (string? format, string? backing) = step.Kind switch
         {
+            _ when kinds.Find(step.Kind)?.OutputFormat is { } fixedFormat => (fixedFormat, null),
             "create" => (step.Text("format") ?? "raw", null),
             "overlay" => (step.Text("format") ?? formats.Preferred(FormatFeatures.Backing)?.Name, step.Text("from")),
             "write" or "apply" or "resize" or "snapshot" => (from?.Format, from?.BackingStep),

@@ -15,5 +15,11 @@ public sealed record StepKind(string Name, int Version, string Description, IRea
     /// <summary>Environment variables whose values change what the step writes: part of its key.</summary>
     public IReadOnlyList<string> Environment { get; init; } = [];
 
+    /// <summary>
+    /// The format of the output when the kind fixes it (a platform's image: <c>azure-vhd</c> writes vpc), so that the
+    /// output's name, the validation of the format and what reads the output know it before anything runs.
+    /// </summary>
+    public string? OutputFormat { get; init; }
+
     public ParamSpec? Find(string name) => Params.FirstOrDefault(p => p.Name == name);
 }

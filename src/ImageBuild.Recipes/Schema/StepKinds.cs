@@ -146,5 +146,22 @@ public sealed class StepKinds
             new("max-required", ParamType.Size, "Fail when the required size exceeds this."),
             new("max-fully-allocated", ParamType.Size, "Fail when the fully-allocated size exceeds this."),
         ], ProducesImage: false),
+
+        // Images a platform takes. Each fixes its format and what the platform requires (Platforms/), and keeps
+        // the settings the platform leaves open as parameters.
+        new("azure-vhd", 1, "The image as Azure takes an uploaded disk: a fixed VHD (vpc, force_size) whose virtual size is the input's rounded up to whole MiB, at least 20 MiB, at most 2040 GiB; file = size + 512-byte footer.",
+        [
+            From,
+        ], ProducesImage: true) { OutputFormat = Platforms.AzureVhd.Format },
+
+        new("hyperv-vhdx", 1, "The image as a VHDX with Hyper-V's recommended settings (1 MiB blocks, as Microsoft recommends for Linux guests; 512/4096 logical/physical sectors; dynamic), each of which can be changed; virtual size rounded up to whole logical sectors.",
+        [
+            From,
+            new("subformat", ParamType.Enum, "dynamic (grows as written) or fixed (all space allocated).") { Values = ["dynamic", "fixed"], Default = Platforms.HyperVVhdx.DefaultSubformat },
+            new("block-size", ParamType.Size, "VHDX block size: a power of two from 1M to 256M (Microsoft recommends 1M for Linux guests).") { Default = "1048576" },
+            new("logical-sector-size", ParamType.Integer, "Logical sector size the guest sees: 512 or 4096.") { Min = 512, Max = 4096, Default = "512" },
+            new("physical-sector-size", ParamType.Integer, "Physical sector size the guest sees: 512 or 4096.") { Min = 512, Max = 4096, Default = "4096" },
+            new("options", ParamType.Options, "Further vhdx create options (log_size, block_state_zero), as qemu-img -o NAME=VALUE."),
+        ], ProducesImage: true) { OutputFormat = Platforms.HyperVVhdx.Format },
     ]);
 }

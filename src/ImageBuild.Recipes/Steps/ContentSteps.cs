@@ -180,6 +180,8 @@ internal static class StepExecutors
         "check" => new CheckStep(),
         "compare" => new CompareStep(),
         "measure" => new MeasureStep(),
+        "azure-vhd" => new AzureVhdStep(),
+        "hyperv-vhdx" => new HyperVVhdxStep(),
         _ => null,
     };
 }

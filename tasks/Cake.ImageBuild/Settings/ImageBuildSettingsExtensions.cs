@@ -197,4 +197,44 @@ public static class ImageBuildSettingsExtensions
         settings.BackingChain = backingChain;
         return settings;
     }
+
+    /// <summary>Sets the VHDX subformat: <c>dynamic</c> or <c>fixed</c>.</summary>
+    public static ImageBuildHyperVVhdxSettings WithSubformat(this ImageBuildHyperVVhdxSettings settings, string subformat)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        settings.Subformat = subformat;
+        return settings;
+    }
+
+    /// <summary>Sets the VHDX block size (qemu's suffixes: <c>1M</c>, <c>32M</c>).</summary>
+    public static ImageBuildHyperVVhdxSettings WithBlockSize(this ImageBuildHyperVVhdxSettings settings, string blockSize)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        settings.BlockSize = blockSize;
+        return settings;
+    }
+
+    /// <summary>Sets the logical sector size the guest sees (512 or 4096).</summary>
+    public static ImageBuildHyperVVhdxSettings WithLogicalSectorSize(this ImageBuildHyperVVhdxSettings settings, int bytes)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        settings.LogicalSectorSize = bytes;
+        return settings;
+    }
+
+    /// <summary>Sets the physical sector size the guest sees (512 or 4096).</summary>
+    public static ImageBuildHyperVVhdxSettings WithPhysicalSectorSize(this ImageBuildHyperVVhdxSettings settings, int bytes)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        settings.PhysicalSectorSize = bytes;
+        return settings;
+    }
+
+    /// <summary>Adds a further vhdx create option (<c>-o NAME=VALUE</c>).</summary>
+    public static ImageBuildHyperVVhdxSettings WithOption(this ImageBuildHyperVVhdxSettings settings, string name, string value)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        settings.Options[name] = value;
+        return settings;
+    }
 }

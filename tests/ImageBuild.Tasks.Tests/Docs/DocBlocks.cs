@@ -17,7 +17,7 @@ public sealed record DocBlock(string File, int Line, string Kind, string? Argume
 /// </summary>
 public static partial class DocBlocks
 {
-    public static readonly string[] Kinds = ["none", "file", "sh", "recipe", "install-global", "install-local", "msbuild-target", "cake"];
+    public static readonly string[] Kinds = ["none", "file", "sh", "recipe", "platform-recipe", "install-global", "install-local", "msbuild-target", "cake"];
 
     public static IReadOnlyList<DocBlock> Read(string path)
     {
