@@ -127,7 +127,7 @@ public static class Program
     public const string NoBackingOption = "--no-backing";
 
     /// <summary>The commands that open images for reading and take <see cref="NoBackingOption"/>.</summary>
-    private static readonly string[] NoBackingCommands = ["info", "map", "convert", "compare", "check", "dd", "measure"];
+    internal static readonly string[] NoBackingCommands = ["info", "map", "convert", "compare", "check", "dd", "measure"];
 
     /// <summary>
     /// Takes --no-backing out of a command's options (before "--") when the command is one that reads images; for

@@ -15,6 +15,11 @@ public sealed record CommandHelp(string Name, string Description, string Synopsi
         "     (imagebuild) the images are untrusted: an image may name as backing or data\n" +
         "     file only a regular file inside its own directory\n";
 
+    private const string NoBackingArgument =
+        "  --no-backing\n" +
+        "     (imagebuild) read the images without their backing files, as if those were\n" +
+        "     empty (qemu's backing=null), e.g. a differencing VHD whose parent is absent\n";
+
     /// <summary>The full text printed by <c>imagebuild NAME --help</c>.</summary>
     public string Render(bool imageCommand = true) =>
         "Usage:\n" +
@@ -26,6 +31,7 @@ public sealed record CommandHelp(string Name, string Description, string Synopsi
         "     print this help and exit\n" +
         Arguments +
         (imageCommand ? UntrustedArgument : "") +
+        (Array.IndexOf(Program.NoBackingCommands, Name) >= 0 ? NoBackingArgument : "") +
         "\n";
 
     /// <summary>The help of verb <paramref name="name"/>, or null for a name that is no verb.</summary>

@@ -153,6 +153,9 @@ public sealed partial class VpcDevice : BlockDevice
 
     public override bool SupportsBacking => IsDifferencing;
 
+    /// <summary>A fixed disk's writes land each at its own offset, as a raw file's (convert -W may run them at once).</summary>
+    public override bool SupportsConcurrentWrites => IsFixed;
+
     /// <summary>A differencing disk keeps its own per-sector bitmap, so it is read and written by whole sectors.</summary>
     protected override int RequestAlignment => IsDifferencing ? 512 : 1;
 

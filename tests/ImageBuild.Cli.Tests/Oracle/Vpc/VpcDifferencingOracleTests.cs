@@ -76,6 +76,26 @@ public sealed class VpcDifferencingOracleTests
             OracleAssert.SameOutcome(ToolUnderTest.Qemu(tmp.Path, args), ToolUnderTest.Run(tmp.Path, [args[0], "--no-backing", .. args[1..]]));
     }
 
+    /// <summary>check, measure and dd take --no-backing too, and then answer as qemu-img does for the child.</summary>
+    [TestMethod]
+    public void CheckMeasureAndDdReadTheChildAloneWithNoBacking()
+    {
+        if (ToolUnderTest.IsQemu) return;
+        using var tmp = new TempDir();
+        MakePair(tmp.Path);
+        foreach (string[] args in new[]
+        {
+            new[] { "check", "child.vhd" },
+            ["measure", "-O", "qcow2", "child.vhd"],
+            ["measure", "--output=json", "-O", "qcow2", "child.vhd"],
+        })
+            OracleAssert.SameOutcome(ToolUnderTest.Qemu(tmp.Path, args), ToolUnderTest.Run(tmp.Path, [args[0], "--no-backing", .. args[1..]]));
+        ToolUnderTest.QemuOk(tmp.Path, "dd", "-O", "raw", "if=child.vhd", "of=q.raw", "bs=1M");
+        var r = ToolUnderTest.Run(tmp.Path, "dd", "--no-backing", "-O", "raw", "if=child.vhd", "of=t.raw", "bs=1M");
+        Assert.AreEqual(0, r.ExitCode, r.ToString());
+        CollectionAssert.AreEqual(File.ReadAllBytes(tmp["q.raw"]), File.ReadAllBytes(tmp["t.raw"]), "dd --no-backing");
+    }
+
     /// <summary>--no-backing belongs to the commands that read images; elsewhere it is an unknown option.</summary>
     [TestMethod]
     public void NoBackingIsRefusedByCommandsThatWrite()
