@@ -109,3 +109,32 @@ public sealed class VpcHostileTests
         Assert.AreEqual(1536 + entries * 4L + 2 * 512 + 512, new FileInfo(path).Length, "two 512-byte blocks (no bitmap, as qemu computes it) and the footer after the table");
     }
 }
+
+/// <summary>Fixed disks whose footer claims more than the data area: writes never reach a footer.</summary>
+[TestClass]
+public sealed class VpcFixedHostileTests
+{
+    [TestMethod]
+    public void WriteOverTheFooterOfAnOversizedFixedDiskIsRefused()
+    {
+        using var tmp = new TempDir();
+        string path = tmp["f.vhd"];
+        Create(path, MiB, "subformat=fixed,force_size=on");
+        long footer = new FileInfo(path).Length - 512;
+        // a Hyper-V creator (sized by current_size) and 64 KiB more than the file holds
+        Patch(path, footer + FooterCreatorApp, "win "u8.ToArray());
+        PatchU64(path, footer + FooterCurrentSize, MiB + 65536);
+        FixFooterChecksum(path, footer);
+        byte[] before = ReadBytes(path, footer, 512);
+        using var dev = Open(path, writable: true);
+        Assert.AreEqual(MiB + 65536L, dev.VirtualSize);
+        dev.Write(MiB - 512, Pattern(512, 1)); // the last sector of the data area
+        var e = Assert.ThrowsExactly<ImageCorruptException>(() => dev.Write(MiB, Pattern(512, 2)));
+        StringAssert.Contains(e.Message, "would overwrite the fixed disk's footer");
+        CollectionAssert.AreEqual(before, ReadBytes(path, footer, 512), "the footer is intact");
+        var back = new byte[1024];
+        dev.Read(MiB - 512, back); // reading past the data area gives the footer's bytes, as qemu reads the file
+        CollectionAssert.AreEqual(Pattern(512, 1), back[..512]);
+        CollectionAssert.AreEqual(before, back[512..]);
+    }
+}

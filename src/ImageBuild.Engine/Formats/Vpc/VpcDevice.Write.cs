@@ -23,6 +23,10 @@ public sealed partial class VpcDevice
     {
         if (IsFixed)
         {
+            // qemu writes through whatever the footer claims; a size past the data area would overwrite a footer
+            if (offset < _fixedDataStart || offset + src.Length > _fixedDataEnd)
+                throw new ImageCorruptException(
+                    $"'{Filename}': a write at offset {offset} ({src.Length} bytes) would overwrite the fixed disk's footer (its size exceeds its data area)");
             _file.Write(offset, src);
             return;
         }

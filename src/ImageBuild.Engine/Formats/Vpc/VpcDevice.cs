@@ -25,6 +25,9 @@ public sealed partial class VpcDevice : BlockDevice
     /// <summary>Where the next block goes (qemu's free_data_block_offset); the footer is kept there.</summary>
     private long _freeDataBlockOffset;
 
+    /// <summary>Where a fixed disk's guest data may be written in the file: not over a footer.</summary>
+    private readonly long _fixedDataStart, _fixedDataEnd;
+
     /// <summary>End of the footer copy, dynamic header, BAT and parent locator data: no block may start before it.</summary>
     private readonly long _metadataEnd;
 
@@ -57,6 +60,9 @@ public sealed partial class VpcDevice : BlockDevice
             throw new ImageException($"Could not open '{Filename}': File too large") { Errno = SnapshotException.EFBIG };
         _virtualSize = sectors * 512;
 
+        // a fixed disk's data ends where its footer starts; one whose footer copy is at 0 has no room for data there
+        _fixedDataStart = dynamicLayout ? VpcFooter.Size : 0;
+        _fixedDataEnd = dynamicLayout ? long.MaxValue : length - VpcFooter.Size;
         if (!dynamicLayout)
         {
             _bat = new VpcBat(_file, 0, 0);
