@@ -122,6 +122,11 @@ public sealed class VhdxConvertOracleTests
         // read-only, beyond qemu (which refuses "log needs replay"): the log replayed in memory, the file untouched
         byte[] before = File.ReadAllBytes(image);
         var ro = ToolUnderTest.Run(d.Root, "convert", "-O", "raw", image, "ro.raw");
+        if (ToolUnderTest.IsQemu)
+        {
+            StringAssert.Contains(ro.StdErr, "contains a log that needs to be replayed", "qemu-img refuses what we replay in memory");
+            return;
+        }
         Assert.AreEqual(0, ro.ExitCode, ro.ToString());
         CollectionAssert.AreEqual(before, File.ReadAllBytes(image), "a read-only open writes nothing");
         ToolUnderTest.QemuOk(d.Q, "convert", "-O", "raw", "a.vhdx", "a.raw");

@@ -20,4 +20,43 @@ internal readonly record struct VhdxLogWrite(long FileOffset, long Length, ReadO
 /// the file sizes the last entry records (FlushedFileOffset: the file must be at least this long before replay is
 /// valid; LastFileOffset: the file is extended to at least this length after replay).
 /// </summary>
-internal sealed record VhdxLogReplay(IReadOnlyList<VhdxLogWrite> Writes, long FlushedFileOffset, long LastFileOffset);
+internal sealed record VhdxLogReplay(IReadOnlyList<VhdxLogWrite> Writes, long FlushedFileOffset, long LastFileOffset)
+{
+    /// <summary>No active sequence: nothing to replay (qemu then leaves the header's LogGuid as it is).</summary>
+    public static VhdxLogReplay Empty { get; } = new([], 0, 0);
+
+    /// <summary>
+    /// Entries of the active sequence that the replay applies (0: no valid sequence was found). A sequence of entries
+    /// without descriptors still counts: the log must then be marked empty like any replayed log.
+    /// </summary>
+    public int EntryCount { get; init; }
+
+    /// <summary>Sequence number of the sequence's last entry (its head); the next entry written uses one more.</summary>
+    public ulong SequenceNumber { get; init; }
+
+    /// <summary>
+    /// The length the file must have at least once the updates are written (VHDX 1.0 §2.3.3): for each entry whose
+    /// LastFileOffset lay beyond the file, that offset rounded up to a MiB as qemu's vhdx_log_flush rounds it. 0 when
+    /// no entry asks to extend the file. Updates past the end of the file extend it too.
+    /// </summary>
+    public long MinimumLength { get; init; }
+
+    /// <summary>
+    /// The file's length once replayed onto a file of <paramref name="fileLength"/> bytes: updates past the end
+    /// extend it, then <see cref="MinimumLength"/>; a replay built by hand (<see cref="EntryCount"/> 0, no
+    /// MinimumLength) extends a shorter file to its LastFileOffset rounded up to a MiB, as qemu's replay of one entry.
+    /// </summary>
+    public long LengthAfter(long fileLength)
+    {
+        long length = fileLength;
+        foreach (VhdxLogWrite write in Writes)
+            length = Math.Max(length, write.FileOffset + write.Length);
+        length = Math.Max(length, MinimumLength);
+        if (EntryCount == 0 && fileLength < LastFileOffset)
+            length = Math.Max(length, (LastFileOffset + (1L << 20) - 1) & ~((1L << 20) - 1));
+        return length;
+    }
+
+    /// <summary>Whether there is an active sequence to replay (the header's LogGuid is then reset once applied).</summary>
+    public bool NeedsReplay => EntryCount > 0;
+}

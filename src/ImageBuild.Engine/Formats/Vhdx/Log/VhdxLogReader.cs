@@ -1,114 +1,361 @@
+using System.Buffers.Binary;
 using ImageBuild.Engine.Host;
-using static ImageBuild.Engine.Formats.Vhdx.Log.VhdxLogEntryFormat;
 
 namespace ImageBuild.Engine.Formats.Vhdx.Log;
 
 /// <summary>
-/// Placeholder until branch i16-vhdxlog lands. Finds the active sequence (VHDX 1.0 §2.3.3): the valid entry with the
-/// highest sequence number is the head; its Tail names the sequence's first entry; every entry from there to the
-/// head must be valid with consecutive sequence numbers. A log without a valid entry gives an empty replay.
+/// Finds and validates the log's active sequence (VHDX 1.0 §2.3.3) and turns it into the updates replay writes.
+/// <para>
+/// The scan follows qemu's vhdx_log_search: from the log's start, each 4 KiB sector is tried as an entry; a valid
+/// entry (signature "loge", EntryLength a non-zero multiple of 4 KiB within the log, SequenceNumber &gt; 0, LogGuid
+/// equal to the header's, room for its descriptors, checksum over the whole entry) starts a run that goes on while
+/// the next entry is valid and numbered one more; a sector that is no entry header is stepped over, an entry whose
+/// checksum fails is skipped whole. The scan stops once it has gone round the circular log. The run whose last entry
+/// has the highest sequence number wins. Where qemu differs — it compares the runs' first sequence numbers and lets
+/// a run's second entry carry any number — the spec is followed; on logs written by Hyper-V, qemu and this code
+/// alike the same run wins.
+/// </para>
+/// <para>
+/// The winning run is replayed from the entry its head's Tail names (§2.3.1.1: the sequence's first entry; entries
+/// before it were applied already); when the Tail names no entry of the run, the whole run is replayed as qemu does.
+/// </para>
+/// <para>
+/// A log is corrupt — one <see cref="ImageCorruptException"/> naming the file and the log offset, before anything is
+/// written — when an entry whose checksum holds has a descriptor with a wrong sequence number, an unknown signature,
+/// an offset or length not a multiple of 4 KiB or past any sane file (qemu: "Invalid argument"), more data
+/// descriptors than data sectors, a data sector without its signature or with another sequence number, an update
+/// beyond the entry's LastFileOffset, or a FlushedFileOffset beyond the end of the file (truncated file; qemu's
+/// vhdx_log_flush check); and when the region itself is not where a header may put a log.
+/// </para>
+/// <para>
+/// Other differences from qemu 7.2, all on logs no correct writer makes or on qemu bugs: an entry whose checksum
+/// fails is skipped even when its descriptors are bad too (qemu fails the open on the descriptors first); data
+/// sectors must carry their "data" signature (qemu checks only their sequence number); nothing is written before the
+/// whole sequence is checked (qemu fails midway, some updates written); FlushedFileOffset is checked for the replayed
+/// entries only (qemu: for every entry of the run); a LastFileOffset past the end of the file extends it even when it
+/// is a MiB multiple (qemu only extends to an unaligned one, rounded up), and replay never shortens a file (qemu's
+/// truncate to LastFileOffset could cut off an update written past it); an entry as long as the whole log ends the
+/// scan (qemu's search never ends).
+/// </para>
 /// </summary>
 internal static class VhdxLogReader
 {
-    private sealed record Entry(long Position, ulong Sequence, uint Length, uint Tail, long Flushed, long Last, byte[] Bytes);
+    /// <summary>Updates written in one piece at most (contiguous descriptors are merged up to this).</summary>
+    private const int MaxChunk = 1 << 20;
 
+    /// <summary>
+    /// Reads the active sequence of the log in <paramref name="region"/> whose entries carry
+    /// <paramref name="logGuid"/> (the current header's LogGuid). A zero GUID means the log is empty (§2.2.2):
+    /// <see cref="VhdxLogReplay.Empty"/>, without reading.
+    /// </summary>
     public static VhdxLogReplay Read(HostFile file, string filename, VhdxLogRegion region, Guid logGuid)
     {
-        if (region.Length <= 0 || region.Length % Sector != 0 || region.Length > uint.MaxValue)
-            throw new ImageCorruptException($"'{filename}': log length {region.Length} is not a whole number of 4 KiB sectors");
-        Entry? head = null;
-        for (long pos = 0; pos < region.Length; pos += Sector)
-        {
-            var e = TryRead(file, region, logGuid, pos);
-            if (e is not null && (head is null || e.Sequence > head.Sequence))
-                head = e;
-        }
-        if (head is null)
-            return new VhdxLogReplay([], 0, 0);
-        var sequence = new List<Entry>();
-        long at = head.Tail;
-        // the walk from the tail can pass at most every sector of the log once
-        for (long steps = 0; steps <= region.Length / Sector; steps++)
-        {
-            var e = TryRead(file, region, logGuid, at);
-            if (e is null || (sequence.Count > 0 && e.Sequence != sequence[^1].Sequence + 1))
-                break;
-            sequence.Add(e);
-            if (e.Position == head.Position)
-                break;
-            at = (at + e.Length) % region.Length;
-        }
-        if (sequence.Count == 0 || sequence[^1].Position != head.Position)
-            sequence = [head];
-        var writes = new List<VhdxLogWrite>();
-        foreach (var e in sequence)
-            AddWrites(e, writes);
-        return new VhdxLogReplay(writes, head.Flushed, head.Last);
+        CheckRegion(filename, region);
+        if (logGuid == Guid.Empty)
+            return VhdxLogReplay.Empty;
+        var log = new VhdxLogCursor(file, region);
+        List<LocatedEntry>? sequence = FindActiveSequence(log, filename, region, logGuid);
+        if (sequence is null)
+            return VhdxLogReplay.Empty;
+        return Build(file, filename, log, FromTail(sequence));
     }
 
-    private static Entry? TryRead(HostFile file, VhdxLogRegion region, Guid logGuid, long pos)
+    /// <summary>
+    /// The region must be where a header may place a log (§2.2.2: LogOffset and LogLength multiples of 1 MiB, the
+    /// log after the first MiB, LogLength a 32-bit field) and must not reach past any sane file.
+    /// </summary>
+    public static void CheckRegion(string filename, VhdxLogRegion region)
     {
-        var first = new byte[Sector];
-        ReadCircular(file, region, pos, first);
-        if (ReadU32(first, 0) != EntrySignature)
-            return null;
-        uint length = ReadU32(first, 8);
-        uint count = ReadU32(first, 24);
-        if (length == 0 || length % Sector != 0 || length > region.Length || new Guid(first.AsSpan(32, 16)) != logGuid)
-            return null;
-        if ((long)HeaderSectors((int)Math.Min(count, int.MaxValue / 64)) * Sector > length)
-            return null;
-        var bytes = new byte[length];
-        ReadCircular(file, region, pos, bytes);
-        if (!VhdxChecksum.IsValid(bytes, 4))
-            return null;
-        ulong seq = ReadU64(bytes, 16);
-        int dataSectors = 0;
-        for (int i = 0; i < count; i++)
-        {
-            int d = 64 + 32 * i;
-            uint sig = ReadU32(bytes, d);
-            if (sig == DataDescriptorSignature) dataSectors++;
-            else if (sig != ZeroDescriptorSignature) return null;
-            if (ReadU64(bytes, d + 24) != seq) return null;
-        }
-        if ((long)(HeaderSectors((int)count) + dataSectors) * Sector > length)
-            return null;
-        return new Entry(pos, seq, length, ReadU32(bytes, 12), (long)ReadU64(bytes, 48), (long)ReadU64(bytes, 56), bytes);
+        if (region.Offset < VhdxLogLayout.MiB || region.Offset % VhdxLogLayout.MiB != 0 ||
+            region.Length <= 0 || region.Length % VhdxLogLayout.MiB != 0 || region.Length > VhdxLogLayout.MaxLogLength ||
+            region.Offset > VhdxLogLayout.MaxFileOffset - region.Length)
+            throw new ImageCorruptException(
+                $"'{filename}': VHDX log region at offset {region.Offset} ({region.Length} bytes) is invalid: " +
+                "offset and length must be non-zero multiples of 1 MiB after the first MiB");
     }
 
-    private static void AddWrites(Entry e, List<VhdxLogWrite> writes)
+    /// <summary>An entry found in the log: the sector it starts at and its header.</summary>
+    internal readonly record struct LocatedEntry(int Sector, VhdxLogEntryHeader Header);
+
+    private enum Outcome { NotAnEntry, BadChecksum, Valid }
+
+    private static List<LocatedEntry>? FindActiveSequence(VhdxLogCursor log, string filename, VhdxLogRegion region, Guid logGuid)
     {
-        var b = e.Bytes;
-        int count = (int)ReadU32(b, 24);
-        int dataSector = HeaderSectors(count);
-        for (int i = 0; i < count; i++)
+        int n = log.SectorCount;
+        List<LocatedEntry>? best = null;
+        int position = 0;
+        long travelled = 0; // sectors stepped over since the start: the scan goes round the log once
+        while (travelled < n)
         {
-            int d = 64 + 32 * i;
-            long fileOffset = (long)ReadU64(b, d + 16);
-            if (ReadU32(b, d) == ZeroDescriptorSignature)
-            {
-                writes.Add(new VhdxLogWrite(fileOffset, (long)ReadU64(b, d + 8), ReadOnlyMemory<byte>.Empty));
+            int start = position;
+            Outcome outcome = Validate(log, filename, region, logGuid, start, expectedSequence: 0, out var header);
+            long step = Step(outcome, header);
+            travelled += step;
+            position = log.Advance(start, step);
+            if (outcome != Outcome.Valid)
                 continue;
+
+            var run = new List<LocatedEntry> { new(start, header) };
+            long sectors = header.TotalSectors;
+            while (sectors < n)
+            {
+                int at = position;
+                ulong next = run[^1].Header.SequenceNumber + 1;
+                outcome = next == 0 ? Outcome.NotAnEntry
+                    : Validate(log, filename, region, logGuid, at, next, out header);
+                if (outcome != Outcome.Valid || sectors + header.TotalSectors > n)
+                    break; // the entry that ended the run is looked at again as the start of another
+                step = Step(outcome, header);
+                travelled += step;
+                sectors += step;
+                position = log.Advance(at, step);
+                run.Add(new LocatedEntry(at, header));
             }
-            var sector = new byte[Sector];
-            var ds = b.AsSpan(dataSector++ * Sector, Sector);
-            b.AsSpan(d + 8, 8).CopyTo(sector);              // leading bytes
-            ds.Slice(8, 4084).CopyTo(sector.AsSpan(8));
-            b.AsSpan(d + 4, 4).CopyTo(sector.AsSpan(4092)); // trailing bytes
-            writes.Add(new VhdxLogWrite(fileOffset, Sector, sector));
+            if (best is null || run[^1].Header.SequenceNumber > best[^1].Header.SequenceNumber ||
+                (run[^1].Header.SequenceNumber == best[^1].Header.SequenceNumber && run.Count > best.Count))
+                best = run;
+        }
+        return best;
+    }
+
+    private static long Step(Outcome outcome, in VhdxLogEntryHeader header) =>
+        outcome == Outcome.NotAnEntry ? 1 : header.TotalSectors;
+
+    /// <summary>
+    /// The run from the entry its head's Tail names (§2.3.1.1); the whole run when the Tail names none of its entries.
+    /// </summary>
+    private static List<LocatedEntry> FromTail(List<LocatedEntry> run)
+    {
+        uint tail = run[^1].Header.Tail;
+        for (int i = 0; i < run.Count; i++)
+            if (VhdxLogCursor.LogOffset(run[i].Sector) == tail)
+                return run.GetRange(i, run.Count - i);
+        return run;
+    }
+
+    /// <summary>
+    /// Whether the entry at <paramref name="sector"/> is valid (and, when <paramref name="expectedSequence"/> is not
+    /// 0, numbered so). Throws when an entry whose header and checksum hold has descriptors no writer makes.
+    /// </summary>
+    private static Outcome Validate(VhdxLogCursor log, string filename, VhdxLogRegion region, Guid logGuid,
+        int sector, ulong expectedSequence, out VhdxLogEntryHeader header)
+    {
+        header = default;
+        ReadOnlySpan<byte> first = log.Sector(sector);
+        if (!VhdxLogEntryHeader.HasSignature(first))
+            return Outcome.NotAnEntry;
+        header = VhdxLogEntryHeader.Parse(first);
+        if (header.EntryLength == 0 || header.EntryLength % VhdxLogLayout.SectorSize != 0 ||
+            header.EntryLength > region.Length || header.SequenceNumber == 0 || header.LogGuid != logGuid ||
+            header.DescriptorSectors > header.TotalSectors ||
+            (expectedSequence != 0 && header.SequenceNumber != expectedSequence))
+            return Outcome.NotAnEntry;
+
+        long descriptorSectors = header.DescriptorSectors;
+        long total = header.TotalSectors;
+        var crc = VhdxLogCrc.Start();
+        var check = new DescriptorCheck(header);
+        crc.AddHeaderSector(first);
+        check.Sector(first, 0);
+        for (long k = 1; k < total; k++)
+        {
+            ReadOnlySpan<byte> s = log.Sector(log.Advance(sector, k));
+            crc.Add(s);
+            if (k < descriptorSectors)
+                check.Sector(s, k);
+        }
+        if (crc.Value != header.Checksum)
+            return Outcome.BadChecksum;
+
+        long at = VhdxLogCursor.LogOffset(sector);
+        if (check.Error is { } error)
+            throw Corrupt(filename, at, error);
+        if (check.DataDescriptors > total - descriptorSectors)
+            throw Corrupt(filename, at,
+                $"{check.DataDescriptors} data descriptors but room for {total - descriptorSectors} data sectors");
+        return Outcome.Valid;
+    }
+
+    /// <summary>qemu's vhdx_log_desc_is_valid over the descriptors of one entry, plus bounds on offsets.</summary>
+    private struct DescriptorCheck(VhdxLogEntryHeader header)
+    {
+        private uint _index;
+        public string? Error;
+        public long DataDescriptors;
+
+        public void Sector(ReadOnlySpan<byte> sector, long indexInEntry)
+        {
+            int slot = indexInEntry == 0 ? 2 : 0;
+            for (; slot < VhdxLogLayout.DescriptorsPerSector && _index < header.DescriptorCount; slot++, _index++)
+            {
+                if (Error is not null)
+                    return;
+                Error = Describe(sector.Slice(slot * VhdxLogLayout.DescriptorSize, VhdxLogLayout.DescriptorSize));
+            }
+        }
+
+        private string? Describe(ReadOnlySpan<byte> d)
+        {
+            uint signature = BinaryPrimitives.ReadUInt32LittleEndian(d);
+            ulong offset, length, sequence;
+            if (signature == VhdxLogLayout.ZeroSignature)
+            {
+                var zero = VhdxLogZeroDescriptor.Parse(d);
+                (offset, length, sequence) = (zero.FileOffset, zero.ZeroLength, zero.SequenceNumber);
+            }
+            else if (signature == VhdxLogLayout.DataDescriptorSignature)
+            {
+                var data = VhdxLogDataDescriptor.Parse(d);
+                (offset, length, sequence) = (data.FileOffset, VhdxLogLayout.SectorSize, data.SequenceNumber);
+                DataDescriptors++;
+            }
+            else
+                return $"descriptor {_index} has an unknown signature 0x{signature:x8}";
+            if (sequence != header.SequenceNumber)
+                return $"descriptor {_index} has sequence number {sequence}, the entry {header.SequenceNumber}";
+            if (offset % VhdxLogLayout.SectorSize != 0 || length % VhdxLogLayout.SectorSize != 0)
+                return $"descriptor {_index} updates {length} bytes at file offset {offset}, not in 4 KiB sectors";
+            if (offset > VhdxLogLayout.MaxFileOffset || length > VhdxLogLayout.MaxFileOffset - offset)
+                return $"descriptor {_index} updates {length} bytes at file offset {offset}, past any VHDX file";
+            return null;
         }
     }
 
-    private static void ReadCircular(HostFile file, VhdxLogRegion region, long pos, Span<byte> dest)
+    /// <summary>
+    /// The updates of <paramref name="sequence"/> in replay order, checked as qemu's vhdx_log_flush checks them while
+    /// it replays (FlushedFileOffset against the file as replay has grown it, data sectors against their
+    /// descriptors), but before anything is written.
+    /// </summary>
+    private static VhdxLogReplay Build(HostFile file, string filename, VhdxLogCursor log, List<LocatedEntry> sequence)
     {
-        while (!dest.IsEmpty)
+        var writes = new List<VhdxLogWrite>();
+        var pending = new PendingWrite(writes);
+        long length = file.Length;
+        long minimumLength = 0;
+        byte[] descriptors = new byte[VhdxLogLayout.SectorSize];
+        byte[] content = new byte[VhdxLogLayout.SectorSize];
+        foreach (var (sector, header) in sequence)
         {
-            pos %= region.Length;
-            int n = (int)Math.Min(dest.Length, region.Length - pos);
-            file.Read(region.Offset + pos, dest[..n]);
-            dest = dest[n..];
-            pos += n;
+            long at = VhdxLogCursor.LogOffset(sector);
+            if (header.FlushedFileOffset > (ulong)length)
+                throw Corrupt(filename, at,
+                    $"the entry was written when the file had {header.FlushedFileOffset} bytes, it has {length} (truncated file)");
+            if (header.LastFileOffset > VhdxLogLayout.MaxFileOffset)
+                throw Corrupt(filename, at, $"LastFileOffset {header.LastFileOffset} is past any VHDX file");
+            long last = (long)header.LastFileOffset;
+            long lengthBefore = length;
+            long limit = Math.Max(lengthBefore, VhdxLogLayout.AlignUpMiB(last));
+
+            long descriptorSectors = header.DescriptorSectors;
+            long loadedSector = -1;
+            long dataIndex = 0;
+            for (uint i = 0; i < header.DescriptorCount; i++)
+            {
+                long slot = i + 2L;
+                long descriptorSector = slot / VhdxLogLayout.DescriptorsPerSector;
+                if (descriptorSector != loadedSector)
+                {
+                    log.Sector(log.Advance(sector, descriptorSector)).CopyTo(descriptors);
+                    loadedSector = descriptorSector;
+                }
+                ReadOnlySpan<byte> d = descriptors.AsSpan(
+                    (int)(slot % VhdxLogLayout.DescriptorsPerSector) * VhdxLogLayout.DescriptorSize, VhdxLogLayout.DescriptorSize);
+                long offset, count;
+                bool zero = BinaryPrimitives.ReadUInt32LittleEndian(d) == VhdxLogLayout.ZeroSignature;
+                if (zero)
+                {
+                    var z = VhdxLogZeroDescriptor.Parse(d);
+                    (offset, count) = ((long)z.FileOffset, (long)z.ZeroLength);
+                }
+                else
+                {
+                    var desc = VhdxLogDataDescriptor.Parse(d);
+                    long dataSector = descriptorSectors + dataIndex++;
+                    ReadOnlySpan<byte> data = log.Sector(log.Advance(sector, dataSector));
+                    long dataAt = VhdxLogCursor.LogOffset(log.Advance(sector, dataSector));
+                    if (!VhdxLogDataSector.HasSignature(data))
+                        throw Corrupt(filename, dataAt, $"data sector of descriptor {i} has no \"data\" signature");
+                    ulong dataSequence = VhdxLogDataSector.SequenceNumber(data);
+                    if (dataSequence != desc.SequenceNumber)
+                        throw Corrupt(filename, dataAt,
+                            $"data sector of descriptor {i} has sequence number {dataSequence}, its descriptor {desc.SequenceNumber}");
+                    VhdxLogDataSector.Restore(desc, data, content);
+                    (offset, count) = ((long)desc.FileOffset, VhdxLogLayout.SectorSize);
+                }
+                if (count == 0)
+                    continue;
+                if (offset + count > limit)
+                    throw Corrupt(filename, at,
+                        $"descriptor {i} updates file offset {offset}, past the entry's LastFileOffset {last} and the file's end {lengthBefore}");
+                if (zero)
+                    pending.AddZeros(offset, count);
+                else
+                    pending.AddData(offset, content);
+                if (pending.HeldBytes > VhdxLogLayout.MaxReplayBytes || writes.Count >= VhdxLogLayout.MaxReplayWrites)
+                    throw Corrupt(filename, at,
+                        $"the active sequence holds more than {VhdxLogLayout.MaxReplayBytes >> 20} MiB or {VhdxLogLayout.MaxReplayWrites} updates");
+                length = Math.Max(length, offset + count);
+            }
+            if (lengthBefore < last)
+            {
+                long target = VhdxLogLayout.AlignUpMiB(last);
+                minimumLength = Math.Max(minimumLength, target);
+                length = Math.Max(length, target);
+            }
+        }
+        pending.Flush();
+        VhdxLogEntryHeader head = sequence[^1].Header;
+        return new VhdxLogReplay(writes, (long)head.FlushedFileOffset, (long)head.LastFileOffset)
+        {
+            EntryCount = sequence.Count,
+            SequenceNumber = head.SequenceNumber,
+            MinimumLength = minimumLength,
+        };
+    }
+
+    private static ImageCorruptException Corrupt(string filename, long logOffset, string what) =>
+        new($"'{filename}': VHDX log is corrupt at log offset {logOffset}: {what}");
+
+    /// <summary>Merges consecutive updates of one kind over contiguous file ranges (order kept: later ones still win).</summary>
+    private sealed class PendingWrite(List<VhdxLogWrite> writes)
+    {
+        private readonly byte[] _buffer = new byte[MaxChunk];
+        private long _offset;
+        private long _length;
+        private bool _zero;
+
+        public long HeldBytes { get; private set; }
+
+        public void AddZeros(long offset, long length)
+        {
+            if (!(_length > 0 && _zero && offset == _offset + _length))
+            {
+                Flush();
+                (_offset, _zero) = (offset, true);
+            }
+            _length += length;
+        }
+
+        public void AddData(long offset, ReadOnlySpan<byte> sector)
+        {
+            if (!(_length > 0 && !_zero && offset == _offset + _length && _length + sector.Length <= MaxChunk))
+            {
+                Flush();
+                (_offset, _zero) = (offset, false);
+            }
+            sector.CopyTo(_buffer.AsSpan((int)_length));
+            _length += sector.Length;
+            HeldBytes += sector.Length;
+        }
+
+        public void Flush()
+        {
+            if (_length == 0)
+                return;
+            writes.Add(_zero
+                ? new VhdxLogWrite(_offset, _length, ReadOnlyMemory<byte>.Empty)
+                : new VhdxLogWrite(_offset, _length, _buffer.AsSpan(0, (int)_length).ToArray()));
+            _length = 0;
         }
     }
 }
