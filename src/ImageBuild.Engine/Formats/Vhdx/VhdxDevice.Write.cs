@@ -7,7 +7,7 @@ public sealed partial class VhdxDevice
     private Guid? _sessionGuid;
     private bool _visibleWriteDone;
     private VhdxLogWriter? _logWriter;
-    private Guid _logGuid;
+    private ulong _nextLogSequence = 1;
 
     /// <summary>The file write GUID of this session (VHDX 1.0 §2.2.2: set before the first header update).</summary>
     private Guid SessionGuid => _sessionGuid ??= _identity.NewUuid("file_write_guid");
@@ -70,10 +70,10 @@ public sealed partial class VhdxDevice
     }
 
     /// <summary>
-    /// qemu's vhdx_log_write_and_flush for one BAT entry: the data is flushed; the headers name the log; one log
-    /// entry carries the BAT's 4 KiB sector with the new entry (flushed); the sector is written in place (flushed);
-    /// the headers say the log is empty again. A crash at any point leaves either the old entry (the new block is
-    /// leaked space) or a log whose replay writes the new one.
+    /// qemu's vhdx_log_write_and_flush for one BAT entry: the headers name a new log GUID; one log entry carries the
+    /// BAT's 4 KiB sector with the new entry (the writer flushes the data before it and the entry after); the entry's
+    /// sectors are written in place (flushed); the headers say the log is empty again. A crash at any point leaves
+    /// either the old entry (the new block is leaked space) or a log whose replay writes the new one.
     /// </summary>
     private void UpdateBatEntry(long index, ulong value)
     {
@@ -81,19 +81,17 @@ public sealed partial class VhdxDevice
         _bat.Set(index, value);
         try
         {
-            _file.Flush();
-            if (_logWriter is null)
-            {
-                _logGuid = _identity.NewUuid("log_guid");
-                var h = _headers.Current;
-                _logWriter = new VhdxLogWriter(_file, new VhdxLogRegion((long)h.LogOffset, h.LogLength), _logGuid, 1);
-            }
-            _headers.UpdateBoth(_file, SessionGuid, null, _logGuid);
+            var h = _headers.Current;
+            // qemu's log is empty between entries, and each entry gets a GUID of its own; its entries follow one
+            // another from the start of the log, sequence numbers counting on, within an open
+            Guid logGuid = _identity.NewUuid("log_guid");
+            _logWriter ??= new VhdxLogWriter(_file, new VhdxLogRegion((long)h.LogOffset, h.LogLength), logGuid, _nextLogSequence);
+            _logWriter.LogGuid = logGuid;
+            _headers.UpdateBoth(_file, SessionGuid, null, logGuid);
             var (sectorOffset, sector) = _bat.SectorOf(index);
             long length = _file.Length;
-            var writes = new[] { new VhdxLogWrite(sectorOffset, sector.Length, sector) };
-            _logWriter.Write(writes, length, length);
-            VhdxLogApplier.Apply(_file, new VhdxLogReplay(writes, length, length));
+            var replay = _logWriter.Write([new VhdxLogWrite(sectorOffset, sector.Length, sector)], length, length);
+            VhdxLogApplier.Apply(_file, replay);
             _headers.UpdateBoth(_file, SessionGuid, null, Guid.Empty);
         }
         catch

@@ -108,7 +108,7 @@ public sealed partial class VhdxDevice : BlockDevice
             throw VhdxErrors.Invalid(Filename);
         var region = new VhdxLogRegion((long)h.LogOffset, h.LogLength);
         var replay = VhdxLogReader.Read(_file, Filename, region, h.LogGuid);
-        if (replay.Writes.Count == 0 && replay.LastFileOffset == 0)
+        if (!replay.NeedsReplay)
             return view;
         if (!request.Writable)
         {
@@ -124,6 +124,7 @@ public sealed partial class VhdxDevice : BlockDevice
         _headers.UpdateBoth(_file, SessionGuid, () => _identity.NewUuid("data_write_guid"), null);
         _visibleWriteDone = true;
         VhdxLogApplier.Apply(_file, replay);
+        _nextLogSequence = replay.SequenceNumber + 1;
         // vhdx_log_reset: the log is empty now; both headers say so
         _headers.UpdateBoth(_file, SessionGuid, null, Guid.Empty);
         LogReplayedOnOpen = true;
