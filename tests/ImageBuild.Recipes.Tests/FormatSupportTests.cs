@@ -111,7 +111,7 @@ public sealed class FormatSupportTests
     }
 
     [TestMethod]
-    [DataRow("kind: convert\n    from: base\n    format: vhdx", "format: vhdx", "format 'vhdx' is not supported by this engine yet")]
+    [DataRow("kind: convert\n    from: base\n    format: parallels", "format: parallels", "format 'parallels' is not supported by this engine yet")]
     [DataRow("kind: overlay\n    from: base\n    format: raw", "format: raw", "format 'raw' cannot be written with backing files")]
     [DataRow("kind: compress\n    from: base\n    format: raw", "format: raw", "format 'raw' cannot be written with compressed writes")]
     [DataRow("kind: convert\n    from: base\n    format: nosuch", "format: nosuch", "unknown format 'nosuch'")]
