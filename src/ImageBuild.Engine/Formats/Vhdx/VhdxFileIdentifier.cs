@@ -29,8 +29,7 @@ internal static class VhdxFileIdentifier
     {
         var block = new byte[CreatorOffset + CreatorBytes];
         Signature.CopyTo(block);
-        int n = Encoding.Unicode.GetBytes(creator.AsSpan(0, Math.Min(creator.Length, CreatorBytes / 2)), block.AsSpan(CreatorOffset));
-        _ = n;
+        Encoding.Unicode.GetBytes(creator.AsSpan(0, Math.Min(creator.Length, CreatorBytes / 2)), block.AsSpan(CreatorOffset));
         return block;
     }
 
