@@ -4,7 +4,6 @@ namespace ImageBuild.Cli.Tests.Lifecycle;
 
 /// <summary>imagebuild amend against qemu-img amend on twin copies: the same exit code and messages, and the same image.</summary>
 [TestClass]
-[DoNotParallelize] // runs imagebuild in-process in a working directory of its own: the process-wide current directory
 [RequiresQemu]
 public sealed class AmendTests
 {

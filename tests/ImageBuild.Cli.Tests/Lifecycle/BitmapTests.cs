@@ -5,7 +5,6 @@ namespace ImageBuild.Cli.Tests.Lifecycle;
 
 /// <summary>imagebuild bitmap against qemu-img bitmap on twin copies, and persistent bitmaps kept up to date by our writes.</summary>
 [TestClass]
-[DoNotParallelize] // runs imagebuild in-process in a working directory of its own: the process-wide current directory
 [RequiresQemu]
 public sealed class BitmapTests
 {

@@ -7,7 +7,6 @@ namespace ImageBuild.Cli.Tests.Lifecycle;
 /// copy, the same repaired bytes, a clean `qemu-img check` where qemu's repair gives one, and no guest data lost.
 /// </summary>
 [TestClass]
-[DoNotParallelize] // runs imagebuild in-process in a working directory of its own: the process-wide current directory
 [RequiresQemu]
 public sealed class CheckRepairTests
 {

@@ -7,7 +7,6 @@ namespace ImageBuild.Cli.Tests.Lifecycle;
 /// leaks); every command that reads a corrupt image fails with a one-line error, never a stack trace.
 /// </summary>
 [TestClass]
-[DoNotParallelize] // runs imagebuild in-process in a working directory of its own: the process-wide current directory
 [RequiresQemu]
 public sealed class CommandsLeaveCleanImagesTests
 {

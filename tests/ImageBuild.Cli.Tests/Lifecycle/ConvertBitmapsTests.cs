@@ -5,7 +5,6 @@ namespace ImageBuild.Cli.Tests.Lifecycle;
 
 /// <summary>convert --bitmaps / --skip-broken-bitmaps against qemu-img on twin copies.</summary>
 [TestClass]
-[DoNotParallelize] // runs imagebuild in-process in a working directory of its own: the process-wide current directory
 [RequiresQemu]
 public sealed class ConvertBitmapsTests
 {

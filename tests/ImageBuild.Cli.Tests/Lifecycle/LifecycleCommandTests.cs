@@ -4,7 +4,6 @@ namespace ImageBuild.Cli.Tests.Lifecycle;
 
 /// <summary>resize, commit, rebase, dd and bench through imagebuild's command line, against qemu-img's output.</summary>
 [TestClass]
-[DoNotParallelize] // runs imagebuild in-process in a working directory of its own: the process-wide current directory
 [RequiresQemu]
 public sealed class LifecycleCommandTests
 {

@@ -8,7 +8,6 @@ namespace ImageBuild.Cli.Tests.Lifecycle;
 /// are byte-identical to qemu's (apart from the creation dates), pass qemu-img check, and qemu reads them back.
 /// </summary>
 [TestClass]
-[DoNotParallelize] // runs imagebuild in-process in a working directory of its own: the process-wide current directory
 [RequiresQemu]
 public sealed class SnapshotTests
 {
