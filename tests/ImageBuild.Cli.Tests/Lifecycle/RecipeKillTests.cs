@@ -12,7 +12,6 @@ namespace ImageBuild.Cli.Tests.Lifecycle;
 /// stderr says what was interrupted, and the exit code is 130 as for any program ended by Ctrl-C.
 /// </summary>
 [TestClass]
-[DoNotParallelize]
 public sealed class RecipeKillTests
 {
     private const string Recipe = """

@@ -5,7 +5,6 @@ namespace ImageBuild.Cli.Tests.Oracle;
 
 /// <summary>Without -p, SIGUSR1 makes convert print its progress once on stderr, as qemu-img does (util/qemu-progress.c).</summary>
 [TestClass]
-[DoNotParallelize]
 public sealed partial class ProgressSignalOracleTests
 {
     [GeneratedRegex(@"^    \((\d+\.\d\d)/100%\)\n$")]
