@@ -147,11 +147,11 @@ public sealed class OperationAliasTests
             context.ImageBuildConvert("a.raw", "b.raw", new ImageBuildConvertSettings { Format = "raw", Compression = ImageBuildCompression.Zlib }));
         StringAssert.Contains(compressRaw.Message, "format 'raw' cannot be written with compressed writes");
 
-        QemuOracle.ImgOk("create", "-q", "-f", "parallels", dir["disk.hdd"], "1M");
-        var parallels = Assert.ThrowsExactly<CakeException>(() => context.ImageBuildInfo("disk.hdd"));
-        StringAssert.Contains(parallels.Message, $"'{dir["disk.hdd"]}': format 'parallels' is not supported by this engine yet");
-        var parallelsConvert = Assert.ThrowsExactly<CakeException>(() => context.ImageBuildConvert("disk.hdd", "disk.qcow2", new ImageBuildConvertSettings { Format = "qcow2" }));
-        StringAssert.Contains(parallelsConvert.Message, "format 'parallels' is not supported by this engine yet");
+        DriverlessImages.Write(dir["disk.luks"]);
+        var driverless = Assert.ThrowsExactly<CakeException>(() => context.ImageBuildInfo("disk.luks"));
+        StringAssert.Contains(driverless.Message, $"'{dir["disk.luks"]}': format '{DriverlessImages.Format}' is not supported by this engine yet");
+        var driverlessConvert = Assert.ThrowsExactly<CakeException>(() => context.ImageBuildConvert("disk.luks", "disk.qcow2", new ImageBuildConvertSettings { Format = "qcow2" }));
+        StringAssert.Contains(driverlessConvert.Message, $"format '{DriverlessImages.Format}' is not supported by this engine yet");
         Assert.IsFalse(File.Exists(dir["disk.qcow2"]));
 
         var badSize = Assert.ThrowsExactly<CakeException>(() => context.ImageBuildCreate("c.raw", "12Q"));

@@ -101,17 +101,17 @@ public sealed class FormatSupportTests
     [TestMethod]
     public void AnImageOfAFormatWithoutADriverFailsValidationByName()
     {
-        using var f = new RecipeFixture("steps:\n  - id: disk\n    kind: image\n    file: images/disk.hdd\n  - id: flat\n    kind: convert\n    from: disk\n    format: raw\n");
+        using var f = new RecipeFixture("steps:\n  - id: disk\n    kind: image\n    file: images/disk.luks\n  - id: flat\n    kind: convert\n    from: disk\n    format: raw\n");
         Directory.CreateDirectory(f["images"]);
-        QemuOracle.ImgOk("create", "-q", "-f", "parallels", f["images/disk.hdd"], "1M");
+        DriverlessImages.Write(f["images/disk.luks"]);
         var e = f.Errors().Single();
         Assert.AreEqual((4, 11), (e.Line, e.Column), e.ToString());
-        Assert.AreEqual($"step 'disk': '{f["images/disk.hdd"]}': format 'parallels' is not supported by this engine yet", e.Message);
+        Assert.AreEqual($"step 'disk': '{f["images/disk.luks"]}': format '{DriverlessImages.Format}' is not supported by this engine yet", e.Message);
         Assert.IsFalse(File.Exists(f.Out("flat.raw")));
     }
 
     [TestMethod]
-    [DataRow("kind: convert\n    from: base\n    format: parallels", "format: parallels", "format 'parallels' is not supported by this engine yet")]
+    [DataRow("kind: convert\n    from: base\n    format: luks", "format: luks", "format 'luks' is not supported by this engine yet")]
     [DataRow("kind: overlay\n    from: base\n    format: raw", "format: raw", "format 'raw' cannot be written with backing files")]
     [DataRow("kind: compress\n    from: base\n    format: raw", "format: raw", "format 'raw' cannot be written with compressed writes")]
     [DataRow("kind: convert\n    from: base\n    format: nosuch", "format: nosuch", "unknown format 'nosuch'")]

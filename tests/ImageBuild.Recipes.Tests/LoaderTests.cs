@@ -159,7 +159,7 @@ public sealed class LoaderTests
               - id: v
                 kind: convert
                 from: base
-                format: parallels
+                format: luks
               - id: s
                 kind: snapshot
                 from: base
@@ -168,7 +168,7 @@ public sealed class LoaderTests
         var errors = f.Errors();
         Assert.HasCount(2, errors, string.Join("\n", errors));
         Assert.AreEqual(8, errors[0].Line);
-        StringAssert.Contains(errors[0].Message, "step 'v': format 'parallels' is not supported by this engine yet");
+        StringAssert.Contains(errors[0].Message, "step 'v': format 'luks' is not supported by this engine yet");
         Assert.AreEqual(11, errors[1].Line);
         StringAssert.Contains(errors[1].Message, "step 's': 'from: base' is a raw image, which cannot hold internal snapshots");
     }
