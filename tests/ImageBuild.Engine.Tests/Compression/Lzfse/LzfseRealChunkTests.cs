@@ -134,16 +134,22 @@ public sealed class LzfseRealChunkTests
     [TestMethod]
     public void RandomCorruptions_DecodeOrFailCleanly()
     {
-        var rng = new Random(1717);
+        // A fixed LCG: the same corruptions on every run.
+        uint x = 1717;
+        int Next(int bound)
+        {
+            x = x * 1664525 + 1013904223;
+            return (int)((ulong)(x >> 8) * (uint)bound >> 24);
+        }
         foreach (var (chunk, expected) in Chunks())
         {
             var output = new byte[expected.Length];
             for (int round = 0; round < 1500; round++)
             {
                 byte[] data = (byte[])chunk.Data.Clone();
-                int changes = 1 + rng.Next(8);
+                int changes = 1 + Next(8);
                 for (int i = 0; i < changes; i++)
-                    data[rng.Next(data.Length)] = (byte)rng.Next(256);
+                    data[Next(data.Length)] = (byte)Next(256);
                 try
                 {
                     LzfseDecoder.Decode(data, output);
