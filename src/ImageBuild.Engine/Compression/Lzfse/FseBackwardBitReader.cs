@@ -16,9 +16,9 @@ internal ref struct FseBackwardBitReader
     private int _bitCount;
 
     /// <summary>
-    /// Starts at the end of <paramref name="payload"/>. <paramref name="finalBits"/> (-7..0, from the header) says how
-    /// many bits of the last byte the encoder left unused: 0 means the last 7 bytes are all payload, otherwise the last
-    /// 8 bytes hold 64 + finalBits valid bits. The unused high bits must be zero.
+    /// Starts at the end of <paramref name="payload"/>. <paramref name="finalBits"/> (-7..0, from the header) is minus
+    /// the number of high bits of the last byte the encoder left unused: 0 means the last 7 bytes are all payload,
+    /// otherwise the last 8 bytes hold 64 + finalBits valid bits. The unused high bits must be zero.
     /// </summary>
     public FseBackwardBitReader(ReadOnlySpan<byte> payload, int finalBits, long blockOffset, string streamName)
     {
