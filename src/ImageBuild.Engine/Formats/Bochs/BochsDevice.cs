@@ -48,6 +48,9 @@ public sealed class BochsDevice : BlockDevice
 
     public override HostFile File => _file;
 
+    /// <summary>qemu's bochs driver has no bdrv_get_info: info shows no dirty flag.</summary>
+    public override bool HasDriverInfo => false;
+
     /// <summary>qemu's bochs_refresh_limits: no sub-sector I/O.</summary>
     protected override int RequestAlignment => Sectors.Size;
 

@@ -35,6 +35,9 @@ public sealed class CloopDevice : BlockDevice
 
     public override HostFile File => _file;
 
+    /// <summary>qemu's cloop driver has no bdrv_get_info: info shows no dirty flag.</summary>
+    public override bool HasDriverInfo => false;
+
     /// <summary>qemu's cloop_refresh_limits: no sub-sector I/O.</summary>
     protected override int RequestAlignment => Sectors.Size;
 
