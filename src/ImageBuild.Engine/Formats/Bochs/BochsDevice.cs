@@ -33,7 +33,7 @@ public sealed class BochsDevice : BlockDevice
         var header = BochsHeader.Parse(buffer);
         long totalSectors = (long)(header.DiskSize / Sectors.Size);
         BochsLimits.CheckCatalogSize(header);
-        _catalog = BochsCatalog.Read(_file, header);
+        _catalog = BochsCatalog.Read(_file, Filename, header);
         _dataOffset = unchecked(header.HeaderSize + header.CatalogEntries * 4);
         _bitmapBlocks = BochsLimits.Blocks(header.BitmapSize);
         _slotBlocks = BochsLimits.Blocks(header.ExtentSize) + _bitmapBlocks;

@@ -23,7 +23,7 @@ public sealed class CloopDevice : BlockDevice
             throw new ImageException("Image is read-only");
         _file = request.File;
         var header = CloopHeader.Read(_file);
-        var offsets = CloopOffsets.Read(_file, header);
+        var offsets = CloopOffsets.Read(_file, request.Filename, header);
         _blockSize = header.BlockSize;
         _virtualSize = (long)header.BlockCount * header.BlockSize;
         _cache = new CloopBlockCache(_file, request.Filename, offsets, header.BlockSize);

@@ -5,10 +5,11 @@ namespace ImageBuild.Engine.Formats.Cloop;
 
 /// <summary>
 /// The offsets table: n_blocks + 1 big-endian u64 file offsets, block i being the zlib stream from offsets[i] to
-/// offsets[i+1]. It can describe up to 512 MiB, so it is held in pages, and only the part inside the file: as
-/// through qemu's file protocol, entries past the end of the file read as 0, so memory stays bounded by the file's
-/// size whatever the header claims. Checked as qemu checks it on open: never decreasing, and no block longer than
-/// twice the largest uncompressed block.
+/// offsets[i+1]. It can describe up to 512 MiB, so it is held in pages. A table reaching past the end of the file is
+/// refused, naming the file (qemu reads the missing entries as zeros, as through its file protocol, and then fails
+/// or reads zeros), as the engine refuses every format's tables that do: memory stays bounded by the file's size
+/// whatever the header claims. Otherwise checked as qemu checks it on open: never decreasing, and no block longer
+/// than twice the largest uncompressed block.
 /// </summary>
 public sealed class CloopOffsets
 {
@@ -19,31 +20,31 @@ public sealed class CloopOffsets
     public const ulong MaxCompressedBlock = 2UL * CloopHeader.MaxBlockSize;
 
     private readonly ulong[][] _pages;
-    private readonly long _inFile;
 
-    private CloopOffsets(ulong[][] pages, long inFile, ulong largest)
+    private CloopOffsets(ulong[][] pages, ulong largest)
     {
         _pages = pages;
-        _inFile = inFile;
         LargestBlock = largest;
     }
 
     /// <summary>The longest compressed block (at least 1, as qemu counts it).</summary>
     public ulong LargestBlock { get; }
 
-    /// <summary>offsets[i], 0 for entries stored past the end of the file.</summary>
-    public ulong this[long i] => i < _inFile ? _pages[i / PageEntries][i % PageEntries] : 0;
+    /// <summary>offsets[i].</summary>
+    public ulong this[long i] => _pages[i / PageEntries][i % PageEntries];
 
     /// <summary>Reads the table after the header and checks it.</summary>
-    public static CloopOffsets Read(HostFile file, CloopHeader header)
+    public static CloopOffsets Read(HostFile file, string filename, CloopHeader header)
     {
-        long count = (long)header.BlockCount + 1;
-        long inFile = Math.Clamp((file.Length - CloopHeader.OffsetsTableOffset + 7) / 8, 0, count);
-        var pages = new ulong[(inFile + PageEntries - 1) / PageEntries][];
-        byte[] raw = new byte[(int)Math.Min(inFile, PageEntries) * 8];
+        long count = (long)header.BlockCount + 1, length = file.Length;
+        if (CloopHeader.OffsetsTableOffset + header.OffsetsTableBytes > length)
+            throw new ImageCorruptException(
+                $"'{filename}': offsets table at offset {CloopHeader.OffsetsTableOffset} ({header.OffsetsTableBytes} bytes) lies past the end of the file ({length} bytes)");
+        var pages = new ulong[(count + PageEntries - 1) / PageEntries][];
+        byte[] raw = new byte[(int)Math.Min(count, PageEntries) * 8];
         for (int p = 0; p < pages.Length; p++)
         {
-            int n = (int)Math.Min(PageEntries, inFile - (long)p * PageEntries);
+            int n = (int)Math.Min(PageEntries, count - (long)p * PageEntries);
             var bytes = raw.AsSpan(0, n * 8);
             file.Read(CloopHeader.OffsetsTableOffset + (long)p * PageEntries * 8, bytes);
             var page = new ulong[n];
@@ -51,18 +52,17 @@ public sealed class CloopOffsets
                 page[j] = BinaryPrimitives.ReadUInt64BigEndian(bytes[(j * 8)..]);
             pages[p] = page;
         }
-        return new CloopOffsets(pages, inFile, Check(pages, count, inFile));
+        var table = new CloopOffsets(pages, 0);
+        return new CloopOffsets(pages, table.Check(count));
     }
 
-    /// <summary>qemu's open-time loop over the table; entries past the file are zeros, so only the first of them can fail.</summary>
-    private static ulong Check(ulong[][] pages, long count, long inFile)
+    /// <summary>qemu's open-time loop over the table; returns the longest block.</summary>
+    private ulong Check(long count)
     {
-        ulong At(long i) => i < inFile ? pages[i / PageEntries][i % PageEntries] : 0;
         ulong largest = 1;
-        long last = Math.Min(count - 1, inFile);
-        for (long i = 1; i <= last; i++)
+        for (long i = 1; i < count; i++)
         {
-            ulong prev = At(i - 1), cur = At(i);
+            ulong prev = this[i - 1], cur = this[i];
             if (cur < prev)
                 throw new ImageException($"offsets not monotonically increasing at index {i}, image file is corrupt");
             ulong size = cur - prev;
