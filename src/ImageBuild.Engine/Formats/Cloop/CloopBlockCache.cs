@@ -66,6 +66,7 @@ internal sealed unsafe class CloopBlockCache : IDisposable
         _input ??= GC.AllocateUninitializedArray<byte>((int)Math.Min(PageSize, (long)_offsets.LargestBlock), pinned: true);
         _inflater ??= new CloopInflater();
         _inflater.Reset();
+        _inflater.SetInput(null, 0); // inflateReset keeps what a failed block left unconsumed
         int page = 0;
         fixed (byte* output = _pages[0])
             _inflater.SetOutput(output, (uint)_pages[0].Length); // pinned arrays: the pointer stays valid after the fixed block
