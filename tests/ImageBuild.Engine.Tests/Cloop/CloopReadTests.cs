@@ -101,6 +101,12 @@ public sealed class CloopReadTests
         dev.Read(3 * 4096, ok);
         CollectionAssert.AreEqual(raw.AsSpan(3 * 4096, 4096).ToArray(), ok, "the next block still reads");
         Assert.ThrowsExactly<ImageCorruptException>(() => dev.Read(2 * 4096, new byte[512]), "and the bad one fails again");
+        // whole blocks are inflated in parallel straight into the buffer: the same failure
+        var whole = Assert.ThrowsExactly<ImageCorruptException>(() => dev.Read(0, new byte[raw.Length]));
+        Assert.AreEqual(e.Message, whole.Message);
+        var two = new byte[2 * 4096];
+        dev.Read(0, two);
+        CollectionAssert.AreEqual(raw.AsSpan(0, 2 * 4096).ToArray(), two, "the blocks before it read, in parallel too");
     }
 
     [TestMethod]
