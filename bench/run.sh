@@ -85,6 +85,31 @@ for f in "${formats[@]}"; do
     "$qemu_img" convert -f raw -O "$f" "$work/disk.raw" "$work/ref.$f"
 done
 
+# Read-only formats (qemu-img reads them, cannot create them): their images are made from the first
+# BENCH_READONLY_MB MiB of the disk, cloop by create_compressed_fs (64 KiB blocks), bochs by bench/make-bochs.py
+# (qemu-img cannot create it and bximage makes only empty ones); kept when the tool under test reads them.
+readonly_mb="${BENCH_READONLY_MB:-512}"
+readonly_formats=()
+if [ -n "${BENCH_READONLY-bochs cloop}" ]; then
+    dd if="$work/disk.raw" of="$work/ro.raw" bs=1M count="$readonly_mb" conv=sparse status=none
+    for f in ${BENCH_READONLY-bochs cloop}; do
+        case "$f" in
+            cloop) need create_compressed_fs cloop-utils
+                   create_compressed_fs -q -B 65536 "$work/ro.raw" "$work/ref.cloop" >/dev/null 2>&1 ;;
+            bochs) python3 "$repo/bench/make-bochs.py" "$work/ro.raw" "$work/ref.bochs" ;;
+            *) echo "bench: read-only format $f unknown" >&2; continue ;;
+        esac
+        if ! "$qemu_img" compare -q -f raw -F "$f" "$work/ro.raw" "$work/ref.$f"; then
+            echo "bench: the $f image does not read as its source in qemu-img" >&2; exit 1
+        fi
+        if "${ib[@]}" info -f "$f" "$work/ref.$f" >/dev/null 2>&1; then
+            readonly_formats+=("$f")
+        else
+            echo "bench: $f skipped: the tool under test does not read it" >&2
+        fi
+    done
+fi
+
 results=()
 measure() { # measure LABEL TOOL-NAME OUTPUT CMD...  (OUTPUT is deleted first, so every run writes a new file)
     local label="$1" tool="$2" output="$3"; shift 3
@@ -109,6 +134,7 @@ measure() { # measure LABEL TOOL-NAME OUTPUT CMD...  (OUTPUT is deleted first, s
 labels=("convert raw->qcow2" "convert qcow2->raw" "convert -C raw->raw" "compare")
 [ "$compressed" = 1 ] && labels+=("convert -c zlib" "convert -c zstd" "expand zlib->raw" "expand zstd->raw")
 for f in "${formats[@]}"; do labels+=("convert raw->$f" "convert $f->raw"); done
+for f in "${readonly_formats[@]}"; do labels+=("read $f->raw"); done
 # VMDK's streamOptimized subformat is always compressed (qemu-img compresses it on one core)
 has_vmdk=0; for f in "${formats[@]}"; do [ "$f" = vmdk ] && has_vmdk=1; done
 [ "$compressed" = 1 ] && [ $has_vmdk = 1 ] && labels+=("convert raw->vmdk-stream")
@@ -156,6 +182,9 @@ run_op() { # run_op LABEL TOOL-NAME CMD-PREFIX...
                 measure "$label" $tool "$work/imagebuild-azure" "$@" run "$work/azure.yaml" --output-dir "$work/imagebuild-azure"
             fi ;;
         "convert raw->vmdk-stream") measure "$label" $tool "$work/$tool-stream.vmdk" "$@" convert -f raw -O vmdk -o subformat=streamOptimized "$work/disk.raw" "$work/$tool-stream.vmdk" ;;
+        "read "*"->raw")
+            local f="${label#read }"; f="${f%->raw}"
+            measure "$label" $tool "$work/$tool-$f.raw" "$@" convert -f "$f" -O raw "$work/ref.$f" "$work/$tool-$f.raw" ;;
         "convert raw->"*)
             local f="${label#convert raw->}"
             measure "$label" $tool "$work/$tool.$f" "$@" convert -f raw -O "$f" "$work/disk.raw" "$work/$tool.$f" ;;
@@ -184,7 +213,7 @@ for label in "${labels[@]}"; do
         *-c*|expand*|*-stream) n=$compressed_runs ;;
         azure-vhd*) n=$format_runs ;;
         "convert raw->qcow2"|"convert qcow2->raw"|"convert -C raw->raw") ;;
-        "convert raw->"*|"convert "*"->raw") n=$format_runs ;;
+        "convert raw->"*|"convert "*"->raw"|"read "*) n=$format_runs ;;
     esac
     echo "bench: $label ($n runs per tool)" >&2
     for ((i = 0; i < n; i++)); do
@@ -197,6 +226,12 @@ for label in "${labels[@]}"; do
     case "$label" in
         "convert qcow2->raw"|"convert -C raw->raw") ;;
         "convert "*"->raw") f="${label#convert }"; verify_format "${f%->raw}" ;;
+        "read "*"->raw")
+            f="${label#read }"; f="${f%->raw}"
+            if ! "$qemu_img" compare -q -f raw -F raw "$work/ro.raw" "$work/imagebuild-$f.raw"; then
+                echo "bench: imagebuild-$f.raw differs from the source" >&2; status=1
+            fi
+            rm -f "$work/imagebuild-$f.raw" "$work/qemu-img-$f.raw" ;;
     esac
 done
 
@@ -289,5 +324,8 @@ done
 [ "$compressed" = 1 ] && [ $has_vmdk = 1 ] && printf '%-10s %12s %12s\n' "vmdk-stream" "$(ratio "convert raw->vmdk-stream")" "-"
 [ $has_vpc = 1 ] && printf '%-10s %12s %12s\n' "vpc-fixed" "$(ratio "convert raw->vpc-fixed")" "-"
 [ $has_recipes = 1 ] && printf '%-10s %12s %12s\n' "azure-vhd" "$(ratio "azure-vhd raw->vpc")" "-"
+for f in "${readonly_formats[@]}"; do
+    printf '%-10s %12s %12s\n' "$f" "-" "$(ratio "read $f->raw")"
+done
 [ $status -eq 0 ] && echo "outputs verified identical (qemu-img compare)"
 exit $status

@@ -85,6 +85,12 @@ public abstract class BlockDevice : IDisposable
     /// </summary>
     public virtual HostFile? PassthroughFile => null;
 
+    /// <summary>
+    /// Whether the driver answers qemu's bdrv_get_info; the read-only formats' drivers (bochs, cloop, dmg) do not, and
+    /// info then reports no dirty flag at all.
+    /// </summary>
+    public virtual bool HasDriverInfo => true;
+
     /// <summary>True when the image was not cleanly closed (qcow2 dirty bit).</summary>
     public virtual bool IsDirty => false;
 

@@ -13,7 +13,7 @@ namespace ImageBuild.Engine.Compression;
 internal sealed unsafe partial class ZlibLibrary
 {
     /// <summary>The name the P/Invokes bind to; the resolver maps it to the library <see cref="Load"/> found.</summary>
-    private const string LibraryName = "imagebuild-zlib";
+    internal const string LibraryName = "imagebuild-zlib";
 
     [LibraryImport(LibraryName, EntryPoint = "deflateInit2_")]
     private static partial int DeflateInit2(ZStream* strm, int level, int method, int windowBits, int memLevel, int strategy, byte* version, int streamSize);

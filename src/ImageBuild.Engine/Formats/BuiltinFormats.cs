@@ -33,7 +33,7 @@ internal static class BuiltinFormats
         .Register(new VhdxFormat())
         .Register(new UnsupportedFormat("parallels", "hdd", ParallelsProbe.Score))
         .Register(new UnsupportedFormat("luks", "luks", LuksProbe.Score))
-        .Register(new UnsupportedFormat("bochs", "img", BochsProbe.Score))
-        .Register(new UnsupportedFormat("cloop", "cloop", CloopProbe.Score))
+        .Register(new BochsFormat())
+        .Register(new CloopFormat())
         .Register(new UnsupportedFormat("dmg", "dmg", DmgProbe.Score));
 }

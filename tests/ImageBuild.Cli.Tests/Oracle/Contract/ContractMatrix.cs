@@ -52,4 +52,15 @@ public static class ContractMatrix
         from p in FormatProfiles.All
         from mode in new[] { "safe", "unsafe" }
         select new object[] { p.Name, mode };
+
+    /// <summary>The raw contents each read-only format is made from and read back: mixed data with holes, and all zeros.</summary>
+    public static readonly string[] ReadOnlyContents = ["mixed", "zeros"];
+
+    /// <summary>read of a read-only format: each row times each raw content.</summary>
+    public static IEnumerable<object[]> ReadOnlyReadCases() =>
+        from p in FormatProfiles.ReadOnly
+        from c in ReadOnlyContents
+        select new object[] { p.Name, c };
+
+    public static IEnumerable<object[]> ReadOnlyFormatCases() => FormatProfiles.ReadOnly.Select(p => new object[] { p.Name });
 }

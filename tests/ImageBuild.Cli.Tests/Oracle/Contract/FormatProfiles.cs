@@ -1,3 +1,5 @@
+using ImageBuild.Tests.Shared;
+
 namespace ImageBuild.Cli.Tests.Oracle.Contract;
 
 /// <summary>
@@ -121,6 +123,16 @@ public static class FormatProfiles
     ];
 
     /// <summary>
+    /// The read-only formats: qemu-img reads them but cannot create them, so each row says how its images are made.
+    /// (dmg: one more row with DmgBuilder.)
+    /// </summary>
+    public static readonly IReadOnlyList<ReadOnlyFormatProfile> ReadOnly =
+    [
+        new("bochs", (raw, image) => BochsBuilder.WriteFromFile(image, raw)) { Extension = "bochs" },
+        new("cloop", (raw, image) => ExternalTools.MakeCloop(raw, image)),
+    ];
+
+    /// <summary>
     /// What qemu fills randomly in a VHDX of the contract's sizes (log at 1 MiB, BAT at 2 MiB, metadata at 3 MiB):
     /// in each header the checksum, the sequence number (random start) and the three GUIDs; the page 83 GUID among
     /// the metadata items; and in each log entry (8 KiB each: one BAT sector per entry) its checksum and log GUID.
@@ -139,6 +151,9 @@ public static class FormatProfiles
         }
         return ranges;
     }
+
+    public static ReadOnlyFormatProfile GetReadOnly(string name) =>
+        ReadOnly.FirstOrDefault(p => p.Name == name) ?? throw new AssertFailedException($"no read-only contract profile for format '{name}'");
 
     public static FormatProfile Get(string name) =>
         All.FirstOrDefault(p => p.Name == name) ?? throw new AssertFailedException($"no contract profile for format '{name}'");
