@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
 
-namespace ImageBuild.Cli.Tests.Oracle.Cloop;
+namespace ImageBuild.Cli.FormatTests.Cloop;
 
 /// <summary>
 /// Hand-made cloop V2.0 images for the cases create_compressed_fs never writes: the preamble, block size, block

@@ -1,6 +1,6 @@
 using ImageBuild.Tests.Shared;
 
-namespace ImageBuild.Cli.Tests.Oracle.Cloop;
+namespace ImageBuild.Cli.FormatTests.Cloop;
 
 /// <summary>cloop images made by create_compressed_fs read as qemu-img reads them, over several block sizes.</summary>
 [TestClass]

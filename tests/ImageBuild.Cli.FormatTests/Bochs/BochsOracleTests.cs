@@ -1,6 +1,6 @@
 using ImageBuild.Tests.Shared;
 
-namespace ImageBuild.Cli.Tests.Oracle.Bochs;
+namespace ImageBuild.Cli.FormatTests.Bochs;
 
 /// <summary>
 /// Bochs growing redologs read as qemu-img reads them: images written by <see cref="BochsBuilder"/> in both header

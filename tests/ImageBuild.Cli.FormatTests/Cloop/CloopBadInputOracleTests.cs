@@ -1,6 +1,6 @@
 using ImageBuild.Tests.Shared;
 
-namespace ImageBuild.Cli.Tests.Oracle.Cloop;
+namespace ImageBuild.Cli.FormatTests.Cloop;
 
 /// <summary>
 /// Hostile cloop headers, offsets tables and blocks: qemu-img's checks and messages on open; quick failures with

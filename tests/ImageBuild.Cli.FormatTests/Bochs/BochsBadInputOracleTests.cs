@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using ImageBuild.Tests.Shared;
 
-namespace ImageBuild.Cli.Tests.Oracle.Bochs;
+namespace ImageBuild.Cli.FormatTests.Bochs;
 
 /// <summary>
 /// Hostile Bochs headers and catalogs: the tool answers like qemu-img (exit code, stdout, stderr, converted bytes),
