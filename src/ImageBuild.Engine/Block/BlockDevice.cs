@@ -85,6 +85,11 @@ public abstract class BlockDevice : IDisposable
     /// </summary>
     public virtual HostFile? PassthroughFile => null;
 
+    /// <summary>
+    /// Whether the driver answers qemu's bdrv_get_info; without it info shows neither a cluster size nor a dirty flag.
+    /// </summary>
+    public virtual bool HasDriverInfo => true;
+
     /// <summary>True when the image was not cleanly closed (qcow2 dirty bit).</summary>
     public virtual bool IsDirty => false;
 
