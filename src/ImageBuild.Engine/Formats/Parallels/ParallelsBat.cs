@@ -31,6 +31,14 @@ internal sealed class ParallelsBat
     /// <summary>bat_entries.</summary>
     public uint Count { get; }
 
+    /// <summary>
+    /// How many entries can be non-zero: those inside the file, as it is now (entries past its end read as 0 until
+    /// a write puts them there).
+    /// </summary>
+    public long PossiblyAllocated => Math.Max(_written, Math.Min(Count, Math.Max(0, _file.Length - Offset) / 4));
+
+    private long _written;
+
     /// <summary>The entry of guest cluster <paramref name="index"/>; 0 at or past <see cref="Count"/>.</summary>
     public uint this[long index]
     {
@@ -49,6 +57,7 @@ internal sealed class ParallelsBat
         for (int i = 0; i < values.Length; i++)
             BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(i * 4), values[i]);
         _file.Write(Offset + first * 4, bytes);
+        _written = Math.Max(_written, first + values.Length);
         for (int i = 0; i < values.Length; i++)
         {
             long index = first + i;

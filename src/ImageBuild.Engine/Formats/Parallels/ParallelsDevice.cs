@@ -151,9 +151,16 @@ public sealed partial class ParallelsDevice : BlockDevice
     {
         long start = SeekToSector(sector);
         long expected = start;
+        long zeroFrom = _bat.PossiblyAllocated;
         run = 0;
         do
         {
+            if (start < 0 && sector / _tracks >= zeroFrom)
+            {
+                // past the entries the file holds (or the table): all unallocated, the rest of the request at once
+                run += count;
+                break;
+            }
             long position = SeekToSector(sector);
             if (run > 0 && position != expected) break;
             long toEnd = Math.Min(count, _tracks - sector % _tracks);
