@@ -151,7 +151,8 @@ public sealed partial class ParallelsDevice : BlockDevice
     {
         long start = SeekToSector(sector);
         long expected = start;
-        long zeroFrom = _bat.PossiblyAllocated;
+        // only an unallocated run asks how far the table can hold entries (a look at the file's length)
+        long zeroFrom = start < 0 ? _bat.PossiblyAllocated : long.MaxValue;
         run = 0;
         do
         {
