@@ -86,8 +86,8 @@ public abstract class BlockDevice : IDisposable
     public virtual HostFile? PassthroughFile => null;
 
     /// <summary>
-    /// Whether the driver answers qemu's bdrv_get_info; the read-only formats' drivers (bochs, cloop, dmg) do not, and
-    /// info then reports no dirty flag at all.
+    /// Whether the driver answers qemu's bdrv_get_info; without it (parallels, bochs, cloop, dmg) info shows neither a
+    /// cluster size nor a dirty flag.
     /// </summary>
     public virtual bool HasDriverInfo => true;
 

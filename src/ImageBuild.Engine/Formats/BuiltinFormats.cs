@@ -31,7 +31,7 @@ internal static class BuiltinFormats
         .Register(new VmdkFormat())
         .Register(new VpcFormat())
         .Register(new VhdxFormat())
-        .Register(new UnsupportedFormat("parallels", "hdd", ParallelsProbe.Score))
+        .Register(new ParallelsFormat())
         .Register(new UnsupportedFormat("luks", "luks", LuksProbe.Score))
         .Register(new BochsFormat())
         .Register(new CloopFormat())

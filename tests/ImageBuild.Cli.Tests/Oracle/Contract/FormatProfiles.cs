@@ -88,6 +88,15 @@ public static class FormatProfiles
             // header: image UUID (0x188) and last-snapshot UUID (0x198), random in qemu and not printed by info
             RandomBytes = [new ByteRange(0x188, 16), new ByteRange(0x198, 16)],
         },
+        new("parallels")
+        {
+            Extension = "hdd",
+            // qemu's parallels: check only; it reads through a backing file given at open (supports_backing) but the
+            // header cannot name one, so create -b is refused; no resize, measure or compressed writes
+            Ops = QemuOps.Check,
+            CreateOptions = ["cluster_size=4k", "cluster_size=64k", "cluster_size=1000", "cluster_size=0", "cluster_size=3G"],
+            LayoutOptions = ["", "cluster_size=4k", "cluster_size=64k"],
+        },
         new("vpc")
         {
             Extension = "vhd",
