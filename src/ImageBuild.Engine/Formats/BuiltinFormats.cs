@@ -35,5 +35,5 @@ internal static class BuiltinFormats
         .Register(new UnsupportedFormat("luks", "luks", LuksProbe.Score))
         .Register(new UnsupportedFormat("bochs", "img", BochsProbe.Score))
         .Register(new UnsupportedFormat("cloop", "cloop", CloopProbe.Score))
-        .Register(new UnsupportedFormat("dmg", "dmg", DmgProbe.Score));
+        .Register(new DmgFormat());
 }
