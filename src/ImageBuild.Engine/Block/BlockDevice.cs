@@ -88,6 +88,11 @@ public abstract class BlockDevice : IDisposable
     /// <summary>True when the image was not cleanly closed (qcow2 dirty bit).</summary>
     public virtual bool IsDirty => false;
 
+    /// <summary>
+    /// Whether the driver answers qemu's bdrv_get_info; info prints "dirty-flag" only then (dmg, bochs and cloop do not).
+    /// </summary>
+    public virtual bool HasDriverInfo => true;
+
     public virtual bool IsEncrypted => false;
 
     /// <summary>Format-specific information for info (null: none).</summary>

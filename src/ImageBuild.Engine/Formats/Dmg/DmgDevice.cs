@@ -29,13 +29,21 @@ public sealed partial class DmgDevice : BlockDevice
         if (request.Writable) throw new ImageException("Image is read-only");
         _file = request.File;
         DmgEncryption.Refuse(_file);
-        var trailer = UdifTrailer.Read(_file);
-        var builder = new DmgTableBuilder(trailer.DataForkOffset, request.Context.Warn);
-        if (trailer.ResourceForkLength != 0)
-            ResourceFork.Read(_file, trailer.ResourceForkOffset, trailer.ResourceForkLength, builder);
-        else
-            XmlPlist.Read(_file, trailer.PlistOffset, trailer.PlistLength, builder);
-        _table = builder.Build();
+        UdifTrailer trailer;
+        try
+        {
+            trailer = UdifTrailer.Read(_file);
+            var builder = new DmgTableBuilder(trailer.DataForkOffset, request.Context.Warn);
+            if (trailer.ResourceForkLength != 0)
+                ResourceFork.Read(_file, trailer.ResourceForkOffset, trailer.ResourceForkLength, builder);
+            else
+                XmlPlist.Read(_file, trailer.PlistOffset, trailer.PlistLength, builder);
+            _table = builder.Build();
+        }
+        catch (DmgInvalidException e)
+        {
+            throw e.WithFile(request.Filename);
+        }
         _virtualSize = trailer.SectorCount * SectorSize;
         _fileLength = _file.Length;
     }
@@ -45,6 +53,9 @@ public sealed partial class DmgDevice : BlockDevice
     public override long VirtualSize => _virtualSize;
 
     public override HostFile File => _file;
+
+    /// <summary>qemu's dmg has no bdrv_get_info: info shows no dirty flag.</summary>
+    public override bool HasDriverInfo => false;
 
     /// <summary>qemu's dmg_refresh_limits: no sub-sector I/O.</summary>
     protected override int RequestAlignment => SectorSize;

@@ -35,7 +35,8 @@ internal sealed class UdifTrailer
     /// </summary>
     public static UdifTrailer Read(HostFile file)
     {
-        long length = file.Length;
+        // qemu's bdrv_getlength: the file's length rounded up to whole sectors (what lies past the end reads as zeros)
+        long length = (file.Length + 511) & ~511L;
         if (length < DmgLimits.TrailerSize)
             throw new ImageException("dmg file must be at least 512 bytes long");
         long start = length > 511 + 512 ? length - 511 - 512 : 0;
@@ -73,6 +74,12 @@ internal sealed class UdifTrailer
             throw Invalid();
     }
 
-    /// <summary>qemu's bare -EINVAL on open.</summary>
-    public static ImageException Invalid() => new("Invalid argument") { Errno = 22 };
+    /// <summary>qemu's bare -EINVAL on open (the device words it with the file name, as qemu's block layer does).</summary>
+    public static DmgInvalidException Invalid() => new();
+}
+
+/// <summary>qemu's -EINVAL without a message of its own, which qemu-img shows as "Could not open 'F': Invalid argument".</summary>
+internal sealed class DmgInvalidException() : ImageException("Invalid argument")
+{
+    public ImageException WithFile(string filename) => new($"Could not open '{filename}': Invalid argument") { Errno = 22 };
 }

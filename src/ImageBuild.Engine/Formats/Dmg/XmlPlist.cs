@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using ImageBuild.Engine.Host;
 
 namespace ImageBuild.Engine.Formats.Dmg;
@@ -14,7 +13,7 @@ internal static class XmlPlist
     private static ReadOnlySpan<byte> Open => "<data>"u8;
     private static ReadOnlySpan<byte> Close => "</data>"u8;
 
-    public static unsafe void Read(HostFile file, ulong begin, ulong length, DmgTableBuilder builder)
+    public static void Read(HostFile file, ulong begin, ulong length, DmgTableBuilder builder)
     {
         if (length == 0 || length > DmgLimits.MaxPlistLength) throw UdifTrailer.Invalid();
         // 16 MiB at most, outside the managed heap (no managed array reaches 16 MiB)

@@ -17,7 +17,7 @@ public static class ImageInfoCollector
         {
             Filename = device.Filename,
             Format = device.FormatName,
-            DirtyFlag = device.IsDirty,
+            DirtyFlag = device.HasDriverInfo ? device.IsDirty : null,
             ActualSize = device.ActualSize,
             VirtualSize = device.VirtualSize,
             ClusterSize = cluster != 0 ? cluster : null,
