@@ -78,6 +78,12 @@ public sealed class ProbeOracleTests
             Assert.AreEqual(format, JsonDocument.Parse(qemu.StdOut).RootElement.GetProperty("format").GetString());
         else
             Assert.AreNotEqual("raw", format, qemu.ToString());
+        if (qemu.ExitCode != 0 && Formats.Find(format) is not UnsupportedFormat)
+        {
+            // probed as the format, whose driver then refuses the bare header as qemu's does (a dmg without a trailer)
+            OracleAssert.SameOutcome(Dmg.DmgOracleImages.WithoutModuleNotices(qemu), ToolUnderTest.Run(tmp.Path, "info", "--output=json", file));
+            return;
+        }
         AssertProbedAs(tmp.Path, file, format);
     }
 
