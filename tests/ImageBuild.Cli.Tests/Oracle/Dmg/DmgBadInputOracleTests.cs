@@ -181,6 +181,34 @@ public sealed class DmgBadInputOracleTests
         DmgOracleImages.SameAsQemu(d, "convert", "-O", "raw", "../n.dmg", "out.raw");
     }
 
+    /// <summary>A resource fork whose header or resource lengths leave its bounds: qemu's EINVAL, worded alike.</summary>
+    [TestMethod]
+    //       field (from the fork's start)   value
+    [DataRow(0, 0x7fffffffu)]  // resource data offset past the fork
+    [DataRow(8, 0u)]           // no resource data
+    [DataRow(8, 0x7fffffffu)]  // resource data longer than the fork
+    [DataRow(256, 0u)]         // a resource of length 0
+    [DataRow(256, 0x7fffffffu)] // a resource past the resource data
+    [DataRow(260, 0x12345678u)] // not a block table: skipped, so no chunk holds sector 0 (qemu crashes on reading)
+    public void ResourceForkBoundsFailLikeQemu(int field, uint value)
+    {
+        using var d = new OracleDirs();
+        DmgOracleImages.Build(d["a.dmg"], Disk, _ => DmgBuilder.Zlib, resourceFork: true);
+        byte[] file = File.ReadAllBytes(d["a.dmg"]);
+        long fork = (long)System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(file.AsSpan(file.Length - 512 + 0x28));
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(file.AsSpan((int)fork + field), value);
+        File.WriteAllBytes(d["a.dmg"], file);
+        var (qemu, _) = DmgOracleImages.SameAsQemu(d, "info", "../a.dmg");
+        if (qemu.ExitCode != 0)
+        {
+            StringAssert.EndsWith(qemu.StdErr, ": Invalid argument\n", qemu.ToString());
+            return;
+        }
+        var t = ToolUnderTest.Run(d.T, "convert", "-O", "raw", "../a.dmg", "out.raw");
+        AssertOneLineNamingTheFile(t);
+        Assert.AreEqual("imagebuild: error while reading at byte 0: '../a.dmg': no chunk holds sector 0: Input/output error\n", t.StdErr, t.ToString());
+    }
+
     private static void AssertOneLineNamingTheFile(TimedResult t)
     {
         OracleAssert.NoCrash(t);
