@@ -1,4 +1,5 @@
 using System.IO.Compression;
+using ImageBuild.Engine.Compression;
 using ImageBuild.Engine.Compression.Adc;
 using ImageBuild.Engine.Compression.Lzfse;
 using SharpCompress.Compressors.BZip2;
@@ -29,8 +30,15 @@ internal static class ChunkDecoder
                 return;
             }
             case DmgChunkType.Zlib:
-                FromStream(new ZLibStream(Input(src, srcLength), CompressionMode.Decompress), dest, "zlib");
+            {
+                // zlib-ng through ZLibStream; a stream it had to read to the end of may be cut short (ZLibStream then
+                // stops without a word): the system's zlib, qemu's, decides those exactly
+                var input = new EndWatchingStream(src, srcLength);
+                FromStream(new ZLibStream(input, CompressionMode.Decompress), dest, "zlib");
+                if (input.ReadPastEnd && ZlibLibrary.TryGet(out _) is { } zlib && !zlib.InflateExactly(new ReadOnlySpan<byte>(src, srcLength), dest))
+                    throw new InvalidDataException($"zlib: the chunk is not a complete stream of {dest.Length} bytes");
                 return;
+            }
             case DmgChunkType.Bzip2:
                 FromStream(BZip2Stream.Create(Input(src, srcLength), SharpCompress.Compressors.CompressionMode.Decompress,
                     decompressConcatenated: false, leaveOpen: false, tolerateTruncatedStream: false), dest, "bzip2");

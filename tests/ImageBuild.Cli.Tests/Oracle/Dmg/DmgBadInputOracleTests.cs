@@ -31,6 +31,15 @@ public sealed class DmgBadInputOracleTests
             case "short": // declares 2 MiB, inflates to 1 MiB
                 b.AddStored(DmgBuilder.Zlib, 4096, DmgBuilder.ZlibCompress(first));
                 break;
+            case "no-adler32": // the stream's checksum cut off: qemu's inflate never reaches Z_STREAM_END
+                byte[] cut = DmgBuilder.ZlibCompress(first);
+                b.AddStored(DmgBuilder.Zlib, 2048, cut.AsSpan(0, cut.Length - 4));
+                b.Add(DmgBuilder.Zlib, second);
+                break;
+            case "trailing-bytes": // bytes after the stream's end: qemu's inflate stops at the end
+                b.AddStored(DmgBuilder.Zlib, 2048, [.. DmgBuilder.ZlibCompress(first), 1, 2, 3, 4, 5]);
+                b.Add(DmgBuilder.Zlib, second);
+                break;
             case "corrupt":
                 byte[] z = DmgBuilder.ZlibCompress(first);
                 z.AsSpan(10, 64).Fill(0x55);
@@ -70,6 +79,8 @@ public sealed class DmgBadInputOracleTests
     [DataRow("bomb", 1)]
     [DataRow("short", 1)]
     [DataRow("corrupt", 1)]
+    [DataRow("no-adler32", 1)]
+    [DataRow("trailing-bytes", 0)]
     [DataRow("zero-sectors-huge", 0)]
     [DataRow("disk-past-chunks", 1)]
     [DataRow("sector-count-negative", 1)]
