@@ -1,58 +1,101 @@
-using ImageBuild.Engine.Host;
-
 namespace ImageBuild.Engine.Formats.Dmg;
 
 public sealed partial class DmgDevice
 {
-    /// <summary>A chunk a request covers whole, decoded straight into the request's buffer.</summary>
-    private readonly record struct DirectDecode(long Chunk, int DestOffset);
+    /// <summary>
+    /// A chunk to decode for a request: straight into the request's buffer at <see cref="DestOffset"/> when the request
+    /// covers it whole, or into the one-chunk cache (<see cref="IntoCache"/>) when it covers only part of it.
+    /// </summary>
+    private readonly record struct Decoding(long Chunk, int DestOffset)
+    {
+        public bool IntoCache => DestOffset < 0;
+    }
+
+    /// <summary>Part of the cached chunk a request takes once the cache holds it.</summary>
+    private readonly record struct CacheCopy(int InChunk, int DestOffset, int Length);
 
     protected override unsafe void ReadCore(long offset, Span<byte> dest)
     {
         lock (_lock)
         {
-            var direct = new List<DirectDecode>();
+            var decodings = new List<Decoding>();
+            var fromCache = new List<CacheCopy>();
+            long cacheFill = -1;
             for (int done = 0; done < dest.Length;)
             {
                 ulong sector = (ulong)((offset + done) / SectorSize);
                 long index = _table.Find(sector);
                 if (index < 0) throw ReadError($"no chunk holds sector {sector}");
                 var chunk = _table[index];
-                ulong inChunk = sector - chunk.Sector;
+                int inChunk = (int)(sector - chunk.Sector) * SectorSize;
                 int n = (int)Math.Min(dest.Length - done, (long)Math.Min(chunk.EndSector - sector, int.MaxValue / SectorSize) * SectorSize);
                 var target = dest.Slice(done, n);
                 if (DmgChunkType.IsZero(chunk.Type))
                     target.Clear();
                 else if (!DmgChunkType.IsKnown(chunk.Type))
                     throw ReadError($"chunk type 0x{chunk.Type:x8} at sector {chunk.Sector} is not supported");
-                else if (inChunk == 0 && n == chunk.DecodedBytes && index != _cachedChunk)
-                    direct.Add(new DirectDecode(index, done));
+                else if (index == _cachedChunk && cacheFill < 0)
+                    _cache!.Span.Slice(inChunk, n).CopyTo(target);
+                else if (inChunk == 0 && n == chunk.DecodedBytes)
+                    decodings.Add(new Decoding(index, done));
+                else if (cacheFill < 0 || cacheFill == index)
+                {
+                    // decoded into the cache together with the request's other chunks (a sequential read's last one)
+                    if (cacheFill < 0) decodings.Add(new Decoding(index, -1));
+                    cacheFill = index;
+                    fromCache.Add(new CacheCopy(inChunk, done, n));
+                }
                 else
-                    CachedChunk(index).Slice((int)(inChunk * SectorSize), n).CopyTo(target);
+                {
+                    // a second chunk the request covers in part (only when reads jump about): one at a time
+                    CachedChunk(index).Slice(inChunk, n).CopyTo(target);
+                }
                 done += n;
             }
-            if (direct.Count == 0) return;
+            if (decodings.Count == 0) return;
+            if (cacheFill >= 0) PrepareCache(cacheFill);
             fixed (byte* p = dest)
             {
                 byte* basePtr = p;
-                int length = dest.Length;
-                if (direct.Count == 1)
+                if (decodings.Count == 1)
                 {
-                    var d = direct[0];
-                    Decode(d.Chunk, new Span<byte>(basePtr + d.DestOffset, (int)_table[d.Chunk].DecodedBytes));
-                    return;
+                    Decode(decodings[0], basePtr);
                 }
-                var options = new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount };
-                try
+                else
                 {
-                    Parallel.ForEach(direct, options, d =>
-                        Decode(d.Chunk, new Span<byte>(basePtr + d.DestOffset, (int)_table[d.Chunk].DecodedBytes)));
-                }
-                catch (AggregateException e) when (e.InnerExceptions.FirstOrDefault() is ImageException first)
-                {
-                    throw first;
+                    try
+                    {
+                        Parallel.ForEach(decodings, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount },
+                            d => Decode(d, basePtr));
+                    }
+                    catch (AggregateException e) when (e.InnerExceptions.FirstOrDefault() is ImageException first)
+                    {
+                        throw first;
+                    }
                 }
             }
+            if (cacheFill < 0) return;
+            _cachedChunk = cacheFill;
+            foreach (var c in fromCache)
+                _cache!.Span.Slice(c.InChunk, c.Length).CopyTo(dest.Slice(c.DestOffset, c.Length));
+        }
+    }
+
+    private unsafe void Decode(Decoding d, byte* dest)
+    {
+        int size = (int)_table[d.Chunk].DecodedBytes;
+        Decode(d.Chunk, d.IntoCache ? _cache!.Span[..size] : new Span<byte>(dest + d.DestOffset, size));
+    }
+
+    /// <summary>Makes the cache large enough for chunk <paramref name="index"/> and marks it empty until that is decoded.</summary>
+    private void PrepareCache(long index)
+    {
+        int size = (int)_table[index].DecodedBytes;
+        _cachedChunk = -1;
+        if (_cache is null || _cache.Length < size)
+        {
+            _cache?.Dispose();
+            _cache = new NativeBuffer(size);
         }
     }
 
@@ -62,13 +105,8 @@ public sealed partial class DmgDevice
         int size = (int)_table[index].DecodedBytes;
         if (_cachedChunk != index)
         {
-            _cachedChunk = -1;
-            if (_cache is null || _cache.Length < size)
-            {
-                _cache?.Dispose();
-                _cache = new NativeBuffer(size);
-            }
-            Decode(index, _cache.Span[..size]);
+            PrepareCache(index);
+            Decode(index, _cache!.Span[..size]);
             _cachedChunk = index;
         }
         return _cache!.Span[..size];
