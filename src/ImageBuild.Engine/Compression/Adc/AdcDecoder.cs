@@ -1,6 +1,9 @@
 namespace ImageBuild.Engine.Compression.Adc;
 
-/// <summary>Decodes Apple Data Compression (ADC), the LZ77 variant of DMG chunks of type 0x80000004.</summary>
+/// <summary>
+/// Decodes Apple Data Compression (ADC), the LZ77 variant of DMG chunks of type 0x80000004. The stream is a sequence
+/// of byte-aligned opcodes with no end marker: it ends where the source ends.
+/// </summary>
 public static class AdcDecoder
 {
     /// <summary>
@@ -9,6 +12,55 @@ public static class AdcDecoder
     /// data is corrupt, truncated, refers before the start of the output, or would write past the end of
     /// <paramref name="destination"/>.
     /// </summary>
-    public static int Decode(ReadOnlySpan<byte> source, Span<byte> destination) =>
-        throw new NotSupportedException("adc: the decoder is being written (issue #17)");
+    public static int Decode(ReadOnlySpan<byte> source, Span<byte> destination)
+    {
+        int s = 0;
+        int position = 0;
+        while (s < source.Length)
+        {
+            var op = AdcOpcode.Read(source, s);
+            if (op.Literals > 0)
+            {
+                int start = s + op.Size;
+                if (op.Literals > destination.Length - position)
+                    throw Overflow(s, op.Literals, position, destination.Length);
+                source.Slice(start, op.Literals).CopyTo(destination[position..]);
+                position += op.Literals;
+            }
+            else
+            {
+                if (op.Distance > position)
+                    throw new InvalidDataException($"adc: match at source offset {s} reaches {op.Distance} bytes back from output offset {position}, before the output's start");
+                if (op.MatchLength > destination.Length - position)
+                    throw Overflow(s, op.MatchLength, position, destination.Length);
+                CopyMatch(destination, position, op.Distance, op.MatchLength);
+                position += op.MatchLength;
+            }
+            s += op.Size + op.Literals;
+        }
+        return position;
+    }
+
+    /// <summary>
+    /// Copies as if byte by byte in increasing order (a distance shorter than the length repeats a pattern), in
+    /// pieces no longer than the distance so each piece's source lies wholly before it.
+    /// </summary>
+    private static void CopyMatch(Span<byte> output, int position, int distance, int length)
+    {
+        if (distance == 1)
+        {
+            output.Slice(position, length).Fill(output[position - 1]);
+            return;
+        }
+        while (length > 0)
+        {
+            int piece = Math.Min(distance, length);
+            output.Slice(position - distance, piece).CopyTo(output.Slice(position, piece));
+            position += piece;
+            length -= piece;
+        }
+    }
+
+    private static InvalidDataException Overflow(int s, int length, int position, int capacity) =>
+        new($"adc: {length} bytes at source offset {s} overflow the destination's {capacity} bytes at output offset {position}");
 }
