@@ -55,6 +55,42 @@ public sealed class DmgBeyondQemuOracleTests
     }
 
     /// <summary>
+    /// The node-udif disk made of chunks taken from its ADC, lzfse, bzip2 and zlib twins (macOS wrote the same chunk
+    /// layout in each), mixed in one table: it reads to the bytes qemu-img reads from the zlib twin.
+    /// </summary>
+    [TestMethod]
+    [DataRow("adc", "lzfse", "bz2")]
+    [DataRow("lzfse", "zlib", "adc")]
+    public void ChunksCopiedFromMacOsTwinsMixInOneImage(string first, string second, string third)
+    {
+        using var d = new OracleDirs();
+        string Twin(string kind) => Path.Combine(QemuOracle.SharedImages!, "node-udif", $"compression-{kind}.dmg");
+        ToolUnderTest.QemuOk(d.Q, "convert", "-f", "dmg", "-O", "raw", Twin("zlib"), "out.raw");
+        var twins = new[] { first, second, third }.Select(k => DmgBuilder.ReadChunks(Twin(k))).ToArray();
+        var (sectors, layout) = twins[0];
+        using (var b = new DmgBuilder(d["mixed.dmg"]) { SectorCount = sectors })
+        {
+            int data = 0;
+            for (int i = 0; i < layout.Count; i++)
+            {
+                if (layout[i].Entry.Type is DmgBuilder.Zero or DmgBuilder.Ignore)
+                {
+                    b.AddStored(layout[i].Entry.Type, layout[i].Entry.SectorCount, []);
+                    continue;
+                }
+                var (entry, stored) = twins[data++ % 3].Chunks[i];
+                b.AddStored(entry.Type, entry.SectorCount, stored);
+            }
+            b.Finish();
+            Assert.AreEqual(3, data, "the node-udif disk has three data chunks");
+        }
+        var r = ToolUnderTest.Run(d.T, "convert", "-f", "dmg", "-O", "raw", "../mixed.dmg", "out.raw");
+        OracleAssert.NoCrash(r);
+        Assert.AreEqual(0, r.ExitCode, r.ToString());
+        OracleFixtures.AssertFilesEqual(Path.Combine(d.Q, "out.raw"), Path.Combine(d.T, "out.raw"), $"{first}/{second}/{third} mixed");
+    }
+
+    /// <summary>
     /// A chunk of an unknown type: qemu's warning at open, then a failed read; qemu says "Input/output error", the
     /// tool also names the type and the chunk's first sector.
     /// </summary>
