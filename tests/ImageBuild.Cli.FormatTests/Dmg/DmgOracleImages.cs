@@ -1,6 +1,6 @@
 using ImageBuild.Tests.Shared;
 
-namespace ImageBuild.Cli.Tests.Oracle.Dmg;
+namespace ImageBuild.Cli.FormatTests.Dmg;
 
 /// <summary>Test-made DMGs (through <see cref="DmgBuilder"/>) and the comparison of runs with qemu-img's.</summary>
 internal static class DmgOracleImages

@@ -1,6 +1,6 @@
 using ImageBuild.Tests.Shared;
 
-namespace ImageBuild.Cli.Tests.Oracle.Dmg;
+namespace ImageBuild.Cli.FormatTests.Dmg;
 
 /// <summary>
 /// What no qemu-img 7.2 reads (Debian's is built without the bzip2 and lzfse modules, and none reads ADC or LZMA):

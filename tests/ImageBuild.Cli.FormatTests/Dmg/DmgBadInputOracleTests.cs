@@ -1,7 +1,7 @@
 using System.Text;
 using ImageBuild.Tests.Shared;
 
-namespace ImageBuild.Cli.Tests.Oracle.Dmg;
+namespace ImageBuild.Cli.FormatTests.Dmg;
 
 /// <summary>
 /// Hostile DMGs: where qemu-img answers with one line the tool answers alike; where qemu-img reads on regardless

@@ -1,6 +1,6 @@
 using ImageBuild.Tests.Shared;
 
-namespace ImageBuild.Cli.Tests.Oracle.Dmg;
+namespace ImageBuild.Cli.FormatTests.Dmg;
 
 /// <summary>
 /// The read-only contract of the dmg driver on test-made images qemu-img reads (raw, zero, ignore and zlib chunks;
