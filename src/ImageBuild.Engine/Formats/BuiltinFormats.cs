@@ -35,5 +35,5 @@ internal static class BuiltinFormats
         .Register(new UnsupportedFormat("luks", "luks", LuksProbe.Score))
         .Register(new BochsFormat())
         .Register(new CloopFormat())
-        .Register(new UnsupportedFormat("dmg", "dmg", DmgProbe.Score));
+        .Register(new DmgFormat());
 }
