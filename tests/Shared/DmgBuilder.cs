@@ -88,6 +88,23 @@ public sealed class DmgBuilder : IDisposable
         return output.ToArray();
     }
 
+    /// <summary>
+    /// Writes <paramref name="rawPath"/> (whole sectors) as a DMG at <paramref name="path"/> the way hdiutil lays out a
+    /// UDZO image: 1 MiB chunks, zero chunks for all-zero runs and zlib for the others, in an XML property list.
+    /// </summary>
+    public static void WriteFromFile(string path, string rawPath)
+    {
+        using var builder = new DmgBuilder(path);
+        using var source = File.OpenRead(rawPath);
+        var chunk = new byte[1 << 20];
+        for (int n; (n = source.ReadAtLeast(chunk, chunk.Length, throwOnEndOfStream: false)) > 0;)
+        {
+            var data = chunk.AsSpan(0, n);
+            builder.Add(data.ContainsAnyExcept((byte)0) ? Zlib : Zero, data);
+        }
+        builder.Finish();
+    }
+
     /// <summary>Writes the block table (as a property list, or as a resource fork) and the trailer, and closes the file.</summary>
     public void Finish(bool resourceFork = false)
     {

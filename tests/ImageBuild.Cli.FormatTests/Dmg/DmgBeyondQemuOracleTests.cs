@@ -106,7 +106,7 @@ public sealed class DmgBeyondQemuOracleTests
             b.Finish();
         }
         DmgOracleImages.SameAsQemu(d, "info", "../a.dmg");
-        var q = DmgOracleImages.WithoutModuleNotices(ToolUnderTest.Qemu(d.Q, "convert", "-O", "raw", "../a.dmg", "out.raw"));
+        var q = ToolUnderTest.Qemu(d.Q, "convert", "-O", "raw", "../a.dmg", "out.raw");
         var t = ToolUnderTest.Run(d.T, "convert", "-O", "raw", "../a.dmg", "out.raw");
         OracleAssert.NoCrash(t);
         Assert.AreEqual(1, q.ExitCode, q.ToString());

@@ -81,10 +81,8 @@ public sealed class ProbeOracleTests
         if (qemu.ExitCode != 0 && Formats.Find(format) is not UnsupportedFormat)
         {
             // probed as the format, whose driver then refuses the bare header as qemu's does (bochs: no extent size;
-            // cloop: no block size; dmg: no trailer), less the lines where Debian's qemu-img names the block modules it
-            // was built without (dmg-bz2, dmg-lzfse)
-            var expected = qemu with { StdErr = string.Concat(qemu.StdErr.Split('\n').Where(l => l.Length > 0 && !l.StartsWith("qemu: module ", StringComparison.Ordinal)).Select(l => l + "\n")) };
-            OracleAssert.SameOutcome(expected, ToolUnderTest.Run(tmp.Path, "info", "--output=json", file));
+            // cloop: no block size; dmg: no trailer)
+            OracleAssert.SameOutcome(qemu, ToolUnderTest.Run(tmp.Path, "info", "--output=json", file));
             return;
         }
         AssertProbedAs(tmp.Path, file, format);

@@ -139,6 +139,7 @@ public static class FormatProfiles
     [
         new("bochs", (raw, image) => BochsBuilder.WriteFromFile(image, raw)) { Extension = "bochs" },
         new("cloop", (raw, image) => ExternalTools.MakeCloop(raw, image)),
+        new("dmg", (raw, image) => DmgBuilder.WriteFromFile(image, raw)),
     ];
 
     /// <summary>
