@@ -1,5 +1,7 @@
 using ImageBuild.Tests.Shared;
 using static ImageBuild.Engine.Tests.Parallels.ParallelsTestSupport;
+using static ImageBuild.Tests.Shared.LittleEndianFields;
+using static ImageBuild.Tests.Shared.ImageFilePatch;
 
 namespace ImageBuild.Engine.Tests.Parallels;
 

@@ -2,6 +2,8 @@ using System.Buffers.Binary;
 using System.Security.Cryptography;
 using ImageBuild.Engine.Block;
 using ImageBuild.Engine.Operations;
+using static ImageBuild.Tests.Shared.ImageFilePatch;
+using static ImageBuild.Tests.Shared.LittleEndianFields;
 
 namespace ImageBuild.Engine.Tests.Parallels;
 
@@ -35,36 +37,6 @@ internal static class ParallelsTestSupport
 
     public static BlockDevice Open(string path, bool writable = false, bool forCheck = false, ImageContext? ctx = null) =>
         ImageOpener.Open(ctx ?? Ctx(), path, new OpenOptions { Format = "parallels", Writable = writable, ForCheck = forCheck });
-
-    public static uint ReadU32(string path, long offset)
-    {
-        using var f = File.OpenRead(path);
-        var b = new byte[4];
-        f.Position = offset;
-        f.ReadExactly(b);
-        return BinaryPrimitives.ReadUInt32LittleEndian(b);
-    }
-
-    public static void PatchU32(string path, long offset, uint value)
-    {
-        var b = new byte[4];
-        BinaryPrimitives.WriteUInt32LittleEndian(b, value);
-        Patch(path, offset, b);
-    }
-
-    public static void PatchU64(string path, long offset, ulong value)
-    {
-        var b = new byte[8];
-        BinaryPrimitives.WriteUInt64LittleEndian(b, value);
-        Patch(path, offset, b);
-    }
-
-    public static void Patch(string path, long offset, byte[] bytes)
-    {
-        using var f = new FileStream(path, FileMode.Open, FileAccess.Write);
-        f.Position = offset;
-        f.Write(bytes);
-    }
 
     public static byte[] Pattern(int length, byte seed)
     {

@@ -2,6 +2,8 @@ using ImageBuild.Engine.Info;
 using ImageBuild.Engine.Operations;
 using ImageBuild.Tests.Shared;
 using static ImageBuild.Engine.Tests.Vdi.VdiTestSupport;
+using static ImageBuild.Tests.Shared.LittleEndianFields;
+using static ImageBuild.Tests.Shared.ImageFilePatch;
 
 namespace ImageBuild.Engine.Tests.Vdi;
 

@@ -1,6 +1,8 @@
 using ImageBuild.Engine.Formats.Vdi;
 using ImageBuild.Tests.Shared;
 using static ImageBuild.Engine.Tests.Vdi.VdiTestSupport;
+using static ImageBuild.Tests.Shared.LittleEndianFields;
+using static ImageBuild.Tests.Shared.ImageFilePatch;
 
 namespace ImageBuild.Engine.Tests.Vdi;
 

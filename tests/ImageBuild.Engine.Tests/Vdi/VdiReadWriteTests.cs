@@ -3,6 +3,8 @@ using ImageBuild.Engine.Host;
 using ImageBuild.Engine.Info;
 using ImageBuild.Tests.Shared;
 using static ImageBuild.Engine.Tests.Vdi.VdiTestSupport;
+using static ImageBuild.Tests.Shared.LittleEndianFields;
+using static ImageBuild.Tests.Shared.ImageFilePatch;
 
 namespace ImageBuild.Engine.Tests.Vdi;
 

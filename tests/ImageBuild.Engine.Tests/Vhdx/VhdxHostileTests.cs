@@ -1,6 +1,8 @@
 using ImageBuild.Engine.Formats.Vhdx;
 using ImageBuild.Tests.Shared;
 using static ImageBuild.Engine.Tests.Vhdx.VhdxTestSupport;
+using static ImageBuild.Tests.Shared.LittleEndianFields;
+using static ImageBuild.Tests.Shared.ImageFilePatch;
 
 namespace ImageBuild.Engine.Tests.Vhdx;
 

@@ -1,6 +1,8 @@
 using System.Buffers.Binary;
 using ImageBuild.Engine.Block;
 using ImageBuild.Engine.Operations;
+using static ImageBuild.Tests.Shared.ImageFilePatch;
+using static ImageBuild.Tests.Shared.LittleEndianFields;
 
 namespace ImageBuild.Engine.Tests.Vhdx;
 
@@ -20,27 +22,6 @@ internal static class VhdxTestSupport
 
     public static BlockDevice Open(string path, bool writable = false, ImageContext? ctx = null) =>
         ImageOpener.Open(ctx ?? Ctx(), path, new OpenOptions { Format = "vhdx", Writable = writable });
-
-    public static void Patch(string path, long offset, ReadOnlySpan<byte> bytes)
-    {
-        using var f = new FileStream(path, FileMode.Open, FileAccess.Write);
-        f.Position = offset;
-        f.Write(bytes);
-    }
-
-    public static void PatchU32(string path, long offset, uint value)
-    {
-        var b = new byte[4];
-        BinaryPrimitives.WriteUInt32LittleEndian(b, value);
-        Patch(path, offset, b);
-    }
-
-    public static void PatchU64(string path, long offset, ulong value)
-    {
-        var b = new byte[8];
-        BinaryPrimitives.WriteUInt64LittleEndian(b, value);
-        Patch(path, offset, b);
-    }
 
     public static byte[] Pattern(int length, int seed)
     {

@@ -4,6 +4,8 @@ using ImageBuild.Engine.Block;
 using ImageBuild.Engine.Operations;
 using ImageBuild.Tests.Shared;
 using static ImageBuild.Engine.Tests.Vpc.VpcTestSupport;
+using static ImageBuild.Tests.Shared.BigEndianFields;
+using static ImageBuild.Tests.Shared.ImageFilePatch;
 
 namespace ImageBuild.Engine.Tests.Vpc;
 

@@ -2,6 +2,8 @@ using System.Buffers.Binary;
 using ImageBuild.Engine.Block;
 using ImageBuild.Tests.Shared;
 using static ImageBuild.Engine.Tests.Vpc.VpcTestSupport;
+using static ImageBuild.Tests.Shared.BigEndianFields;
+using static ImageBuild.Tests.Shared.ImageFilePatch;
 
 namespace ImageBuild.Engine.Tests.Vpc;
 

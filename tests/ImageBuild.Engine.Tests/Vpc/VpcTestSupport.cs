@@ -1,6 +1,8 @@
 using System.Buffers.Binary;
 using ImageBuild.Engine.Block;
 using ImageBuild.Engine.Operations;
+using static ImageBuild.Tests.Shared.ImageFilePatch;
+using static ImageBuild.Tests.Shared.BigEndianFields;
 
 namespace ImageBuild.Engine.Tests.Vpc;
 
@@ -42,38 +44,6 @@ internal static class VpcTestSupport
         var b = new byte[dev.VirtualSize];
         dev.Read(0, b);
         return b;
-    }
-
-    public static uint ReadU32(string path, long offset) => BinaryPrimitives.ReadUInt32BigEndian(ReadBytes(path, offset, 4));
-
-    public static byte[] ReadBytes(string path, long offset, int length)
-    {
-        using var f = File.OpenRead(path);
-        var b = new byte[length];
-        f.Position = offset;
-        f.ReadExactly(b);
-        return b;
-    }
-
-    public static void PatchU32(string path, long offset, uint value)
-    {
-        var b = new byte[4];
-        BinaryPrimitives.WriteUInt32BigEndian(b, value);
-        Patch(path, offset, b);
-    }
-
-    public static void PatchU64(string path, long offset, ulong value)
-    {
-        var b = new byte[8];
-        BinaryPrimitives.WriteUInt64BigEndian(b, value);
-        Patch(path, offset, b);
-    }
-
-    public static void Patch(string path, long offset, byte[] bytes)
-    {
-        using var f = new FileStream(path, FileMode.Open, FileAccess.Write);
-        f.Position = offset;
-        f.Write(bytes);
     }
 
     /// <summary>The spec's checksum: one's complement of the byte sum, the checksum field counted as zero.</summary>

@@ -33,32 +33,12 @@ public static class AdcDecoder
                     throw new InvalidDataException($"adc: match at source offset {s} reaches {op.Distance} bytes back from output offset {position}, before the output's start");
                 if (op.MatchLength > destination.Length - position)
                     throw Overflow(s, op.MatchLength, position, destination.Length);
-                CopyMatch(destination, position, op.Distance, op.MatchLength);
+                LzCopy.Match(destination, position, op.Distance, op.MatchLength);
                 position += op.MatchLength;
             }
             s += op.Size + op.Literals;
         }
         return position;
-    }
-
-    /// <summary>
-    /// Copies as if byte by byte in increasing order (a distance shorter than the length repeats a pattern), in
-    /// pieces no longer than the distance so each piece's source lies wholly before it.
-    /// </summary>
-    private static void CopyMatch(Span<byte> output, int position, int distance, int length)
-    {
-        if (distance == 1)
-        {
-            output.Slice(position, length).Fill(output[position - 1]);
-            return;
-        }
-        while (length > 0)
-        {
-            int piece = Math.Min(distance, length);
-            output.Slice(position - distance, piece).CopyTo(output.Slice(position, piece));
-            position += piece;
-            length -= piece;
-        }
     }
 
     private static InvalidDataException Overflow(int s, int length, int position, int capacity) =>

@@ -1,7 +1,7 @@
-namespace ImageBuild.Engine.Compression.Lzfse;
+namespace ImageBuild.Engine.Compression;
 
 /// <summary>
-/// The LZ77 match copy LZFSE and LZVN share: <c>length</c> bytes at <c>position</c> repeat the bytes
+/// The LZ77 match copy LZFSE, LZVN and ADC share: <c>length</c> bytes at <c>position</c> repeat the bytes
 /// <c>distance</c> back, byte by byte in increasing order, so a distance shorter than the length repeats a pattern.
 /// </summary>
 internal static class LzCopy
