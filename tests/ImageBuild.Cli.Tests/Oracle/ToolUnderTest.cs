@@ -79,7 +79,7 @@ public static partial class ToolUnderTest
     /// ..."), on every run that loads the dmg driver: packaging noise, not part of qemu's result.
     /// </summary>
     private static string WithoutModuleNotices(string stderr) =>
-        string.Concat(stderr.Split('\n').Where(l => l.Length > 0 && !l.StartsWith("qemu: module ", StringComparison.Ordinal)).Select(l => l + "\n"));
+        Regex.Replace(stderr, "^qemu: module [^\n]*\n", "", RegexOptions.Multiline);
 
     private static (string, string[]) Locate()
     {
