@@ -99,6 +99,35 @@ public sealed class ParallelsWriteOracleTests
             OracleFixtures.AssertFilesEqual(Path.Combine(d.Q, "a.hdd"), Path.Combine(d.T, "a.hdd"), string.Join(' ', args));
         }
     }
+    /// <summary>
+    /// Beyond qemu-img 7.2: commit of an overlay into a parallels base. qemu refuses ("Block format 'parallels' used
+    /// by node '#blockN' does not support reopening files"); ours writes the overlay's data into the base, which
+    /// qemu-img then checks clean and reads as the overlay read before.
+    /// </summary>
+    [TestMethod]
+    public void CommitIntoAParallelsBaseWorksWhereQemuRefusesIt()
+    {
+        using var d = new OracleDirs();
+        foreach (string dir in new[] { d.Q, d.T })
+        {
+            ToolUnderTest.QemuOk(dir, "create", "-q", "-f", "parallels", "-o", "cluster_size=64k", "base.hdd", "8M");
+            ToolUnderTest.QemuIo(dir, "parallels", "base.hdd", "write -P 1 0 1M", "write -P 2 6M 512");
+            ToolUnderTest.QemuOk(dir, "create", "-q", "-f", "qcow2", "-b", "base.hdd", "-F", "parallels", "top.qcow2");
+            ToolUnderTest.QemuIo(dir, "qcow2", "top.qcow2", "write -P 3 512k 1M", "write -P 4 7M 4k");
+            ToolUnderTest.QemuOk(dir, "convert", "-O", "raw", "top.qcow2", "expected.raw");
+        }
+        var theirs = ToolUnderTest.Qemu(d.Q, "commit", "top.qcow2");
+        Assert.AreEqual(1, theirs.ExitCode, theirs.ToString());
+        StringAssert.Contains(theirs.StdErr, "Block format 'parallels' used by node", theirs.ToString());
+
+        var ours = ToolUnderTest.Run(d.T, "commit", "top.qcow2");
+        Assert.AreEqual(0, ours.ExitCode, ours.ToString());
+        Assert.AreEqual("Image committed.\n", ours.StdOut);
+        var check = ToolUnderTest.Qemu(d.T, "check", "base.hdd");
+        Assert.AreEqual(0, check.ExitCode, check.ToString());
+        var cmp = ToolUnderTest.Qemu(d.T, "compare", "-f", "raw", "-F", "parallels", "expected.raw", "base.hdd");
+        Assert.AreEqual(0, cmp.ExitCode, cmp.ToString());
+    }
 }
 
 /// <summary>Small patches of qemu-made images.</summary>
@@ -111,4 +140,5 @@ internal static class ParallelsOracle
         f.Position = 44;
         f.Write("Ynot"u8);
     }
+
 }
