@@ -10,9 +10,8 @@ namespace ImageBuild.Engine.Formats.Bochs;
 /// when its extent has no slot or its bit (LSB first) in the slot's bitmap is 0. The data area starts right after
 /// the catalog (header size + 4 * entries, in qemu's 32-bit arithmetic). Read-only, like qemu's driver.
 /// </summary>
-public sealed class BochsDevice : BlockDevice
+public sealed class BochsDevice : ReadOnlyImageDevice
 {
-    private readonly HostFile _file;
     private readonly BochsCatalog _catalog;
     private readonly long _virtualSize;
     private readonly uint _extentSize;
@@ -20,20 +19,16 @@ public sealed class BochsDevice : BlockDevice
     private readonly uint _bitmapBlocks;
     private readonly uint _slotBlocks;
 
-    internal BochsDevice(OpenRequest request) : base(request.Filename, readOnly: true)
+    internal BochsDevice(OpenRequest request) : base(request)
     {
-        // qemu's bdrv_apply_auto_read_only without auto-read-only: refused before the file is looked at
-        if (request.Writable)
-            throw new ImageException("Image is read-only");
-        _file = request.File;
         var buffer = new byte[BochsHeader.Size];
-        _file.Read(0, buffer);
+        File.Read(0, buffer);
         if (!BochsHeader.IsBochs(buffer))
             throw new ImageException("Image not in Bochs format");
         var header = BochsHeader.Parse(buffer);
         long totalSectors = (long)(header.DiskSize / Sectors.Size);
         BochsLimits.CheckCatalogSize(header);
-        _catalog = BochsCatalog.Read(_file, Filename, header);
+        _catalog = BochsCatalog.Read(File, Filename, header);
         _dataOffset = unchecked(header.HeaderSize + header.CatalogEntries * 4);
         _bitmapBlocks = BochsLimits.Blocks(header.BitmapSize);
         _slotBlocks = BochsLimits.Blocks(header.ExtentSize) + _bitmapBlocks;
@@ -45,17 +40,6 @@ public sealed class BochsDevice : BlockDevice
     public override string FormatName => "bochs";
 
     public override long VirtualSize => _virtualSize;
-
-    public override HostFile File => _file;
-
-    /// <summary>qemu's bochs driver has no bdrv_get_info: info shows no dirty flag.</summary>
-    public override bool HasDriverInfo => false;
-
-    /// <summary>qemu's bochs_refresh_limits: no sub-sector I/O.</summary>
-    protected override int RequestAlignment => Sectors.Size;
-
-    /// <summary>qemu's bochs has no block status callback: the block layer reports everything as data.</summary>
-    public override DriverStatus GetDriverStatus(long offset, long length) => new(length, BlockStatusFlags.Data);
 
     protected override void ReadCore(long offset, Span<byte> dest)
     {
@@ -87,7 +71,7 @@ public sealed class BochsDevice : BlockDevice
         byte[] bitmap = ArrayPool<byte>.Shared.Rent(bitmapBytes);
         try
         {
-            _file.Read((long)bitmapOffset + firstByte, bitmap.AsSpan(0, bitmapBytes));
+            File.Read((long)bitmapOffset + firstByte, bitmap.AsSpan(0, bitmapBytes));
             int i = 0;
             while (i < count)
             {
@@ -97,7 +81,7 @@ public sealed class BochsDevice : BlockDevice
                     run++;
                 var part = dest.Slice(i * Sectors.Size, run * Sectors.Size);
                 if (present)
-                    _file.Read((long)dataOffset + (long)i * Sectors.Size, part);
+                    File.Read((long)dataOffset + (long)i * Sectors.Size, part);
                 else
                     part.Clear();
                 i += run;

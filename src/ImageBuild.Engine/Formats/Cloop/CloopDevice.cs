@@ -11,23 +11,18 @@ namespace ImageBuild.Engine.Formats.Cloop;
 /// the read with an I/O error. Parts of blocks go through qemu's one-block cache; the whole blocks of a larger
 /// request are inflated straight into the caller's buffer, in parallel (qemu inflates one block at a time).
 /// </summary>
-public sealed class CloopDevice : BlockDevice
+public sealed class CloopDevice : ReadOnlyImageDevice
 {
-    private readonly HostFile _file;
     private readonly CloopOffsets _offsets;
     private readonly CloopBlockCache _cache;
     private readonly ConcurrentBag<CloopBlockReader> _readers = [];
     private readonly int _blockSize;
     private readonly long _virtualSize;
 
-    internal CloopDevice(OpenRequest request) : base(request.Filename, readOnly: true)
+    internal CloopDevice(OpenRequest request) : base(request)
     {
-        // qemu's bdrv_apply_auto_read_only without auto-read-only: refused before the file is looked at
-        if (request.Writable)
-            throw new ImageException("Image is read-only");
-        _file = request.File;
-        var header = CloopHeader.Read(_file);
-        _offsets = CloopOffsets.Read(_file, request.Filename, header);
+        var header = CloopHeader.Read(File);
+        _offsets = CloopOffsets.Read(File, request.Filename, header);
         _blockSize = (int)header.BlockSize;
         _virtualSize = (long)header.BlockCount * header.BlockSize;
         _cache = new CloopBlockCache(_blockSize);
@@ -36,17 +31,6 @@ public sealed class CloopDevice : BlockDevice
     public override string FormatName => "cloop";
 
     public override long VirtualSize => _virtualSize;
-
-    public override HostFile File => _file;
-
-    /// <summary>qemu's cloop driver has no bdrv_get_info: info shows no dirty flag.</summary>
-    public override bool HasDriverInfo => false;
-
-    /// <summary>qemu's cloop_refresh_limits: no sub-sector I/O.</summary>
-    protected override int RequestAlignment => Sectors.Size;
-
-    /// <summary>qemu's cloop has no block status callback: the block layer reports everything as data.</summary>
-    public override DriverStatus GetDriverStatus(long offset, long length) => new(length, BlockStatusFlags.Data);
 
     protected override void ReadCore(long offset, Span<byte> dest)
     {
@@ -106,7 +90,7 @@ public sealed class CloopDevice : BlockDevice
     }
 
     private CloopBlockReader Rent() =>
-        _readers.TryTake(out var reader) ? reader : new CloopBlockReader(_file, Filename, _offsets, _blockSize);
+        _readers.TryTake(out var reader) ? reader : new CloopBlockReader(File, Filename, _offsets, _blockSize);
 
     protected override void Dispose(bool disposing)
     {

@@ -122,12 +122,12 @@ public sealed partial class DmgDevice
         {
             // read straight into place; a raw chunk stores its sectors as they are
             int n = (int)Math.Min(chunk.Length, (ulong)dest.Length);
-            _file.Read((long)chunk.Offset, dest[..n]);
+            File.Read((long)chunk.Offset, dest[..n]);
             dest[n..].Clear();
             return;
         }
         using var stored = new NativeBuffer((long)chunk.Length);
-        _file.Read((long)chunk.Offset, stored.Span);
+        File.Read((long)chunk.Offset, stored.Span);
         try
         {
             ChunkDecoder.Decode(chunk.Type, stored.Pointer, stored.Length, dest);

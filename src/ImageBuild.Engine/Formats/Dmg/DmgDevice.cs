@@ -10,12 +10,11 @@ namespace ImageBuild.Engine.Formats.Dmg;
 /// it, several at once, so that a sequential read (convert) uses every core. Memory stays bounded: one cached chunk
 /// and one stored chunk per decoding thread, each at most 64 MiB, outside the managed heap.
 /// </summary>
-public sealed partial class DmgDevice : BlockDevice
+public sealed partial class DmgDevice : ReadOnlyImageDevice
 {
     private const int SectorSize = 512;
     private const int Eio = 5;
 
-    private readonly HostFile _file;
     private readonly DmgChunkTable _table;
     private readonly long _virtualSize;
     private readonly long _fileLength;
@@ -24,20 +23,18 @@ public sealed partial class DmgDevice : BlockDevice
     private NativeBuffer? _cache;
     private long _cachedChunk = -1;
 
-    internal DmgDevice(OpenRequest request) : base(request.Filename, readOnly: true)
+    internal DmgDevice(OpenRequest request) : base(request)
     {
-        if (request.Writable) throw new ImageException("Image is read-only");
-        _file = request.File;
-        DmgEncryption.Refuse(_file);
+        DmgEncryption.Refuse(File);
         UdifTrailer trailer;
         try
         {
-            trailer = UdifTrailer.Read(_file);
+            trailer = UdifTrailer.Read(File);
             var builder = new DmgTableBuilder(trailer.DataForkOffset, request.Context.Warn);
             if (trailer.ResourceForkLength != 0)
-                ResourceFork.Read(_file, trailer.ResourceForkOffset, trailer.ResourceForkLength, builder);
+                ResourceFork.Read(File, trailer.ResourceForkOffset, trailer.ResourceForkLength, builder);
             else
-                XmlPlist.Read(_file, trailer.PlistOffset, trailer.PlistLength, builder);
+                XmlPlist.Read(File, trailer.PlistOffset, trailer.PlistLength, builder);
             _table = builder.Build();
         }
         catch (DmgInvalidException e)
@@ -45,28 +42,17 @@ public sealed partial class DmgDevice : BlockDevice
             throw e.WithFile(request.Filename);
         }
         _virtualSize = trailer.SectorCount * SectorSize;
-        _fileLength = _file.Length;
+        _fileLength = File.Length;
     }
 
     public override string FormatName => "dmg";
 
     public override long VirtualSize => _virtualSize;
 
-    public override HostFile File => _file;
-
-    /// <summary>qemu's dmg has no bdrv_get_info: info shows no dirty flag.</summary>
-    public override bool HasDriverInfo => false;
-
-    /// <summary>qemu's dmg_refresh_limits: no sub-sector I/O.</summary>
-    protected override int RequestAlignment => SectorSize;
-
-    /// <summary>qemu's dmg has no block status: every byte is data, as qemu's block layer then reports.</summary>
-    public override DriverStatus GetDriverStatus(long offset, long length) => new(length, BlockStatusFlags.Data);
-
     protected override void Dispose(bool disposing)
     {
         if (!disposing) return;
         _cache?.Dispose();
-        _file.Dispose();
+        File.Dispose();
     }
 }
