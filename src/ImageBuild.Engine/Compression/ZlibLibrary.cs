@@ -14,7 +14,7 @@ namespace ImageBuild.Engine.Compression;
 internal sealed unsafe partial class ZlibLibrary
 {
     /// <summary>The name the P/Invokes bind to; the resolver maps it to the library <see cref="Load"/> found.</summary>
-    internal const string LibraryName = "imagebuild-zlib";
+    private const string LibraryName = "imagebuild-zlib";
 
     [LibraryImport(LibraryName, EntryPoint = "deflateInit2_")]
     private static partial int DeflateInit2(ZStream* strm, int level, int method, int windowBits, int memLevel, int strategy, byte* version, int streamSize);
@@ -25,14 +25,19 @@ internal sealed unsafe partial class ZlibLibrary
     [LibraryImport(LibraryName, EntryPoint = "deflateEnd")]
     private static partial int DeflateEnd(ZStream* strm);
 
+    // inflate is also driven piecewise by the cloop reader (Formats/Cloop/CloopInflater), hence internal
+
     [LibraryImport(LibraryName, EntryPoint = "inflateInit_")]
-    private static partial int InflateInit(ZStream* strm, byte* version, int streamSize);
+    internal static partial int InflateInit(ZStream* strm, byte* version, int streamSize);
+
+    [LibraryImport(LibraryName, EntryPoint = "inflateReset")]
+    internal static partial int InflateReset(ZStream* strm);
 
     [LibraryImport(LibraryName, EntryPoint = "inflate")]
-    private static partial int Inflate(ZStream* strm, int flush);
+    internal static partial int Inflate(ZStream* strm, int flush);
 
     [LibraryImport(LibraryName, EntryPoint = "inflateEnd")]
-    private static partial int InflateEnd(ZStream* strm);
+    internal static partial int InflateEnd(ZStream* strm);
 
     public const int ZOk = 0, ZStreamEnd = 1, ZBufError = -5;
     public const int ZFinish = 4, ZDeflated = 8, ZDefaultStrategy = 0;
@@ -46,7 +51,7 @@ internal sealed unsafe partial class ZlibLibrary
     private ZlibLibrary(nint handle)
     {
         _zlibVersion = (delegate* unmanaged<byte*>)NativeLibrary.GetExport(handle, "zlibVersion");
-        foreach (string name in (string[])["deflateInit2_", "deflate", "deflateEnd", "inflateInit_", "inflate", "inflateEnd"])
+        foreach (string name in (string[])["deflateInit2_", "deflate", "deflateEnd", "inflateInit_", "inflateReset", "inflate", "inflateEnd"])
             NativeLibrary.GetExport(handle, name); // all there, or EntryPointNotFoundException now rather than at a call
         _version = _zlibVersion();
     }

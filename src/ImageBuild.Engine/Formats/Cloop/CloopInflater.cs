@@ -12,22 +12,10 @@ namespace ImageBuild.Engine.Formats.Cloop;
 /// it reports a stream cut before its trailer as a normal end. The z_stream lives in native memory so that zlib's
 /// pointer back to it stays valid across calls; input and output buffers must be pinned by the caller.
 /// </summary>
-internal sealed unsafe partial class CloopInflater : IDisposable
+internal sealed unsafe class CloopInflater : IDisposable
 {
     private const int ZNoFlush = 0;
     private const int ZNeedDict = 2;
-
-    [LibraryImport(ZlibLibrary.LibraryName, EntryPoint = "inflateInit_")]
-    private static partial int InflateInit(ZStream* strm, byte* version, int streamSize);
-
-    [LibraryImport(ZlibLibrary.LibraryName, EntryPoint = "inflateReset")]
-    private static partial int InflateReset(ZStream* strm);
-
-    [LibraryImport(ZlibLibrary.LibraryName, EntryPoint = "inflate")]
-    private static partial int Inflate(ZStream* strm, int flush);
-
-    [LibraryImport(ZlibLibrary.LibraryName, EntryPoint = "inflateEnd")]
-    private static partial int InflateEnd(ZStream* strm);
 
     private ZStream* _strm;
 
@@ -38,7 +26,7 @@ internal sealed unsafe partial class CloopInflater : IDisposable
         _strm = (ZStream*)NativeMemory.AllocZeroed((nuint)sizeof(ZStream));
         fixed (byte* v = version)
         {
-            int rc = InflateInit(_strm, v, sizeof(ZStream));
+            int rc = ZlibLibrary.InflateInit(_strm, v, sizeof(ZStream));
             if (rc != ZlibLibrary.ZOk)
             {
                 NativeMemory.Free(_strm);
@@ -51,7 +39,7 @@ internal sealed unsafe partial class CloopInflater : IDisposable
     /// <summary>Starts a new stream (qemu's inflateReset before each block).</summary>
     public void Reset()
     {
-        if (InflateReset(_strm) != ZlibLibrary.ZOk) throw new ImageException("zlib inflateReset failed");
+        if (ZlibLibrary.InflateReset(_strm) != ZlibLibrary.ZOk) throw new ImageException("zlib inflateReset failed");
     }
 
     /// <summary>Total output of the current stream.</summary>
@@ -80,14 +68,14 @@ internal sealed unsafe partial class CloopInflater : IDisposable
     /// <summary>One inflate step: the zlib result (Z_STREAM_END when the stream is complete, Z_BUF_ERROR when stuck).</summary>
     public int Step(bool finish)
     {
-        int rc = Inflate(_strm, finish ? ZlibLibrary.ZFinish : ZNoFlush);
+        int rc = ZlibLibrary.Inflate(_strm, finish ? ZlibLibrary.ZFinish : ZNoFlush);
         return rc == ZNeedDict ? -3 : rc; // a preset dictionary is not available: a data error, as for qemu
     }
 
     public void Dispose()
     {
         if (_strm is null) return;
-        InflateEnd(_strm);
+        ZlibLibrary.InflateEnd(_strm);
         NativeMemory.Free(_strm);
         _strm = null;
     }
