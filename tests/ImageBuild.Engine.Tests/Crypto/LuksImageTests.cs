@@ -107,6 +107,34 @@ public sealed class LuksImageTests
     }
 
     [TestMethod]
+    public void ASecondSlotAddedByQemuImgAmendUnlocksToTheSameMasterKey()
+    {
+        using var tmp = new TempDir();
+        string path = tmp["x.luks"];
+        CreateLuks(path, "cipher-alg=aes-256,cipher-mode=cbc,ivgen-alg=essiv,hash-alg=sha256");
+        QemuIoWrite(path, "write -P 0x33 0 8k");
+        ProcessResult r = null!;
+        for (int attempt = 0; attempt < 8; attempt++)
+        {
+            r = QemuOracle.Img("amend", "--object", $"secret,id=s0,data={Passphrase}", "--object", "secret,id=s1,data=second",
+                "--image-opts", $"driver=luks,key-secret=s0,file.filename={path}", "-o", "state=active,new-secret=s1,iter-time=10");
+            if (r.ExitCode == 0 || !r.StdErr.Contains("Unable to get accurate CPU usage", StringComparison.Ordinal)) break;
+        }
+        Assert.AreEqual(0, r.ExitCode, r.StdErr);
+
+        var header = LuksHeader.Parse(ImageFilePatch.ReadBytes(path, 0, LuksHeader.Size));
+        CollectionAssert.AreEqual(new[] { true, true, false, false, false, false, false, false }, header.KeySlots.Select(s => s.IsActive).ToArray());
+        using var volume = File.OpenRead(path);
+        var first = LuksKeySlotUnlock.Unlock(header, Passphrase, volume);
+        var second = LuksKeySlotUnlock.Unlock(header, "second", volume);
+        Assert.AreEqual(0, first.Slot);
+        Assert.AreEqual(1, second.Slot);
+        CollectionAssert.AreEqual(first.MasterKey, second.MasterKey);
+        Assert.IsNull(LuksKeySlotUnlock.TryUnlockSlot(header, 1, "pw"u8, LuksKeySlotUnlock.StreamReader(volume)));
+        Assert.IsTrue(DecryptPayload(header, second.MasterKey, path, 0, 8192).All(b => b == 0x33));
+    }
+
+    [TestMethod]
     public void ADamagedKeySlotNoLongerUnlocksInQemuOrHere()
     {
         using var tmp = new TempDir();
