@@ -62,6 +62,8 @@ public abstract class IdentitySource
 
         public override DateTimeOffset Timestamp => time;
 
+        public override bool IsReproducible => true;
+
         protected override void Fill(string purpose, Span<byte> dest)
         {
             // the n-th value asked for one purpose: two fields of one image never share a value
@@ -97,6 +99,22 @@ public abstract class ImageIdentity
         Fill(purpose, b);
         return BinaryPrimitives.ReadUInt32BigEndian(b);
     }
+
+    /// <summary>
+    /// Key material of any length for the named field (LUKS master keys, salts, anti-forensic stripes): random from
+    /// the system's generator on the command line, derived from the seed in reproducible builds.
+    /// </summary>
+    public void NewBytes(string purpose, Span<byte> dest)
+    {
+        for (int done = 0; done < dest.Length; done += 32)
+            Fill(purpose, dest.Slice(done, Math.Min(32, dest.Length - done)));
+    }
+
+    /// <summary>
+    /// Whether this identity is derived from a seed (recipes, build hosts, SOURCE_DATE_EPOCH): then nothing written
+    /// may depend on timing either, e.g. PBKDF2 iteration counts come from a fixed rate instead of a benchmark.
+    /// </summary>
+    public virtual bool IsReproducible => false;
 
     /// <summary>Fills <paramref name="dest"/> (at most 32 bytes) with the value for <paramref name="purpose"/>.</summary>
     protected abstract void Fill(string purpose, Span<byte> dest);

@@ -12,6 +12,17 @@ public sealed class ImageContext
         Log = log ?? (_ => { });
     }
 
+    /// <summary>A copy of <paramref name="other"/> whose init-only settings the caller then changes.</summary>
+    private ImageContext(ImageContext other) : this(other.Formats, other.Warn, other.Log)
+    {
+        FilePolicy = other.FilePolicy;
+        HostFaults = other.HostFaults;
+        WorkingDirectory = other.WorkingDirectory;
+        Identity = other.Identity;
+        ReadWithoutBacking = other.ReadWithoutBacking;
+        Secrets = other.Secrets;
+    }
+
     public FormatRegistry Formats { get; }
 
     /// <summary>
@@ -45,15 +56,15 @@ public sealed class ImageContext
 
     /// <summary>The same formats, outputs and settings under another <see cref="ImageFilePolicy"/>.</summary>
     public ImageContext WithFilePolicy(ImageFilePolicy policy) =>
-        policy == FilePolicy ? this : new ImageContext(Formats, Warn, Log) { FilePolicy = policy, HostFaults = HostFaults, WorkingDirectory = WorkingDirectory, Identity = Identity, ReadWithoutBacking = ReadWithoutBacking };
+        policy == FilePolicy ? this : new ImageContext(this) { FilePolicy = policy };
 
     /// <summary>The same formats, outputs and settings with another <see cref="WorkingDirectory"/>.</summary>
     public ImageContext WithWorkingDirectory(string? directory) =>
-        new ImageContext(Formats, Warn, Log) { FilePolicy = FilePolicy, HostFaults = HostFaults, WorkingDirectory = directory, Identity = Identity, ReadWithoutBacking = ReadWithoutBacking };
+        new ImageContext(this) { WorkingDirectory = directory };
 
     /// <summary>The same formats, outputs and settings with another <see cref="Identity"/> source.</summary>
     public ImageContext WithIdentity(IdentitySource identity) =>
-        new ImageContext(Formats, Warn, Log) { FilePolicy = FilePolicy, HostFaults = HostFaults, WorkingDirectory = WorkingDirectory, Identity = identity, ReadWithoutBacking = ReadWithoutBacking };
+        new ImageContext(this) { Identity = identity };
 
     /// <summary>
     /// Images opened for reading are opened without their backing file (beyond qemu-img: the CLI's --no-backing, qemu's
@@ -63,7 +74,16 @@ public sealed class ImageContext
 
     /// <summary>The same context with <see cref="ReadWithoutBacking"/> set.</summary>
     public ImageContext WithoutBackingForReads() =>
-        new ImageContext(Formats, Warn, Log) { FilePolicy = FilePolicy, HostFaults = HostFaults, WorkingDirectory = WorkingDirectory, Identity = Identity, ReadWithoutBacking = true };
+        new ImageContext(this) { ReadWithoutBacking = true };
+
+    /// <summary>
+    /// The secrets drivers look up by id (passphrases of LUKS and encrypted qcow/qcow2 images); empty by default.
+    /// Hosts fill it from qemu's --object secret, a recipe's secret sources, or the build hosts' properties.
+    /// </summary>
+    public Secrets.SecretStore Secrets { get; init; } = ImageBuild.Engine.Secrets.SecretStore.Empty;
+
+    /// <summary>The same formats, outputs and settings with another <see cref="Secrets"/> store.</summary>
+    public ImageContext WithSecrets(Secrets.SecretStore secrets) => new ImageContext(this) { Secrets = secrets };
 
     public static ImageContext CreateDefault(Action<string>? warn = null, Action<string>? log = null) => new(FormatRegistry.CreateDefault(), warn, log);
 }

@@ -21,6 +21,10 @@ public sealed record OpenRequest(ImageContext Context, string Filename, HostFile
     /// the image is, and locked as qemu locks a child of <paramref name="role"/>.
     /// </summary>
     public HostFile OpenChild(string path, string what, ChildRole role) => ImageOpener.OpenChildFile(this, path, what, role);
+
+    /// <summary>A runtime option given for this image (see <see cref="OpenOptions.DriverOptions"/>), or null.</summary>
+    public string? DriverOption(string key) =>
+        Options?.DriverOptions is { } options && options.TryGetValue(key, out var value) ? value : null;
 }
 
 /// <summary>What a further file of an image holds (qemu's BDRV_CHILD_DATA / BDRV_CHILD_METADATA), which decides its locks.</summary>
@@ -68,6 +72,13 @@ public abstract class ImageFormat
 
     /// <summary>Options amend can change, in the driver's table order; null when the driver cannot amend.</summary>
     public virtual IReadOnlyList<CreateOption>? AmendOptions => null;
+
+    /// <summary>
+    /// The runtime options the driver takes when opening (qemu's runtime_opts of the driver, e.g. luks's
+    /// <c>key-secret</c>), for <see cref="OpenOptions.DriverOptions"/>; any other key is refused before the driver
+    /// opens with qemu's "Block format 'F' does not support the option 'K'".
+    /// </summary>
+    public virtual IReadOnlyCollection<string> RuntimeOptions => [];
 
     /// <summary>Whether images of this format can have a backing file.</summary>
     public bool SupportsBacking => Capabilities.Has(FormatFeatures.Backing);

@@ -64,7 +64,7 @@ public static class ImageOpener
                     try
                     {
                         backing = OpenChain(context, full,
-                            options with { Format = device.BackingFormat, Writable = options.BackingWritable }, visited, depth + 1);
+                            options with { Format = device.BackingFormat, Writable = options.BackingWritable, DriverOptions = BackingOptions(options.DriverOptions) }, visited, depth + 1);
                     }
                     catch (ImageException e) when (!e.Message.Contains("infinite loop", StringComparison.Ordinal) && e is not FormatNotSupportedException)
                     {
@@ -126,6 +126,7 @@ public static class ImageOpener
                 if (driver.Name == "raw" && writable)
                     context.Warn(ProbedRawWarning(filename));
             }
+            CheckDriverOptions(driver, options.DriverOptions);
             if (!options.NoLocking)
                 file.Lock.Apply(LockFor(driver.Name == "raw", isBacking, writable, options));
             return driver.Open(new OpenRequest(context, filename, file, writable, probed, options.ForCheck && !isBacking, options.NoIo,
@@ -142,6 +143,26 @@ public static class ImageOpener
             file.Dispose();
             throw new ImageException($"invalid image '{filename}': {e.Message}", e);
         }
+    }
+
+    /// <summary>The options under "backing." of an image's runtime options: its backing image's own.</summary>
+    private static Dictionary<string, string>? BackingOptions(IReadOnlyDictionary<string, string>? options)
+    {
+        if (options is null) return null;
+        var backing = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (key, value) in options)
+            if (key.StartsWith("backing.", StringComparison.Ordinal))
+                backing[key["backing.".Length..]] = value;
+        return backing.Count == 0 ? null : backing;
+    }
+
+    /// <summary>qemu's refusal of a runtime option the driver does not take (keys for the backing image aside).</summary>
+    private static void CheckDriverOptions(ImageFormat driver, IReadOnlyDictionary<string, string>? options)
+    {
+        if (options is null) return;
+        foreach (var key in options.Keys)
+            if (!key.StartsWith("backing.", StringComparison.Ordinal) && !driver.RuntimeOptions.Contains(key))
+                throw new ImageException($"Block format '{driver.Name}' does not support the option '{key}'");
     }
 
     /// <summary>

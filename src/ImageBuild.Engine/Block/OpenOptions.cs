@@ -40,4 +40,11 @@ public sealed record OpenOptions
 
     /// <summary>Take no qemu-compatible locks at all (qemu's locking=off).</summary>
     public bool NoLocking { get; init; }
+
+    /// <summary>
+    /// Runtime options for the image's format driver as qemu's flattened QDict has them after the generic keys are
+    /// taken (<c>driver</c>, <c>file.*</c>): e.g. <c>key-secret</c> for luks, <c>encrypt.key-secret</c> for qcow2;
+    /// keys under <c>backing.</c> are for the backing image. From --image-opts, json: filenames or a host. Null: none.
+    /// </summary>
+    public IReadOnlyDictionary<string, string>? DriverOptions { get; init; }
 }
