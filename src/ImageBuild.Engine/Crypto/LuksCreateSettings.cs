@@ -68,6 +68,19 @@ public sealed record LuksCreateSettings
         return new LuksCipherChoice("aes", modeSpec, hash, keyBytes, cipherAlg);
     }
 
+    /// <summary>
+    /// Only the name checks of <see cref="Resolve"/> (qemu's QAPI parsing of the options, which comes before the
+    /// image file is created; the other refusals come after it, from the LUKS code).
+    /// </summary>
+    public void CheckNames(string optPrefix = "")
+    {
+        CheckName(CipherAlg, null, CipherAlgNames, optPrefix + "cipher-alg");
+        CheckName(CipherMode, null, CipherModeNames, optPrefix + "cipher-mode");
+        CheckName(IvgenAlg, null, IvgenAlgNames, optPrefix + "ivgen-alg");
+        CheckName(IvgenHashAlg, null, HashAlgNames, optPrefix + "ivgen-hash-alg");
+        CheckName(HashAlg, null, HashAlgNames, optPrefix + "hash-alg");
+    }
+
     /// <summary>The PBKDF time in milliseconds, qemu's default when not given.</summary>
     public ulong IterTimeOrDefault => IterTime ?? DefaultIterTimeMs;
 

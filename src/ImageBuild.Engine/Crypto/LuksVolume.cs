@@ -97,6 +97,20 @@ public sealed class LuksVolume : IDisposable
         }
     }
 
+    /// <summary>
+    /// The header length (payload offset in bytes) a volume formatted with <paramref name="settings"/> has, without
+    /// formatting one (measure): 4096 bytes of header, then eight slots of key bytes x 4000 stripes, each rounded up to
+    /// 4096 bytes. The settings are checked as <see cref="Format"/> checks them.
+    /// </summary>
+    public static long HeaderLengthFor(LuksCreateSettings settings, string optPrefix = "")
+    {
+        var choice = settings.Resolve(optPrefix);
+        const long align = LuksHeader.KeySlotAreaOffset / LuksHeader.SectorSize;
+        long sectors = ((long)choice.KeyBytes * LuksHeader.Stripes + LuksHeader.SectorSize - 1) / LuksHeader.SectorSize;
+        long splitSectors = (sectors + align - 1) / align * align;
+        return (align + LuksHeader.KeySlotCount * splitSectors) * LuksHeader.SectorSize;
+    }
+
     /// <summary>Reads and checks the header only (qemu's NO_IO open): info works, sectors do not.</summary>
     public static LuksVolume OpenHeader(LuksReadAt read)
     {
