@@ -53,7 +53,7 @@ public static class ImageOpener
     {
         BlockOptions? given = context.ImageOptionsFor(name) ?? (JsonFilename.Is(name) ? JsonFilename.Parse(name) : null);
         if (given is null)
-            return OpenChain(context, name, options, visited, depth, spec: null);
+            return OpenChain(context, FileProtocolName(name), options, visited, depth, spec: null);
         var spec = ImageSpec.Resolve(context, given, options);
         if (referencedBy is not null)
         {
@@ -144,6 +144,34 @@ public static class ImageOpener
             device.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// The protocols qemu-img 7.2 (Debian's build) knows by a "name:" prefix; a plain filename whose text before the
+    /// first ':' (with no '/' before it) is none of these is refused as qemu's bdrv_find_protocol refuses it.
+    /// </summary>
+    private static readonly string[] QemuProtocols =
+    [
+        "file", "host_device", "host_cdrom", "nbd", "nbd+tcp", "nbd+unix", "http", "https", "ftp", "ftps", "ssh", "iscsi",
+        "iser", "rbd", "gluster", "gluster+tcp", "gluster+unix", "gluster+rdma", "nfs", "null-co", "null-aio", "nvme",
+        "fat", "blkdebug", "blkverify", "json",
+    ];
+
+    /// <summary>
+    /// A plain filename as the file protocol opens it: "file:" is dropped (file-posix's parse_filename), an unknown
+    /// protocol prefix is qemu's "Unknown protocol"; other names are returned unchanged.
+    /// </summary>
+    private static string FileProtocolName(string name)
+    {
+        int end = name.AsSpan().IndexOfAny(':', '/');
+        if (end < 0 || name[end] != ':')
+            return name;
+        string protocol = name[..end];
+        if (protocol == "file")
+            return name[(end + 1)..];
+        if (!QemuProtocols.Contains(protocol))
+            throw new ImageException($"Unknown protocol '{protocol}'");
+        return name;
     }
 
     /// <summary>A backing file given by the overlay's backing.* options (backing.driver, backing.file.filename, ...).</summary>
