@@ -52,4 +52,23 @@ public sealed class LuksInfoOracleTests
         LuksOracle.CopyToTool(d, "img.luks");
         OracleAssert.SameOutcome(ToolUnderTest.Qemu(d.Q, "info", "-f", "luks", "img.luks"), ToolUnderTest.Run(d.T, "info", "-f", "luks", "img.luks"));
     }
+
+    [TestMethod]
+    [DataRow(1L << 20)] // the payload starts past the end of the file
+    [DataRow(100L)] // the header itself is cut: the rest reads as zeros
+    [DataRow(2068480L)] // exactly the header: an empty image
+    public void TruncatedImagesGiveQemusAnswers(long length)
+    {
+        using var d = new OracleDirs();
+        LuksOracle.QemuCreate(d.Q, "img.luks");
+        using (var f = new FileStream(Path.Combine(d.Q, "img.luks"), FileMode.Open)) f.SetLength(length);
+        LuksOracle.CopyToTool(d, "img.luks");
+        string[][] commands =
+        [
+            ["info", "-f", "luks", "img.luks"],
+            ["convert", .. LuksOracle.Secret, "--image-opts", "driver=luks,key-secret=s0,file.filename=img.luks", "-O", "raw", "out.raw"],
+        ];
+        foreach (var args in commands)
+            OracleAssert.SameOutcome(ToolUnderTest.Qemu(d.Q, args), ToolUnderTest.Run(d.T, args));
+    }
 }
