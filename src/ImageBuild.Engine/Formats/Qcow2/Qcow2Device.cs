@@ -121,8 +121,7 @@ public sealed partial class Qcow2Device : BlockDevice, IPersistentBitmaps
             throw new ImageException($"Unsupported encryption method {Header.CryptMethod}");
         if (Header.CryptMethod == 2 && CryptoHeader is null)
             throw new ImageException("Missing CRYPTO header for crypt method 2");
-        if (Header.CryptMethod != 0)
-            throw new ImageException("Encrypted qcow2 images are not supported yet");
+        OpenEncryption(request, noIo);
 
         Extended = (Header.IncompatibleFeatures & Qcow2Header.IncompatExtendedL2) != 0;
         // qemu: a subcluster (a 32nd of a cluster with extended L2 entries) is at least one 512-byte sector.
@@ -369,6 +368,8 @@ public sealed partial class Qcow2Device : BlockDevice, IPersistentBitmaps
             d.Add("bitmaps", list);
         }
         d.Add("refcount-bits", 1L << (int)Header.RefcountOrder);
+        if (EncryptInfo() is { } encrypt)
+            d.Add("encrypt", encrypt);
         if (v3)
         {
             if (DataFileName is not null)
@@ -513,6 +514,7 @@ public sealed partial class Qcow2Device : BlockDevice, IPersistentBitmaps
             {
                 case SubclusterType.Normal:
                     _dataFile.Read(run.HostOffset, part);
+                    DecryptRead(offset, run.HostOffset, part);
                     break;
                 case SubclusterType.ZeroPlain:
                 case SubclusterType.ZeroAlloc:
@@ -657,7 +659,8 @@ public sealed partial class Qcow2Device : BlockDevice, IPersistentBitmaps
         var flags = BlockStatusFlags.None;
         HostFile? hostFile = null;
         long host = 0;
-        if (run.Type is SubclusterType.Normal or SubclusterType.ZeroAlloc or SubclusterType.UnallocatedAlloc)
+        // qcow2_co_block_status: the host offset of encrypted data is not given (it holds ciphertext).
+        if (!IsEncrypted && run.Type is SubclusterType.Normal or SubclusterType.ZeroAlloc or SubclusterType.UnallocatedAlloc)
         {
             flags |= BlockStatusFlags.OffsetValid;
             hostFile = _dataFile;
@@ -791,6 +794,7 @@ public sealed partial class Qcow2Device : BlockDevice, IPersistentBitmaps
         {
             if (_ownsDataFile) _dataFile.Dispose();
             _file.Dispose();
+            _crypto?.Dispose();
         }
     }
 }

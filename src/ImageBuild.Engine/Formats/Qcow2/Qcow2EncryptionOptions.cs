@@ -1,0 +1,53 @@
+using ImageBuild.Engine.Options;
+
+namespace ImageBuild.Engine.Formats.Qcow2;
+
+/// <summary>
+/// The <c>encrypt.*</c> create options as qcow2_co_create_opts turns them into QCryptoBlockCreateOptions: the legacy
+/// <c>encryption=on</c> (only the exact strings "on" and "off" are booleans to qemu here, any other value becomes a
+/// format name) and <c>encrypt.format=aes</c> both mean qemu's "qcow" format; the LUKS options belong to
+/// <c>encrypt.format=luks</c> only, and with any other format qemu's visit finds them unexpected.
+/// </summary>
+internal sealed record Qcow2EncryptionOptions(string Format, string? KeySecret, IReadOnlyDictionary<string, string> LuksOptions)
+{
+    /// <summary>qemu's QAPI name for the legacy AES format.</summary>
+    public const string Aes = "qcow";
+
+    public const string Luks = "luks";
+
+    /// <summary>The LUKS create options under <c>encrypt.</c>, in qemu's option-table order.</summary>
+    public static readonly string[] LuksKeys = ["cipher-alg", "cipher-mode", "ivgen-alg", "ivgen-hash-alg", "hash-alg", "iter-time"];
+
+    public bool IsAes => Format == Aes;
+
+    /// <summary>The options, or null for an image without encryption; refusals in qemu's words.</summary>
+    public static Qcow2EncryptionOptions? Parse(OptionValues o)
+    {
+        string? legacy = o.GetString("encryption") switch
+        {
+            "on" => Aes,
+            "off" => null,
+            var v => v,
+        };
+        string? format = o.GetString("encrypt.format") is "aes" ? Aes : o.GetString("encrypt.format");
+        if (legacy is not null && format is not null)
+            throw new ImageException("'encrypt.format' and its alias 'encryption' can't be used at the same time");
+        format ??= legacy;
+        string? secret = o.GetString("encrypt.key-secret");
+        var luks = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (string key in LuksKeys)
+            if (o.GetString("encrypt." + key) is { } value)
+                luks[key] = value;
+        if (format is null)
+        {
+            if (secret is not null || luks.Count > 0)
+                throw new ImageException("Parameter 'encrypt.format' is missing");
+            return null;
+        }
+        if (format is not (Aes or Luks))
+            throw new ImageException($"Parameter 'format' does not accept value '{format}'");
+        if (format == Aes && luks.Count > 0)
+            throw new ImageException($"Parameter 'encrypt.{luks.Keys.First()}' is unexpected");
+        return new Qcow2EncryptionOptions(format, secret, luks);
+    }
+}
