@@ -147,21 +147,8 @@ internal static class Qcow2Creator
                 dev.UpdateHeader();
             }
             if (o.Encryption is { } encryption)
-                SetUpEncryption(request, dev, encryption);
+                dev.SetUpEncryption(encryption, request.Context.Identity.ForImage(request.Filename)); // qemu's last step
         }
-    }
-
-    /// <summary>
-    /// qcow2_set_up_encryption, the last step as in qemu: for AES the key's secret must exist (the format has no
-    /// header of its own), then the header records the crypt method.
-    /// </summary>
-    private static void SetUpEncryption(CreateRequest request, Qcow2Device dev, Qcow2EncryptionOptions encryption)
-    {
-        if (!encryption.IsAes)
-            throw new ImageException("Encrypted qcow2 images (LUKS) are not supported yet");
-        Crypto.QcowAesCipher.FromSecret(request.Context.Secrets, encryption.KeySecret).Dispose();
-        dev.Header.CryptMethod = Qcow2Device.CryptAes;
-        dev.UpdateHeader();
     }
 
     /// <summary>Where the new image's clusters in use end (the file may be longer than its refcounted clusters).</summary>

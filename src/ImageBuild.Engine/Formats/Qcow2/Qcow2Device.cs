@@ -30,7 +30,6 @@ public sealed partial class Qcow2Device : BlockDevice, IPersistentBitmaps
     internal readonly List<SnapshotTableEntry> SnapshotTable;
     internal readonly List<BitmapDirectoryEntry> Bitmaps = [];
     internal (ulong Offset, ulong Size, uint Count)? BitmapExtension;
-    internal readonly (ulong Offset, ulong Length)? CryptoHeader;
     internal string? DataFileName;
     private long _decompressedHost = -1;
     private byte[]? _decompressed;
@@ -795,6 +794,7 @@ public sealed partial class Qcow2Device : BlockDevice, IPersistentBitmaps
             if (_ownsDataFile) _dataFile.Dispose();
             _file.Dispose();
             _crypto?.Dispose();
+            _luks?.Dispose();
         }
     }
 }

@@ -20,6 +20,24 @@ internal sealed record Qcow2EncryptionOptions(string Format, string? KeySecret, 
 
     public bool IsAes => Format == Aes;
 
+    /// <summary>The LUKS options as the LUKS volume takes them (qemu's defaults where absent).</summary>
+    public Crypto.LuksCreateSettings LuksSettings()
+    {
+        string? Get(string key) => LuksOptions.TryGetValue(key, out var v) ? v : null;
+        ulong? iterTime = null;
+        if (Get("iter-time") is { } t)
+        {
+            if (!ulong.TryParse(t, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out ulong ms))
+                throw new ImageException("Parameter 'encrypt.iter-time' expects a number");
+            iterTime = ms;
+        }
+        return new Crypto.LuksCreateSettings
+        {
+            CipherAlg = Get("cipher-alg"), CipherMode = Get("cipher-mode"), IvgenAlg = Get("ivgen-alg"),
+            IvgenHashAlg = Get("ivgen-hash-alg"), HashAlg = Get("hash-alg"), IterTime = iterTime,
+        };
+    }
+
     /// <summary>The options, or null for an image without encryption; refusals in qemu's words.</summary>
     public static Qcow2EncryptionOptions? Parse(OptionValues o)
     {
