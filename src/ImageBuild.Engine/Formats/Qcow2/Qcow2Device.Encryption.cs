@@ -131,7 +131,7 @@ public sealed partial class Qcow2Device
                 long offset = Refcounts.AllocClusters(clusters << ClusterBits);
                 CryptoHeader = ((ulong)offset, (ulong)length);
                 _file.WriteZeros(offset, clusters << ClusterBits);
-            }, WriteCryptoHeader, "encrypt.");
+            }, WriteCryptoHeader);
             volume.Dispose();
         }
         finally
@@ -144,6 +144,28 @@ public sealed partial class Qcow2Device
 
     /// <summary>The cipher for data I/O; an image opened without one (for info) has no readable data.</summary>
     private Qcow2Crypto Crypto => _crypto ?? throw new ImageException(QcowAesCipher.KeySecretRequired);
+
+    /// <summary>
+    /// The key-slot part of amend (qcrypto_block_amend_options through the crypto header callbacks): the
+    /// <c>encrypt.*</c> amend options visited as QCryptoBlockAmendOptionsLUKS, then the LUKS volume's rules.
+    /// </summary>
+    private void AmendEncryption(Options.OptionValues o, bool force)
+    {
+        string state = o.GetString("encrypt.state") ?? throw new ImageException("Parameter 'state' is missing");
+        long? iterTime = o.GetNumber("encrypt.iter-time");
+        var options = new LuksAmendOptions
+        {
+            State = state,
+            Keyslot = o.GetNumber("encrypt.keyslot"),
+            OldSecret = o.GetString("encrypt.old-secret"),
+            NewSecret = o.GetString("encrypt.new-secret"),
+            IterTime = iterTime is null ? null : (ulong)iterTime.Value,
+        };
+        BeginModification();
+        _luks!.Amend(options, force, _context.Secrets, _keySecretId, _context.Identity.ForImage(Filename),
+            ReadCryptoHeader, WriteCryptoHeader);
+        _file.Flush();
+    }
 
     /// <summary>The "encrypt" member of info's format-specific data (qemu's ImageInfoSpecificQCow2Encryption).</summary>
     private QapiObject? EncryptInfo()

@@ -66,6 +66,25 @@ internal sealed record Qcow2EncryptionOptions(string Format, string? KeySecret, 
             throw new ImageException($"Parameter 'format' does not accept value '{format}'");
         if (format == Aes && luks.Count > 0)
             throw new ImageException($"Parameter 'encrypt.{luks.Keys.First()}' is unexpected");
-        return new Qcow2EncryptionOptions(format, secret, luks);
+        var options = new Qcow2EncryptionOptions(format, secret, luks);
+        if (format == Luks)
+            options.LuksSettings().Resolve(); // the visit names the member without the "encrypt." prefix
+        return options;
+    }
+
+    /// <summary>
+    /// qcrypto_block_calculate_payload_offset for these options: the LUKS header and its eight key-material areas
+    /// (4000 stripes of the key, each area aligned to 4 KiB), which a qcow2 image keeps in whole clusters.
+    /// The key's secret is required, as qemu's dry-run create requires it.
+    /// </summary>
+    public long LuksHeaderLength()
+    {
+        if (KeySecret is null)
+            throw new ImageException(Crypto.QcowAesCipher.KeySecretRequired);
+        int keyBytes = LuksSettings().Resolve().KeyBytes;
+        const int alignSectors = Crypto.LuksHeader.KeySlotAreaOffset / Crypto.LuksHeader.SectorSize;
+        long splitSectors = ((long)keyBytes * Crypto.LuksHeader.Stripes + Crypto.LuksHeader.SectorSize - 1) / Crypto.LuksHeader.SectorSize;
+        splitSectors = (splitSectors + alignSectors - 1) / alignSectors * alignSectors;
+        return Crypto.LuksHeader.KeySlotAreaOffset + Crypto.LuksHeader.KeySlotCount * splitSectors * Crypto.LuksHeader.SectorSize;
     }
 }

@@ -87,6 +87,9 @@ public static partial class ImageConverter
         {
             if (format is not null && !format.SupportsCompressedWrites)
                 throw new ImageException("Compression not supported for this file format");
+            if (createValues?.Find(p => p.Key == "encryption").Value is "on" or "yes" or "true" or "y" ||
+                createValues?.Exists(p => p.Key == "encrypt.format") == true)
+                throw new ImageException("Compression and encryption not supported at the same time");
             if (createValues?.Find(p => p.Key == "preallocation").Value is { } pre && pre != "off")
                 throw new ImageException("Compression and preallocation not supported at the same time");
         }
@@ -112,8 +115,16 @@ public static partial class ImageConverter
         bool ok = false;
         try
         {
+            // qemu-img's img_add_key_secrets: the target is opened with the create options that name key secrets
+            // (encrypt.key-secret, key-secret), so the image just made encrypted can be written.
+            var keySecrets = createValues?.Where(p => p.Key.EndsWith("key-secret", StringComparison.Ordinal))
+                .ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
             using (var target = ImageOpener.Open(context, request.OutputFilename,
-                       new OpenOptions { Format = request.OutputFormat, Writable = true, UnsafeCache = request.TargetCacheUnsafe }))
+                       new OpenOptions
+                       {
+                           Format = request.OutputFormat, Writable = true, UnsafeCache = request.TargetCacheUnsafe,
+                           DriverOptions = keySecrets is { Count: > 0 } ? keySecrets : null,
+                       }))
             {
                 if (request.NoCreate && Sectors.RoundUp(target.VirtualSize) < sources.TotalSize)
                     throw new ImageException("output file is smaller than input file");
