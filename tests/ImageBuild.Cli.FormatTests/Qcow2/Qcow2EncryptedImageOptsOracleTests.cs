@@ -80,6 +80,27 @@ public sealed class Qcow2EncryptedImageOptsOracleTests
         OracleAssert.SameExitAndErrors(expected, ToolUnderTest.Run(d.T, info)); // (the copy's disk size differs)
     }
 
+    /// <summary>A damaged crypto header extension (qemu's image: extension at 112, offset at 120, length at 128).</summary>
+    [TestMethod]
+    [DataRow(116, "00000008")]                  // extension data size
+    [DataRow(120, "0000000000040200")]          // offset not a multiple of the cluster size
+    [DataRow(120, "0000000000000000")]          // offset 0: the qcow2 header is no LUKS header
+    [DataRow(124, "00240000")]                  // offset past the end of the file
+    [DataRow(128, "0000000000041000")]          // length shorter than the header: its clusters leak
+    [DataRow(132, "00000010")]                  // length shorter than the LUKS header itself
+    [DataRow(128, "0000001000000000")]          // length far past the end of the file
+    public void DamagedCryptoHeaderExtensionIsQemusError(int offset, string hex)
+    {
+        using var d = new OracleDirs();
+        MakeInBoth(d, "qcow2", "encrypt.format=luks,encrypt.key-secret=s0,encrypt.iter-time=10");
+        foreach (var dir in new[] { d.Q, d.T })
+            ImageFilePatch.Patch(Path.Combine(dir, "img"), offset, Convert.FromHexString(hex));
+        string[] info = ["info", "--output=json", "img"];
+        var expected = ToolUnderTest.Qemu(d.Q, info);
+        OracleAssert.SameExitAndErrors(expected, ToolUnderTest.Run(d.T, info));
+        Same(d, ["check", .. Objects(), .. Opts("qcow2", "img")]);
+    }
+
     [TestMethod]
     public void AmendKeySlotsStepByStepAsQemu()
     {

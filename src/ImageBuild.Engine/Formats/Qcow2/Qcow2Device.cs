@@ -90,7 +90,7 @@ public sealed partial class Qcow2Device : BlockDevice, IPersistentBitmaps
                     break;
                 case HeaderExtension.CryptoHeader:
                     if (ext.Data.Length != 16)
-                        throw new ImageException($"Invalid encryption header extension length {ext.Data.Length}");
+                        throw new ImageException($"CRYPTO header extension size {ext.Data.Length}, but expected size 16");
                     CryptoHeader = (BinaryPrimitives.ReadUInt64BigEndian(ext.Data), BinaryPrimitives.ReadUInt64BigEndian(ext.Data.AsSpan(8)));
                     break;
                 case HeaderExtension.Bitmaps:
