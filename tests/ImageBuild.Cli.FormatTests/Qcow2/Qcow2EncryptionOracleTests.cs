@@ -75,6 +75,8 @@ public sealed partial class Qcow2EncryptionOracleTests
     [DataRow("", "4M")]
     [DataRow(",encrypt.cipher-alg=aes-128,encrypt.cipher-mode=cbc,encrypt.ivgen-alg=essiv,encrypt.ivgen-hash-alg=sha256,encrypt.hash-alg=sha1", "4M")]
     [DataRow(",encrypt.cipher-alg=aes-192,cluster_size=4096,compat=0.10", "100M")]
+    [DataRow(",preallocation=metadata", "4M")]       // L2 tables and data clusters first, the LUKS header after them
+    [DataRow(",data_file=df.raw", "4M")]             // the data file extension before the crypto header pointer
     public void LuksCreateHasQemusLayoutAndInfo(string extra, string size)
     {
         using var d = new OracleDirs();

@@ -732,6 +732,9 @@ public sealed partial class Qcow2Device : BlockDevice, IPersistentBitmaps
     {
         if (BackingFilename is not null && backingFormat is not null)
             yield return new HeaderExtension(HeaderExtension.BackingFormat, System.Text.Encoding.UTF8.GetBytes(backingFormat));
+        if (dataFile is not null && (Header.IncompatibleFeatures & Qcow2Header.IncompatDataFile) != 0)
+            yield return new HeaderExtension(HeaderExtension.DataFile, System.Text.Encoding.UTF8.GetBytes(dataFile));
+        // qemu's order: backing format, data file, then the full disk encryption header pointer.
         if (CryptoHeader is { } c)
         {
             var d = new byte[16];
@@ -739,8 +742,6 @@ public sealed partial class Qcow2Device : BlockDevice, IPersistentBitmaps
             BinaryPrimitives.WriteUInt64BigEndian(d.AsSpan(8), c.Length);
             yield return new HeaderExtension(HeaderExtension.CryptoHeader, d);
         }
-        if (dataFile is not null && (Header.IncompatibleFeatures & Qcow2Header.IncompatDataFile) != 0)
-            yield return new HeaderExtension(HeaderExtension.DataFile, System.Text.Encoding.UTF8.GetBytes(dataFile));
         if (featureTable)
             yield return new HeaderExtension(HeaderExtension.FeatureTable, FeatureNameTable.Build());
         if (BitmapExtension is { } b && b.Count > 0)
