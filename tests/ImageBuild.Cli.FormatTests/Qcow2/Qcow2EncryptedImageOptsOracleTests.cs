@@ -15,8 +15,25 @@ public sealed class Qcow2EncryptedImageOptsOracleTests
 {
     private const string Passphrase = "pass phrase";
 
-    private static string[] Objects(string passphrase = Passphrase) =>
-        ["--object", $"secret,id=s0,data={passphrase}", "--object", "secret,id=s1,data=second one"];
+    /// <summary>
+    /// The secrets as files in both twins (s0, s1, and "wrong" for s0 with a wrong passphrase): passphrases never
+    /// appear on a command line that a failing assertion prints.
+    /// </summary>
+    private static OracleDirs Dirs()
+    {
+        var d = new OracleDirs();
+        foreach (var dir in new[] { d.Q, d.T })
+        {
+            File.WriteAllText(Path.Combine(dir, "s0.secret"), Passphrase);
+            File.WriteAllText(Path.Combine(dir, "s1.secret"), "second one");
+            File.WriteAllText(Path.Combine(dir, "wrong.secret"), "wrong");
+        }
+        return d;
+    }
+
+    /// <summary>--object options naming the secret files (relative to the twin, or under <paramref name="dir"/>).</summary>
+    private static string[] Objects(string s0 = "s0", string dir = "") =>
+        ["--object", $"secret,id=s0,file={dir}{s0}.secret", "--object", $"secret,id=s1,file={dir}s1.secret"];
 
     private static string[] Opts(string format, string image, string secret = "s0") =>
         ["--image-opts", $"driver={format},file.filename={image},encrypt.key-secret={secret}"];
@@ -33,7 +50,7 @@ public sealed class Qcow2EncryptedImageOptsOracleTests
         }
         Assert.AreEqual(0, r.ExitCode, r.StdErr);
         string cluster = format == "qcow" ? "4k" : "64k";
-        QemuOracle.IoOk([.. Objects(), .. Opts(format, q), "-c", "write -P 0x11 0 100k", "-c", "write -P 0x22 1000k 3k",
+        QemuOracle.IoOk([.. Objects(dir: d.Q + "/"), .. Opts(format, q), "-c", "write -P 0x11 0 100k", "-c", "write -P 0x22 1000k 3k",
             "-c", $"write -c -P 0x33 2M {cluster}", "-c", "write -P 0x44 4095k 1k"]);
         File.Copy(q, Path.Combine(d.T, "img"));
     }
@@ -47,7 +64,7 @@ public sealed class Qcow2EncryptedImageOptsOracleTests
     [DataRow("qcow", "encrypt.format=aes,encrypt.key-secret=s0")]
     public void ReadMapCheckAndErrorsMatchQemu(string format, string options)
     {
-        using var d = new OracleDirs();
+        using var d = Dirs();
         MakeInBoth(d, format, options);
         Same(d, ["convert", .. Objects(), .. Opts(format, "img"), "-O", "raw", "out.raw"]);
         OracleFixtures.AssertFilesEqual(Path.Combine(d.Q, "out.raw"), Path.Combine(d.T, "out.raw"), "out.raw");
@@ -69,7 +86,7 @@ public sealed class Qcow2EncryptedImageOptsOracleTests
     [TestMethod]
     public void DamagedKeySlotIsQemusError()
     {
-        using var d = new OracleDirs();
+        using var d = Dirs();
         MakeInBoth(d, "qcow2", "encrypt.format=luks,encrypt.key-secret=s0,encrypt.iter-time=10");
         foreach (var dir in new[] { d.Q, d.T })
             ImageFilePatch.Patch(Path.Combine(dir, "img"), 0x40000 + 4096 + 512, new byte[32]); // slot 0's key material
@@ -91,7 +108,7 @@ public sealed class Qcow2EncryptedImageOptsOracleTests
     [DataRow(128, "0000001000000000")]          // length far past the end of the file
     public void DamagedCryptoHeaderExtensionIsQemusError(int offset, string hex)
     {
-        using var d = new OracleDirs();
+        using var d = Dirs();
         MakeInBoth(d, "qcow2", "encrypt.format=luks,encrypt.key-secret=s0,encrypt.iter-time=10");
         foreach (var dir in new[] { d.Q, d.T })
             ImageFilePatch.Patch(Path.Combine(dir, "img"), offset, Convert.FromHexString(hex));
@@ -104,7 +121,7 @@ public sealed class Qcow2EncryptedImageOptsOracleTests
     [TestMethod]
     public void AmendKeySlotsStepByStepAsQemu()
     {
-        using var d = new OracleDirs();
+        using var d = Dirs();
         MakeInBoth(d, "qcow2", "encrypt.format=luks,encrypt.key-secret=s0,encrypt.iter-time=10");
         string[] s0 = Opts("qcow2", "img"), s1 = Opts("qcow2", "img", "s1");
         Same(d, ["amend", .. Objects(), .. s0, "-o", "encrypt.new-secret=s1"]);
@@ -118,7 +135,7 @@ public sealed class Qcow2EncryptedImageOptsOracleTests
         OracleFixtures.AssertFilesEqual(Path.Combine(d.Q, "y.raw"), Path.Combine(d.T, "y.raw"), "y.raw");
         Same(d, ["check", .. Objects(), .. s1]);
         // Cross-check: each tool reads the other's amended image.
-        QemuOracle.ImgOk(["convert", .. Objects(), .. Opts("qcow2", Path.Combine(d.T, "img"), "s1"), "-O", "raw", Path.Combine(d.T, "z.raw")]);
+        QemuOracle.ImgOk(["convert", .. Objects(dir: d.T + "/"), .. Opts("qcow2", Path.Combine(d.T, "img"), "s1"), "-O", "raw", Path.Combine(d.T, "z.raw")]);
         OracleFixtures.AssertFilesEqual(Path.Combine(d.Q, "y.raw"), Path.Combine(d.T, "z.raw"), "qemu reads our amended image");
     }
 }

@@ -14,7 +14,16 @@ namespace ImageBuild.Cli.FormatTests.Qcow2;
 [RequiresQemu]
 public sealed partial class Qcow2EncryptionOracleTests
 {
-    private static readonly string[] Secret = ["--object", "secret,id=s0,data=pass phrase"];
+    /// <summary>The secret as a file in each twin: the passphrase never appears on a printed command line.</summary>
+    private static readonly string[] Secret = ["--object", "secret,id=s0,file=s0.secret"];
+
+    private static OracleDirs Dirs()
+    {
+        var d = new OracleDirs();
+        foreach (var dir in new[] { d.Q, d.T })
+            File.WriteAllText(Path.Combine(dir, "s0.secret"), "pass phrase");
+        return d;
+    }
 
     /// <summary>qemu-img with the LUKS benchmark's "Unable to get accurate CPU usage" failures retried.</summary>
     private static TimedResult QemuRetrying(string cwd, params string[] args)
@@ -49,7 +58,7 @@ public sealed partial class Qcow2EncryptionOracleTests
     [DataRow("qcow", "encrypt.format=aes,encrypt.key-secret=nope")]
     public void CreateMatchesQemuByteForByte(string format, string options)
     {
-        using var d = new OracleDirs();
+        using var d = Dirs();
         d.QemuOkInBoth("create", "-q", "-f", "qcow2", "base.qcow2", "4M");
         string[] args = ["create", "-f", format, .. Secret, "-o", options, "img", "4M"];
         var expected = ToolUnderTest.Qemu(d.Q, args);
@@ -79,7 +88,7 @@ public sealed partial class Qcow2EncryptionOracleTests
     [DataRow(",data_file=df.raw", "4M")]             // the data file extension before the crypto header pointer
     public void LuksCreateHasQemusLayoutAndInfo(string extra, string size)
     {
-        using var d = new OracleDirs();
+        using var d = Dirs();
         string[] args = ["create", "-f", "qcow2", .. Secret, "-o", "encrypt.format=luks,encrypt.key-secret=s0,encrypt.iter-time=10" + extra, "img.qcow2", size];
         var expected = QemuRetrying(d.Q, args);
         var actual = ToolUnderTest.Run(d.T, args);
@@ -110,7 +119,7 @@ public sealed partial class Qcow2EncryptionOracleTests
     [DataRow("qcow", "encrypt.format=aes,encrypt.key-secret=s0")]
     public void InfoOfQemusEncryptedImageWithoutKey(string format, string options)
     {
-        using var d = new OracleDirs();
+        using var d = Dirs();
         var made = QemuRetrying(d.Q, ["create", "-q", "-f", format, .. Secret, "-o", options, "img", "4M"]);
         Assert.AreEqual(0, made.ExitCode, made.StdErr);
         File.Copy(Path.Combine(d.Q, "img"), Path.Combine(d.T, "img"));
@@ -138,7 +147,7 @@ public sealed partial class Qcow2EncryptionOracleTests
     [DataRow("encrypt.format=luks")]
     public void MeasureMatchesQemu(string options)
     {
-        using var d = new OracleDirs();
+        using var d = Dirs();
         string[] args = ["measure", .. Secret, "-O", "qcow2", "-o", options, "--size", "1G"];
         OracleAssert.SameOutcome(QemuRetrying(d.Q, args), ToolUnderTest.Run(d.T, args));
     }
@@ -146,7 +155,7 @@ public sealed partial class Qcow2EncryptionOracleTests
     [TestMethod]
     public void ConvertRefusesCompressionWithEncryption()
     {
-        using var d = new OracleDirs();
+        using var d = Dirs();
         d.QemuOkInBoth("create", "-q", "-f", "raw", "src.raw", "1M");
         string[] args = ["convert", "-c", .. Secret, "-O", "qcow2", "-o", "encrypt.format=aes,encrypt.key-secret=s0", "src.raw", "out.qcow2"];
         OracleAssert.SameOutcome(ToolUnderTest.Qemu(d.Q, args), ToolUnderTest.Run(d.T, args));
@@ -160,7 +169,7 @@ public sealed partial class Qcow2EncryptionOracleTests
     [DataRow("qcow", "encrypt.format=aes,encrypt.key-secret=s0")]
     public void ConvertIntoEncryptedImageQemuReadsBack(string format, string options)
     {
-        using var d = new OracleDirs();
+        using var d = Dirs();
         var data = new byte[2 << 20];
         new Random(7).NextBytes(data.AsSpan(0, 200_000));
         Array.Fill(data, (byte)0x5c, 1 << 20, 65_536);
@@ -168,7 +177,7 @@ public sealed partial class Qcow2EncryptionOracleTests
         var r = ToolUnderTest.Run(d.T, ["convert", .. Secret, "-O", format, "-o", options, "src.raw", "out"]);
         Assert.AreEqual(0, r.ExitCode, r.ToString());
         string back = Path.Combine(d.T, "back.raw");
-        QemuOracle.ImgOk("convert", "--object", "secret,id=s0,data=pass phrase", "--image-opts",
+        QemuOracle.ImgOk("convert", "--object", $"secret,id=s0,file={Path.Combine(d.T, "s0.secret")}", "--image-opts",
             $"driver={format},file.filename={Path.Combine(d.T, "out")},encrypt.key-secret=s0", "-O", "raw", back);
         CollectionAssert.AreEqual(data, File.ReadAllBytes(back));
     }

@@ -35,10 +35,10 @@ public sealed class QcowAesImageTests
         });
 
     private static string[] QemuImageOpts(string path, string format, string password = Password) =>
-        ["--object", $"secret,id=s0,data={password}", "--image-opts", $"driver={format},file.filename={path},encrypt.key-secret=s0"];
+        ["--object", QcowTestSupport.SecretObject("s0", password, path), "--image-opts", $"driver={format},file.filename={path},encrypt.key-secret=s0"];
 
     private static void QemuCreate(string path, string format, string size = "4M", string extra = "") =>
-        QemuOracle.ImgOk("create", "-q", "-f", format, "--object", $"secret,id=s0,data={Password}",
+        QemuOracle.ImgOk("create", "-q", "-f", format, "--object", QcowTestSupport.SecretObject("s0", Password, path),
             "-o", "encrypt.format=aes,encrypt.key-secret=s0" + extra, path, size);
 
     private static void OurCreate(string path, string format, long size = 4 << 20, string extra = "") =>
@@ -147,9 +147,10 @@ public sealed class QcowAesImageTests
     {
         using var tmp = new TempDir();
         string img = tmp["l.qcow2"];
-        QemuOracle.ImgOk("create", "-q", "-f", "qcow2", "--object", "secret,id=s0,data=0123456789abcdefXYZ",
+        string secret = QcowTestSupport.SecretObject("s0", "0123456789abcdefXYZ", img);
+        QemuOracle.ImgOk("create", "-q", "-f", "qcow2", "--object", secret,
             "-o", "encrypt.format=aes,encrypt.key-secret=s0", img, "1M");
-        QemuOracle.IoOk("--object", "secret,id=s0,data=0123456789abcdefXYZ", "--image-opts",
+        QemuOracle.IoOk("--object", secret, "--image-opts",
             $"driver=qcow2,file.filename={img},encrypt.key-secret=s0", "-c", "write -P 0x42 0 4k");
         using var dev = OpenOurs(img, "qcow2", password: "0123456789abcdef-other");
         var buf = new byte[4096];

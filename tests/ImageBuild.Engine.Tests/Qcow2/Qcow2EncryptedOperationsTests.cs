@@ -36,10 +36,12 @@ public sealed class Qcow2EncryptedOperationsTests
             DriverOptions = new Dictionary<string, string> { ["encrypt.key-secret"] = secret },
         });
 
-    private static string[] QemuObjects => ["--object", $"secret,id=s0,data={Passphrase}", "--object", $"secret,id=s1,data={Second}"];
+    /// <summary>Both secrets for qemu, as files in the directory of <paramref name="nearPath"/> (never on the command line).</summary>
+    private static string[] QemuObjects(string nearPath) =>
+        ["--object", Qcow.QcowTestSupport.SecretObject("s0", Passphrase, nearPath), "--object", Qcow.QcowTestSupport.SecretObject("s1", Second, nearPath)];
 
     private static string[] QemuImageOpts(string path, string secret = "s0") =>
-        [.. QemuObjects, "--image-opts", $"driver=qcow2,file.filename={path},encrypt.key-secret={secret}"];
+        [.. QemuObjects(path), "--image-opts", $"driver=qcow2,file.filename={path},encrypt.key-secret={secret}"];
 
     private sealed class Log : ICheckLog
     {
@@ -57,7 +59,7 @@ public sealed class Qcow2EncryptedOperationsTests
         if (format == "luks")
             Qcow2LuksImageTests.QemuCreate(img);
         else
-            QemuOracle.ImgOk(["create", .. QemuObjects, "-q", "-f", "qcow2", "-o", "encrypt.format=aes,encrypt.key-secret=s0", img, "4M"]);
+            QemuOracle.ImgOk(["create", .. QemuObjects(img), "-q", "-f", "qcow2", "-o", "encrypt.format=aes,encrypt.key-secret=s0", img, "4M"]);
         QemuOracle.IoOk([.. QemuImageOpts(img), "-c", "write -P 1 0 200k", "-c", "write -P 2 3M 4k"]);
         var r = QemuOracle.Img(["check", "--output=json", .. QemuImageOpts(img)]);
         Assert.AreEqual(0, r.ExitCode, r.StdErr);
@@ -79,10 +81,11 @@ public sealed class Qcow2EncryptedOperationsTests
     public void MeasureAddsTheLuksHeaderAsQemuDoes(string options)
     {
         // qemu's measure runs its PBKDF2 benchmark too, which sometimes fails with "Unable to get accurate CPU usage".
+        using var tmp = new TempDir();
         ProcessResult r = null!;
         for (int attempt = 0; attempt < 20; attempt++)
         {
-            r = QemuOracle.Img(["measure", .. QemuObjects, "--output=json", "-O", "qcow2", "-o", options, "--size", "1G"]);
+            r = QemuOracle.Img(["measure", .. QemuObjects(tmp["none"]), "--output=json", "-O", "qcow2", "-o", options, "--size", "1G"]);
             if (r.ExitCode == 0 || !r.StdErr.Contains("Unable to get accurate CPU usage", StringComparison.Ordinal)) break;
         }
         Assert.AreEqual(0, r.ExitCode, r.StdErr);
@@ -141,7 +144,7 @@ public sealed class Qcow2EncryptedOperationsTests
         using var tmp = new TempDir();
         string luks = tmp["l.qcow2"], aes = tmp["a.qcow2"], plain = tmp["p.qcow2"];
         Qcow2LuksImageTests.QemuCreate(luks, "1M");
-        QemuOracle.ImgOk(["create", .. QemuObjects, "-q", "-f", "qcow2", "-o", "encrypt.format=aes,encrypt.key-secret=s0", aes, "1M"]);
+        QemuOracle.ImgOk(["create", .. QemuObjects(aes), "-q", "-f", "qcow2", "-o", "encrypt.format=aes,encrypt.key-secret=s0", aes, "1M"]);
         QemuOracle.ImgOk("create", "-q", "-f", "qcow2", plain, "1M");
 
         string Error(string img, string options) =>
@@ -154,7 +157,7 @@ public sealed class Qcow2EncryptedOperationsTests
             dev.Amend(new OptionValues([new("encrypt.state", "inactive")]), false, (_, _) => { });
         });
         Assert.AreEqual("Can't amend encryption options - encryption not present", e.Message);
-        var qemu = QemuOracle.Img(["amend", .. QemuObjects, "-f", "qcow2", "-o", "encrypt.state=inactive,encrypt.old-secret=s1", plain]);
+        var qemu = QemuOracle.Img(["amend", .. QemuObjects(plain), "-f", "qcow2", "-o", "encrypt.state=inactive,encrypt.old-secret=s1", plain]);
         StringAssert.Contains(qemu.StdErr, "Can't amend encryption options - encryption not present");
     }
 
@@ -196,7 +199,7 @@ public sealed class Qcow2EncryptedOperationsTests
         using var tmp = new TempDir();
         string raw = tmp["s.raw"];
         File.WriteAllBytes(raw, new byte[1 << 20]);
-        var r = QemuOracle.Img(["convert", .. QemuObjects, "-c", "-O", "qcow2", "-o", "encrypt.format=aes,encrypt.key-secret=s0", raw, tmp["q.qcow2"]]);
+        var r = QemuOracle.Img(["convert", .. QemuObjects(raw), "-c", "-O", "qcow2", "-o", "encrypt.format=aes,encrypt.key-secret=s0", raw, tmp["q.qcow2"]]);
         StringAssert.Contains(r.StdErr, "Compression and encryption not supported at the same time");
         var e = Assert.ThrowsExactly<ImageException>(() => ImageConverter.Convert(Ctx(), new ConvertRequest
         {

@@ -37,7 +37,7 @@ public sealed class Qcow2LuksImageTests
         });
 
     private static string[] QemuImageOpts(string path, string passphrase = Passphrase) =>
-        ["--object", $"secret,id=s0,data={passphrase}", "--image-opts", $"driver=qcow2,file.filename={path},encrypt.key-secret=s0"];
+        ["--object", Qcow.QcowTestSupport.SecretObject("s0", passphrase, path), "--image-opts", $"driver=qcow2,file.filename={path},encrypt.key-secret=s0"];
 
     /// <summary>Images qemu-img made, by size and options: its PBKDF2 benchmark costs seconds, so each is made once and copied.</summary>
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte[]> Made = new();
@@ -55,7 +55,7 @@ public sealed class Qcow2LuksImageTests
             for (int attempt = 0; attempt < 20; attempt++)
             {
                 if (File.Exists(made)) File.Delete(made);
-                r = QemuOracle.Img("create", "-q", "-f", "qcow2", "--object", $"secret,id=s0,data={Passphrase}",
+                r = QemuOracle.Img("create", "-q", "-f", "qcow2", "--object", Qcow.QcowTestSupport.SecretObject("s0", Passphrase, path),
                     "-o", "encrypt.format=luks,encrypt.key-secret=s0,encrypt.iter-time=10" + extra, made, size);
                 if (r.ExitCode == 0)
                 {
