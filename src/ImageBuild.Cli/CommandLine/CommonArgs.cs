@@ -99,11 +99,11 @@ public static class CommonArgs
     public static bool IsValidCacheMode(string mode) =>
         mode is "none" or "off" or "directsync" or "writeback" or "unsafe" or "writethrough";
 
-    /// <summary>json: pseudo-protocol filenames are not supported by the engine yet.</summary>
+    /// <summary>create cannot make an image named json: (qemu's bdrv_find_protocol finds no protocol that creates it).</summary>
     public static void RejectJsonFilename(CliIO io, string filename)
     {
         if (!filename.StartsWith("json:", StringComparison.Ordinal)) return;
-        io.Error($"Could not open '{filename}': json: filenames are not supported yet");
+        io.Error($"{filename}: Unknown protocol 'json'");
         throw new CommandExitException(1);
     }
 }

@@ -42,6 +42,18 @@ public static class ObjectDefinition
         return result;
     }
 
+    /// <summary>
+    /// A definition in JSON form (it starts with '{'): the object's members with their JSON types (string, long,
+    /// double, bool, null, nested lists); a parse error is qemu's JSON parser message.
+    /// </summary>
+    public static Dictionary<string, object?> ParseJson(string definition)
+    {
+        object? value = ImageBuild.Engine.Block.QemuJsonParser.Parse(definition);
+        if (value is not ImageBuild.Engine.Block.QemuJsonParser.JsonObject members)
+            throw new ImageException("Invalid JSON object given");
+        return members.ToDictionary(m => m.Key, m => m.Value, StringComparer.Ordinal);
+    }
+
     private static void CheckKey(string key)
     {
         foreach (string fragment in key.Split('.'))

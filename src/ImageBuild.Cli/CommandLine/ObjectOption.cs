@@ -47,30 +47,45 @@ public sealed partial class ObjectOption
     /// <summary>Creates the object: qemu's message for an invalid definition or a failed load, or null when it is created.</summary>
     public string? Check(string definition)
     {
-        Dictionary<string, string> props;
+        Dictionary<string, object?> props;
+        bool json = definition.StartsWith('{');
         try
         {
-            props = ObjectDefinition.Parse(definition);
+            props = json ? ObjectDefinition.ParseJson(definition) : ObjectDefinition.Parse(definition).ToDictionary(p => p.Key, p => (object?)p.Value);
+            if (!props.ContainsKey("qom-type"))
+                return "Parameter 'qom-type' is missing";
+            string type = Text(props, "qom-type")!;
+            if (!Types.Contains(type))
+                return $"Parameter 'qom-type' does not accept value '{type}'";
+            if (!props.ContainsKey("id"))
+                return "Parameter 'id' is missing";
+            string id = Text(props, "id")!;
+            if (!Identifier().IsMatch(id))
+                return "Parameter 'id' expects an identifier\nIdentifiers consist of letters, digits, '-', '.', '_', starting with a letter.";
+            if (type != "secret")
+                return _ids.Add(id) ? null : Duplicate(id);
+            return CreateSecret(id, props, json);
         }
         catch (ImageException e)
         {
             return e.Message;
         }
-        if (!props.TryGetValue("qom-type", out string? type))
-            return "Parameter 'qom-type' is missing";
-        if (!Types.Contains(type))
-            return $"Parameter 'qom-type' does not accept value '{type}'";
-        if (!props.TryGetValue("id", out string? id))
-            return "Parameter 'id' is missing";
-        if (!Identifier().IsMatch(id))
-            return "Parameter 'id' expects an identifier\nIdentifiers consist of letters, digits, '-', '.', '_', starting with a letter.";
-        if (type != "secret")
-            return _ids.Add(id) ? null : Duplicate(id);
+    }
 
-        if (props.TryGetValue("loaded", out string? loaded) && loaded is not ("on" or "off"))
-            return "Parameter 'loaded' expects 'on' or 'off'";
-        if (props.TryGetValue("format", out string? format) && format is not ("raw" or "base64"))
+    /// <summary>A secret: the visitor's checks in the schema's order, then the property setters, the id, the load.</summary>
+    private string? CreateSecret(string id, Dictionary<string, object?> props, bool json)
+    {
+        if (props.TryGetValue("loaded", out object? loaded))
+        {
+            if (json && loaded is not bool)
+                return "Invalid parameter type for 'loaded', expected: boolean";
+            if (!json && loaded is not ("on" or "off"))
+                return "Parameter 'loaded' expects 'on' or 'off'";
+        }
+        string? format = Text(props, "format");
+        if (format is not null && format is not ("raw" or "base64"))
             return $"Parameter 'format' does not accept value '{format}'";
+        string? keyId = Text(props, "keyid"), iv = Text(props, "iv"), data = Text(props, "data"), file = Text(props, "file");
         foreach (var key in props.Keys)
         {
             int dot = key.IndexOf('.', StringComparison.Ordinal);
@@ -86,11 +101,8 @@ public sealed partial class ObjectOption
 
         var secret = new SecretObject(id)
         {
-            Data = props.GetValueOrDefault("data"),
-            File = props.GetValueOrDefault("file"),
+            Data = data, File = file, KeyId = keyId, Iv = iv,
             Format = format == "base64" ? SecretFormat.Base64 : SecretFormat.Raw,
-            KeyId = props.GetValueOrDefault("keyid"),
-            Iv = props.GetValueOrDefault("iv"),
         };
         try
         {
@@ -105,6 +117,11 @@ public sealed partial class ObjectOption
             return e.Message;
         }
     }
+
+    /// <summary>A string property (null when absent); another JSON type is the visitor's type error.</summary>
+    private static string? Text(Dictionary<string, object?> props, string key) =>
+        !props.TryGetValue(key, out object? value) ? null
+        : value as string ?? throw new ImageException($"Invalid parameter type for '{key}', expected: string");
 
     private static string Duplicate(string id) => $"attempt to add duplicate property '{id}' to object (type 'container')";
 }

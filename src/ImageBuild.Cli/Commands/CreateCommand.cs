@@ -52,8 +52,6 @@ public sealed class CreateCommand : ICommand
             size = ParseSize(io, "image size", operands[1]);
         if (operands.Count > 2)
             throw new UsageException($"Unexpected argument: {operands[2]}");
-        RejectJsonFilename(io, filename);
-
         // The engine reports an unknown or non-creatable format without the "FILE: " prefix qemu puts there.
         try
         {
@@ -64,6 +62,7 @@ public sealed class CreateCommand : ICommand
             io.Error(e is Engine.Block.FormatNotSupportedException ? e.Message : $"{filename}: {e.Message}");
             return 1;
         }
+        RejectJsonFilename(io, filename);
 
         try
         {

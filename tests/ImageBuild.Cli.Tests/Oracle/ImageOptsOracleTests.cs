@@ -193,6 +193,19 @@ public sealed class ImageOptsOracleTests
         Same("info", "json:" + new string('{', 1) + string.Concat(Enumerable.Repeat("\"a\":{", 1100)));
     }
 
+    [TestMethod]
+    [DataRow("create", "-f", "qcow2", "json:{\"driver\":\"qcow2\",\"file\":{\"filename\":\"c.qcow2\"}}", "1M")]
+    [DataRow("create", "-f", "nosuch", "json:{}", "1M")]
+    [DataRow("create", "-f", "qcow2", "json:{}", "1x")]
+    [DataRow("create", "json:{}", "1M")]
+    public void CreateRefusesJsonNamesLikeQemu(params string[] args)
+    {
+        var (q, t) = Same(args);
+        Assert.IsFalse(File.Exists(Path.Combine(t.Path, "c.qcow2")));
+        q.Dispose();
+        t.Dispose();
+    }
+
     private static TempDir Copy()
     {
         var dir = new TempDir();

@@ -53,6 +53,23 @@ public sealed class SecretObjectOracleTests
     [DataRow("secret,id=s0,data=x,id=s1")]
     [DataRow("secret,id=s0,,data=x")]
     [DataRow("id=s0,data=x")]
+    // the JSON form (qemu's user_creatable_parse_str for a definition starting with '{')
+    [DataRow("{\"qom-type\":\"secret\",\"id\":\"s0\",\"data\":\"x\"}")]
+    [DataRow("{\"qom-type\":\"secret\",\"id\":\"s0\",\"data\":1}")]
+    [DataRow("{\"qom-type\":\"secret\",\"id\":\"s0\",\"data\":null}")]
+    [DataRow("{\"qom-type\":\"secret\",\"id\":\"s0\",\"file\":{\"a\":1}}")]
+    [DataRow("{\"qom-type\":\"secret\",\"id\":\"s0\",\"data\":\"x\",\"loaded\":true}")]
+    [DataRow("{\"qom-type\":\"secret\",\"id\":\"s0\",\"data\":\"x\",\"loaded\":\"on\"}")]
+    [DataRow("{\"qom-type\":\"secret\",\"id\":1,\"data\":\"x\"}")]
+    [DataRow("{\"qom-type\":1,\"id\":\"s0\",\"data\":\"x\"}")]
+    [DataRow("{\"id\":\"s0\",\"data\":\"x\"}")]
+    [DataRow("{\"qom-type\":\"secret\",\"id\":\"s0\",\"data\":\"x\",\"format\":\"hex\"}")]
+    [DataRow("{\"qom-type\":\"secret\",\"id\":\"s0\",\"data\":\"x\",\"format\":1}")]
+    [DataRow("{\"qom-type\":\"secret\",\"id\":\"s0\",\"data\":\"x\",\"foo\":1}")]
+    [DataRow("{\"qom-type\":\"secret\",\"id\":\"s0\",\"data\":\"x\"")]
+    [DataRow("{\"qom-type\":\"secret\",\"id\":\"s0\",\"data\":\"x\"} 1")]
+    [DataRow("{\"qom-type\":\"secret\",\"id\":\"s0\",\"data\":\"ab$c\",\"format\":\"base64\"}")]
+    [DataRow("[1]")]
     public void OneDefinitionIsJudgedLikeQemu(string definition) =>
         Same("info", "--object", definition, "a.raw");
 
@@ -73,6 +90,8 @@ public sealed class SecretObjectOracleTests
     [DataRow("secret,id=s0,data=x", "secret,id=s0,file=nonexistent")]
     [DataRow("secret,id=s0,data=x", "secret,id=s0,format=bad")]
     [DataRow("secret,id=s0,data=x", "secret,id=s1,data=x")]
+    [DataRow("{\"qom-type\":\"secret\",\"id\":\"s0\",\"data\":\"YWJj\",\"format\":\"base64\"}", "{\"qom-type\":\"secret\",\"id\":\"s0\",\"data\":\"x\"}")]
+    [DataRow(KeyObject, "{\"qom-type\":\"secret\",\"id\":\"s0\",\"data\":\"abc\",\"keyid\":\"k\"}")]
     public void TwoDefinitionsAreJudgedLikeQemu(string first, string second)
     {
         Same("info", "--object", first, "--object", second, "a.raw");

@@ -9,6 +9,19 @@ internal static class QcowTestSupport
 {
     public static ImageContext Ctx() => ImageContext.CreateDefault();
 
+    /// <summary>
+    /// A qemu --object secret whose value is in a file next to <paramref name="nearPath"/> (a test's temporary
+    /// directory, removed with it), so that no passphrase appears on a command line a failing test prints.
+    /// </summary>
+    public static string SecretObject(string id, string value, string nearPath)
+    {
+        string name = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(value)))[..12];
+        string file = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(nearPath))!, $"{id}-{name}.secret");
+        if (!File.Exists(file))
+            File.WriteAllText(file, value);
+        return $"secret,id={id},file={file}";
+    }
+
     /// <summary>"a=b,c=d" as option pairs (no escaping needed in these tests).</summary>
     public static List<KeyValuePair<string, string>> OptionPairs(string options) =>
         options.Split(',', StringSplitOptions.RemoveEmptyEntries)

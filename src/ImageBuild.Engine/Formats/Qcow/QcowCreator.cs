@@ -1,5 +1,6 @@
 using System.Text;
 using ImageBuild.Engine.Block;
+using ImageBuild.Engine.Crypto;
 using ImageBuild.Engine.Formats.File;
 using ImageBuild.Engine.Host;
 using ImageBuild.Engine.Info;
@@ -12,7 +13,7 @@ namespace ImageBuild.Engine.Formats.Qcow;
 /// written as whole zeroed sectors. Without a backing file clusters are 4 KiB with 512-entry L2 tables; with one,
 /// 512-byte clusters (so that writes never copy unmodified sectors) with 4096-entry L2 tables.
 /// Like qemu, the file is created (empty) before the encryption options and the size are checked, and is left
-/// behind when they are refused.
+/// behind when they are refused. An AES image differs only in its crypt_method (the key's secret must exist).
 /// </summary>
 internal static class QcowCreator
 {
@@ -47,9 +48,8 @@ internal static class QcowCreator
         }
         if (options.Encrypted)
         {
-            throw new ImageException(options.KeySecret is null
-                ? QcowHeader.EncryptionKeyRequired
-                : "Encrypted qcow images are not supported yet");
+            // qcrypto_block_create for the qcow format: the secret must exist (it is not used: there is no header).
+            QcowAesCipher.FromSecret(request.Context.Secrets, options.KeySecret).Dispose();
         }
 
         var header = new QcowHeader
@@ -57,7 +57,7 @@ internal static class QcowCreator
             Size = size,
             ClusterBits = clusterBits,
             L2Bits = l2Bits,
-            CryptMethod = QcowHeader.CryptNone,
+            CryptMethod = options.Encrypted ? QcowHeader.CryptAes : QcowHeader.CryptNone,
             BackingFileOffset = options.StoredBackingFile is null ? 0UL : QcowHeader.Length,
             BackingFileSize = (uint)name.Length,
             L1TableOffset = (ulong)headerSize,

@@ -46,7 +46,7 @@ public sealed partial class QcowDevice
                 length += Math.Min(_clusterSize, src.Length - length);
             long host = (long)entry.HostOffset + inCluster;
             CheckDataCluster(entry.HostOffset, host, length);
-            _file.Write(host, src[..length]); // a corrupt table may name any offset: past the largest file, EFBIG
+            WriteData(host, offset, src[..length]); // a corrupt table may name any offset: past the largest file, EFBIG
             return length;
         }
 
@@ -57,6 +57,9 @@ public sealed partial class QcowDevice
             var cluster = (byte[])_clusterCache.Clone();
             src[..first].CopyTo(cluster.AsSpan(inCluster));
             long host = EndOfFileRoundedTo(_clusterSize);
+            // qemu writes the decompressed part unencrypted into a cluster that then reads as encrypted (garbage);
+            // here the whole cluster is encrypted, so it reads back as written.
+            _cipher?.Encrypt((ulong)(offset - inCluster) / Sectors.Size, cluster);
             _file.Write(host, cluster);
             _file.Flush();
             _l2Cache.SetEntry(l2Offset, table, l2Index, (ulong)host);
@@ -77,14 +80,81 @@ public sealed partial class QcowDevice
         }
         long start = EndOfFileRoundedTo(_clusterSize);
         _file.SetLength(start + (long)count * _clusterSize);
-        CopyBackingAround(offset, covered, start, count);
-        _file.Write(start + inCluster, src[..covered]);
+        if (_cipher is not null)
+            WriteNewEncrypted(offset, src[..covered], start, count);
+        else
+        {
+            CopyBackingAround(offset, covered, start, count);
+            _file.Write(start + inCluster, src[..covered]);
+        }
         _file.Flush();
         var entries = new ulong[count];
         for (int i = 0; i < count; i++)
             entries[i] = (ulong)(start + (long)i * _clusterSize);
         _l2Cache.SetEntries(l2Offset, table, l2Index, entries);
         return covered;
+    }
+
+    /// <summary>
+    /// New clusters of an AES image are written whole, every sector encrypted: what the write does not cover is the
+    /// backing file's data (see <see cref="CopyBackingAround"/>) or zeros, as qemu's get_cluster_offset writes
+    /// encrypted zero sectors around a partial write (a host zero would read as garbage).
+    /// </summary>
+    private void WriteNewEncrypted(long offset, ReadOnlySpan<byte> src, long start, int count)
+    {
+        int inCluster = (int)(offset & (_clusterSize - 1));
+        long firstCluster = offset - inCluster;
+        long end = offset + src.Length;
+        int batch = Math.Max(1, EncryptBatchBytes / _clusterSize);
+        var buf = new byte[(long)Math.Min(batch, count) * _clusterSize];
+        for (int done = 0; done < count; done += batch)
+        {
+            int n = Math.Min(batch, count - done);
+            long guestStart = firstCluster + (long)done * _clusterSize, guestEnd = guestStart + (long)n * _clusterSize;
+            var piece = buf.AsSpan(0, n * _clusterSize);
+            piece.Clear();
+            if (Backing is not null)
+            {
+                long visibleEnd = Math.Min(guestEnd, VirtualSize);
+                if (offset > guestStart)
+                    ReadBacking(guestStart, piece[..(int)(offset - guestStart)]);
+                if (end < visibleEnd)
+                    ReadBacking(Math.Max(end, guestStart), piece[(int)(Math.Max(end, guestStart) - guestStart)..(int)(visibleEnd - guestStart)]);
+            }
+            long from = Math.Max(offset, guestStart), to = Math.Min(end, guestEnd);
+            if (to > from)
+                src[(int)(from - offset)..(int)(to - offset)].CopyTo(piece[(int)(from - guestStart)..]);
+            _cipher!.Encrypt((ulong)guestStart / Sectors.Size, piece);
+            _file.Write(start + (long)done * _clusterSize, piece);
+        }
+    }
+
+    /// <summary>How much of a run of new encrypted clusters is built in memory at a time.</summary>
+    private const int EncryptBatchBytes = 1 << 20;
+
+    /// <summary>Guest data written in place: encrypted (by guest sector) when the image is, as qemu's qcow_co_pwritev.</summary>
+    private void WriteData(long host, long guestOffset, ReadOnlySpan<byte> data)
+    {
+        if (_cipher is null)
+        {
+            _file.Write(host, data);
+            return;
+        }
+        byte[] buf = System.Buffers.ArrayPool<byte>.Shared.Rent(Math.Min(data.Length, EncryptBatchBytes));
+        try
+        {
+            for (int done = 0; done < data.Length; done += EncryptBatchBytes)
+            {
+                var span = buf.AsSpan(0, Math.Min(EncryptBatchBytes, data.Length - done));
+                data.Slice(done, span.Length).CopyTo(span);
+                _cipher.Encrypt((ulong)(guestOffset + done) / Sectors.Size, span);
+                _file.Write(host + done, span);
+            }
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buf, clearArray: true);
+        }
     }
 
     /// <summary>

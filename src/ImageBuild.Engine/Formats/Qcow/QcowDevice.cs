@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using ImageBuild.Engine.Block;
 using ImageBuild.Engine.Compression;
+using ImageBuild.Engine.Crypto;
 using ImageBuild.Engine.Host;
 
 namespace ImageBuild.Engine.Formats.Qcow;
@@ -21,6 +22,9 @@ public sealed partial class QcowDevice : BlockDevice
     private readonly ulong[] _l1;
     private readonly QcowL2Cache _l2Cache;
     private readonly bool _encrypted;
+
+    /// <summary>The AES cipher of an encrypted image opened for data (null: not encrypted, or opened for info).</summary>
+    private readonly QcowAesCipher? _cipher;
     private readonly DeflateClusterCompressor _codec = new();
 
     /// <summary>qemu's cluster_cache: the last decompressed cluster and the host offset of its stream (-1: none).</summary>
@@ -35,8 +39,9 @@ public sealed partial class QcowDevice : BlockDevice
         var raw = new byte[QcowHeader.Length];
         _file.Read(0, raw);
         var header = QcowHeader.Read(raw);
-        header.Validate(request.NoIo);
+        header.Validate();
         _encrypted = header.CryptMethod == QcowHeader.CryptAes;
+        _cipher = QcowEncryption.Open(request, _encrypted);
         _clusterBits = header.ClusterBits;
         _clusterSize = 1 << _clusterBits;
         _l2Bits = header.L2Bits;
@@ -157,8 +162,8 @@ public sealed partial class QcowDevice : BlockDevice
 
     protected override void ReadCore(long offset, Span<byte> dest)
     {
-        if (_encrypted)
-            throw EncryptedDataRefused();
+        if (_encrypted && _cipher is null)
+            throw NoKey();
         while (!dest.IsEmpty)
         {
             var run = Map(offset, dest.Length, mergeCompressed: false);
@@ -176,6 +181,7 @@ public sealed partial class QcowDevice : BlockDevice
             {
                 CheckDataCluster(run.First.HostOffset, run.HostOffset, part.Length);
                 _file.Read(run.HostOffset, part);
+                _cipher?.Decrypt((ulong)offset / Sectors.Size, part); // guest sectors, as qemu's qcow_co_preadv
             }
             offset += part.Length;
             dest = dest[part.Length..];
@@ -225,15 +231,16 @@ public sealed partial class QcowDevice : BlockDevice
         return new DriverStatus(run.Length, BlockStatusFlags.Data | BlockStatusFlags.OffsetValid, run.HostOffset, _file);
     }
 
-    /// <summary>The data of an AES image is never returned as it is stored (it would be ciphertext read as plaintext).</summary>
-    private ImageException EncryptedDataRefused() =>
-        new($"'{Filename}': the image is encrypted (qcow AES) and encrypted qcow images are not supported yet");
+    /// <summary>An AES image opened for metadata only has no key: its data is never returned as it is stored.</summary>
+    private ImageException NoKey() => new(QcowAesCipher.KeySecretRequired);
 
     private static string AltHexOf(ulong value) => $"0x{value:x}";
 
     protected override void Dispose(bool disposing)
     {
-        if (disposing)
-            _file.Dispose();
+        if (!disposing)
+            return;
+        _cipher?.Dispose();
+        _file.Dispose();
     }
 }

@@ -7,7 +7,8 @@ namespace ImageBuild.Engine.Formats.Qcow;
 /// The qcow (version 1) driver as qemu-img 7.2 has it: read (clusters, compressed clusters, backing files), write,
 /// compressed writes (convert -c), create byte-identical to qemu-img's, and make_empty after commit. Like qemu's
 /// driver it has no check, resize, measure, amend, snapshots or backing-file change (rebase). AES-encrypted images
-/// are refused as qemu refuses them without a key (info shows them).
+/// (qemu's legacy encryption) are created, read and written with the key of the secret <c>encrypt.key-secret</c>
+/// names; info shows them without it.
 /// </summary>
 public sealed class QcowFormat : ImageFormat
 {
@@ -29,6 +30,9 @@ public sealed class QcowFormat : ImageFormat
         new("encrypt.format", OptionType.String, "Encrypt the image, format choices: 'aes'"),
         new("encrypt.key-secret", OptionType.String, "ID of the secret that provides the AES encryption key"),
     ];
+
+    /// <summary>qcow_open's <c>encrypt.*</c> options (the AES key's secret, and a format that must match the header).</summary>
+    public override IReadOnlyCollection<string> RuntimeOptions => QcowEncryption.RuntimeOptions;
 
     public override BlockDevice Open(OpenRequest request) => new QcowDevice(request);
 

@@ -68,10 +68,10 @@ internal sealed class QcowHeader
     }
 
     /// <summary>
-    /// qcow_open's header checks, in qemu's order and with its messages; <paramref name="noIo"/> is qemu's
-    /// BDRV_O_NO_IO (info), which opens an AES-encrypted image without its key.
+    /// qcow_open's header checks, in qemu's order and with its messages. The key of an AES-encrypted image is the
+    /// device's to look up (at the point of qemu's crypt method check, which follows these).
     /// </summary>
-    public void Validate(bool noIo)
+    public void Validate()
     {
         if (Magic != QcowProbe.Magic)
             throw new ImageException("Image not in qcow format");
@@ -84,14 +84,9 @@ internal sealed class QcowHeader
             throw new ImageException("Cluster size must be between 512 and 64k");
         if (L2Bits is < 9 - 3 or > 16 - 3)
             throw new ImageException("L2 table size must be between 512 and 64k");
-        if (CryptMethod == CryptAes && !noIo)
-            throw new ImageException(EncryptionKeyRequired);
         if (CryptMethod > CryptAes)
             throw new ImageException("invalid encryption method in qcow header");
     }
-
-    /// <summary>qemu's error for an AES image (at create or at an open that reads data) without encrypt.key-secret.</summary>
-    public const string EncryptionKeyRequired = "Parameter 'encrypt.key-secret' is required for cipher";
 
     /// <summary>
     /// L1 entries for the stored size (qemu's l1_size), or an error with qemu's "Image too large" when the size

@@ -6,12 +6,11 @@ namespace ImageBuild.Engine.Formats.Qcow2;
 /// <summary>Validated qcow2 create options (qcow2_co_create_opts + qcow2_co_create checks, qemu's wording).</summary>
 internal sealed record Qcow2CreateOptions(
     int Version, int ClusterBits, bool ExtendedL2, Preallocation Preallocation, byte CompressionType,
-    string? BackingFile, string? BackingFormat, string? DataFile, bool DataFileRaw, bool LazyRefcounts, int RefcountOrder)
+    string? BackingFile, string? BackingFormat, string? DataFile, bool DataFileRaw, bool LazyRefcounts, int RefcountOrder,
+    Qcow2EncryptionOptions? Encryption)
 {
     public static Qcow2CreateOptions Parse(OptionValues o)
     {
-        if (o.GetBool("encryption") == true || o.Has("encrypt.format"))
-            throw new ImageException("Encrypted qcow2 images are not supported yet");
         int version = o.GetString("compat") switch
         {
             null or "1.1" or "v3" => 3,
@@ -20,6 +19,7 @@ internal sealed record Qcow2CreateOptions(
         };
         if (o.GetString("backing_fmt") is { } bf && !Block.QemuDriverNames.IsKnown(bf))
             throw new ImageException($"Parameter 'backing-fmt' does not accept value '{bf}'");
+        var encryption = Qcow2EncryptionOptions.Parse(o); // QAPI visits "encrypt" after "backing-fmt"
         long cs = o.GetSize("cluster_size") ?? 65536;
         if (cs < 512 || cs > 2 << 20 || (cs & (cs - 1)) != 0)
             throw new ImageException("Cluster size must be a power of two between 512 and 2048k");
@@ -71,6 +71,6 @@ internal sealed record Qcow2CreateOptions(
             throw new ImageException("Non-zlib compression type is only supported with compatibility level 1.1 and above (use version=v3 or greater)");
         if (dataRaw && prealloc == Preallocation.Off)
             prealloc = Preallocation.Metadata;
-        return new Qcow2CreateOptions(version, bits, extended, prealloc, ctype, backing, backingFmt, dataFile, dataRaw, lazy, order);
+        return new Qcow2CreateOptions(version, bits, extended, prealloc, ctype, backing, backingFmt, dataFile, dataRaw, lazy, order, encryption);
     }
 }

@@ -146,6 +146,8 @@ internal static class Qcow2Creator
                 dev.SetBacking(o.BackingFile, o.BackingFormat);
                 dev.UpdateHeader();
             }
+            if (o.Encryption is { } encryption)
+                dev.SetUpEncryption(encryption, request.Context.Identity.ForImage(request.Filename)); // qemu's last step
         }
     }
 

@@ -24,6 +24,7 @@ public sealed partial class Qcow2Device
         int refBits = 1 << (int)Header.RefcountOrder;
         string? backingFile = null, backingFormat = null, dataFile = null;
         bool backingGiven = false;
+        bool encryptionUpdate = false;
 
         // Checked in the order of qemu's amend option table.
         foreach (var name in Qcow2Format.AmendOptionOrder)
@@ -34,7 +35,10 @@ public sealed partial class Qcow2Device
                 case var n when n.StartsWith("encrypt.", StringComparison.Ordinal):
                     if (Header.CryptMethod == 0)
                         throw new ImageException("Can't amend encryption options - encryption not present");
-                    throw new ImageException("Only LUKS encryption options can be amended");
+                    if (Header.CryptMethod != CryptLuks)
+                        throw new ImageException("Only LUKS encryption options can be amended");
+                    encryptionUpdate = true;
+                    break;
                 case "size":
                     newSize = o.GetSize("size")!.Value;
                     break;
@@ -85,6 +89,9 @@ public sealed partial class Qcow2Device
             progress.Begin(AmendOperation.Upgrading);
             Upgrade(progress.Report);
         }
+
+        if (encryptionUpdate)
+            AmendEncryption(o, force); // qemu: after the upgrade, before the refcount width
 
         if (newOrder != (int)Header.RefcountOrder)
         {

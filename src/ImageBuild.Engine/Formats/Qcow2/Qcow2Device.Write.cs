@@ -137,7 +137,7 @@ public sealed partial class Qcow2Device
         {
             data = src[..(int)n];
         }
-        else if (freshPastEof && !Extended && Backing is null && BackingFilename is null && ReadsAsZeros(L2Cache.Get(l2Offset), l2Index, k))
+        else if (freshPastEof && !Extended && !IsEncrypted && Backing is null && BackingFilename is null && ReadsAsZeros(L2Cache.Get(l2Offset), l2Index, k))
         {
             // New clusters past the old end of the file, nothing behind them: the untouched head and tail read as
             // zeros without being written, so only the guest data goes out (as qemu does).
@@ -164,12 +164,13 @@ public sealed partial class Qcow2Device
         {
             // New clusters past the old end of the file read as zeros where nothing is written, so when the copied
             // head and tail are zeros only the guest data is written (as qemu does): no zero bytes through the page cache.
-            if (freshPastEof && buffer is not null && !Extended &&
+            // (Not when encrypted: a host zero reads as garbage, so the head and tail are written encrypted.)
+            if (freshPastEof && buffer is not null && !Extended && !IsEncrypted &&
                 !data[..(int)(offset - regionStart)].ContainsAnyExcept((byte)0) &&
                 !data[(int)(offset + n - regionStart)..].ContainsAnyExcept((byte)0))
-                WriteGuestData(host + (offset - guestStart), src[..(int)n]);
+                WriteGuestData(host + (offset - guestStart), offset, src[..(int)n]);
             else
-                WriteGuestData(host + (regionStart - guestStart), data);
+                WriteGuestData(host + (regionStart - guestStart), regionStart, data);
         }
         catch (ImageException) when (alloc && !HasDataFile)
         {
@@ -309,13 +310,39 @@ public sealed partial class Qcow2Device
         _file.Write((long)Header.L1TableOffset + start * 8, buf);
     }
 
-    /// <summary>Guest data to its host clusters; inside the image file, never over metadata (qemu checks every data write).</summary>
-    private void WriteGuestData(long host, ReadOnlySpan<byte> data)
+    /// <summary>
+    /// Guest data (at guest <paramref name="guestOffset"/>) to its host clusters; inside the image file, never over
+    /// metadata (qemu checks every data write). An encrypted image's data is encrypted on the way, in pieces of at
+    /// most <see cref="EncryptBatchBytes"/>.
+    /// </summary>
+    private void WriteGuestData(long host, long guestOffset, ReadOnlySpan<byte> data)
     {
         if (!HasDataFile)
             EnsureNoOverlap(0, host, data.Length);
-        _dataFile.Write(host, data);
+        if (!IsEncrypted)
+        {
+            _dataFile.Write(host, data);
+            return;
+        }
+        var crypto = Crypto;
+        byte[] buf = System.Buffers.ArrayPool<byte>.Shared.Rent(Math.Min(data.Length, EncryptBatchBytes));
+        try
+        {
+            for (int done = 0; done < data.Length; done += EncryptBatchBytes)
+            {
+                var piece = buf.AsSpan(0, Math.Min(EncryptBatchBytes, data.Length - done));
+                data.Slice(done, piece.Length).CopyTo(piece);
+                crypto.Encrypt(guestOffset + done, host + done, piece);
+                _dataFile.Write(host + done, piece);
+            }
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buf, clearArray: true);
+        }
     }
+
+    private const int EncryptBatchBytes = 1 << 20;
 
     /// <summary>
     /// qcow2_free_any_cluster: drops one reference to the cluster(s) an L2 entry names. Host clusters whose refcount

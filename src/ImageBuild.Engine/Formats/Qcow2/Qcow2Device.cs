@@ -30,7 +30,6 @@ public sealed partial class Qcow2Device : BlockDevice, IPersistentBitmaps
     internal readonly List<SnapshotTableEntry> SnapshotTable;
     internal readonly List<BitmapDirectoryEntry> Bitmaps = [];
     internal (ulong Offset, ulong Size, uint Count)? BitmapExtension;
-    internal readonly (ulong Offset, ulong Length)? CryptoHeader;
     internal string? DataFileName;
     private long _decompressedHost = -1;
     private byte[]? _decompressed;
@@ -91,7 +90,7 @@ public sealed partial class Qcow2Device : BlockDevice, IPersistentBitmaps
                     break;
                 case HeaderExtension.CryptoHeader:
                     if (ext.Data.Length != 16)
-                        throw new ImageException($"Invalid encryption header extension length {ext.Data.Length}");
+                        throw new ImageException($"CRYPTO header extension size {ext.Data.Length}, but expected size 16");
                     CryptoHeader = (BinaryPrimitives.ReadUInt64BigEndian(ext.Data), BinaryPrimitives.ReadUInt64BigEndian(ext.Data.AsSpan(8)));
                     break;
                 case HeaderExtension.Bitmaps:
@@ -121,8 +120,7 @@ public sealed partial class Qcow2Device : BlockDevice, IPersistentBitmaps
             throw new ImageException($"Unsupported encryption method {Header.CryptMethod}");
         if (Header.CryptMethod == 2 && CryptoHeader is null)
             throw new ImageException("Missing CRYPTO header for crypt method 2");
-        if (Header.CryptMethod != 0)
-            throw new ImageException("Encrypted qcow2 images are not supported yet");
+        OpenEncryption(request, noIo);
 
         Extended = (Header.IncompatibleFeatures & Qcow2Header.IncompatExtendedL2) != 0;
         // qemu: a subcluster (a 32nd of a cluster with extended L2 entries) is at least one 512-byte sector.
@@ -369,6 +367,8 @@ public sealed partial class Qcow2Device : BlockDevice, IPersistentBitmaps
             d.Add("bitmaps", list);
         }
         d.Add("refcount-bits", 1L << (int)Header.RefcountOrder);
+        if (EncryptInfo() is { } encrypt)
+            d.Add("encrypt", encrypt);
         if (v3)
         {
             if (DataFileName is not null)
@@ -513,6 +513,7 @@ public sealed partial class Qcow2Device : BlockDevice, IPersistentBitmaps
             {
                 case SubclusterType.Normal:
                     _dataFile.Read(run.HostOffset, part);
+                    DecryptRead(offset, run.HostOffset, part);
                     break;
                 case SubclusterType.ZeroPlain:
                 case SubclusterType.ZeroAlloc:
@@ -657,7 +658,8 @@ public sealed partial class Qcow2Device : BlockDevice, IPersistentBitmaps
         var flags = BlockStatusFlags.None;
         HostFile? hostFile = null;
         long host = 0;
-        if (run.Type is SubclusterType.Normal or SubclusterType.ZeroAlloc or SubclusterType.UnallocatedAlloc)
+        // qcow2_co_block_status: the host offset of encrypted data is not given (it holds ciphertext).
+        if (!IsEncrypted && run.Type is SubclusterType.Normal or SubclusterType.ZeroAlloc or SubclusterType.UnallocatedAlloc)
         {
             flags |= BlockStatusFlags.OffsetValid;
             hostFile = _dataFile;
@@ -730,6 +732,9 @@ public sealed partial class Qcow2Device : BlockDevice, IPersistentBitmaps
     {
         if (BackingFilename is not null && backingFormat is not null)
             yield return new HeaderExtension(HeaderExtension.BackingFormat, System.Text.Encoding.UTF8.GetBytes(backingFormat));
+        if (dataFile is not null && (Header.IncompatibleFeatures & Qcow2Header.IncompatDataFile) != 0)
+            yield return new HeaderExtension(HeaderExtension.DataFile, System.Text.Encoding.UTF8.GetBytes(dataFile));
+        // qemu's order: backing format, data file, then the full disk encryption header pointer.
         if (CryptoHeader is { } c)
         {
             var d = new byte[16];
@@ -737,8 +742,6 @@ public sealed partial class Qcow2Device : BlockDevice, IPersistentBitmaps
             BinaryPrimitives.WriteUInt64BigEndian(d.AsSpan(8), c.Length);
             yield return new HeaderExtension(HeaderExtension.CryptoHeader, d);
         }
-        if (dataFile is not null && (Header.IncompatibleFeatures & Qcow2Header.IncompatDataFile) != 0)
-            yield return new HeaderExtension(HeaderExtension.DataFile, System.Text.Encoding.UTF8.GetBytes(dataFile));
         if (featureTable)
             yield return new HeaderExtension(HeaderExtension.FeatureTable, FeatureNameTable.Build());
         if (BitmapExtension is { } b && b.Count > 0)
@@ -791,6 +794,8 @@ public sealed partial class Qcow2Device : BlockDevice, IPersistentBitmaps
         {
             if (_ownsDataFile) _dataFile.Dispose();
             _file.Dispose();
+            _crypto?.Dispose();
+            _luks?.Dispose();
         }
     }
 }

@@ -68,6 +68,9 @@ public sealed class Qcow2Format : ImageFormat
         "backing_file", "backing_fmt", "data_file", "data_file_raw", "lazy_refcounts", "refcount_bits",
     ];
 
+    /// <summary>The qcow2 runtime options this engine takes: the encryption format check and the key's secret.</summary>
+    public override IReadOnlyCollection<string> RuntimeOptions => Qcow2Device.RuntimeOptionKeys;
+
     public override BlockDevice Open(OpenRequest request) =>
         new Qcow2Device(request);
 

@@ -4,7 +4,11 @@ using ImageBuild.Engine.Options;
 
 namespace ImageBuild.Engine.Formats.Qcow2;
 
-/// <summary>qcow2_measure: required and fully-allocated sizes for a new image (qemu-img measure).</summary>
+/// <summary>
+/// qcow2_measure: required and fully-allocated sizes for a new image (qemu-img measure). With LUKS, qemu also
+/// looks the key's secret up (a dry-run create); measure has no engine context here, so an unknown secret id is not
+/// refused as qemu refuses it.
+/// </summary>
 internal static class Qcow2Measure
 {
     public static MeasureResult Measure(OptionValues options, BlockDevice? source, long size)
@@ -29,7 +33,9 @@ internal static class Qcow2Measure
         if (o.Preallocation is Preallocation.Full or Preallocation.Falloc)
             required = virtualSize;
 
-        long fully = FullSize(virtualSize, cs, o.RefcountOrder, l2e);
+        // qemu counts the LUKS header of an encrypted image in whole clusters (the AES format has none).
+        long luksPayload = o.Encryption is { IsAes: false } luks ? (luks.LuksHeaderLength() + cs - 1) / cs * cs : 0;
+        long fully = luksPayload + FullSize(virtualSize, cs, o.RefcountOrder, l2e);
         long req = fully - virtualSize + required;
         long? bitmaps = null;
         if (o.Version >= 3 && source is Qcow2Device q)

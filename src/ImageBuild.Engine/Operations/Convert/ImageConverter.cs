@@ -87,6 +87,9 @@ public static partial class ImageConverter
         {
             if (format is not null && !format.SupportsCompressedWrites)
                 throw new ImageException("Compression not supported for this file format");
+            if (createValues?.Find(p => p.Key == "encryption").Value is "on" or "yes" or "true" or "y" ||
+                createValues?.Exists(p => p.Key == "encrypt.format") == true)
+                throw new ImageException("Compression and encryption not supported at the same time");
             if (createValues?.Find(p => p.Key == "preallocation").Value is { } pre && pre != "off")
                 throw new ImageException("Compression and preallocation not supported at the same time");
         }
