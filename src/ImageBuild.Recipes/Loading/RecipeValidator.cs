@@ -20,10 +20,40 @@ public static class RecipeValidator
         var errors = new List<RecipeError>();
         var graph = RecipeGraph.Build(recipe, kinds, context.Formats, errors);
         foreach (var step in recipe.Steps)
+        {
             CheckStep(recipe, step, graph, context, errors);
+            CheckSecretOptions(recipe, step, errors);
+        }
+        CheckSecrets(recipe, errors);
         if (graph is not null)
             CheckOutputs(recipe, graph, errors);
         return errors;
+    }
+
+    /// <summary>
+    /// Every secret can be read now (a variable that is set, a regular file of bounded size), so a missing one is
+    /// an error at its line before anything runs. Values are not read here.
+    /// </summary>
+    private static void CheckSecrets(Recipe recipe, List<RecipeError> errors)
+    {
+        foreach (var secret in recipe.Secrets)
+            if (Secrets.SecretReader.Check(secret) is { } problem)
+                errors.Add(secret.Mark == Mark.None
+                    ? new RecipeError(recipe.File, 0, 0, problem + " (given by the host)")
+                    : recipe.Error(secret.Mark, problem));
+    }
+
+    /// <summary>
+    /// An option that takes a secret names one the recipe declares. The message never repeats the option's value: a
+    /// passphrase written there by mistake must not end up in a log.
+    /// </summary>
+    private static void CheckSecretOptions(Recipe recipe, RecipeStep step, List<RecipeError> errors)
+    {
+        foreach (var (option, id) in Secrets.SecretOptions.Of(step))
+            if (recipe.FindSecret(id.Value) is null)
+                errors.Add(recipe.Error(id.Mark, $"step '{step.Id}': option '{option}' must name a secret declared under 'secrets:' " +
+                    (recipe.Secrets.Count == 0 ? "(the recipe declares none)" : $"(declared: {string.Join(", ", recipe.Secrets.Select(s => s.Id))})") +
+                    "; a secret's value is never written in the recipe"));
     }
 
     /// <summary>
@@ -272,7 +302,14 @@ public static class RecipeValidator
                 continue;
             }
             try { ImageCreator.ParseOptions(format, [new(name, value.Value)]); }
-            catch (ImageException e) { err(value.Mark, $"{format.Name} option '{name}': {FirstLine(e.Message)}"); }
+            catch (ImageException e)
+            {
+                // A secret option's value may be a passphrase written there by mistake: never repeated.
+                string message = FirstLine(e.Message);
+                if (Secrets.SecretOptions.IsSecretOption(name) && value.Value.Length > 0)
+                    message = message.Replace(value.Value, "(its value)", StringComparison.Ordinal);
+                err(value.Mark, $"{format.Name} option '{name}': {message}");
+            }
         }
     }
 
