@@ -64,7 +64,9 @@ public static class ImageOperations
         Recipe recipe;
         try
         {
-            recipe = RecipeLoader.LoadText(text, Path.Combine(request.BaseDirectory, stateName + ".yaml"));
+            recipe = RecipeLoader.LoadText(text, Path.Combine(request.BaseDirectory, stateName + ".yaml"),
+                secrets: request.Secrets.Select(s => s.Source == SecretSourceKind.File && s.BaseDirectory.Length == 0
+                    ? s with { BaseDirectory = request.BaseDirectory } : s).ToList());
         }
         catch (RecipeException e)
         {

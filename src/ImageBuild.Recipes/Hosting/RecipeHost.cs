@@ -26,7 +26,9 @@ public static class RecipeHost
         Recipe recipe;
         try
         {
-            recipe = RecipeLoader.Load(path, request.Variables, context: RecipeLoader.EngineFor(request.UntrustedImages));
+            recipe = RecipeLoader.Load(path, request.Variables, context: RecipeLoader.EngineFor(request.UntrustedImages),
+                secrets: request.Secrets.Select(s => s.Source == Model.SecretSourceKind.File && s.BaseDirectory.Length == 0
+                    ? s with { BaseDirectory = request.BaseDirectory } : s).ToList());
         }
         catch (RecipeException e)
         {

@@ -25,9 +25,12 @@ public sealed record RecipeSecret(string Id, SecretSourceKind Source, string Nam
     public static RecipeSecret FromEnvironment(string id, string variable) =>
         new(id, SecretSourceKind.Environment, variable, "", Mark.None);
 
-    /// <summary>A secret read from the file <paramref name="path"/>, relative to <paramref name="baseDirectory"/> (for hosts).</summary>
-    public static RecipeSecret FromFile(string id, string path, string baseDirectory) =>
-        new(id, SecretSourceKind.File, path, baseDirectory, Mark.None);
+    /// <summary>
+    /// A secret read from the file <paramref name="path"/>, relative to <paramref name="baseDirectory"/> (for hosts;
+    /// null: the request's base directory).
+    /// </summary>
+    public static RecipeSecret FromFile(string id, string path, string? baseDirectory = null) =>
+        new(id, SecretSourceKind.File, path, baseDirectory ?? "", Mark.None);
 
     /// <summary>
     /// What the secret is, without its value: the id and the source as written (a file by the path the recipe gives,
