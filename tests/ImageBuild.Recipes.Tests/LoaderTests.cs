@@ -1,3 +1,4 @@
+using ImageBuild.Tests.Shared;
 using ImageBuild.Recipes.Model;
 
 namespace ImageBuild.Recipes.Tests;
@@ -159,16 +160,16 @@ public sealed class LoaderTests
               - id: v
                 kind: convert
                 from: base
-                format: luks
+                format: nodriver
               - id: s
                 kind: snapshot
                 from: base
                 name: first
-            """);
+            """) { Engine = DriverlessImages.Context() };
         var errors = f.Errors();
         Assert.HasCount(2, errors, string.Join("\n", errors));
         Assert.AreEqual(8, errors[0].Line);
-        StringAssert.Contains(errors[0].Message, "step 'v': format 'luks' is not supported by this engine yet");
+        StringAssert.Contains(errors[0].Message, "step 'v': format 'nodriver' is not supported by this engine yet");
         Assert.AreEqual(11, errors[1].Line);
         StringAssert.Contains(errors[1].Message, "step 's': 'from: base' is a raw image, which cannot hold internal snapshots");
     }

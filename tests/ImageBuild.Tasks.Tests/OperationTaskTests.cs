@@ -226,13 +226,21 @@ public sealed class OperationTaskTests
     [TestMethod]
     public void AFormatWithoutADriverIsRefusedByName()
     {
-        DriverlessImages.Write(_dir["disk.luks"]);
+        LuksMagicOnly(_dir["disk.luks"]);
         Run(new ImageInfo { Input = "disk.luks" }, expectSuccess: false);
-        StringAssert.Contains(_engine.Errors.Single().Message, $"'{_dir["disk.luks"]}': format '{DriverlessImages.Format}' is not supported by this engine yet", _engine.Log);
+        StringAssert.Contains(_engine.Errors.Single().Message, $"'{_dir["disk.luks"]}': format 'luks' is not supported by this engine yet", _engine.Log);
 
         _engine.Errors.Clear();
         Run(new ImageConvert { Input = "disk.luks", Output = "disk.qcow2", OutputFormat = "qcow2" }, expectSuccess: false);
-        StringAssert.Contains(_engine.Errors.Single().Message, $"format '{DriverlessImages.Format}' is not supported by this engine yet", _engine.Log);
+        StringAssert.Contains(_engine.Errors.Single().Message, $"format 'luks' is not supported by this engine yet", _engine.Log);
         Assert.IsFalse(File.Exists(_dir["disk.qcow2"]), "nothing written");
+    }
+
+    /// <summary>A 1 MiB file with only a LUKS1 magic and version: it probes as luks (score 100), the rest is zeroes.</summary>
+    private static void LuksMagicOnly(string path)
+    {
+        var image = new byte[1 << 20];
+        new byte[] { (byte)'L', (byte)'U', (byte)'K', (byte)'S', 0xBA, 0xBE, 0, 1 }.CopyTo(image, 0);
+        File.WriteAllBytes(path, image);
     }
 }
