@@ -1,10 +1,15 @@
 using System.Text.RegularExpressions;
+using ImageBuild.Engine;
+using ImageBuild.Engine.Block;
+using ImageBuild.Engine.Secrets;
 
 namespace ImageBuild.Cli.CommandLine;
 
 /// <summary>
-/// --object OBJDEF as qemu-img 7.2 checks it (qom-type first, an identifier id, known properties). imagebuild has
-/// no user for the objects yet (no encrypted formats), so a valid definition is accepted and otherwise ignored.
+/// --object OBJDEF as qemu-img 7.2 takes it (user_creatable_process_cmdline): checked as qemu's visitor checks it
+/// (qom-type first, an identifier id, known properties), then created: a "secret" is loaded (data or file, base64,
+/// decrypted with another secret's key) into <see cref="Secrets"/>, which the command's engine context then carries.
+/// Other types are checked and otherwise ignored (nothing in imagebuild uses them).
 /// </summary>
 public sealed partial class ObjectOption
 {
@@ -12,17 +17,21 @@ public sealed partial class ObjectOption
     private static readonly string[] Types =
     [
         "authz-list", "authz-list-file", "authz-simple", "main-loop", "pr-manager-helper", "secret", "secret_keyring",
-        "thread-context", "throttle-group", "tls-cipher-suites", "tls-creds-anon", "tls-creds-psk", "tls-creds-x509",
+        "thread-context", "throttle-group", "tls-cipher-suites", "tls-creds-anon", "tls-creds-x509", "tls-creds-psk",
     ];
 
-    private static readonly string[] SecretProperties = ["data", "file", "format", "iv", "keyid", "loaded"];
+    /// <summary>A secret's properties in the order qemu's visitor checks them (SecretCommonProperties, then SecretProperties).</summary>
+    private static readonly string[] SecretProperties = ["loaded", "format", "keyid", "iv", "data", "file"];
 
     private readonly HashSet<string> _ids = new(StringComparer.Ordinal);
+
+    /// <summary>The secrets loaded so far (values never printed).</summary>
+    public SecretStore Secrets { get; } = new();
 
     [GeneratedRegex("^[A-Za-z][A-Za-z0-9_.-]*$")]
     private static partial Regex Identifier();
 
-    /// <summary>Validates one --object; on error prints qemu's message and exits with <paramref name="exitCode"/>.</summary>
+    /// <summary>Creates one --object; on error prints qemu's message and exits with <paramref name="exitCode"/>.</summary>
     public void Add(CliIO io, string definition, int exitCode = 1)
     {
         if (Check(definition) is { } error)
@@ -32,59 +41,70 @@ public sealed partial class ObjectOption
         }
     }
 
-    /// <summary>qemu's message for an invalid definition, or null when it is accepted.</summary>
+    /// <summary><paramref name="engine"/> carrying the secrets loaded here (itself when there are none).</summary>
+    public ImageContext Apply(ImageContext engine) => _ids.Count == 0 ? engine : engine.WithSecrets(Secrets);
+
+    /// <summary>Creates the object: qemu's message for an invalid definition or a failed load, or null when it is created.</summary>
     public string? Check(string definition)
     {
-        var pairs = ParseWithImpliedType(definition);
-        string? type = pairs.Find(p => p.Key == "qom-type").Value;
-        if (type is null)
+        Dictionary<string, string> props;
+        try
+        {
+            props = ObjectDefinition.Parse(definition);
+        }
+        catch (ImageException e)
+        {
+            return e.Message;
+        }
+        if (!props.TryGetValue("qom-type", out string? type))
             return "Parameter 'qom-type' is missing";
         if (!Types.Contains(type))
             return $"Parameter 'qom-type' does not accept value '{type}'";
-        string? id = pairs.Find(p => p.Key == "id").Value;
-        if (id is null)
+        if (!props.TryGetValue("id", out string? id))
             return "Parameter 'id' is missing";
         if (!Identifier().IsMatch(id))
             return "Parameter 'id' expects an identifier\nIdentifiers consist of letters, digits, '-', '.', '_', starting with a letter.";
         if (type != "secret")
-            return _ids.Add(id) ? null : $"attempt to add duplicate property '{id}' to object (type 'container')";
+            return _ids.Add(id) ? null : Duplicate(id);
 
-        foreach (var (key, _) in pairs)
+        if (props.TryGetValue("loaded", out string? loaded) && loaded is not ("on" or "off"))
+            return "Parameter 'loaded' expects 'on' or 'off'";
+        if (props.TryGetValue("format", out string? format) && format is not ("raw" or "base64"))
+            return $"Parameter 'format' does not accept value '{format}'";
+        foreach (var key in props.Keys)
+        {
+            int dot = key.IndexOf('.', StringComparison.Ordinal);
+            if (dot >= 0)
+                return $"Parameters '{key[..dot]}.*' are unexpected";
             if (key is not ("qom-type" or "id") && !SecretProperties.Contains(key))
                 return $"Parameter '{key}' is unexpected";
-        if (pairs.Find(p => p.Key == "format").Value is { } format && format is not ("raw" or "base64"))
-            return $"Parameter 'format' does not accept value '{format}'";
-        string? data = pairs.Find(p => p.Key == "data").Value;
-        string? file = pairs.Find(p => p.Key == "file").Value;
-        if (data is null && file is null)
-            return "Either 'file' or 'data' must be provided";
-        if (data is null && file is not null && !File.Exists(file))
-            return $"Unable to read {file}: Failed to open file \u201C{file}\u201D: No such file or directory";
-        return _ids.Add(id) ? null : $"attempt to add duplicate property '{id}' to object (type 'container')";
+        }
+        if (loaded is not null)
+            return "Property 'secret.loaded' is not writable";
+        if (!_ids.Add(id))
+            return Duplicate(id);
+
+        var secret = new SecretObject(id)
+        {
+            Data = props.GetValueOrDefault("data"),
+            File = props.GetValueOrDefault("file"),
+            Format = format == "base64" ? SecretFormat.Base64 : SecretFormat.Raw,
+            KeyId = props.GetValueOrDefault("keyid"),
+            Iv = props.GetValueOrDefault("iv"),
+        };
+        try
+        {
+            byte[] value = secret.Load(Secrets, other => _ids.Contains(other) && !Secrets.Contains(other));
+            Secrets.Add(id, value);
+            Array.Clear(value);
+            return null;
+        }
+        catch (ImageException e)
+        {
+            _ids.Remove(id); // qemu deletes the object whose completion failed (the command exits anyway)
+            return e.Message;
+        }
     }
 
-    /// <summary>QemuOpts parsing with "qom-type" as the implied name of a leading value without '='.</summary>
-    private static List<KeyValuePair<string, string>> ParseWithImpliedType(string definition)
-    {
-        int comma = IndexOfSingleComma(definition);
-        string first = comma < 0 ? definition : definition[..comma];
-        if (first.Length > 0 && !first.Contains('='))
-        {
-            var rest = comma < 0 ? [] : OptionList.Parse(definition[(comma + 1)..], keepId: true);
-            rest.Insert(0, new("qom-type", first.Replace(",,", ",", StringComparison.Ordinal)));
-            return rest;
-        }
-        return OptionList.Parse(definition, keepId: true);
-    }
-
-    private static int IndexOfSingleComma(string s)
-    {
-        for (int i = 0; i < s.Length; i++)
-        {
-            if (s[i] != ',') continue;
-            if (i + 1 < s.Length && s[i + 1] == ',') { i++; continue; }
-            return i;
-        }
-        return -1;
-    }
+    private static string Duplicate(string id) => $"attempt to add duplicate property '{id}' to object (type 'container')";
 }

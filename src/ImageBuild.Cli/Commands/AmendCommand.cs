@@ -44,6 +44,7 @@ public sealed class AmendCommand : ICommand
                 default: HandleCommon(c, g); break;
             }
         }
+        context = context with { Engine = objects.Apply(context.Engine) };
         if (options is null)
             throw new UsageException("Must specify options (-o)");
         if (quiet) progress = false;

@@ -58,6 +58,7 @@ public sealed class BitmapCommand : ICommand
                 default: HandleCommon(c, g); break;
             }
         }
+        context = context with { Engine = objects.Apply(context.Engine) };
         string? error = null;
         if (steps.Count == 0)
             error = "Need at least one of --add, --remove, --clear, --enable, --disable, or --merge";

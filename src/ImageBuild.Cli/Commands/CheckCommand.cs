@@ -68,6 +68,7 @@ public sealed class CheckCommand : ICommand
                 default: HandleCommon(c, g); break;
             }
         }
+        context = context with { Engine = objects.Apply(context.Engine) };
         if (g.Operands.Count != 1)
             throw new UsageException("Expecting one image file name");
         string filename = g.Operands[0];

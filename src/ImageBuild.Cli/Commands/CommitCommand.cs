@@ -42,6 +42,7 @@ public sealed class CommitCommand : ICommand
                 default: HandleCommon(c, g); break;
             }
         }
+        context = context with { Engine = objects.Apply(context.Engine) };
         if (quiet) progress = false;
         if (g.Operands.Count != 1)
             throw new UsageException("Expecting one image file name");

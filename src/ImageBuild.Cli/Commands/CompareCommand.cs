@@ -44,6 +44,7 @@ public sealed class CompareCommand : ICommand
                 default: HandleCommon(c, g); break;
             }
         }
+        context = context with { Engine = objects.Apply(context.Engine) };
         if (quiet) progress = false;
         if (g.Operands.Count != 2)
             throw new UsageException("Expecting two image file names");

@@ -90,6 +90,7 @@ public sealed class ConvertCommand : ICommand
                 default: HandleCommon(c, g); break;
             }
         }
+        context = context with { Engine = objects.Apply(context.Engine) };
 
         if (outFmt is null && !tgtImageOpts) outFmt = "raw";
         string? error =

@@ -39,6 +39,7 @@ public sealed class CreateCommand : ICommand
                 default: HandleCommon(c, g); break;
             }
         }
+        context = context with { Engine = objects.Apply(context.Engine) };
 
         var operands = g.Operands;
         string? filename = operands.Count > 0 ? operands[0] : null;

@@ -36,6 +36,7 @@ public sealed class DdCommand : ICommand
                 default: HandleCommon(c, g); break;
             }
         }
+        context = context with { Engine = objects.Apply(context.Engine) };
         foreach (string operand in g.Operands)
             request = request.WithOperand(operand);
         RejectImageOpts(io, imageOpts, request.InputFormat);

@@ -47,6 +47,7 @@ public sealed class MeasureCommand : ICommand
                 default: io.Out.Flush(); throw new HelpRequestedException(c == 'h' ? Name : null);
             }
         }
+        context = context with { Engine = objects.Apply(context.Engine) };
 
         var operands = g.Operands;
         if (operands.Count > 1)

@@ -49,6 +49,7 @@ public sealed class ResizeCommand : ICommand
                 default: HandleCommon(c, g); break;
             }
         }
+        context = context with { Engine = objects.Apply(context.Engine) };
         if (g.Operands.Count != 1)
             throw new UsageException("Expecting image file name and size");
         RejectImageOpts(io, imageOpts, fmt);

@@ -53,6 +53,7 @@ public sealed class SnapshotCommand : ICommand
                 default: HandleCommon(c, g); break;
             }
         }
+        context = context with { Engine = objects.Apply(context.Engine) };
         if (g.Operands.Count != 1)
             throw new UsageException("Expecting one image file name");
         string filename = g.Operands[0];

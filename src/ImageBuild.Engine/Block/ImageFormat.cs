@@ -92,4 +92,11 @@ public abstract class ImageFormat
     /// <summary>measure: sizes for a new image of this format with the given options, for a source image or a size.</summary>
     public virtual MeasureResult Measure(OptionValues options, BlockDevice? source, long size) =>
         throw new ImageException($"Block driver '{Name}' does not support size measurement");
+
+    /// <summary>
+    /// measure with the engine context, for drivers whose options name secrets (qemu's luks and LUKS-encrypted qcow2
+    /// measure by a fake create that looks the key-secret up); the default ignores the context.
+    /// </summary>
+    public virtual MeasureResult Measure(ImageContext context, OptionValues options, BlockDevice? source, long size) =>
+        Measure(options, source, size);
 }

@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Security.Cryptography;
 
 namespace ImageBuild.Engine.Crypto;
 
@@ -28,10 +27,11 @@ public static class AntiForensicSplitter
     }
 
     /// <summary>
-    /// Splits <paramref name="key"/> into <paramref name="stripes"/> stripes (the first stripes - 1 random), the
-    /// inverse of <see cref="Merge"/>. Returns key.Length * stripes bytes.
+    /// Splits <paramref name="key"/> into <paramref name="stripes"/> stripes (the first stripes - 1 filled by
+    /// <paramref name="random"/>, e.g. <see cref="Block.ImageIdentity.NewBytes"/>), the inverse of <see cref="Merge"/>.
+    /// Returns key.Length * stripes bytes.
     /// </summary>
-    public static byte[] Split(LuksHash hash, ReadOnlySpan<byte> key, int stripes)
+    public static byte[] Split(LuksHash hash, ReadOnlySpan<byte> key, int stripes, SpanAction random)
     {
         if (stripes < 1) throw new ArgumentOutOfRangeException(nameof(stripes), "at least one stripe is needed");
         int blockLen = key.Length;
@@ -40,7 +40,7 @@ public static class AntiForensicSplitter
         for (int i = 0; i < stripes - 1; i++)
         {
             var stripe = split.AsSpan(i * blockLen, blockLen);
-            RandomNumberGenerator.Fill(stripe);
+            random(stripe);
             Xor(block, stripe);
             Diffuse(hash, block);
         }
@@ -67,6 +67,9 @@ public static class AntiForensicSplitter
             digest[..piece.Length].CopyTo(piece);
         }
     }
+
+    /// <summary>Fills a span (the random source of <see cref="Split"/>).</summary>
+    public delegate void SpanAction(Span<byte> buffer);
 
     private static void Xor(Span<byte> into, ReadOnlySpan<byte> other)
     {

@@ -32,7 +32,7 @@ internal static class BuiltinFormats
         .Register(new VpcFormat())
         .Register(new VhdxFormat())
         .Register(new ParallelsFormat())
-        .Register(new UnsupportedFormat("luks", "luks", LuksProbe.Score))
+        .Register(new LuksFormat())
         .Register(new BochsFormat())
         .Register(new CloopFormat())
         .Register(new DmgFormat());

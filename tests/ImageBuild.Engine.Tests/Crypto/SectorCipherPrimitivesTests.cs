@@ -94,7 +94,7 @@ public sealed class SectorCipherPrimitivesTests
     {
         var h = LuksHash.FromName(hash);
         byte[] key = Counting(keyLength);
-        byte[] split = AntiForensicSplitter.Split(h, key, LuksHeader.Stripes);
+        byte[] split = AntiForensicSplitter.Split(h, key, LuksHeader.Stripes, System.Security.Cryptography.RandomNumberGenerator.Fill);
         Assert.AreEqual(keyLength * LuksHeader.Stripes, split.Length);
         var merged = new byte[keyLength];
         AntiForensicSplitter.Merge(h, split, LuksHeader.Stripes, merged);

@@ -35,7 +35,7 @@ public static class ImageMeasurer
             }
             long size = source?.VirtualSize ?? request.Size ?? 0;
             var options = new OptionValues(values.Where(p => p.Key != "size"));
-            return format.Measure(options, source, size);
+            return format.Measure(context, options, source, size);
         }
         finally
         {
