@@ -23,6 +23,7 @@ public static class RecipeValidator
         {
             CheckStep(recipe, step, graph, context, errors);
             CheckSecretOptions(recipe, step, errors);
+            CheckEncryptedInputs(recipe, step, errors);
         }
         CheckSecrets(recipe, errors);
         if (graph is not null)
@@ -54,6 +55,18 @@ public static class RecipeValidator
                 errors.Add(recipe.Error(id.Mark, $"step '{step.Id}': option '{option}' must name a secret declared under 'secrets:' " +
                     (recipe.Secrets.Count == 0 ? "(the recipe declares none)" : $"(declared: {string.Join(", ", recipe.Secrets.Select(s => s.Id))})") +
                     "; a secret's value is never written in the recipe"));
+    }
+
+    /// <summary>
+    /// A step's image inputs must not be encrypted outputs (a step whose options name a secret): the engine's
+    /// operations open their inputs without runtime options, so no key-secret reaches them yet. Refused here rather
+    /// than half-way through the run.
+    /// </summary>
+    private static void CheckEncryptedInputs(Recipe recipe, RecipeStep step, List<RecipeError> errors)
+    {
+        foreach (var param in RecipeGraph.ImageRefParams)
+            if (step.Get(param) is TextValue input && recipe.Find(input.Value) is { } source && Secrets.SecretOptions.Of(source).Any())
+                errors.Add(recipe.Error(input.Mark, $"step '{step.Id}': '{param}: {input.Value}' is an encrypted image; steps cannot read encrypted images yet (use it as a final output)"));
     }
 
     /// <summary>

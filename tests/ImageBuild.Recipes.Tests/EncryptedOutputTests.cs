@@ -1,0 +1,115 @@
+using System.Text.Json;
+using ImageBuild.Tests.Shared;
+
+namespace ImageBuild.Recipes.Tests;
+
+/// <summary>
+/// Encrypted outputs end to end: a recipe's luks images, created blank or converted from content, read by qemu-img
+/// with the secret's value (and refused with another); byte-identical across runs with the same secret.
+/// </summary>
+[TestClass]
+public sealed class EncryptedOutputTests
+{
+    private const string Passphrase = "recipe-luks-passphrase";
+
+    private static string Recipe(string variable) => $"""
+        secrets:
+          disk-key:
+            env: {variable}
+          file-key:
+            file: keys/disk.key
+        steps:
+          - id: base
+            kind: create
+            size: 2M
+          - id: sealed
+            kind: create
+            format: luks
+            size: 2M
+            output: sealed.luks
+            options:
+              key-secret: disk-key
+              iter-time: 10
+          - id: blank
+            kind: create
+            format: luks
+            size: 1M
+            options:
+              key-secret: file-key
+              cipher-alg: aes-128
+              iter-time: 10
+        """;
+
+    private static RecipeFixture Fixture(string variable) =>
+        new(Recipe(variable), ("keys/disk.key", "file passphrase\n"u8.ToArray()));
+
+    private static string[] Secret(string id, string value) => ["--object", $"secret,id={id},data={value}"];
+
+    private static string[] ImageOpts(string id, string path) => ["--image-opts", $"driver=luks,key-secret={id},file.filename={path}"];
+
+    [TestMethod]
+    [RequiresQemu]
+    public void QemuImgReadsTheEncryptedOutputsWithTheSecretsAndRefusesAnotherPassphrase()
+    {
+        string variable = SecretTests.Variable(Passphrase);
+        using var f = Fixture(variable);
+        var run = f.Run();
+        Assert.IsTrue(run.Succeeded, string.Join("\n", run.Steps.Select(s => $"{s.Id}: {s.Reason}")));
+        Assert.AreEqual("luks", run["sealed"].Format);
+
+        QemuOracle.IoOk([.. Secret("s", Passphrase), .. ImageOpts("s", f.Out("sealed.luks")), "-c", "write -P 0x5a 1M 64k"]);
+        string plain = f["plain.raw"];
+        QemuOracle.ImgOk(["convert", .. Secret("s", Passphrase), .. ImageOpts("s", f.Out("sealed.luks")), "-O", "raw", plain]);
+        QemuOracle.IoOk("-f", "raw", "-c", "read -P 0x5a 1M 64k", plain);
+
+        var info = JsonDocument.Parse(QemuOracle.ImgOk("info", "--output=json", f.Out("blank.luks"))).RootElement;
+        Assert.AreEqual("luks", info.GetProperty("format").GetString());
+        Assert.IsTrue(info.GetProperty("encrypted").GetBoolean());
+        Assert.AreEqual("aes-128", info.GetProperty("format-specific").GetProperty("data").GetProperty("cipher-alg").GetString());
+        // A file secret is its bytes as they are, the newline included, as qemu's secret,file= reads them.
+        QemuOracle.IoOk("--object", $"secret,id=s,file={f["keys/disk.key"]}", "--image-opts", $"driver=luks,key-secret=s,file.filename={f.Out("blank.luks")}",
+            "-c", "write -P 0x33 0 4k", "-c", "read -P 0x33 0 4k");
+
+        var wrong = QemuOracle.Img(["convert", .. Secret("s", "not the passphrase"), .. ImageOpts("s", f.Out("sealed.luks")), "-O", "raw", f["wrong.raw"]]);
+        Assert.AreNotEqual(0, wrong.ExitCode);
+        StringAssert.Contains(wrong.StdErr, "Invalid password, cannot unlock any keyslot");
+    }
+
+    [TestMethod]
+    public void EncryptedOutputsAreByteIdenticalAcrossRunsAndDifferWithAnotherPassphrase()
+    {
+        string variable = SecretTests.Variable(Passphrase);
+        using var a = Fixture(variable);
+        using var b = Fixture(variable);
+        Assert.IsTrue(a.Run(jobs: 1).Succeeded);
+        Assert.IsTrue(b.Run(jobs: 2).Succeeded);
+        foreach (string name in new[] { "sealed.luks", "blank.luks" })
+            CollectionAssert.AreEqual(File.ReadAllBytes(a.Out(name)), File.ReadAllBytes(b.Out(name)), name);
+
+        string other = SecretTests.Variable("another passphrase");
+        using var c = Fixture(other);
+        Assert.IsTrue(c.Run().Succeeded);
+        CollectionAssert.AreNotEqual(File.ReadAllBytes(a.Out("sealed.luks")), File.ReadAllBytes(c.Out("sealed.luks")),
+            "another passphrase: another master key, salts and key slot");
+        CollectionAssert.AreEqual(File.ReadAllBytes(a.Out("blank.luks")), File.ReadAllBytes(c.Out("blank.luks")),
+            "the file secret is the same in both: the same image");
+        foreach (string file in Directory.EnumerateFiles(a.OutputDir, "*", SearchOption.AllDirectories).Where(p => p.EndsWith(".json")))
+            Assert.IsFalse(File.ReadAllText(file).Contains(Passphrase), file);
+    }
+
+    [TestMethod]
+    public void AStepReadingAnEncryptedOutputIsRefusedAtValidation()
+    {
+        string variable = SecretTests.Variable(Passphrase);
+        using var f = new RecipeFixture(Recipe(variable) + """
+
+              - id: measured
+                kind: measure
+                from: sealed
+            """, ("keys/disk.key", "k"u8.ToArray()));
+        var e = f.Errors().Single();
+        Assert.AreEqual(Recipe(variable).Split('\n').Length + 3, e.Line, e.ToString());
+        Assert.AreEqual(11, e.Column);
+        Assert.AreEqual("step 'measured': 'from: sealed' is an encrypted image; steps cannot read encrypted images yet (use it as a final output)", e.Message);
+    }
+}
