@@ -113,7 +113,7 @@ public sealed class EncryptedOutputTests
         Assert.AreEqual("step 'measured': 'from: sealed' is an encrypted image; steps cannot read encrypted images yet (use it as a final output)", e.Message);
     }
 
-    /// <summary>recipes/encrypted.yaml, run as its comment says (DISK_PASSPHRASE set; a short iter-time for the test).</summary>
+    /// <summary>recipes/encrypted/encrypted.yaml, run as its comment says (DISK_PASSPHRASE set; a short iter-time for the test).</summary>
     [TestMethod]
     [RequiresQemu]
     public void TheEncryptedExampleRunsAndQemuImgOpensItsDiskWithThePassphrase()
@@ -129,7 +129,7 @@ public sealed class EncryptedOutputTests
         const string passphrase = "correct horse battery staple";
         Environment.SetEnvironmentVariable("DISK_PASSPHRASE", passphrase);
         var set = new Dictionary<string, string> { ["iter-time"] = "10", ["size"] = "4M" };
-        var recipe = Loading.RecipeLoader.Load(Path.Combine(tmp.Path, "encrypted.yaml"), set);
+        var recipe = Loading.RecipeLoader.Load(Path.Combine(tmp.Path, "encrypted", "encrypted.yaml"), set);
         var run = new Execution.RecipeRunner(recipe, new Execution.RunOptions { OutputDir = tmp["out"] }).Run();
         Assert.IsTrue(run.Succeeded, string.Join("; ", run.Steps.Select(s => $"{s.Id}: {s.Reason}")));
         string disk = Path.Combine(tmp["out"], "data.luks");
@@ -137,7 +137,7 @@ public sealed class EncryptedOutputTests
         Assert.AreEqual(4L << 20, info.GetProperty("virtual-size").GetInt64());
         Assert.AreEqual("sha256", info.GetProperty("format-specific").GetProperty("data").GetProperty("hash-alg").GetString());
         QemuOracle.IoOk([.. Secret("k", passphrase), .. ImageOpts("k", disk), "-c", "write -P 0x61 0 64k", "-c", "read -P 0x61 0 64k"]);
-        var again = new Execution.RecipeRunner(Loading.RecipeLoader.Load(Path.Combine(tmp.Path, "encrypted.yaml"), set), new Execution.RunOptions { OutputDir = tmp["out"] }).Run();
+        var again = new Execution.RecipeRunner(Loading.RecipeLoader.Load(Path.Combine(tmp.Path, "encrypted", "encrypted.yaml"), set), new Execution.RunOptions { OutputDir = tmp["out"] }).Run();
         Assert.AreEqual(Execution.StepStatus.Ran, again["data"].Status, "qemu-io changed the output: rebuilt");
     }
 }

@@ -268,7 +268,10 @@ public sealed class LoaderTests
         string dir = Path.Combine(AppContext.BaseDirectory, "recipes");
         foreach (var file in Directory.GetFiles(dir, "*.yaml", SearchOption.AllDirectories))
         {
-            try { Loading.RecipeLoader.Load(file); }
+            // A recipe's secrets come from the environment when it runs: here, each from a variable that is set.
+            var secrets = Loading.RecipeLoader.Parse(file, null, Schema.StepKinds.Default).Secrets
+                .Select(s => RecipeSecret.FromEnvironment(s.Id, SecretTests.Variable("example"))).ToList();
+            try { Loading.RecipeLoader.Load(file, secrets: secrets); }
             catch (RecipeException e)
             {
                 // Only missing engine capabilities are acceptable (qcow2 lands separately); never a recipe mistake.
@@ -278,6 +281,9 @@ public sealed class LoaderTests
         }
         Loading.RecipeLoader.Load(Path.Combine(dir, "raw-disk.yaml"));
         Loading.RecipeLoader.Load(Path.Combine(dir, "bench", "multi-gib.yaml"));
+        var encrypted = Path.Combine(dir, "encrypted", "encrypted.yaml");
+        Assert.AreEqual("DISK_PASSPHRASE", Loading.RecipeLoader.Parse(encrypted, null, Schema.StepKinds.Default).Secrets.Single().Name);
+        Loading.RecipeLoader.Load(encrypted, secrets: [RecipeSecret.FromEnvironment("disk-key", SecretTests.Variable("example"))]);
     }
 
     [TestMethod]
