@@ -115,4 +115,25 @@ public sealed class SecretTaskTests
         Assert.AreEqual("step 'create': option 'encrypt.key-secret' must name a secret declared under 'secrets:' (the recipe declares none); a secret's value is never written in the recipe", error.Message);
         Assert.IsFalse(File.Exists(_dir["disk.qcow2"]));
     }
+
+    [TestMethod]
+    [RequiresQemu]
+    public void ImageCreateMakesALuksImageWithAnEnvironmentSecretAndSkipsWhenAskedAgain()
+    {
+        string variable = Variable(Passphrase);
+        ImageCreate Task() => new()
+        {
+            BuildEngine = _engine, ProjectDirectory = _dir.Path, Output = "data.luks", Size = "1M",
+            Options = ["key-secret=disk-key", "iter-time=10"], Secrets = [Secret("disk-key", "EnvironmentVariable", variable)],
+        };
+        var first = Task();
+        Assert.IsTrue(first.Execute(), _engine.Log);
+        Assert.AreEqual("luks", first.OutputItem!.GetMetadata("Format"));
+        QemuOracle.IoOk("--object", $"secret,id=k,data={Passphrase}", "--image-opts", $"driver=luks,key-secret=k,file.filename={_dir["data.luks"]}",
+            "-c", "read -v 0 512");
+        var second = Task();
+        Assert.IsTrue(second.Execute(), _engine.Log);
+        Assert.IsTrue(second.Skipped, _engine.Log);
+        Assert.IsFalse(_engine.Log.Contains(Passphrase, StringComparison.Ordinal), _engine.Log);
+    }
 }
