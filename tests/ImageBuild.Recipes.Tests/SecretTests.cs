@@ -275,4 +275,22 @@ public sealed class SecretTests
         Assert.AreEqual(StepStatus.Ran, result["plain"].Status);
         Assert.IsFalse(File.Exists(f.Out("disk.qcow2")));
     }
+
+    [TestMethod]
+    public void TheCommandLineReportsAMissingSecretAtItsLineAndRunsWithItsValueNeverPrinted()
+    {
+        string variable = Variable(null);
+        using var f = new RecipeFixture(TwoSecrets(variable), ("other.key", "other"u8.ToArray()));
+        var (code, _, err) = CliTests.Cli("validate", f.RecipePath);
+        Assert.AreEqual(2, code);
+        Assert.AreEqual($"{f.RecipePath}:3:10: secret 'disk-key': environment variable '{variable}' is not set", err.Split('\n')[0]);
+
+        Environment.SetEnvironmentVariable(variable, Passphrase);
+        f.WriteRecipe(TwoSecrets(variable).Replace("format: qcow2", "format: luks").Replace("encrypt.key-secret: disk-key", "key-secret: disk-key\n      iter-time: 10"));
+        var (ran, stdout, stderr) = CliTests.Cli("run", f.RecipePath, "--output-dir", f.OutputDir, "--explain", "--verbose", "--events", f["events.jsonl"]);
+        Assert.AreEqual(0, ran, stderr);
+        StringAssert.Contains(stdout, "done  disk");
+        foreach (string text in new[] { stdout, stderr, File.ReadAllText(f["events.jsonl"]) })
+            Assert.IsFalse(text.Contains(Passphrase, StringComparison.Ordinal), text);
+    }
 }
