@@ -99,14 +99,6 @@ public static class CommonArgs
     public static bool IsValidCacheMode(string mode) =>
         mode is "none" or "off" or "directsync" or "writeback" or "unsafe" or "writethrough";
 
-    /// <summary>--image-opts is parsed but not supported by the engine yet (qemu's -f conflict is still reported first).</summary>
-    public static void RejectImageOpts(CliIO io, bool imageOpts, string? format, int exitCode = 1)
-    {
-        if (!imageOpts) return;
-        io.Error(format is not null ? "--image-opts and --format are mutually exclusive" : "--image-opts is not supported yet");
-        throw new CommandExitException(exitCode);
-    }
-
     /// <summary>json: pseudo-protocol filenames are not supported by the engine yet.</summary>
     public static void RejectJsonFilename(CliIO io, string filename)
     {

@@ -70,13 +70,12 @@ public sealed class AmendCommand : ICommand
             io.Error("Expecting one image file name");
             return 1;
         }
-        RejectImageOpts(io, imageOpts, fmt);
+        context = context with { Engine = ImageOptsArgs.Register(io, context.Engine, imageOpts, fmt, filename) };
         if (!IsValidCacheMode(cache))
         {
             io.Error($"Invalid cache option: {cache}");
             return 1;
         }
-        RejectJsonFilename(io, filename);
         if (OptionList.HasHelp(options))
             return PrintHelp(context, ImageAmender.DetectFormat(context.Engine, filename, fmt));
         ImageAmender.Amend(context.Engine, new AmendRequest

@@ -71,7 +71,7 @@ public sealed class BenchCommand : ICommand
         }
         if (g.Operands.Count != 1)
             throw new UsageException("Expecting one image file name");
-        RejectImageOpts(io, imageOpts, fmt);
+        context = context with { Engine = ImageOptsArgs.Register(io, context.Engine, imageOpts, fmt, g.Operands[0]) };
         if (!IsValidCacheMode(cache))
         {
             io.Error($"Invalid cache mode: {cache}");

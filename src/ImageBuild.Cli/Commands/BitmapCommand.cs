@@ -75,9 +75,8 @@ public sealed class BitmapCommand : ICommand
             io.Error(error);
             return 1;
         }
-        RejectImageOpts(io, imageOpts, fmt);
         string filename = g.Operands[0];
-        RejectJsonFilename(io, filename);
+        context = context with { Engine = ImageOptsArgs.Register(io, context.Engine, imageOpts, fmt, filename) };
         ImageBitmapEditor.Run(context.Engine, new BitmapRequest
         {
             Filename = filename, Format = fmt, Bitmap = g.Operands[1], Steps = steps,

@@ -78,8 +78,7 @@ public sealed class CheckCommand : ICommand
             io.Error($"Invalid source cache option: {cache}");
             return 1;
         }
-        RejectImageOpts(io, imageOpts, fmt);
-        RejectJsonFilename(io, filename);
+        context = context with { Engine = ImageOptsArgs.Register(io, context.Engine, imageOpts, fmt, filename, forceShare) };
 
         using var device = ImageOpener.Open(context.Engine, filename,
             new OpenOptions { Format = fmt, Writable = writable, ForceShare = forceShare, ForCheck = true });

@@ -44,7 +44,7 @@ public sealed record CommandHelp(string Name, string Description, string Synopsi
     private const string Progress = "  -p\n     display progress information\n";
     private const string ForceShare = "  -U, --force-share\n     open images in shared mode for concurrent access\n";
     private const string Object = "  --object OBJDEF\n     defines QEMU user-creatable object\n";
-    private const string ImageOpts = "  --image-opts\n     treat FILE as an option string (key=value,..), not a file name (not supported yet)\n";
+    private const string ImageOpts = "  --image-opts\n     treat FILE as an option string (key=value,..), not a file name\n";
     private const string Output = "  --output human|json\n     output format (default: human)\n";
     private const string FileOperand = "  FILE\n     name of the image file to operate on\n";
 
@@ -115,7 +115,7 @@ public sealed record CommandHelp(string Name, string Description, string Synopsi
             "        [-U] [-p] [-q] [--object OBJDEF] [--events FILE|-] FILE1 FILE2",
             "  -f FMT\n     specify FILE1 image format explicitly (default: probing is used)\n" +
             "  -F FMT\n     specify FILE2 image format explicitly (default: probing is used)\n" +
-            "  --image-opts\n     treat FILE1 and FILE2 as option strings (key=value,..) (not supported yet)\n" +
+            "  --image-opts\n     treat FILE1 and FILE2 as option strings (key=value,..)\n" +
             "  -s\n     strict mode: also fail on different image sizes or allocation\n" +
             Cache("-T", "images", "writeback") + ForceShare + Progress + Quiet + Object + Events +
             "  FILE1, FILE2\n     names of the image files to compare\n"),
@@ -128,7 +128,7 @@ public sealed record CommandHelp(string Name, string Description, string Synopsi
             "        [-U] [-r RATE] [-m NUM_PARALLEL] [-W] [-C] [-p] [-q] [--object OBJDEF]\n" +
             "        [--events FILE|-] SRC_FILE [SRC_FILE2...] TGT_FILE",
             "  -f SRC_FMT\n     specify format of all SRC_FILEs explicitly (default: probing is used)\n" +
-            "  --image-opts\n     treat each SRC_FILE as an option string (key=value,...) (not supported yet)\n" +
+            "  --image-opts\n     treat each SRC_FILE as an option string (key=value,...)\n" +
             Cache("-T", "source image(s)", "writeback") +
             "  -l SNAPSHOT\n     specify source snapshot (ID_OR_NAME or snapshot.id=ID,snapshot.name=NAME)\n" +
             "  --bitmaps\n     also copy any persistent bitmaps present in source\n" +
@@ -169,7 +169,7 @@ public sealed record CommandHelp(string Name, string Description, string Synopsi
         new("dd", "Copy input to output with optional format conversion",
             "[-f FMT | --image-opts] [-O OUTPUT_FMT] [-U]\n" +
             "        [--object OBJDEF] [bs=BLOCK_SIZE] [count=BLOCKS] [skip=BLOCKS] if=INPUT of=OUTPUT",
-            Format("INPUT") + "  --image-opts\n     treat INPUT as an option string (key=value,..) (not supported yet)\n" +
+            Format("INPUT") + "  --image-opts\n     treat INPUT as an option string (key=value,..)\n" +
             "  -O OUTPUT_FMT\n     format of the OUTPUT (default: raw)\n" +
             ForceShare + Object +
             "  bs=BLOCK_SIZE[bKMGTPE]\n     size of the I/O block (default: 512)\n" +

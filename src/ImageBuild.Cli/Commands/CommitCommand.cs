@@ -46,14 +46,13 @@ public sealed class CommitCommand : ICommand
         if (quiet) progress = false;
         if (g.Operands.Count != 1)
             throw new UsageException("Expecting one image file name");
-        RejectImageOpts(io, imageOpts, fmt);
         if (!IsValidCacheMode(cache))
         {
             io.Error($"Invalid cache option: {cache}");
             return 1;
         }
         string filename = g.Operands[0];
-        RejectJsonFilename(io, filename);
+        context = context with { Engine = ImageOptsArgs.Register(io, context.Engine, imageOpts, fmt, filename) };
 
         using var bar = new ProgressPrinter(io.Out, progress, 1.0f, io.Err);
         try

@@ -58,19 +58,9 @@ public sealed class CompareCommand : ICommand
                 io.Error($"Invalid source cache option: {cache}");
                 return 2;
             }
-            if (imageOpts)
-            {
-                io.Error(fmt1 is not null || fmt2 is not null ? "--image-opts and --format are mutually exclusive" : "--image-opts is not supported yet");
-                return 2;
-            }
-            foreach (var f in new[] { file1, file2 })
-            {
-                if (f.StartsWith("json:", StringComparison.Ordinal))
-                {
-                    io.Error($"Could not open '{f}': json: filenames are not supported yet");
-                    return 2;
-                }
-            }
+            var engine = ImageOptsArgs.Register(io, context.Engine, imageOpts, fmt1, file1, forceShare, exitCode: 2);
+            engine = ImageOptsArgs.Register(io, engine, imageOpts, fmt2, file2, forceShare, exitCode: 2);
+            context = context with { Engine = engine };
 
             // qemu prints "Warning: Image size mismatch!" as soon as the common part compared equal, before the
             // progress of the larger image's tail; the engine returns it with the result, so with -p we place it

@@ -134,12 +134,7 @@ public sealed class ConvertCommand : ICommand
         try
         {
             string? unsupported =
-                imageOpts && fmt is not null ? "--image-opts and --format are mutually exclusive" :
-                imageOpts ? "--image-opts is not supported yet" :
-                tgtImageOpts ? "--target-image-opts is not supported yet" :
-                bitmaps && srcCount > 1 ? "Copying bitmaps only possible with single source" :
-                operands.FirstOrDefault(f => f.StartsWith("json:", StringComparison.Ordinal)) is { } j
-                    ? $"Could not open '{j}': json: filenames are not supported yet" : null;
+                bitmaps && srcCount > 1 ? "Copying bitmaps only possible with single source" : null;
             if (unsupported is not null)
             {
                 io.Error(unsupported);
@@ -150,6 +145,11 @@ public sealed class ConvertCommand : ICommand
                 io.Error($"Invalid cache option: {cache}");
                 return 1;
             }
+            var engine = context.Engine;
+            foreach (string source in operands.Take(srcCount))
+                engine = ImageOptsArgs.Register(io, engine, imageOpts, fmt, source, forceShare);
+            engine = ImageOptsArgs.Register(io, engine, tgtImageOpts, outFmt, outFilename!);
+            context = context with { Engine = engine };
 
             // qemu printed the initial 0 % above; the engine reports its own start at 0 again, which qemu does not.
             bool first = true;

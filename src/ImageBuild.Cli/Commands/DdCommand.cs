@@ -39,7 +39,8 @@ public sealed class DdCommand : ICommand
         context = context with { Engine = objects.Apply(context.Engine) };
         foreach (string operand in g.Operands)
             request = request.WithOperand(operand);
-        RejectImageOpts(io, imageOpts, request.InputFormat);
+        if (request.Input is not null)
+            context = context with { Engine = ImageOptsArgs.Register(io, context.Engine, imageOpts, request.InputFormat, request.Input) };
         ImageDd.Run(context.Engine, request);
         return 0;
     }

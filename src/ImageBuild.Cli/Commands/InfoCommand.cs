@@ -46,8 +46,7 @@ public sealed class InfoCommand : ICommand
             throw new UsageException("Expecting one image file name");
         string filename = g.Operands[0];
         bool json = ParseOutputIsJson(io, output);
-        RejectImageOpts(io, imageOpts, fmt);
-        RejectJsonFilename(io, filename);
+        context = context with { Engine = ImageOptsArgs.Register(io, context.Engine, imageOpts, fmt, filename, forceShare) };
 
         var list = ImageInfoCollector.CollectList(context.Engine, filename, fmt, chain, forceShare);
         if (!json)

@@ -51,8 +51,7 @@ public sealed class MapCommand : ICommand
             throw new UsageException("Expecting one image file name");
         string filename = g.Operands[0];
         bool json = ParseOutputIsJson(io, output);
-        RejectImageOpts(io, imageOpts, fmt);
-        RejectJsonFilename(io, filename);
+        context = context with { Engine = ImageOptsArgs.Register(io, context.Engine, imageOpts, fmt, filename, forceShare) };
 
         using var device = ImageOpener.Open(context.Engine, filename, new OpenOptions { Format = fmt, ForceShare = forceShare });
         io.Print(json ? "[" : MapPresenter.HumanHeader);

@@ -59,9 +59,8 @@ public sealed class MeasureCommand : ICommand
             return Fail(io, "--size N cannot be used together with a filename.");
         if (filename is null && size is null)
             return Fail(io, "Either --size N or one filename must be specified.");
-        RejectImageOpts(io, imageOpts, fmt);
         if (filename is not null)
-            RejectJsonFilename(io, filename);
+            context = context with { Engine = ImageOptsArgs.Register(io, context.Engine, imageOpts, fmt, filename, forceShare) };
 
         var result = ImageMeasurer.Measure(context.Engine, new MeasureRequest
         {

@@ -50,7 +50,6 @@ public sealed class RebaseCommand : ICommand
             throw new UsageException("Expecting one image file name");
         if (!isUnsafe && backing is null)
             throw new UsageException("Must specify backing file (-b) or use unsafe mode (-u)");
-        RejectImageOpts(io, imageOpts, fmt);
         if (!IsValidCacheMode(cache))
         {
             io.Error($"Invalid cache option: {cache}");
@@ -62,7 +61,7 @@ public sealed class RebaseCommand : ICommand
             return 1;
         }
         string filename = g.Operands[0];
-        RejectJsonFilename(io, filename);
+        context = context with { Engine = ImageOptsArgs.Register(io, context.Engine, imageOpts, fmt, filename) };
 
         using var bar = new ProgressPrinter(io.Out, progress, 2.0f, io.Err);
         double last = 0;

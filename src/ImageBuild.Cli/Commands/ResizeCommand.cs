@@ -52,9 +52,8 @@ public sealed class ResizeCommand : ICommand
         context = context with { Engine = objects.Apply(context.Engine) };
         if (g.Operands.Count != 1)
             throw new UsageException("Expecting image file name and size");
-        RejectImageOpts(io, imageOpts, fmt);
         string filename = g.Operands[0];
-        RejectJsonFilename(io, filename);
+        context = context with { Engine = ImageOptsArgs.Register(io, context.Engine, imageOpts, fmt, filename) };
         try
         {
             ImageResizer.Resize(context.Engine, new ResizeRequest

@@ -57,8 +57,7 @@ public sealed class SnapshotCommand : ICommand
         if (g.Operands.Count != 1)
             throw new UsageException("Expecting one image file name");
         string filename = g.Operands[0];
-        RejectImageOpts(io, imageOpts, null);
-        RejectJsonFilename(io, filename);
+        context = context with { Engine = ImageOptsArgs.Register(io, context.Engine, imageOpts, null, filename, forceShare) };
 
         var snapshots = ImageSnapshotter.Run(context.Engine, new SnapshotRequest
         {

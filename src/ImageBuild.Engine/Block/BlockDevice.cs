@@ -22,8 +22,11 @@ public abstract class BlockDevice : IDisposable
         ReadOnly = readOnly;
     }
 
-    /// <summary>The image's filename as the user gave it (or as resolved for a backing file).</summary>
-    public string Filename { get; }
+    /// <summary>
+    /// The image's filename as the user gave it (or as resolved for a backing file); for an image opened from open
+    /// options whose strong options matter (qemu's bdrv_refresh_filename), the json: name qemu shows.
+    /// </summary>
+    public string Filename { get; internal set; }
 
     /// <summary>The driver name as qemu prints it ("raw", "qcow2", ...).</summary>
     public abstract string FormatName { get; }

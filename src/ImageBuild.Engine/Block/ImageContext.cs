@@ -21,6 +21,7 @@ public sealed class ImageContext
         Identity = other.Identity;
         ReadWithoutBacking = other.ReadWithoutBacking;
         Secrets = other.Secrets;
+        _imageOptions = other._imageOptions;
     }
 
     public FormatRegistry Formats { get; }
@@ -84,6 +85,19 @@ public sealed class ImageContext
 
     /// <summary>The same formats, outputs and settings with another <see cref="Secrets"/> store.</summary>
     public ImageContext WithSecrets(Secrets.SecretStore secrets) => new ImageContext(this) { Secrets = secrets };
+
+    private IReadOnlyDictionary<string, BlockOptions> _imageOptions = new Dictionary<string, BlockOptions>(StringComparer.Ordinal);
+
+    /// <summary>
+    /// The same context where <paramref name="name"/> (an --image-opts argument as the user wrote it) opens the image
+    /// <paramref name="options"/> describe (qemu's open options: driver, file.filename, ...), wherever an operation
+    /// opens that name; messages still say "Could not open 'NAME'".
+    /// </summary>
+    public ImageContext WithImageOptions(string name, BlockOptions options) =>
+        new ImageContext(this) { _imageOptions = new Dictionary<string, BlockOptions>(_imageOptions, StringComparer.Ordinal) { [name] = options } };
+
+    /// <summary>The open options registered for <paramref name="name"/> by <see cref="WithImageOptions"/>, or null.</summary>
+    public BlockOptions? ImageOptionsFor(string name) => _imageOptions.GetValueOrDefault(name);
 
     public static ImageContext CreateDefault(Action<string>? warn = null, Action<string>? log = null) => new(FormatRegistry.CreateDefault(), warn, log);
 }

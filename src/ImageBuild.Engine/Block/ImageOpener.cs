@@ -43,28 +43,84 @@ public static class ImageOpener
     /// qemu opens below the block-backend layer (backing files of create and rebase).
     /// </summary>
     public static BlockDevice OpenNode(ImageContext context, string filename, OpenOptions options) =>
-        OpenChain(context, filename, options, new HashSet<string>(StringComparer.Ordinal), 0);
+        OpenAny(context, filename, options, new HashSet<string>(StringComparer.Ordinal), 0, referencedBy: null);
 
-    private static BlockDevice OpenChain(ImageContext context, string filename, OpenOptions options, HashSet<string> visited, int depth)
+    /// <summary>
+    /// Opens a name that may stand for open options (an --image-opts argument registered in the context, a json:
+    /// filename) or be a plain file name; <paramref name="referencedBy"/> is the image naming it as its backing file.
+    /// </summary>
+    private static BlockDevice OpenAny(ImageContext context, string name, OpenOptions options, HashSet<string> visited, int depth, string? referencedBy)
+    {
+        BlockOptions? given = context.ImageOptionsFor(name) ?? (JsonFilename.Is(name) ? JsonFilename.Parse(name) : null);
+        if (given is null)
+            return OpenChain(context, FileProtocolName(name), options, visited, depth, spec: null);
+        var spec = ImageSpec.Resolve(context, given, options);
+        if (referencedBy is not null)
+        {
+            ImageFileGuard.CheckReference(context, referencedBy, spec.Path, "backing file");
+            if (visited.Contains(Identity(spec.Path)))
+                throw new ImageException($"Backing file '{name}' creates an infinite loop.");
+        }
+        if (spec.Options.ForceShare && spec.Options.Writable)
+            throw new ImageException("force-share=on can only be used with read-only images");
+        return OpenChain(context, spec.Path, spec.Options, visited, depth, spec);
+    }
+
+    private static BlockDevice OpenChain(ImageContext context, string filename, OpenOptions options, HashSet<string> visited, int depth, ImageSpec? spec)
     {
         BlockDevice device = OpenFile(context, filename, options.Format, options.Writable, options, isBacking: depth > 0);
         try
         {
-            if (device.BackingFilename is { } backingName)
+            if (spec is not null)
+                device.Filename = spec.DisplayName(device.FormatName, filename);
+            if (!options.NoBacking && options.DriverOptions is { } driverOptions && driverOptions.TryGetValue("backing", out string? reference))
+                throw new ImageException($"Could not open backing file: Cannot find device='{reference}' nor node-name='{reference}'");
+            var backingOptions = BackingOptions(options.DriverOptions);
+            bool overridden = backingOptions is not null && backingOptions.Keys.Any(k => k == "file" || k.StartsWith("file.", StringComparison.Ordinal));
+            if (device.BackingFilename is { } backingName || overridden)
             {
-                string full = ResolveBackingName(filename, backingName);
-                device.FullBackingFilename = full;
+                string? full = null;
+                if (device.BackingFilename is { } stored)
+                {
+                    full = JsonFilename.Is(stored) ? stored : ResolveBackingName(filename, stored);
+                    device.FullBackingFilename = full;
+                }
                 if (!options.NoBacking)
                 {
-                    ImageFileGuard.CheckReference(context, filename, full, "backing file");
                     visited.Add(Identity(filename));
-                    if (visited.Contains(Identity(full)) || depth >= MaxChainDepth)
-                        throw new ImageException($"Backing file '{full}' creates an infinite loop.");
                     BlockDevice backing;
                     try
                     {
-                        backing = OpenChain(context, full,
-                            options with { Format = device.BackingFormat, Writable = options.BackingWritable, DriverOptions = BackingOptions(options.DriverOptions) }, visited, depth + 1);
+                        if (overridden)
+                        {
+                            var given = new BlockOptions();
+                            foreach (var (key, value) in backingOptions!) given.Put(key, value);
+                            backing = OpenBackingSpec(context, filename, given, options, visited, depth);
+                        }
+                        else
+                        {
+                            string? format = device.BackingFormat;
+                            if (backingOptions is not null && backingOptions.Remove("driver", out string? driver))
+                                format = driver;
+                            var backingOpen = options with
+                            {
+                                Format = format, Writable = options.BackingWritable,
+                                DriverOptions = backingOptions is { Count: > 0 } ? backingOptions : null,
+                            };
+                            if (JsonFilename.Is(full!))
+                            {
+                                if (depth >= MaxChainDepth)
+                                    throw new ImageException($"Backing file '{full}' creates an infinite loop.");
+                                backing = OpenAny(context, full!, backingOpen, visited, depth + 1, referencedBy: filename);
+                            }
+                            else
+                            {
+                                ImageFileGuard.CheckReference(context, filename, full!, "backing file");
+                                if (visited.Contains(Identity(full!)) || depth >= MaxChainDepth)
+                                    throw new ImageException($"Backing file '{full}' creates an infinite loop.");
+                                backing = OpenChain(context, full!, backingOpen, visited, depth + 1, spec: null);
+                            }
+                        }
                     }
                     catch (ImageException e) when (!e.Message.Contains("infinite loop", StringComparison.Ordinal) && e is not FormatNotSupportedException)
                     {
@@ -88,6 +144,46 @@ public static class ImageOpener
             device.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// The protocols qemu-img 7.2 (Debian's build) knows by a "name:" prefix; a plain filename whose text before the
+    /// first ':' (with no '/' before it) is none of these is refused as qemu's bdrv_find_protocol refuses it.
+    /// </summary>
+    private static readonly string[] QemuProtocols =
+    [
+        "file", "host_device", "host_cdrom", "nbd", "nbd+tcp", "nbd+unix", "http", "https", "ftp", "ftps", "ssh", "iscsi",
+        "iser", "rbd", "gluster", "gluster+tcp", "gluster+unix", "gluster+rdma", "nfs", "null-co", "null-aio", "nvme",
+        "fat", "blkdebug", "blkverify", "json",
+    ];
+
+    /// <summary>
+    /// A plain filename as the file protocol opens it: "file:" is dropped (file-posix's parse_filename), an unknown
+    /// protocol prefix is qemu's "Unknown protocol"; other names are returned unchanged.
+    /// </summary>
+    private static string FileProtocolName(string name)
+    {
+        int end = name.AsSpan().IndexOfAny(':', '/');
+        if (end < 0 || name[end] != ':')
+            return name;
+        string protocol = name[..end];
+        if (protocol == "file")
+            return name[(end + 1)..];
+        if (!QemuProtocols.Contains(protocol))
+            throw new ImageException($"Unknown protocol '{protocol}'");
+        return name;
+    }
+
+    /// <summary>A backing file given by the overlay's backing.* options (backing.driver, backing.file.filename, ...).</summary>
+    private static BlockDevice OpenBackingSpec(ImageContext context, string overlay, BlockOptions given, OpenOptions options, HashSet<string> visited, int depth)
+    {
+        if (depth >= MaxChainDepth)
+            throw new ImageException($"Backing file '{overlay}' creates an infinite loop.");
+        var spec = ImageSpec.Resolve(context, given, options with { Format = null, Writable = options.BackingWritable, DriverOptions = null, NoBacking = false });
+        ImageFileGuard.CheckReference(context, overlay, spec.Path, "backing file");
+        if (visited.Contains(Identity(spec.Path)))
+            throw new ImageException($"Backing file '{spec.Path}' creates an infinite loop.");
+        return OpenChain(context, spec.Path, spec.Options, visited, depth + 1, spec);
     }
 
     /// <summary>Opens a single image without its backing chain (block-backend messages).</summary>
@@ -126,11 +222,20 @@ public static class ImageOpener
                 if (driver.Name == "raw" && writable)
                     context.Warn(ProbedRawWarning(filename));
             }
-            CheckDriverOptions(driver, options.DriverOptions);
             if (!options.NoLocking)
                 file.Lock.Apply(LockFor(driver.Name == "raw", isBacking, writable, options));
-            return driver.Open(new OpenRequest(context, filename, file, writable, probed, options.ForCheck && !isBacking, options.NoIo,
+            var device = driver.Open(new OpenRequest(context, filename, file, writable, probed, options.ForCheck && !isBacking, options.NoIo,
                 options with { Writable = writable }));
+            try
+            {
+                CheckDriverOptions(driver, options.DriverOptions, options.NoBacking);
+            }
+            catch
+            {
+                device.Dispose();
+                throw;
+            }
+            return device;
         }
         catch (ImageException)
         {
@@ -156,13 +261,17 @@ public static class ImageOpener
         return backing.Count == 0 ? null : backing;
     }
 
-    /// <summary>qemu's refusal of a runtime option the driver does not take (keys for the backing image aside).</summary>
-    private static void CheckDriverOptions(ImageFormat driver, IReadOnlyDictionary<string, string>? options)
+    /// <summary>
+    /// qemu's refusal of runtime options the driver did not take, after the driver opened (the first leftover in QDict
+    /// order); keys for the backing image are taken unless the backing file is not opened.
+    /// </summary>
+    private static void CheckDriverOptions(ImageFormat driver, IReadOnlyDictionary<string, string>? options, bool noBacking)
     {
         if (options is null) return;
-        foreach (var key in options.Keys)
-            if (!key.StartsWith("backing.", StringComparison.Ordinal) && !driver.RuntimeOptions.Contains(key))
-                throw new ImageException($"Block format '{driver.Name}' does not support the option '{key}'");
+        var leftover = options.Keys.Where(key =>
+            (noBacking || !(key == "backing" || key.StartsWith("backing.", StringComparison.Ordinal))) && !driver.RuntimeOptions.Contains(key));
+        if (QDictOrder.Order(leftover).FirstOrDefault() is { } first)
+            throw new ImageException($"Block format '{driver.Name}' does not support the option '{first}'");
     }
 
     /// <summary>

@@ -113,7 +113,7 @@ public static class ImageCreator
                 long backingSize;
                 try
                 {
-                    using var backing = ImageOpener.OpenNode(context, resolved, new OpenOptions { Format = backingFmt, NoBacking = false });
+                    using var backing = ImageOpener.OpenNode(context, resolved, new OpenOptions { Format = backingFmt, NoBacking = false, NoIo = true });
                     backingSize = backing.VirtualSize;
                 }
                 catch (ImageException e)

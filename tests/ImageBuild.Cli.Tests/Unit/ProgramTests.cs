@@ -271,7 +271,7 @@ public sealed class ProgramTests
     }
 
     [TestMethod]
-    public void BackingChainOfRawIsOneImageAndImageOptsIsRefused()
+    public void BackingChainOfRawIsOneImageAndImageOptsNameTheirFile()
     {
         string img = P("r.raw");
         Run("create", "-q", img, "64k");
@@ -279,6 +279,7 @@ public sealed class ProgramTests
         Assert.AreEqual(0, chain.Rc, chain.Err);
         StringAssert.StartsWith(chain.Out, "[\n    {\n");
         StringAssert.EndsWith(chain.Out, "    }\n]\n");
-        Assert.AreEqual((1, "", "imagebuild: --image-opts is not supported yet\n"), Run("info", "--image-opts", "driver=raw,file.filename=x"));
+        Assert.AreEqual((1, "", "imagebuild: Could not open 'driver=raw,file.filename=/nonexistent-x': Could not open '/nonexistent-x': No such file or directory\n"),
+            Run("info", "--image-opts", "driver=raw,file.filename=/nonexistent-x"));
     }
 }

@@ -113,7 +113,8 @@ public static partial class ImageConverter
         try
         {
             using (var target = ImageOpener.Open(context, request.OutputFilename,
-                       new OpenOptions { Format = request.OutputFormat, Writable = true, UnsafeCache = request.TargetCacheUnsafe }))
+                       new OpenOptions { Format = request.OutputFormat, Writable = true, UnsafeCache = request.TargetCacheUnsafe,
+                                         DriverOptions = created ? KeySecrets(format!, createValues!) : null }))
             {
                 if (request.NoCreate && Sectors.RoundUp(target.VirtualSize) < sources.TotalSize)
                     throw new ImageException("output file is smaller than input file");
@@ -156,6 +157,19 @@ public static partial class ImageConverter
     }
 
     /// <summary>The option checks qemu-img makes before opening anything.</summary>
+    /// <summary>
+    /// qemu-img's img_add_key_secrets: the create options naming secrets (key-secret, encrypt.key-secret) are given
+    /// to the open of the image just created, which needs them to write (a luks target, an encrypted qcow2); only
+    /// those the driver takes at open are passed.
+    /// </summary>
+    private static Dictionary<string, string>? KeySecrets(ImageFormat format, IEnumerable<KeyValuePair<string, string>> createValues)
+    {
+        var secrets = createValues
+            .Where(p => (p.Key == "key-secret" || p.Key.EndsWith(".key-secret", StringComparison.Ordinal)) && format.RuntimeOptions.Contains(p.Key))
+            .ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
+        return secrets.Count > 0 ? secrets : null;
+    }
+
     public static void Validate(ConvertRequest r)
     {
         if (r.Sources.Count < 1)
