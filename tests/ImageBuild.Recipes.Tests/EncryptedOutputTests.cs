@@ -22,10 +22,16 @@ public sealed class EncryptedOutputTests
           - id: base
             kind: create
             size: 2M
+          - id: content
+            kind: write
+            from: base
+            offset: 1M
+            pattern: 0x5a
+            length: 64k
           - id: sealed
-            kind: create
+            kind: convert
+            from: content
             format: luks
-            size: 2M
             output: sealed.luks
             options:
               key-secret: disk-key
@@ -57,9 +63,10 @@ public sealed class EncryptedOutputTests
         Assert.IsTrue(run.Succeeded, string.Join("\n", run.Steps.Select(s => $"{s.Id}: {s.Reason}")));
         Assert.AreEqual("luks", run["sealed"].Format);
 
-        QemuOracle.IoOk([.. Secret("s", Passphrase), .. ImageOpts("s", f.Out("sealed.luks")), "-c", "write -P 0x5a 1M 64k"]);
+        // The content step's data, encrypted by the convert step and decrypted by qemu-img, is what was written.
         string plain = f["plain.raw"];
         QemuOracle.ImgOk(["convert", .. Secret("s", Passphrase), .. ImageOpts("s", f.Out("sealed.luks")), "-O", "raw", plain]);
+        CollectionAssert.AreEqual(File.ReadAllBytes(f.Out("content.raw")), File.ReadAllBytes(plain));
         QemuOracle.IoOk("-f", "raw", "-c", "read -P 0x5a 1M 64k", plain);
 
         var info = JsonDocument.Parse(QemuOracle.ImgOk("info", "--output=json", f.Out("blank.luks"))).RootElement;
