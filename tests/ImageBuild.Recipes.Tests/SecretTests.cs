@@ -293,4 +293,23 @@ public sealed class SecretTests
         foreach (string text in new[] { stdout, stderr, File.ReadAllText(f["events.jsonl"]) })
             Assert.IsFalse(text.Contains(Passphrase, StringComparison.Ordinal), text);
     }
+
+    [TestMethod]
+    public void AHostFileSecretWithoutABaseIsRelativeToTheRequestsBaseDirectory()
+    {
+        string unset = Variable(null);
+        using var f = new RecipeFixture(Recipe($"  disk-key:\n    env: {unset}"), ("keys/host.key", "k"u8.ToArray()));
+        var ok = Hosting.RecipeHost.Validate(new Hosting.RecipeRunRequest
+        {
+            RecipePath = "recipe.yaml", BaseDirectory = f.Dir, Secrets = [RecipeSecret.FromFile("disk-key", "keys/host.key")],
+        });
+        Assert.IsTrue(ok.Succeeded, string.Join("\n", ok.Diagnostics.Select(d => d.Message)));
+
+        var missing = Hosting.RecipeHost.Validate(new Hosting.RecipeRunRequest
+        {
+            RecipePath = "recipe.yaml", BaseDirectory = f.Dir, Secrets = [RecipeSecret.FromFile("disk-key", "keys/nope.key")],
+        });
+        Assert.AreEqual($"secret 'disk-key': file 'keys/nope.key' does not exist (looked for {f["keys/nope.key"]}) (given by the host)", missing.Diagnostics.Single().Message);
+        Assert.AreEqual("IMGB1001", missing.Diagnostics.Single().Code);
+    }
 }

@@ -65,8 +65,7 @@ public static class ImageOperations
         try
         {
             recipe = RecipeLoader.LoadText(text, Path.Combine(request.BaseDirectory, stateName + ".yaml"),
-                secrets: request.Secrets.Select(s => s.Source == SecretSourceKind.File && s.BaseDirectory.Length == 0
-                    ? s with { BaseDirectory = request.BaseDirectory } : s).ToList());
+                secrets: request.Secrets.Select(s => s.AnchoredAt(request.BaseDirectory)).ToList());
         }
         catch (RecipeException e)
         {

@@ -27,8 +27,7 @@ public static class RecipeHost
         try
         {
             recipe = RecipeLoader.Load(path, request.Variables, context: RecipeLoader.EngineFor(request.UntrustedImages),
-                secrets: request.Secrets.Select(s => s.Source == Model.SecretSourceKind.File && s.BaseDirectory.Length == 0
-                    ? s with { BaseDirectory = request.BaseDirectory } : s).ToList());
+                secrets: request.Secrets.Select(s => s.AnchoredAt(request.BaseDirectory)).ToList());
         }
         catch (RecipeException e)
         {

@@ -41,6 +41,10 @@ public sealed record RecipeSecret(string Id, SecretSourceKind Source, string Nam
     /// <summary>How messages name the source: "environment variable 'X'" or "file 'p'".</summary>
     public string Describe() => Source == SecretSourceKind.Environment ? $"environment variable '{Name}'" : $"file '{Name}'";
 
+    /// <summary>This secret with <paramref name="baseDirectory"/> as its base when a host gave a file without one.</summary>
+    public RecipeSecret AnchoredAt(string baseDirectory) =>
+        Source == SecretSourceKind.File && BaseDirectory.Length == 0 ? this with { BaseDirectory = baseDirectory } : this;
+
     /// <summary>The file's full path (file secrets).</summary>
     public string FullPath => Path.GetFullPath(Path.Combine(BaseDirectory, Name));
 }
