@@ -147,4 +147,17 @@ public sealed class EncryptedOutputTests
         var again = new Execution.RecipeRunner(Loading.RecipeLoader.Load(Path.Combine(tmp.Path, "encrypted", "encrypted.yaml"), set), new Execution.RunOptions { OutputDir = tmp["out"] }).Run();
         Assert.AreEqual(Execution.StepStatus.Ran, again["data"].Status, "qemu-io changed the output: rebuilt");
     }
+
+    [TestMethod]
+    public void AStepReadingAnExistingLuksImageIsRefusedAtValidation()
+    {
+        string variable = SecretTests.Variable(Passphrase);
+        using var made = Fixture(variable);
+        Assert.IsTrue(made.Run().Succeeded);
+        using var f = new RecipeFixture("steps:\n  - id: disk\n    kind: image\n    file: disk.img\n  - id: flat\n    kind: convert\n    from: disk\n    format: raw\n");
+        File.Copy(made.Out("blank.luks"), f["disk.img"]);
+        var e = f.Errors().Single();
+        Assert.AreEqual((7, 11), (e.Line, e.Column), e.ToString());
+        Assert.AreEqual("step 'flat': 'from: disk' is an encrypted image; steps cannot read encrypted images yet (use it as a final output)", e.Message);
+    }
 }

@@ -23,7 +23,7 @@ public static class RecipeValidator
         {
             CheckStep(recipe, step, graph, context, errors);
             CheckSecretOptions(recipe, step, errors);
-            CheckEncryptedInputs(recipe, step, errors);
+            CheckEncryptedInputs(recipe, step, graph, errors);
         }
         CheckSecrets(recipe, errors);
         if (graph is not null)
@@ -62,12 +62,17 @@ public static class RecipeValidator
     /// operations open their inputs without runtime options, so no key-secret reaches them yet. Refused here rather
     /// than half-way through the run.
     /// </summary>
-    private static void CheckEncryptedInputs(Recipe recipe, RecipeStep step, List<RecipeError> errors)
+    private static void CheckEncryptedInputs(Recipe recipe, RecipeStep step, RecipeGraph? graph, List<RecipeError> errors)
     {
         foreach (var param in RecipeGraph.ImageRefParams)
-            if (step.Get(param) is TextValue input && recipe.Find(input.Value) is { } source && Secrets.SecretOptions.Of(source).Any())
+            if (step.Get(param) is TextValue input && recipe.Find(input.Value) is { } source && IsEncrypted(source, graph))
                 errors.Add(recipe.Error(input.Mark, $"step '{step.Id}': '{param}: {input.Value}' is an encrypted image; steps cannot read encrypted images yet (use it as a final output)"));
     }
+
+    /// <summary>A step whose options name a secret, or an existing image that is (or probes as) a luks volume.</summary>
+    private static bool IsEncrypted(RecipeStep source, RecipeGraph? graph) =>
+        Secrets.SecretOptions.Of(source).Any()
+        || (source.Kind == "image" && graph?.Shapes.GetValueOrDefault(source.Id)?.Format == "luks");
 
     /// <summary>
     /// Opens an existing image's chain under the recipe's file policy, so that a backing or data file that is a
