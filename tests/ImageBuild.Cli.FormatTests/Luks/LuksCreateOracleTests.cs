@@ -45,7 +45,7 @@ public sealed class LuksCreateOracleTests
     [DataRow("help", "")]
     public void CreateMatchesQemu(string options, string size)
     {
-        using var d = new OracleDirs();
+        using var d = LuksOracle.Dirs();
         List<string> args = ["create", "-f", "luks", .. LuksOracle.Secret, "-o", options, "img.luks"];
         if (size.Length > 0) args.Add(size);
         var expected = LuksOracle.Qemu(d.Q, [.. args]);
@@ -75,7 +75,7 @@ public sealed class LuksCreateOracleTests
     [TestMethod]
     public void CreateHelpAndAmendHelpMatchQemu()
     {
-        using var d = new OracleDirs();
+        using var d = LuksOracle.Dirs();
         OracleAssert.SameOutcome(ToolUnderTest.Qemu(d.Q, "create", "-f", "luks", "-o", "help"), ToolUnderTest.Run(d.T, "create", "-f", "luks", "-o", "help"));
         OracleAssert.SameOutcome(ToolUnderTest.Qemu(d.Q, "amend", "-f", "luks", "-o", "help"), ToolUnderTest.Run(d.T, "amend", "-f", "luks", "-o", "help"));
     }
@@ -91,7 +91,7 @@ public sealed class LuksCreateOracleTests
     [DataRow("key-secret=s0,iter-time=10", "src", "")]
     public void MeasureMatchesQemu(string options, string what, string size)
     {
-        using var d = new OracleDirs();
+        using var d = LuksOracle.Dirs();
         d.QemuOkInBoth("create", "-q", "-f", "qcow2", "src.qcow2", "3M");
         foreach (string output in new[] { "human", "json" })
         {

@@ -14,7 +14,7 @@ public sealed class LuksInfoOracleTests
     [DataRow("cipher-alg=aes-192,ivgen-alg=plain,ivgen-hash-alg=sha1,hash-alg=sha512")]
     public void InfoMatchesQemu(string options)
     {
-        using var d = new OracleDirs();
+        using var d = LuksOracle.Dirs();
         LuksOracle.QemuCreate(d.Q, "img.luks", options);
         LuksOracle.CopyToTool(d, "img.luks");
         foreach (var args in new[] { new[] { "info", "img.luks" }, ["info", "--output=json", "img.luks"], ["info", "-f", "luks", "img.luks"] })
@@ -31,7 +31,7 @@ public sealed class LuksInfoOracleTests
     [DataRow("create", "-f", "qcow2", "-b", "img.luks", "-F", "luks", "top.qcow2")]
     public void DataCommandsWithoutAKeySecretAreRefusedAsQemuRefusesThem(params string[] args)
     {
-        using var d = new OracleDirs();
+        using var d = LuksOracle.Dirs();
         LuksOracle.QemuCreate(d.Q, "img.luks");
         LuksOracle.CopyToTool(d, "img.luks");
         OracleAssert.SameOutcome(ToolUnderTest.Qemu(d.Q, args), ToolUnderTest.Run(d.T, args));
@@ -46,10 +46,29 @@ public sealed class LuksInfoOracleTests
     [DataRow(72, "sha3\0")]
     public void DamagedHeadersGiveQemusInfoErrors(int offset, string bytes)
     {
-        using var d = new OracleDirs();
+        using var d = LuksOracle.Dirs();
         LuksOracle.QemuCreate(d.Q, "img.luks");
         ImageBuild.Tests.Shared.ImageFilePatch.Patch(Path.Combine(d.Q, "img.luks"), offset, bytes.Select(c => (byte)c).ToArray());
         LuksOracle.CopyToTool(d, "img.luks");
         OracleAssert.SameOutcome(ToolUnderTest.Qemu(d.Q, "info", "-f", "luks", "img.luks"), ToolUnderTest.Run(d.T, "info", "-f", "luks", "img.luks"));
+    }
+
+    [TestMethod]
+    [DataRow(1L << 20)] // the payload starts past the end of the file
+    [DataRow(100L)] // the header itself is cut: the rest reads as zeros
+    [DataRow(2068480L)] // exactly the header: an empty image
+    public void TruncatedImagesGiveQemusAnswers(long length)
+    {
+        using var d = LuksOracle.Dirs();
+        LuksOracle.QemuCreate(d.Q, "img.luks");
+        using (var f = new FileStream(Path.Combine(d.Q, "img.luks"), FileMode.Open)) f.SetLength(length);
+        LuksOracle.CopyToTool(d, "img.luks");
+        string[][] commands =
+        [
+            ["info", "-f", "luks", "img.luks"],
+            ["convert", .. LuksOracle.Secret, "--image-opts", "driver=luks,key-secret=s0,file.filename=img.luks", "-O", "raw", "out.raw"],
+        ];
+        foreach (var args in commands)
+            OracleAssert.SameOutcome(ToolUnderTest.Qemu(d.Q, args), ToolUnderTest.Run(d.T, args));
     }
 }

@@ -21,10 +21,10 @@ public sealed class LuksImageTests
     private static void CreateLuks(string path, string options, string size = "1M")
     {
         ProcessResult r = null!;
-        for (int attempt = 0; attempt < 8; attempt++)
+        for (int attempt = 0; attempt < 30; attempt++)
         {
             if (File.Exists(path)) File.Delete(path);
-            r = QemuOracle.Img("create", "-q", "-f", "luks", "--object", $"secret,id=s0,data={Passphrase}",
+            r = QemuOracle.Img("create", "-q", "-f", "luks", "--object", ImageBuild.Engine.Tests.Luks.LuksTestImages.SecretObject("s0", Passphrase, path),
                 "-o", $"key-secret=s0,iter-time=10{(options.Length > 0 ? "," + options : "")}", path, size);
             if (r.ExitCode == 0) return;
             if (!r.StdErr.Contains("Unable to get accurate CPU usage", StringComparison.Ordinal)) break;
@@ -33,7 +33,7 @@ public sealed class LuksImageTests
     }
 
     private static string[] ImageOpts(string path, string secret) =>
-        ["--object", $"secret,id=s0,data={secret}", "--image-opts", $"driver=luks,key-secret=s0,file.filename={path}"];
+        ["--object", ImageBuild.Engine.Tests.Luks.LuksTestImages.SecretObject("s0", secret, path), "--image-opts", $"driver=luks,key-secret=s0,file.filename={path}"];
 
     private static void QemuIoWrite(string path, string command) =>
         QemuOracle.IoOk([.. ImageOpts(path, Passphrase), "-c", command]);
@@ -114,9 +114,10 @@ public sealed class LuksImageTests
         CreateLuks(path, "cipher-alg=aes-256,cipher-mode=cbc,ivgen-alg=essiv,hash-alg=sha256");
         QemuIoWrite(path, "write -P 0x33 0 8k");
         ProcessResult r = null!;
-        for (int attempt = 0; attempt < 8; attempt++)
+        for (int attempt = 0; attempt < 30; attempt++)
         {
-            r = QemuOracle.Img("amend", "--object", $"secret,id=s0,data={Passphrase}", "--object", "secret,id=s1,data=second",
+            r = QemuOracle.Img("amend", "--object", ImageBuild.Engine.Tests.Luks.LuksTestImages.SecretObject("s0", Passphrase, path),
+                "--object", ImageBuild.Engine.Tests.Luks.LuksTestImages.SecretObject("s1", "second", path),
                 "--image-opts", $"driver=luks,key-secret=s0,file.filename={path}", "-o", "state=active,new-secret=s1,iter-time=10");
             if (r.ExitCode == 0 || !r.StdErr.Contains("Unable to get accurate CPU usage", StringComparison.Ordinal)) break;
         }

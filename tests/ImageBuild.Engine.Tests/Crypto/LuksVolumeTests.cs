@@ -46,7 +46,7 @@ public sealed class LuksVolumeTests
     }
 
     private static string[] ImageOpts(string path, string secret) =>
-        ["--object", $"secret,id=s0,data={secret}", "--image-opts", $"driver=luks,key-secret=s0,file.filename={path}"];
+        ["--object", ImageBuild.Engine.Tests.Luks.LuksTestImages.SecretObject("s0", secret, path), "--image-opts", $"driver=luks,key-secret=s0,file.filename={path}"];
 
     [TestMethod]
     [RequiresQemu]

@@ -36,14 +36,26 @@ internal static class LuksTestImages
             Options = options.Select(o => o.Split('=', 2)).Select(p => new KeyValuePair<string, string>(p[0], p[1])).ToList(),
         }, null);
 
+    /// <summary>
+    /// "secret,id=ID,file=F" for qemu with the passphrase in a key file beside <paramref name="nearPath"/>, so that no
+    /// passphrase is on a command line a failing test prints.
+    /// </summary>
+    public static string SecretObject(string id, string passphrase, string nearPath)
+    {
+        string dir = Path.GetDirectoryName(Path.GetFullPath(nearPath))!;
+        string file = Path.Combine(dir, Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(passphrase)))[..12] + ".key");
+        File.WriteAllText(file, passphrase);
+        return $"secret,id={id},file={file}";
+    }
+
     /// <summary>qemu-img create -f luks, retried when qemu's benchmark fails ("Unable to get accurate CPU usage").</summary>
     public static void QemuCreate(string path, string options, string size = "1M", string passphrase = Passphrase)
     {
         ProcessResult r = null!;
-        for (int attempt = 0; attempt < 8; attempt++)
+        for (int attempt = 0; attempt < 30; attempt++)
         {
             if (File.Exists(path)) File.Delete(path);
-            r = QemuOracle.Img("create", "-q", "-f", "luks", "--object", $"secret,id=s0,data={passphrase}",
+            r = QemuOracle.Img("create", "-q", "-f", "luks", "--object", SecretObject("s0", passphrase, path),
                 "-o", $"key-secret=s0,iter-time=10{(options.Length > 0 ? "," + options : "")}", path, size);
             if (r.ExitCode == 0) return;
             if (!r.StdErr.Contains("Unable to get accurate CPU usage", StringComparison.Ordinal)) break;
@@ -52,7 +64,7 @@ internal static class LuksTestImages
     }
 
     public static string[] ImageOpts(string path, string passphrase = Passphrase) =>
-        ["--object", $"secret,id=s0,data={passphrase}", "--image-opts", $"driver=luks,key-secret=s0,file.filename={path}"];
+        ["--object", SecretObject("s0", passphrase, path), "--image-opts", $"driver=luks,key-secret=s0,file.filename={path}"];
 
     /// <summary>The guest bytes as qemu-img convert -O raw gives them.</summary>
     public static byte[] QemuPlain(string path, string tmpRaw, string passphrase = Passphrase)

@@ -47,6 +47,12 @@ public sealed class LuksDevice : BlockDevice
                 System.Security.Cryptography.CryptographicOperations.ZeroMemory(passphrase);
             }
         }
+        if (_volume.HeaderLength > _file.Length)
+        {
+            // qemu's block_crypto_co_getlength is -EIO when the payload starts past the end of the file
+            _volume.Dispose();
+            throw new ImageException("Could not refresh total sector count: Input/output error");
+        }
     }
 
     public override string FormatName => "luks";
