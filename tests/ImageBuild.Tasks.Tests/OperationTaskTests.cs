@@ -236,7 +236,9 @@ public sealed class OperationTaskTests
 
         _engine.Errors.Clear();
         Run(new ImageConvert { Input = "disk.luks", Output = "disk.qcow2", OutputFormat = "qcow2" }, expectSuccess: false);
-        StringAssert.Contains(_engine.Errors.Single().Message, $"Could not open '{_dir["disk.luks"]}': ", _engine.Log);
+        // Converting from it is refused before it is opened: steps read no encrypted image yet.
+        Assert.AreEqual("step 'convert': 'from: input' is an encrypted image; steps cannot read encrypted images yet (use it as a final output)",
+            _engine.Errors.Single().Message, _engine.Log);
         Assert.IsFalse(File.Exists(_dir["disk.qcow2"]), "nothing written");
     }
 
