@@ -252,6 +252,7 @@ public static partial class ImageBuildAliases
             Output = output is null ? null : HostCall.Absolute(context, output),
             Parameters = parameters,
             Options = options is null ? [] : options.ToList(),
+            Secrets = HostCall.Secrets(context, what, settings.Secrets),
             StateDirectory = settings.StateDirectory is null ? null : HostCall.Absolute(context, settings.StateDirectory),
             UntrustedImages = settings.UntrustedImages,
             BaseDirectory = context.Environment.WorkingDirectory.FullPath,

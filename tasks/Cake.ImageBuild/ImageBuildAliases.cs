@@ -86,6 +86,7 @@ public static partial class ImageBuildAliases
             RecipePath = HostCall.Absolute(context, recipe),
             OutputDir = settings.OutputDirectory is null ? null : HostCall.Absolute(context, settings.OutputDirectory),
             Variables = new Dictionary<string, string>(settings.Variables, StringComparer.Ordinal),
+            Secrets = HostCall.Secrets(context, $"ImageBuildRecipe '{HostCall.Absolute(context, recipe)}'", settings.Secrets),
             Jobs = settings.Jobs,
             UntrustedImages = settings.UntrustedImages,
             Sinks = [new CakeLogEventSink(context.Log, explain)],

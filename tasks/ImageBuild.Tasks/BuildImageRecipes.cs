@@ -53,20 +53,21 @@ public sealed class BuildImageRecipes : ImageBuildTask
 
     protected override void ExecuteCore()
     {
+        if (SecretSources() is not { } secrets) return;
         var images = new List<ITaskItem>();
         var measurements = new List<ITaskItem>();
         var writes = new List<ITaskItem>();
         foreach (var recipe in Recipes)
         {
             Cancellation.ThrowIfCancellationRequested();
-            RunOne(recipe, images, measurements, writes);
+            RunOne(recipe, secrets, images, measurements, writes);
         }
         Images = [.. images];
         Measurements = [.. measurements];
         FileWrites = [.. writes];
     }
 
-    private void RunOne(ITaskItem recipe, List<ITaskItem> images, List<ITaskItem> measurements, List<ITaskItem> writes)
+    private void RunOne(ITaskItem recipe, IReadOnlyList<ImageBuild.Recipes.Model.RecipeSecret> secrets, List<ITaskItem> images, List<ITaskItem> measurements, List<ITaskItem> writes)
     {
         string recipePath = Path.GetFullPath(recipe.ItemSpec, BaseDirectory);
         var variables = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -94,6 +95,7 @@ public sealed class BuildImageRecipes : ImageBuildTask
             RecipePath = recipePath,
             OutputDir = OutputDirFor(recipe, recipePath),
             Variables = variables,
+            Secrets = secrets,
             Jobs = jobs,
             UntrustedImages = UntrustedImages,
             Sinks = [new MSBuildEventSink(Log, Path.GetFileName(recipePath))],

@@ -19,7 +19,35 @@ public abstract class ImageBuildTask : MSBuildTask, ICancelableTask
     /// Default: the folder of the project file that calls the task.</summary>
     public string? ProjectDirectory { get; set; }
 
+    /// <summary>
+    /// Secrets that options name (<c>key-secret</c>, <c>encrypt.key-secret</c>), the targets pass @(ImageBuildSecret): the
+    /// item's identity is the secret's id, and exactly one metadata says where its value is: <c>EnvironmentVariable</c>
+    /// (a variable's name) or <c>File</c> (relative to the project). A secret of the same id in a recipe is replaced.
+    /// </summary>
+    public ITaskItem[] Secrets { get; set; } = [];
+
     protected CancellationToken Cancellation => _cancel.Token;
+
+    /// <summary>The <see cref="Secrets"/> items as the host API takes them; null after logging a malformed item.</summary>
+    protected IReadOnlyList<ImageBuild.Recipes.Model.RecipeSecret>? SecretSources()
+    {
+        var list = new List<ImageBuild.Recipes.Model.RecipeSecret>();
+        foreach (var item in Secrets)
+        {
+            string? error = null;
+            if (item.GetMetadata("Value").Length > 0 || item.GetMetadata("Data").Length > 0)
+                error = $"secret '{item.ItemSpec}': a secret's value is never written in the project; give EnvironmentVariable or File metadata";
+            else if (HostSecrets.Describe(item.ItemSpec, item.GetMetadata("EnvironmentVariable"), item.GetMetadata("File"), BaseDirectory, out error) is { } secret)
+                list.Add(secret);
+            if (error is not null)
+            {
+                Log.LogError(null, DiagnosticCodes.InvalidOperation, null, null, 0, 0, 0, 0,
+                    error.Replace("an environment variable or a file", "EnvironmentVariable or File metadata", StringComparison.Ordinal));
+                return null;
+            }
+        }
+        return list;
+    }
 
     /// <summary>The folder relative paths resolve against.</summary>
     protected string BaseDirectory =>

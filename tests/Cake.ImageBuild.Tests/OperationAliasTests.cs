@@ -147,11 +147,12 @@ public sealed class OperationAliasTests
             context.ImageBuildConvert("a.raw", "b.raw", new ImageBuildConvertSettings { Format = "raw", Compression = ImageBuildCompression.Zlib }));
         StringAssert.Contains(compressRaw.Message, "format 'raw' cannot be written with compressed writes");
 
-        DriverlessImages.Write(dir["disk.luks"]);
-        var driverless = Assert.ThrowsExactly<CakeException>(() => context.ImageBuildInfo("disk.luks"));
-        StringAssert.Contains(driverless.Message, $"'{dir["disk.luks"]}': format '{DriverlessImages.Format}' is not supported by this engine yet");
-        var driverlessConvert = Assert.ThrowsExactly<CakeException>(() => context.ImageBuildConvert("disk.luks", "disk.qcow2", new ImageBuildConvertSettings { Format = "qcow2" }));
-        StringAssert.Contains(driverlessConvert.Message, $"format '{DriverlessImages.Format}' is not supported by this engine yet");
+        LuksMagicOnly(dir["disk.luks"]);
+        // Probes as luks, header damaged: qemu-img's message, never read as raw.
+        var damaged = Assert.ThrowsExactly<CakeException>(() => context.ImageBuildInfo("disk.luks"));
+        StringAssert.Contains(damaged.Message, $"Could not open '{dir["disk.luks"]}': LUKS payload is overlapping with the header");
+        var damagedConvert = Assert.ThrowsExactly<CakeException>(() => context.ImageBuildConvert("disk.luks", "disk.qcow2", new ImageBuildConvertSettings { Format = "qcow2" }));
+        StringAssert.Contains(damagedConvert.Message, "'from: input' is an encrypted image; steps cannot read encrypted images yet");
         Assert.IsFalse(File.Exists(dir["disk.qcow2"]));
 
         var badSize = Assert.ThrowsExactly<CakeException>(() => context.ImageBuildCreate("c.raw", "12Q"));
@@ -162,5 +163,13 @@ public sealed class OperationAliasTests
 
         var gate = Assert.ThrowsExactly<CakeException>(() => context.ImageBuildMeasure("a.raw", new ImageBuildMeasureSettings().WithMaxFullyAllocated("512k")));
         StringAssert.Contains(gate.Message, "measure failed: ");
+    }
+
+    /// <summary>A 1 MiB file with only a LUKS1 magic and version: it probes as luks (score 100), the rest is zeroes.</summary>
+    private static void LuksMagicOnly(string path)
+    {
+        var image = new byte[1 << 20];
+        new byte[] { (byte)'L', (byte)'U', (byte)'K', (byte)'S', 0xBA, 0xBE, 0, 1 }.CopyTo(image, 0);
+        File.WriteAllBytes(path, image);
     }
 }

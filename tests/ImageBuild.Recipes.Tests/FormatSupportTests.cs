@@ -101,24 +101,25 @@ public sealed class FormatSupportTests
     [TestMethod]
     public void AnImageOfAFormatWithoutADriverFailsValidationByName()
     {
-        using var f = new RecipeFixture("steps:\n  - id: disk\n    kind: image\n    file: images/disk.luks\n  - id: flat\n    kind: convert\n    from: disk\n    format: raw\n");
+        using var f = new RecipeFixture("steps:\n  - id: disk\n    kind: image\n    file: images/disk.img\n  - id: flat\n    kind: convert\n    from: disk\n    format: raw\n")
+        { Engine = DriverlessImages.Context() };
         Directory.CreateDirectory(f["images"]);
-        DriverlessImages.Write(f["images/disk.luks"]);
+        DriverlessImages.Write(f["images/disk.img"]);
         var e = f.Errors().Single();
         Assert.AreEqual((4, 11), (e.Line, e.Column), e.ToString());
-        Assert.AreEqual($"step 'disk': '{f["images/disk.luks"]}': format '{DriverlessImages.Format}' is not supported by this engine yet", e.Message);
+        Assert.AreEqual($"step 'disk': '{f["images/disk.img"]}': format '{DriverlessImages.Format}' is not supported by this engine yet", e.Message);
         Assert.IsFalse(File.Exists(f.Out("flat.raw")));
     }
 
     [TestMethod]
-    [DataRow("kind: convert\n    from: base\n    format: luks", "format: luks", "format 'luks' is not supported by this engine yet")]
+    [DataRow("kind: convert\n    from: base\n    format: nodriver", "format: nodriver", "format 'nodriver' is not supported by this engine yet")]
     [DataRow("kind: overlay\n    from: base\n    format: raw", "format: raw", "format 'raw' cannot be written with backing files")]
     [DataRow("kind: compress\n    from: base\n    format: raw", "format: raw", "format 'raw' cannot be written with compressed writes")]
     [DataRow("kind: convert\n    from: base\n    format: nosuch", "format: nosuch", "unknown format 'nosuch'")]
     public void TargetFormatsAreCheckedByCapability(string step, string where, string message)
     {
         string yaml = "steps:\n  - id: base\n    kind: create\n    size: 1M\n  - id: next\n    " + step + "\n";
-        using var f = new RecipeFixture(yaml);
+        using var f = new RecipeFixture(yaml) { Engine = DriverlessImages.Context() };
         var e = f.Errors().Single();
         StringAssert.Contains(e.Message, message, e.ToString());
         int line = Array.FindIndex(yaml.Split('\n'), l => l.Trim() == where) + 1;

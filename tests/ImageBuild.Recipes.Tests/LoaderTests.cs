@@ -1,3 +1,4 @@
+using ImageBuild.Tests.Shared;
 using ImageBuild.Recipes.Model;
 
 namespace ImageBuild.Recipes.Tests;
@@ -159,16 +160,16 @@ public sealed class LoaderTests
               - id: v
                 kind: convert
                 from: base
-                format: luks
+                format: nodriver
               - id: s
                 kind: snapshot
                 from: base
                 name: first
-            """);
+            """) { Engine = DriverlessImages.Context() };
         var errors = f.Errors();
         Assert.HasCount(2, errors, string.Join("\n", errors));
         Assert.AreEqual(8, errors[0].Line);
-        StringAssert.Contains(errors[0].Message, "step 'v': format 'luks' is not supported by this engine yet");
+        StringAssert.Contains(errors[0].Message, "step 'v': format 'nodriver' is not supported by this engine yet");
         Assert.AreEqual(11, errors[1].Line);
         StringAssert.Contains(errors[1].Message, "step 's': 'from: base' is a raw image, which cannot hold internal snapshots");
     }
@@ -267,7 +268,10 @@ public sealed class LoaderTests
         string dir = Path.Combine(AppContext.BaseDirectory, "recipes");
         foreach (var file in Directory.GetFiles(dir, "*.yaml", SearchOption.AllDirectories))
         {
-            try { Loading.RecipeLoader.Load(file); }
+            // A recipe's secrets come from the environment when it runs: here, each from a variable that is set.
+            var secrets = Loading.RecipeLoader.Parse(file, null, Schema.StepKinds.Default).Secrets
+                .Select(s => RecipeSecret.FromEnvironment(s.Id, SecretTests.Variable("example"))).ToList();
+            try { Loading.RecipeLoader.Load(file, secrets: secrets); }
             catch (RecipeException e)
             {
                 // Only missing engine capabilities are acceptable (qcow2 lands separately); never a recipe mistake.
@@ -277,6 +281,9 @@ public sealed class LoaderTests
         }
         Loading.RecipeLoader.Load(Path.Combine(dir, "raw-disk.yaml"));
         Loading.RecipeLoader.Load(Path.Combine(dir, "bench", "multi-gib.yaml"));
+        var encrypted = Path.Combine(dir, "encrypted", "encrypted.yaml");
+        Assert.AreEqual("DISK_PASSPHRASE", Loading.RecipeLoader.Parse(encrypted, null, Schema.StepKinds.Default).Secrets.Single().Name);
+        Loading.RecipeLoader.Load(encrypted, secrets: [RecipeSecret.FromEnvironment("disk-key", SecretTests.Variable("example"))]);
     }
 
     [TestMethod]

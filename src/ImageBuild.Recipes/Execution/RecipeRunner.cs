@@ -6,6 +6,7 @@ using ImageBuild.Recipes.Events;
 using ImageBuild.Recipes.Host;
 using ImageBuild.Recipes.Model;
 using ImageBuild.Recipes.Schema;
+using ImageBuild.Recipes.Secrets;
 using ImageBuild.Recipes.Steps;
 
 namespace ImageBuild.Recipes.Execution;
@@ -34,6 +35,8 @@ public sealed class RecipeRunner
     /// <summary>The file names each step moved in during this run (locked on itself).</summary>
     private readonly Dictionary<string, IReadOnlyList<string>> _movedIn = new(StringComparer.Ordinal);
     private BuildState _state = new();
+    /// <summary>The recipe's secrets, read when a run starts (a plan reads none).</summary>
+    private StepSecrets _secrets = StepSecrets.None;
 
     public RecipeRunner(Recipe recipe, RunOptions options)
     {
@@ -97,6 +100,7 @@ public sealed class RecipeRunner
             ? Path.Combine(_outputDir, SummaryFileName)
             : Path.Combine(_outputDir, ".imagebuild", _options.StateName + ".summary.json");
         using var runLock = LockOutputDir(summary);
+        _secrets = StepSecrets.Resolve(_recipe);
         _state = BuildState.Load(_outputDir, _options.StateName);
         RemoveLeftovers();
         var clock = Stopwatch.StartNew();
@@ -205,9 +209,19 @@ public sealed class RecipeRunner
             return Fail(step, $"cannot prepare the output: {e.Message}", 0, null);
         }
         int lastPercent = -1;
+        ImageContext engine;
+        try
+        {
+            engine = _secrets.EngineFor(step, key, _engine, IdentityFor(key));
+        }
+        catch (StepFailedException e)
+        {
+            CleanScratch(step, partial);
+            return Fail(step, e.Message, 0, null);
+        }
         var context = new StepContext
         {
-            Step = step, Recipe = _recipe, Engine = _engine.WithIdentity(IdentityFor(key)), OutputDir = _outputDir, Inputs = inputs,
+            Step = step, Recipe = _recipe, Engine = engine, OutputDir = _outputDir, Inputs = inputs,
             PartialPath = partial, OutputFormat = shape.Format,
             Progress = p =>
             {
@@ -422,6 +436,9 @@ public sealed class RecipeRunner
         }
         foreach (string name in kind.Environment)
             hashes["env " + name] = System.Environment.GetEnvironmentVariable(name) ?? "";
+        // A secret by what it is (id and source), never by its value.
+        foreach (string id in Secrets.SecretOptions.IdsUsedBy(step))
+            hashes["secret " + id] = StepSecrets.IdentityHash(_recipe, id);
         foreach (var param in new[] { "file", "image-file" })
         {
             if (step.Text(param) is not { } rel) continue;

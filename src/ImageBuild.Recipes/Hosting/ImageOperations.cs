@@ -64,7 +64,8 @@ public static class ImageOperations
         Recipe recipe;
         try
         {
-            recipe = RecipeLoader.LoadText(text, Path.Combine(request.BaseDirectory, stateName + ".yaml"));
+            recipe = RecipeLoader.LoadText(text, Path.Combine(request.BaseDirectory, stateName + ".yaml"),
+                secrets: request.Secrets.Select(s => s.AnchoredAt(request.BaseDirectory)).ToList());
         }
         catch (RecipeException e)
         {

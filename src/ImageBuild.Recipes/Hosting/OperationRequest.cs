@@ -28,8 +28,11 @@ public sealed record OperationRequest
     /// <summary>Step parameters by their recipe names (recipes/README.md): size, format, type, shrink, unsafe, name, strict, max-required, ...</summary>
     public IReadOnlyDictionary<string, string> Parameters { get; init; } = new Dictionary<string, string>();
 
-    /// <summary>Format options, as qemu-img -o NAME=VALUE.</summary>
+    /// <summary>Format options, as qemu-img -o NAME=VALUE; one taking a secret (key-secret, encrypt.key-secret) names one of <see cref="Secrets"/>.</summary>
     public IReadOnlyList<KeyValuePair<string, string>> Options { get; init; } = [];
+
+    /// <summary>The secrets the options name, each from an environment variable or a file (never a value).</summary>
+    public IReadOnlyList<Model.RecipeSecret> Secrets { get; init; } = [];
 
 
     /// <summary>

@@ -26,7 +26,8 @@ public static class RecipeHost
         Recipe recipe;
         try
         {
-            recipe = RecipeLoader.Load(path, request.Variables, context: RecipeLoader.EngineFor(request.UntrustedImages));
+            recipe = RecipeLoader.Load(path, request.Variables, context: RecipeLoader.EngineFor(request.UntrustedImages),
+                secrets: request.Secrets.Select(s => s.AnchoredAt(request.BaseDirectory)).ToList());
         }
         catch (RecipeException e)
         {

@@ -14,6 +14,12 @@ public sealed record RecipeRunRequest
     /// <summary>Variable values (<c>--set NAME=VALUE</c>).</summary>
     public IReadOnlyDictionary<string, string> Variables { get; init; } = new Dictionary<string, string>();
 
+    /// <summary>
+    /// Secrets for the recipe's options (<see cref="Model.RecipeSecret.FromEnvironment"/>, <see cref="Model.RecipeSecret.FromFile"/>,
+    /// <see cref="HostSecrets.Describe"/>): each replaces the recipe's secret of the same id, or adds one. Never values.
+    /// </summary>
+    public IReadOnlyList<Model.RecipeSecret> Secrets { get; init; } = [];
+
     /// <summary>At most this many steps at once; null: the processor count.</summary>
     public int? Jobs { get; init; }
 

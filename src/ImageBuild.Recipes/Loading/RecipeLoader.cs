@@ -16,23 +16,28 @@ namespace ImageBuild.Recipes.Loading;
 /// </summary>
 public static partial class RecipeLoader
 {
-    private static readonly string[] TopLevelKeys = ["name", "description", "output-dir", "untrusted-images", "variables", "steps"];
+    private static readonly string[] TopLevelKeys = ["name", "description", "output-dir", "untrusted-images", "variables", "secrets", "steps"];
 
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]*$")]
     private static partial Regex IdPattern();
 
+    internal static bool IsId(string text) => IdPattern().IsMatch(text);
+
     /// <summary>Loads and validates (structure, references, files, engine support). Throws <see cref="RecipeException"/>.</summary>
-    public static Recipe Load(string path, IReadOnlyDictionary<string, string>? set = null, StepKinds? kinds = null, Engine.Block.ImageContext? context = null)
+    /// <param name="secrets">Secrets a host gives: each replaces the recipe's secret of the same id, or adds one.</param>
+    public static Recipe Load(string path, IReadOnlyDictionary<string, string>? set = null, StepKinds? kinds = null, Engine.Block.ImageContext? context = null,
+        IReadOnlyList<RecipeSecret>? secrets = null)
     {
         kinds ??= StepKinds.Default;
-        return Validated(Parse(path, set, kinds), kinds, context);
+        return Validated(Parse(path, set, kinds).WithSecrets(secrets ?? []), kinds, context);
     }
 
     /// <summary>Loads and validates a recipe held in memory; <paramref name="path"/> names it in messages and anchors relative paths.</summary>
-    public static Recipe LoadText(string text, string path, IReadOnlyDictionary<string, string>? set = null, StepKinds? kinds = null, Engine.Block.ImageContext? context = null)
+    public static Recipe LoadText(string text, string path, IReadOnlyDictionary<string, string>? set = null, StepKinds? kinds = null, Engine.Block.ImageContext? context = null,
+        IReadOnlyList<RecipeSecret>? secrets = null)
     {
         kinds ??= StepKinds.Default;
-        return Validated(ParseText(text, path, set, kinds), kinds, context);
+        return Validated(ParseText(text, path, set, kinds).WithSecrets(secrets ?? []), kinds, context);
     }
 
     /// <summary>The engine context a host passes to <see cref="Load"/>: null, or untrusted images asked for by the host.</summary>
@@ -94,6 +99,7 @@ public static partial class RecipeLoader
         var variables = new Dictionary<string, string>(StringComparer.Ordinal);
         var variableMarks = new Dictionary<string, Mark>(StringComparer.Ordinal);
         YamlSequenceNode? stepsNode = null;
+        YamlNode? secretsNode = null;
         foreach (var (keyNode, valueNode) in root.Children)
         {
             string key = Scalar(keyNode) ?? "";
@@ -131,6 +137,9 @@ public static partial class RecipeLoader
                     else
                         Err(At(valueNode), "'variables' must be a mapping of name: value");
                     break;
+                case "secrets":
+                    secretsNode = valueNode;
+                    break;
                 case "steps":
                     stepsNode = valueNode as YamlSequenceNode;
                     if (stepsNode is null) Err(At(valueNode), "'steps' must be a list of steps");
@@ -154,6 +163,8 @@ public static partial class RecipeLoader
             Err(At(root), "a recipe needs a 'steps' list");
 
         var expander = new VariableExpander(variables);
+        string directory = Path.GetDirectoryName(Path.GetFullPath(path)) ?? Environment.CurrentDirectory;
+        List<RecipeSecret> secrets = secretsNode is null ? [] : SecretsParser.Parse(secretsNode, directory, expander, Err);
         var steps = new List<RecipeStep>();
         var seen = new Dictionary<string, Mark>(StringComparer.Ordinal);
         foreach (var item in stepsNode?.Children ?? [])
@@ -179,12 +190,13 @@ public static partial class RecipeLoader
         return new Recipe
         {
             File = path,
-            Directory = Path.GetDirectoryName(Path.GetFullPath(path)) ?? Environment.CurrentDirectory,
+            Directory = directory,
             Name = name,
             OutputDir = outputDir,
             UntrustedImages = untrustedImages,
             Variables = variables,
             Steps = steps,
+            Secrets = secrets,
         };
     }
 

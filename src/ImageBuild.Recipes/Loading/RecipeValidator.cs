@@ -20,11 +20,59 @@ public static class RecipeValidator
         var errors = new List<RecipeError>();
         var graph = RecipeGraph.Build(recipe, kinds, context.Formats, errors);
         foreach (var step in recipe.Steps)
+        {
             CheckStep(recipe, step, graph, context, errors);
+            CheckSecretOptions(recipe, step, errors);
+            CheckEncryptedInputs(recipe, step, graph, errors);
+        }
+        CheckSecrets(recipe, errors);
         if (graph is not null)
             CheckOutputs(recipe, graph, errors);
         return errors;
     }
+
+    /// <summary>
+    /// Every secret can be read now (a variable that is set, a regular file of bounded size), so a missing one is
+    /// an error at its line before anything runs. Values are not read here.
+    /// </summary>
+    private static void CheckSecrets(Recipe recipe, List<RecipeError> errors)
+    {
+        foreach (var secret in recipe.Secrets)
+            if (Secrets.SecretReader.Check(secret) is { } problem)
+                errors.Add(secret.Mark == Mark.None
+                    ? new RecipeError(recipe.File, 0, 0, problem + " (given by the host)")
+                    : recipe.Error(secret.Mark, problem));
+    }
+
+    /// <summary>
+    /// An option that takes a secret names one the recipe declares. The message never repeats the option's value: a
+    /// passphrase written there by mistake must not end up in a log.
+    /// </summary>
+    private static void CheckSecretOptions(Recipe recipe, RecipeStep step, List<RecipeError> errors)
+    {
+        foreach (var (option, id) in Secrets.SecretOptions.Of(step))
+            if (recipe.FindSecret(id.Value) is null)
+                errors.Add(recipe.Error(id.Mark, $"step '{step.Id}': option '{option}' must name a secret declared under 'secrets:' " +
+                    (recipe.Secrets.Count == 0 ? "(the recipe declares none)" : $"(declared: {string.Join(", ", recipe.Secrets.Select(s => s.Id))})") +
+                    "; a secret's value is never written in the recipe"));
+    }
+
+    /// <summary>
+    /// A step's image inputs must not be encrypted outputs (a step whose options name a secret): the engine's
+    /// operations open their inputs without runtime options, so no key-secret reaches them yet. Refused here rather
+    /// than half-way through the run.
+    /// </summary>
+    private static void CheckEncryptedInputs(Recipe recipe, RecipeStep step, RecipeGraph? graph, List<RecipeError> errors)
+    {
+        foreach (var param in RecipeGraph.ImageRefParams)
+            if (step.Get(param) is TextValue input && recipe.Find(input.Value) is { } source && IsEncrypted(source, graph))
+                errors.Add(recipe.Error(input.Mark, $"step '{step.Id}': '{param}: {input.Value}' is an encrypted image; steps cannot read encrypted images yet (use it as a final output)"));
+    }
+
+    /// <summary>A step whose options name a secret, or an existing image that is (or probes as) a luks volume.</summary>
+    private static bool IsEncrypted(RecipeStep source, RecipeGraph? graph) =>
+        Secrets.SecretOptions.Of(source).Any()
+        || (source.Kind == "image" && graph?.Shapes.GetValueOrDefault(source.Id)?.Format == "luks");
 
     /// <summary>
     /// Opens an existing image's chain under the recipe's file policy, so that a backing or data file that is a
@@ -272,7 +320,14 @@ public static class RecipeValidator
                 continue;
             }
             try { ImageCreator.ParseOptions(format, [new(name, value.Value)]); }
-            catch (ImageException e) { err(value.Mark, $"{format.Name} option '{name}': {FirstLine(e.Message)}"); }
+            catch (ImageException e)
+            {
+                // A secret option's value may be a passphrase written there by mistake: never repeated.
+                string message = FirstLine(e.Message);
+                if (Secrets.SecretOptions.IsSecretOption(name) && value.Value.Length > 0)
+                    message = message.Replace(value.Value, "(its value)", StringComparison.Ordinal);
+                err(value.Mark, $"{format.Name} option '{name}': {message}");
+            }
         }
     }
 

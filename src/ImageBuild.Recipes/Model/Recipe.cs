@@ -24,12 +24,33 @@ public sealed class Recipe
 
     public required IReadOnlyList<RecipeStep> Steps { get; init; }
 
+    /// <summary>The secrets steps may name (<c>secrets:</c>, and those a host added), by id; values are never held here.</summary>
+    public IReadOnlyList<RecipeSecret> Secrets { get; init; } = [];
+
     /// <summary>This recipe with <see cref="UntrustedImages"/> set (a host or the command line asked for it).</summary>
     public Recipe WithUntrustedImages() => new()
     {
         File = File, Directory = Directory, Name = Name, OutputDir = OutputDir, Variables = Variables, Steps = Steps,
-        UntrustedImages = true,
+        Secrets = Secrets, UntrustedImages = true,
     };
+
+    /// <summary>
+    /// This recipe with secrets a host gives (an MSBuild item, a Cake setting): each replaces the recipe's secret of
+    /// the same id, as <c>--set</c> replaces a variable's default, or adds one.
+    /// </summary>
+    public Recipe WithSecrets(IReadOnlyList<RecipeSecret> given)
+    {
+        if (given.Count == 0) return this;
+        var ids = given.Select(s => s.Id).ToHashSet(StringComparer.Ordinal);
+        return new()
+        {
+            File = File, Directory = Directory, Name = Name, OutputDir = OutputDir, Variables = Variables, Steps = Steps,
+            UntrustedImages = UntrustedImages,
+            Secrets = Secrets.Where(s => !ids.Contains(s.Id)).Concat(given.GroupBy(s => s.Id, StringComparer.Ordinal).Select(g => g.Last())).ToList(),
+        };
+    }
+
+    public RecipeSecret? FindSecret(string id) => Secrets.FirstOrDefault(s => s.Id == id);
 
     public RecipeStep? Find(string id) => Steps.FirstOrDefault(s => s.Id == id);
 

@@ -99,6 +99,26 @@ public static class RecipeSchema
                     ["propertyNames"] = new JsonObject { ["pattern"] = "^[A-Za-z0-9][A-Za-z0-9._-]*$" },
                     ["additionalProperties"] = new JsonObject { ["type"] = new JsonArray("string", "number", "boolean") },
                 },
+                ["secrets"] = new JsonObject
+                {
+                    ["type"] = "object",
+                    ["description"] = "Secrets that step options name (key-secret: ID, encrypt.key-secret: ID), each read from an environment variable or a file; a value written in the recipe is refused. Step keys cover each secret's id and source, never its value.",
+                    ["propertyNames"] = new JsonObject { ["pattern"] = "^[A-Za-z0-9][A-Za-z0-9._-]*$" },
+                    ["additionalProperties"] = new JsonObject
+                    {
+                        ["oneOf"] = new JsonArray(
+                            new JsonObject
+                            {
+                                ["type"] = "object", ["required"] = new JsonArray("env"), ["additionalProperties"] = false,
+                                ["properties"] = new JsonObject { ["env"] = new JsonObject { ["type"] = "string", ["minLength"] = 1, ["description"] = "Environment variable holding the secret (its UTF-8 bytes)." } },
+                            },
+                            new JsonObject
+                            {
+                                ["type"] = "object", ["required"] = new JsonArray("file"), ["additionalProperties"] = false,
+                                ["properties"] = new JsonObject { ["file"] = new JsonObject { ["type"] = "string", ["minLength"] = 1, ["description"] = "File holding the secret (its bytes, nothing stripped), relative to the recipe; at most 1 MiB." } },
+                            }),
+                    },
+                },
                 ["steps"] = new JsonObject { ["type"] = "array", ["minItems"] = 1, ["items"] = new JsonObject { ["$ref"] = "#/$defs/step" } },
             },
             ["$defs"] = defs,

@@ -20,7 +20,7 @@ public sealed class StepKinds
         new("output", ParamType.FileName, "File name of the output image in the output directory (default: ID.FORMAT).");
 
     private static readonly ParamSpec From = new("from", ParamType.StepRef, "The step whose output image is the input.", Required: true);
-    private static readonly ParamSpec Options = new("options", ParamType.Options, "Format create options, as qemu-img -o NAME=VALUE.");
+    private static readonly ParamSpec Options = new("options", ParamType.Options, "Format create options, as qemu-img -o NAME=VALUE; an option taking a secret (key-secret, encrypt.key-secret) names a secret declared under secrets:.");
 
     private readonly Dictionary<string, StepKind> _kinds;
 

@@ -39,6 +39,21 @@ internal static class HostCall
         return $"{place}{d.Message} [{d.Code}]";
     }
 
+    /// <summary>The settings' secrets as the host API takes them; a malformed one fails the alias (IMGB1004).</summary>
+    public static IReadOnlyList<global::ImageBuild.Recipes.Model.RecipeSecret> Secrets(ICakeContext context, string what, IEnumerable<ImageBuildSecret> secrets)
+    {
+        var list = new List<global::ImageBuild.Recipes.Model.RecipeSecret>();
+        foreach (var s in secrets)
+        {
+            // A file by the path as given, relative to the working directory: its identity does not depend on where the build runs.
+            var secret = HostSecrets.Describe(s.Id, s.EnvironmentVariable, s.File?.FullPath, context.Environment.WorkingDirectory.FullPath, out var error);
+            if (secret is null)
+                throw new CakeException($"{what} failed: {error} [{DiagnosticCodes.InvalidOperation}]");
+            list.Add(secret);
+        }
+        return list;
+    }
+
     public static string Absolute(ICakeContext context, FilePath path) => path.MakeAbsolute(context.Environment).FullPath;
 
     public static string Absolute(ICakeContext context, DirectoryPath path) => path.MakeAbsolute(context.Environment).FullPath;

@@ -12,6 +12,9 @@ public abstract class ImageBuildOperationSettings
     /// <summary>Format of the input image; null: probed, as qemu-img does without <c>-f</c>.</summary>
     public string? InputFormat { get; set; }
 
+    /// <summary>Secrets the options name (<c>key-secret</c>, <c>encrypt.key-secret</c>): <c>WithSecretFromEnvironment</c>, <c>WithSecretFromFile</c>.</summary>
+    public IList<ImageBuildSecret> Secrets { get; } = new List<ImageBuildSecret>();
+
     /// <summary>Where the skip record is kept; null: the output's directory (the input's for operations without output).</summary>
     public DirectoryPath? StateDirectory { get; set; }
 

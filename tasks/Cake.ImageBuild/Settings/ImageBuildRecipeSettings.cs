@@ -8,6 +8,9 @@ public class ImageBuildRecipeSettings
     /// <summary>Recipe variables, overriding the recipe's defaults (<c>--set NAME=VALUE</c>).</summary>
     public IDictionary<string, string> Variables { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
 
+    /// <summary>Secrets the recipe's options name, replacing the recipe's of the same id (<c>WithSecretFromEnvironment</c>, <c>WithSecretFromFile</c>).</summary>
+    public IList<ImageBuildSecret> Secrets { get; } = new List<ImageBuildSecret>();
+
     /// <summary>At most this many steps at once (<c>--jobs</c>); null: the processor count.</summary>
     public int? Jobs { get; set; }
 

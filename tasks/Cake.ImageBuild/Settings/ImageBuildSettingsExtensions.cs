@@ -13,6 +13,38 @@ public static class ImageBuildSettingsExtensions
         return settings;
     }
 
+    /// <summary>A secret for the recipe's options, read from environment variable <paramref name="variable"/> (never the value itself).</summary>
+    public static ImageBuildRecipeSettings WithSecretFromEnvironment(this ImageBuildRecipeSettings settings, string id, string variable)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        settings.Secrets.Add(new ImageBuildSecret(id, variable, null));
+        return settings;
+    }
+
+    /// <summary>A secret for the recipe's options, read from <paramref name="file"/> (relative to the working directory).</summary>
+    public static ImageBuildRecipeSettings WithSecretFromFile(this ImageBuildRecipeSettings settings, string id, FilePath file)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        settings.Secrets.Add(new ImageBuildSecret(id, null, file));
+        return settings;
+    }
+
+    /// <summary>A secret for the operation's options, read from environment variable <paramref name="variable"/>.</summary>
+    public static T WithSecretFromEnvironment<T>(this T settings, string id, string variable) where T : ImageBuildOperationSettings
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        settings.Secrets.Add(new ImageBuildSecret(id, variable, null));
+        return settings;
+    }
+
+    /// <summary>A secret for the operation's options, read from <paramref name="file"/> (relative to the working directory).</summary>
+    public static T WithSecretFromFile<T>(this T settings, string id, FilePath file) where T : ImageBuildOperationSettings
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        settings.Secrets.Add(new ImageBuildSecret(id, null, file));
+        return settings;
+    }
+
     /// <summary>Sets the number of steps run at once.</summary>
     public static ImageBuildRecipeSettings WithJobs(this ImageBuildRecipeSettings settings, int jobs)
     {

@@ -60,7 +60,7 @@ public abstract class ImageOperationTask : ImageBuildTask
     protected sealed override void ExecuteCore()
     {
         var builder = new RequestBuilder();
-        if (!Describe(builder)) return;
+        if (!Describe(builder) || SecretSources() is not { } secrets) return;
         var request = new OperationRequest
         {
             Kind = builder.Kind ?? Kind,
@@ -71,6 +71,7 @@ public abstract class ImageOperationTask : ImageBuildTask
             Output = FullPath(builder.Output),
             Parameters = builder.Parameters,
             Options = builder.Options,
+            Secrets = secrets,
             StateDirectory = FullPath(StateDirectory),
             UntrustedImages = UntrustedImages,
             BaseDirectory = BaseDirectory,
