@@ -2,29 +2,38 @@ namespace ImageBuild.Cli.Tests.Oracle.Contract;
 
 public sealed partial class EncryptedContractTests
 {
-    /// <summary>resize of a filled image of the row (grow, shrink, shrink without --shrink) in twin copies, opened with its key.</summary>
+    /// <summary>
+    /// resize of a filled image of the row, opened with its key, in twin copies: grow, shrink with --shrink, and shrink
+    /// without it (refused), each on its own copy of the same pair of qemu-made images.
+    /// </summary>
     [TestMethod]
-    [DynamicData(nameof(EncryptedMatrix.ResizeCases), typeof(EncryptedMatrix))]
-    public void EncryptedResize(string row, string resizeArgs)
+    [DynamicData(nameof(EncryptedMatrix.RowCases), typeof(EncryptedMatrix))]
+    public void EncryptedResize(string row)
     {
         var p = EncryptedProfiles.Get(row);
         EngineDrivers.Require(p.Format);
         using var d = new OracleDirs();
         EncryptedFixtures.WriteSecrets(d.Root);
-        string img = "img." + p.Extension;
-        MakeFilledInBoth(p, d, img);
+        string filled = "filled." + p.Extension;
+        MakeFilledInBoth(p, d, filled);
 
-        string[] words = resizeArgs.Split(' ');
-        var expected = EncryptedAssert.InTwins(d, ["resize", .. words[..^1], .. p.Open(img), words[^1]]);
-        if (resizeArgs.StartsWith('+'))
-            Assert.AreEqual(p.Has(QemuOps.Grow), expected.ExitCode == 0, $"profile row '{p.Row}': grow\n{expected}");
-        else if (resizeArgs.StartsWith("--shrink", StringComparison.Ordinal))
-            Assert.AreEqual(p.Has(QemuOps.Shrink), expected.ExitCode == 0, $"profile row '{p.Row}': shrink\n{expected}");
-        else
-            Assert.AreNotEqual(0, expected.ExitCode, $"shrinking without --shrink is refused\n{expected}");
-        // a grown part of a row that does not start as zeros holds each image's own noise
-        long written = expected.ExitCode == 0 && resizeArgs.StartsWith("--shrink", StringComparison.Ordinal) ? 4L << 20 : 8L << 20;
-        EncryptedAssert.QemuSeesSame(p, d, img, $"resize {p.Row} {resizeArgs}", definedBytes: written);
+        foreach (string resizeArgs in new[] { "+4M", "--shrink 4M", "4M" })
+        {
+            string img = $"img{resizeArgs.Replace(" ", "").Replace("-", "").Replace("+", "grow")}.{p.Extension}";
+            foreach (string dir in new[] { d.Q, d.T })
+                File.Copy(Path.Combine(dir, filled), Path.Combine(dir, img));
+            string[] words = resizeArgs.Split(' ');
+            var expected = EncryptedAssert.InTwins(d, ["resize", .. words[..^1], .. p.Open(img), words[^1]]);
+            if (resizeArgs.StartsWith('+'))
+                Assert.AreEqual(p.Has(QemuOps.Grow), expected.ExitCode == 0, $"profile row '{p.Row}': grow\n{expected}");
+            else if (resizeArgs.StartsWith("--shrink", StringComparison.Ordinal))
+                Assert.AreEqual(p.Has(QemuOps.Shrink), expected.ExitCode == 0, $"profile row '{p.Row}': shrink\n{expected}");
+            else
+                Assert.AreNotEqual(0, expected.ExitCode, $"shrinking without --shrink is refused\n{expected}");
+            // a grown part of a row that does not start as zeros holds each image's own noise
+            long written = expected.ExitCode == 0 && resizeArgs.StartsWith("--shrink", StringComparison.Ordinal) ? 4L << 20 : 8L << 20;
+            EncryptedAssert.QemuSeesSame(p, d, img, $"resize {p.Row} {resizeArgs}", definedBytes: written);
+        }
     }
 
     /// <summary>

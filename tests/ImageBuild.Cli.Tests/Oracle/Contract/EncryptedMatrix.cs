@@ -26,10 +26,4 @@ public static class EncryptedMatrix
         select new object[] { p.Row, Token(o) };
 
     public static IEnumerable<object[]> RowCases() => EncryptedProfiles.All.Select(p => new object[] { p.Row });
-
-    /// <summary>resize: grow, shrink with --shrink, shrink without it.</summary>
-    public static IEnumerable<object[]> ResizeCases() =>
-        from p in EncryptedProfiles.All
-        from args in new[] { "+4M", "--shrink 4M", "4M" }
-        select new object[] { p.Row, args };
 }
