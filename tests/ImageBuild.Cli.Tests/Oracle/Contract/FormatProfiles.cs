@@ -40,7 +40,7 @@ public static class FormatProfiles
             // no check, measure, resize or backing-file change; a qcow with a backing file has 512-byte clusters;
             // `convert -c -O qcow` writes the whole image, then exits 1 without a message (qemu 7.2)
             Ops = QemuOps.CompressedWrites | QemuOps.Backing,
-            // encryption needs a secret object; without one qemu refuses (the engine has no encryption yet either)
+            // encryption needs a secret object; without one qemu refuses (with one: the qcow-aes row of EncryptedProfiles)
             CreateOptions = ["encryption=on", "encrypt.format=aes"],
             // qemu's commit into a qcow base allocates clusters in a different order on every run
             ByteExact = ContractOps.All & ~ContractOps.Commit,
