@@ -6,7 +6,8 @@ using ImageBuild.Engine.Secrets;
 namespace ImageBuild.Cli.CommandLine;
 
 /// <summary>
-/// --object OBJDEF as qemu-img 7.2 takes it (user_creatable_process_cmdline): checked as qemu's visitor checks it
+/// --object OBJDEF as qemu-img 7.2 takes it (user_creatable_process_cmdline; keyval, or JSON when it starts with
+/// '{'): checked as qemu's visitor checks it
 /// (qom-type first, an identifier id, known properties), then created: a "secret" is loaded (data or file, base64,
 /// decrypted with another secret's key) into <see cref="Secrets"/>, which the command's engine context then carries.
 /// Other types are checked and otherwise ignored (nothing in imagebuild uses them).
