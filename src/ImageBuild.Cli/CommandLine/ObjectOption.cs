@@ -87,13 +87,13 @@ public sealed partial class ObjectOption
         if (format is not null && format is not ("raw" or "base64"))
             return $"Parameter 'format' does not accept value '{format}'";
         string? keyId = Text(props, "keyid"), iv = Text(props, "iv"), data = Text(props, "data"), file = Text(props, "file");
-        foreach (var key in props.Keys)
+        // the members the visitor did not take, the first in the order qemu's hash table gives them
+        var members = props.Keys.Select(k => k.Split('.')[0]).Distinct().ToList();
+        foreach (string member in GHashTableOrder.Order(members))
         {
-            int dot = key.IndexOf('.', StringComparison.Ordinal);
-            if (dot >= 0)
-                return $"Parameters '{key[..dot]}.*' are unexpected";
-            if (key is not ("qom-type" or "id") && !SecretProperties.Contains(key))
-                return $"Parameter '{key}' is unexpected";
+            if (member is "qom-type" or "id" || (SecretProperties.Contains(member) && props.ContainsKey(member)))
+                continue;
+            return props.ContainsKey(member) ? $"Parameter '{member}' is unexpected" : $"Parameters '{member}.*' are unexpected";
         }
         if (loaded is not null)
             return "Property 'secret.loaded' is not writable";
