@@ -6,7 +6,8 @@ using ImageBuild.Engine.Secrets;
 namespace ImageBuild.Cli.CommandLine;
 
 /// <summary>
-/// --object OBJDEF as qemu-img 7.2 takes it (user_creatable_process_cmdline): checked as qemu's visitor checks it
+/// --object OBJDEF as qemu-img 7.2 takes it (user_creatable_process_cmdline; keyval, or JSON when it starts with
+/// '{'): checked as qemu's visitor checks it
 /// (qom-type first, an identifier id, known properties), then created: a "secret" is loaded (data or file, base64,
 /// decrypted with another secret's key) into <see cref="Secrets"/>, which the command's engine context then carries.
 /// Other types are checked and otherwise ignored (nothing in imagebuild uses them).
@@ -86,13 +87,13 @@ public sealed partial class ObjectOption
         if (format is not null && format is not ("raw" or "base64"))
             return $"Parameter 'format' does not accept value '{format}'";
         string? keyId = Text(props, "keyid"), iv = Text(props, "iv"), data = Text(props, "data"), file = Text(props, "file");
-        foreach (var key in props.Keys)
+        // the members the visitor did not take, the first in the order qemu's hash table gives them
+        var members = props.Keys.Select(k => k.Split('.')[0]).Distinct().ToList();
+        foreach (string member in GHashTableOrder.Order(members))
         {
-            int dot = key.IndexOf('.', StringComparison.Ordinal);
-            if (dot >= 0)
-                return $"Parameters '{key[..dot]}.*' are unexpected";
-            if (key is not ("qom-type" or "id") && !SecretProperties.Contains(key))
-                return $"Parameter '{key}' is unexpected";
+            if (member is "qom-type" or "id" || (SecretProperties.Contains(member) && props.ContainsKey(member)))
+                continue;
+            return props.ContainsKey(member) ? $"Parameter '{member}' is unexpected" : $"Parameters '{member}.*' are unexpected";
         }
         if (loaded is not null)
             return "Property 'secret.loaded' is not writable";

@@ -88,6 +88,12 @@ public static class ImageOpener
                 if (!options.NoBacking)
                 {
                     visited.Add(Identity(filename));
+                    if (!overridden && !JsonFilename.Is(full!))
+                    {
+                        ImageFileGuard.CheckReference(context, filename, full!, "backing file");
+                        if (visited.Contains(Identity(full!)) || depth >= MaxChainDepth)
+                            throw new ImageException($"Backing file '{full}' creates an infinite loop.");
+                    }
                     BlockDevice backing;
                     try
                     {
@@ -115,9 +121,6 @@ public static class ImageOpener
                             }
                             else
                             {
-                                ImageFileGuard.CheckReference(context, filename, full!, "backing file");
-                                if (visited.Contains(Identity(full!)) || depth >= MaxChainDepth)
-                                    throw new ImageException($"Backing file '{full}' creates an infinite loop.");
                                 backing = OpenChain(context, full!, backingOpen, visited, depth + 1, spec: null);
                             }
                         }

@@ -120,9 +120,8 @@ public sealed class ImageOptsOracleTests
     [DataRow("rebase", "-u", "-b", "a.raw", "-F", "raw", "--image-opts", "driver=qcow2,file.filename=t.qcow2")]
     [DataRow("commit", "--image-opts", "driver=qcow2,file.filename=t.qcow2")]
     [DataRow("check", "-r", "all", "--image-opts", "driver=qcow2,file.filename=t.qcow2")]
-    public void WritingCommandsMatchQemu(params string[] args)
+    public void WritingCommandsMatchQemu(params string[] args) => Same(args, (q, t) =>
     {
-        var (q, t) = Same(args);
         foreach (string file in new[] { "out.raw", "o.raw", "t.qcow2", "b.qcow2" })
         {
             string qf = Path.Combine(q.Path, file), tf = Path.Combine(t.Path, file);
@@ -133,9 +132,7 @@ public sealed class ImageOptsOracleTests
             else
                 Assert.AreEqual(ToolUnderTest.QemuOk(q.Path, "map", "--output=json", file), ToolUnderTest.QemuOk(t.Path, "map", "--output=json", file), $"{file} maps differently");
         }
-        q.Dispose();
-        t.Dispose();
-    }
+    });
 
     [TestMethod]
     [DataRow("info", "json:{\"driver\":\"qcow2\",\"file\":{\"driver\":\"file\",\"filename\":\"t.qcow2\"}}")]
@@ -198,13 +195,8 @@ public sealed class ImageOptsOracleTests
     [DataRow("create", "-f", "nosuch", "json:{}", "1M")]
     [DataRow("create", "-f", "qcow2", "json:{}", "1x")]
     [DataRow("create", "json:{}", "1M")]
-    public void CreateRefusesJsonNamesLikeQemu(params string[] args)
-    {
-        var (q, t) = Same(args);
-        Assert.IsFalse(File.Exists(Path.Combine(t.Path, "c.qcow2")));
-        q.Dispose();
-        t.Dispose();
-    }
+    public void CreateRefusesJsonNamesLikeQemu(params string[] args) =>
+        Same(args, (_, t) => Assert.IsFalse(File.Exists(Path.Combine(t.Path, "c.qcow2"))));
 
     private static TempDir Copy()
     {
@@ -214,14 +206,19 @@ public sealed class ImageOptsOracleTests
         return dir;
     }
 
-    /// <summary>Runs both programs, each in its own copy of the fixture; the same exit code, stdout and stderr.</summary>
-    private static (TempDir Q, TempDir T) Same(params string[] args)
+    private static void Same(params string[] args) => Same(args, null);
+
+    /// <summary>
+    /// Runs both programs, each in its own copy of the fixture; the same exit code, stdout and stderr, then
+    /// <paramref name="after"/> on the two directories (qemu-img's, the tool's).
+    /// </summary>
+    private static void Same(string[] args, Action<TempDir, TempDir>? after)
     {
-        var q = Copy();
-        var t = Copy();
+        using var q = Copy();
+        using var t = Copy();
         var expected = ToolUnderTest.Qemu(q.Path, args);
         var actual = ToolUnderTest.Run(t.Path, args);
         OracleAssert.SameOutcome(expected, actual);
-        return (q, t);
+        after?.Invoke(q, t);
     }
 }

@@ -53,6 +53,14 @@ public sealed class SecretObjectOracleTests
     [DataRow("secret,id=s0,data=x,id=s1")]
     [DataRow("secret,id=s0,,data=x")]
     [DataRow("id=s0,data=x")]
+    // several unexpected members: qemu names the first its hash table gives
+    [DataRow("secret,id=s0,data=x,foo=1,bar=2")]
+    [DataRow("secret,id=s0,data=x,aa=1,bb=2,cc=3")]
+    [DataRow("secret,id=s0,data=x,zz=1,yy=2")]
+    [DataRow("secret,id=s0,data=x,format=raw,x1=1,x2=2,x3=3")]
+    [DataRow("secret,id=s0,data.x=1,bar=2")]
+    [DataRow("secret,id=s0,data=x,a1=1,a2=2,a3=3,a4=4,a5=5,a6=6")]
+    [DataRow("secret,id=s0,data=x,q=1,keyid=k,iv=2,w=3")]
     // the JSON form (qemu's user_creatable_parse_str for a definition starting with '{')
     [DataRow("{\"qom-type\":\"secret\",\"id\":\"s0\",\"data\":\"x\"}")]
     [DataRow("{\"qom-type\":\"secret\",\"id\":\"s0\",\"data\":1}")]
