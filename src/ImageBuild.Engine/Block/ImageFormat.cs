@@ -80,6 +80,13 @@ public abstract class ImageFormat
     /// </summary>
     public virtual IReadOnlyCollection<string> RuntimeOptions => [];
 
+    /// <summary>
+    /// The runtime options that change what an image reads as (qemu's strong_runtime_opts, e.g. a key secret): with
+    /// any of them given, the opened image is named by a json: filename of the driver, those options and its file.
+    /// Each is a key or the prefix of keys of <see cref="RuntimeOptions"/>.
+    /// </summary>
+    public virtual IReadOnlyCollection<string> StrongRuntimeOptions => [];
+
     /// <summary>Whether images of this format can have a backing file.</summary>
     public bool SupportsBacking => Capabilities.Has(FormatFeatures.Backing);
 

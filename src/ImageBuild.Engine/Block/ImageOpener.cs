@@ -71,8 +71,8 @@ public static class ImageOpener
         BlockDevice device = OpenFile(context, filename, options.Format, options.Writable, options, isBacking: depth > 0);
         try
         {
-            if (spec is not null)
-                device.Filename = spec.DisplayName(device.FormatName, filename);
+            if (spec is not null && context.Formats.Find(device.FormatName) is { } opened)
+                device.Filename = spec.DisplayName(opened, filename);
             if (!options.NoBacking && options.DriverOptions is { } driverOptions && driverOptions.TryGetValue("backing", out string? reference))
                 throw new ImageException($"Could not open backing file: Cannot find device='{reference}' nor node-name='{reference}'");
             var backingOptions = BackingOptions(options.DriverOptions);

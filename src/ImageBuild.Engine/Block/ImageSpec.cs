@@ -19,18 +19,6 @@ public sealed class ImageSpec
 
     private static readonly string[] OtherBlockOptions = ["node-name", "discard", "detect-zeroes"];
 
-    /// <summary>
-    /// The strong runtime options of qemu's drivers (those that change what an image reads as): with any of them
-    /// set, qemu names the image by a json: filename rather than its file's name.
-    /// </summary>
-    private static readonly Dictionary<string, string[]> StrongOptions = new(StringComparer.Ordinal)
-    {
-        ["raw"] = ["offset", "size"],
-        ["luks"] = ["key-secret"],
-        ["qcow2"] = ["encrypt.key-secret"],
-        ["qcow"] = ["encrypt.key-secret"],
-    };
-
     private ImageSpec(string path, string? format, OpenOptions options, BlockOptions strong)
     {
         Path = path;
@@ -147,9 +135,11 @@ public sealed class ImageSpec
     /// The name qemu gives the opened image (bdrv_refresh_filename): the file's name, or a json: name of the driver,
     /// its strong options and the file child when any strong option is set.
     /// </summary>
-    public string DisplayName(string formatName, string fileName)
+    public string DisplayName(ImageFormat format, string fileName)
     {
-        if (!StrongOptions.TryGetValue(formatName, out var strongKeys))
+        string formatName = format.Name;
+        var strongKeys = format.StrongRuntimeOptions;
+        if (strongKeys.Count == 0)
             return fileName;
         var members = new List<KeyValuePair<string, object?>> { new("driver", formatName) };
         foreach (string strong in strongKeys)

@@ -25,6 +25,9 @@ public sealed class LuksFormat : ImageFormat
 
     public override IReadOnlyCollection<string> RuntimeOptions { get; } = [LuksOptions.KeySecret];
 
+    /// <summary>qemu names an image opened with its key secret by a json: filename (strong_runtime_opts).</summary>
+    public override IReadOnlyCollection<string> StrongRuntimeOptions => RuntimeOptions;
+
     public override BlockDevice Open(OpenRequest request) => new LuksDevice(request);
 
     public override void Create(CreateRequest request) => LuksCreator.Create(request);

@@ -34,6 +34,9 @@ public sealed class QcowFormat : ImageFormat
     /// <summary>qcow_open's <c>encrypt.*</c> options (the AES key's secret, and a format that must match the header).</summary>
     public override IReadOnlyCollection<string> RuntimeOptions => QcowEncryption.RuntimeOptions;
 
+    /// <summary>qemu names an image opened with its key secret by a json: filename (strong_runtime_opts).</summary>
+    public override IReadOnlyCollection<string> StrongRuntimeOptions { get; } = ["encrypt.key-secret"];
+
     public override BlockDevice Open(OpenRequest request) => new QcowDevice(request);
 
     public override void Create(CreateRequest request) => QcowCreator.Create(request);

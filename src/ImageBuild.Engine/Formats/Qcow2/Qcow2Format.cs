@@ -71,6 +71,9 @@ public sealed class Qcow2Format : ImageFormat
     /// <summary>The qcow2 runtime options this engine takes: the encryption format check and the key's secret.</summary>
     public override IReadOnlyCollection<string> RuntimeOptions => Qcow2Device.RuntimeOptionKeys;
 
+    /// <summary>qemu names an image opened with its key secret by a json: filename (strong_runtime_opts).</summary>
+    public override IReadOnlyCollection<string> StrongRuntimeOptions { get; } = ["encrypt.key-secret"];
+
     public override BlockDevice Open(OpenRequest request) =>
         new Qcow2Device(request);
 
