@@ -158,7 +158,8 @@ public sealed class SecretTests
                 Ids.Add(c.Engine.Secrets.Ids.Order().ToArray());
                 Values.Add(c.Engine.Secrets.GetUtf8("disk-key"));
                 var material = new byte[64];
-                c.Engine.Identity.ForImage(c.PartialPath!).NewBytes("master-key", material);
+                // as the LUKS formatter takes it: the image's identity re-seeded by the passphrase
+                c.Engine.Identity.ForImage(c.PartialPath!).ForSecret(c.Engine.Secrets.Get("disk-key")).NewBytes("master-key", material);
                 KeyMaterial.Add(material);
             }
             ImageCreator.Create(c.Engine, new CreateImageRequest { Filename = c.PartialPath!, Format = "qcow2", Size = 1 << 20 }, formatting: null);

@@ -64,6 +64,13 @@ public abstract class IdentitySource
 
         public override bool IsReproducible => true;
 
+        public override ImageIdentity ForSecret(ReadOnlySpan<byte> secret)
+        {
+            byte[] salt = Encoding.UTF8.GetBytes("imagebuild-secret-seed/1\0" + key);
+            byte[] seed = Rfc2898DeriveBytes.Pbkdf2(secret, salt, SecretSeedIterations, HashAlgorithmName.SHA256, 32);
+            return new DerivedIdentity(key + "\0secret:" + Convert.ToHexString(seed), time);
+        }
+
         protected override void Fill(string purpose, Span<byte> dest)
         {
             // the n-th value asked for one purpose: two fields of one image never share a value
@@ -109,6 +116,18 @@ public abstract class ImageIdentity
         for (int done = 0; done < dest.Length; done += 32)
             Fill(purpose, dest.Slice(done, Math.Min(32, dest.Length - done)));
     }
+
+    /// <summary>
+    /// The identity to take key material from when it protects <paramref name="secret"/> (a LUKS master key, salts and
+    /// stripes under a passphrase). Random identities are returned as they are. A derived identity is re-seeded with
+    /// PBKDF2-HMAC-SHA256 of the secret (<see cref="SecretSeedIterations"/> rounds, salted with the seed): the same seed
+    /// and secret give the same bytes, but nobody holding only the seed (a recipe and its inputs, SOURCE_DATE_EPOCH and
+    /// a file name) can compute the key material; finding it costs as much as guessing the passphrase.
+    /// </summary>
+    public virtual ImageIdentity ForSecret(ReadOnlySpan<byte> secret) => this;
+
+    /// <summary>PBKDF2 rounds of <see cref="ForSecret"/> (OWASP's 2023 figure for HMAC-SHA256).</summary>
+    public const int SecretSeedIterations = 600_000;
 
     /// <summary>
     /// Whether this identity is derived from a seed (recipes, build hosts, SOURCE_DATE_EPOCH): then nothing written

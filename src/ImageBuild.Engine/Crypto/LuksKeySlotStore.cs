@@ -22,6 +22,7 @@ public static class LuksKeySlotStore
     public static void Store(LuksHeader header, int slotIndex, ReadOnlySpan<byte> passphrase, ReadOnlySpan<byte> masterKey,
         ulong iterTimeMs, ImageIdentity identity, LuksWriteAt write)
     {
+        identity = identity.ForSecret(passphrase);
         var slot = header.KeySlots[slotIndex];
         var spec = header.Spec;
         int keyLen = checked((int)header.KeyBytes);

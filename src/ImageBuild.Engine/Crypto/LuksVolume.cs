@@ -52,6 +52,7 @@ public sealed class LuksVolume : IDisposable
     {
         var choice = settings.Resolve(optPrefix);
         ulong iterTime = settings.IterTimeOrDefault;
+        identity = identity.ForSecret(passphrase);
         var draft = new LuksHeader
         {
             CipherName = choice.CipherName,

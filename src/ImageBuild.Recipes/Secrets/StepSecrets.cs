@@ -8,7 +8,8 @@ namespace ImageBuild.Recipes.Secrets;
 
 /// <summary>
 /// The values of a run's secrets, read once when the run starts, and what a step gets of them: an engine context
-/// holding only the secrets the step's options name, whose identity source is seeded by them (<see cref="SecretSeed"/>).
+/// holding only the secrets the step's options name; key material under a secret derives from the step's seed and the
+/// secret's value (<see cref="ImageIdentity.ForSecret"/>), never from the recipe alone.
 /// A secret that cannot be read fails the steps that use it, naming the secret and where it is declared.
 /// </summary>
 internal sealed class StepSecrets
@@ -55,7 +56,7 @@ internal sealed class StepSecrets
             if (!_values.TryGetValue(id, out var value)) throw new StepFailedException($"secret '{id}' is not declared under 'secrets:'");
             store.Add(id, value);
         }
-        string seed = SecretSeed.For(key.Key, store, ids);
-        return engine.WithSecrets(store).WithIdentity(IdentitySource.Reproducible(seed, DateTimeOffset.UnixEpoch));
+        // key material under a secret is re-seeded by the secret's value in the engine (ImageIdentity.ForSecret)
+        return engine.WithSecrets(store).WithIdentity(plain);
     }
 }

@@ -25,6 +25,29 @@ public sealed class IdentitySourceTests
     }
 
     [TestMethod]
+    public void KeyMaterialUnderASecretNeedsTheSecretNotOnlyTheSeed()
+    {
+        var seeded = IdentitySource.Reproducible("SOURCE_DATE_EPOCH=1700000000", DateTimeOffset.UnixEpoch);
+        byte[] Material(IdentitySource source, string secret)
+        {
+            var bytes = new byte[64];
+            source.ForImage("/x/disk.luks").ForSecret(System.Text.Encoding.UTF8.GetBytes(secret)).NewBytes("luks.master-key", bytes);
+            return bytes;
+        }
+        byte[] plain = new byte[64];
+        seeded.ForImage("/x/disk.luks").NewBytes("luks.master-key", plain);
+
+        byte[] first = Material(seeded, "passphrase one");
+        CollectionAssert.AreEqual(first, Material(seeded, "passphrase one"), "same seed and secret: the same key material");
+        CollectionAssert.AreNotEqual(first, Material(seeded, "passphrase two"), "another secret: other key material");
+        CollectionAssert.AreNotEqual(plain, first, "the seed alone (known to anyone with the recipe or the epoch) does not give it");
+        Assert.IsTrue(seeded.ForImage("a").ForSecret("x"u8).IsReproducible);
+
+        var random = IdentitySource.Random.ForImage("/x/disk.luks");
+        Assert.AreSame(random, random.ForSecret("x"u8), "random identities need no secret to be unpredictable");
+    }
+
+    [TestMethod]
     public void UuidsAreVersion4Rfc4122()
     {
         foreach (var id in new[] { IdentitySource.Random.ForImage("a").NewUuid("x"), IdentitySource.Reproducible("s", DateTimeOffset.UnixEpoch).ForImage("a").NewUuid("x") })
