@@ -17,11 +17,20 @@ public abstract class IvGenerator : IDisposable
     /// The generator <paramref name="name"/> (plain, plain64, essiv) for a volume whose cipher key is
     /// <paramref name="cipherKey"/>; <paramref name="hash"/> is essiv's hash and must be null for the others.
     /// </summary>
-    public static IvGenerator Create(string name, LuksHash? hash, ReadOnlySpan<byte> cipherKey) => name switch
+    public static IvGenerator Create(string name, LuksHash? hash, ReadOnlySpan<byte> cipherKey) =>
+        Create(name, hash, "aes", cipherKey.Length, cipherKey);
+
+    /// <summary>
+    /// The generator <paramref name="name"/> for a volume of the cipher family <paramref name="family"/> whose single
+    /// key is <paramref name="cipherKeyLength"/> bytes (half of an XTS key) and whose whole key is
+    /// <paramref name="cipherKey"/> (ESSIV's cipher follows the family).
+    /// </summary>
+    public static IvGenerator Create(string name, LuksHash? hash, string family, int cipherKeyLength, ReadOnlySpan<byte> cipherKey) => name switch
     {
         "plain" => new PlainIvGenerator(),
         "plain64" => new Plain64IvGenerator(),
-        "essiv" => new EssivIvGenerator(hash ?? throw new ImageException("Missing IV generator hash specification"), cipherKey),
+        "essiv" => new EssivIvGenerator(family, cipherKeyLength,
+            hash ?? throw new ImageException("Missing IV generator hash specification"), cipherKey),
         _ => throw new ImageException($"IV generator '{name}' not supported"),
     };
 

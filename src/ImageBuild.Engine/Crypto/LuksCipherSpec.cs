@@ -3,33 +3,36 @@ namespace ImageBuild.Engine.Crypto;
 /// <summary>
 /// A LUKS header's cipher description parsed as qemu parses it: cipher name (<c>aes</c>) with the key size,
 /// the mode string <c>mode-ivgen[:ivhash]</c> (<c>xts-plain64</c>, <c>cbc-essiv:sha256</c>, <c>cbc-plain</c>) and the
-/// hash spec. Only AES in xts and cbc modes is implemented; qemu's other LUKS ciphers (cast5, serpent, twofish) and
-/// modes (ecb, ctr) are refused with qemu's "not supported" wording.
+/// hash spec. The ciphers are qemu's LUKS ciphers (aes, cast5, serpent, twofish) in its modes (ecb, cbc, xts, ctr);
+/// what qemu refuses is refused with its wording.
 /// </summary>
 public sealed class LuksCipherSpec
 {
-    private LuksCipherSpec(string cipherName, string cipherMode, int keyBytes, int aesKeyBits, string ivGenerator, LuksHash? ivHash, LuksHash hash)
+    private LuksCipherSpec(string cipherName, string cipherMode, int keyBytes, int cipherKeyBits, string ivGenerator, LuksHash? ivHash, LuksHash hash)
     {
         CipherName = cipherName;
         CipherMode = cipherMode;
         KeyBytes = keyBytes;
-        AesKeyBits = aesKeyBits;
+        CipherKeyBits = cipherKeyBits;
         IvGeneratorName = ivGenerator;
         IvHash = ivHash;
         Hash = hash;
     }
 
-    /// <summary>The cipher name field (<c>aes</c>).</summary>
+    /// <summary>The cipher name field (<c>aes</c>, <c>cast5</c>, <c>serpent</c>, <c>twofish</c>).</summary>
     public string CipherName { get; }
 
-    /// <summary>The chaining mode (<c>xts</c> or <c>cbc</c>).</summary>
+    /// <summary>The chaining mode (<c>ecb</c>, <c>cbc</c>, <c>xts</c>, <c>ctr</c>).</summary>
     public string CipherMode { get; }
 
     /// <summary>The volume key length in bytes (both XTS keys together).</summary>
     public int KeyBytes { get; }
 
-    /// <summary>The AES key size in bits of one AES key (128, 192 or 256): qemu's cipher-alg is aes-N.</summary>
-    public int AesKeyBits { get; }
+    /// <summary>The key size in bits of one cipher key (half the XTS key): qemu's cipher-alg is name-N (aes-256, cast5-128).</summary>
+    public int CipherKeyBits { get; }
+
+    /// <summary>qemu's cipher-alg name (<c>aes-256</c>, <c>twofish-128</c>, <c>cast5-128</c>).</summary>
+    public string CipherAlg => $"{CipherName}-{CipherKeyBits}";
 
     /// <summary>The IV generator (<c>plain</c>, <c>plain64</c>, <c>essiv</c>).</summary>
     public string IvGeneratorName { get; }
@@ -54,28 +57,30 @@ public sealed class LuksCipherSpec
             ivHash = LuksHash.FromName(ivgen[(colon + 1)..]);
             ivgen = ivgen[..colon];
         }
-        if (mode is not ("xts" or "cbc")) throw new ImageException($"Cipher mode '{mode}' not supported");
+        if (!LuksCreateSettings.CipherModeNames.Contains(mode)) throw new ImageException($"Cipher mode '{mode}' not supported");
 
-        int aesKeyBytes = mode == "xts" ? keyBytes / 2 : keyBytes;
-        if (cipherName != "aes" || aesKeyBytes is not (16 or 24 or 32) || (mode == "xts" && keyBytes % 2 != 0))
-            throw new ImageException($"Algorithm '{cipherName}' with key size {aesKeyBytes} bytes not supported");
+        int cipherKeyBytes = mode == "xts" ? keyBytes / 2 : keyBytes;
+        if (!BlockCipher.KeySizes(cipherName).Contains(cipherKeyBytes))
+            throw new ImageException($"Algorithm '{cipherName}' with key size {cipherKeyBytes} bytes not supported");
 
         var hash = LuksHash.FromName(hashSpec);
         if (ivgen is not ("plain" or "plain64" or "essiv")) throw new ImageException($"IV generator '{ivgen}' not supported");
         if (ivgen == "essiv")
         {
             if (ivHash is null) throw new ImageException("Missing IV generator hash specification");
-            if (ivHash.DigestLength is not (16 or 24 or 32))
-                throw new ImageException($"No AES cipher with key size {ivHash.DigestLength} available");
+            EssivIvGenerator.EssivCipherFamily(cipherName, cipherKeyBytes, ivHash);
         }
         else
         {
             ivHash = null; // qemu ignores a hash given to plain/plain64
         }
-        return new LuksCipherSpec(cipherName, mode, keyBytes, aesKeyBytes * 8, ivgen, ivHash, hash);
+        return new LuksCipherSpec(cipherName, mode, keyBytes, cipherKeyBytes * 8, ivgen, ivHash, hash);
     }
 
-    /// <summary>A sector cipher for this spec keyed with <paramref name="key"/> (a slot key or the volume key).</summary>
+    /// <summary>
+    /// A sector cipher for this spec keyed with <paramref name="key"/> (a slot key or the volume key); a mode the
+    /// cipher cannot run (xts over cast5's 8-byte block) is qemu's "Unsupported cipher mode xts".
+    /// </summary>
     public LuksSectorCipher CreateSectorCipher(ReadOnlySpan<byte> key)
     {
         if (key.Length != KeyBytes)

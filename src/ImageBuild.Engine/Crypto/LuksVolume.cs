@@ -177,7 +177,7 @@ public sealed class LuksVolume : IDisposable
     public void AddInfo(QapiObject into)
     {
         var spec = Header.Spec;
-        into.Add("cipher-alg", $"{spec.CipherName}-{spec.AesKeyBits}");
+        into.Add("cipher-alg", spec.CipherAlg);
         into.Add("cipher-mode", spec.CipherMode);
         into.Add("ivgen-alg", spec.IvGeneratorName);
         if (spec.IvHash is not null) into.Add("ivgen-hash-alg", spec.IvHash.Name);

@@ -27,6 +27,10 @@ public sealed class LuksDataOracleTests
     [DataRow("key-secret=s0,iter-time=10")]
     [DataRow("key-secret=s0,iter-time=10,cipher-alg=aes-128,cipher-mode=cbc,ivgen-alg=essiv,hash-alg=sha1")]
     [DataRow("key-secret=s0,iter-time=10,cipher-alg=aes-192,ivgen-alg=plain,hash-alg=sha512")]
+    [DataRow("key-secret=s0,iter-time=10,cipher-alg=twofish-256,hash-alg=sha224")]
+    [DataRow("key-secret=s0,iter-time=10,cipher-alg=serpent-128,cipher-mode=cbc,ivgen-alg=essiv,ivgen-hash-alg=md5,hash-alg=ripemd160")]
+    [DataRow("key-secret=s0,iter-time=10,cipher-alg=cast5-128,cipher-mode=ctr,ivgen-alg=plain,hash-alg=sha1")]
+    [DataRow("key-secret=s0,iter-time=10,cipher-alg=aes-128,cipher-mode=ecb,hash-alg=md5")]
     public void QemuReadsWhatWeConverted(string options)
     {
         using var d = LuksOracle.Dirs();
@@ -46,6 +50,12 @@ public sealed class LuksDataOracleTests
     [DataRow("")]
     [DataRow("cipher-alg=aes-128,cipher-mode=cbc,ivgen-alg=plain64,hash-alg=sha256")]
     [DataRow("cipher-alg=aes-256,ivgen-alg=essiv,ivgen-hash-alg=sha256,hash-alg=sha1")]
+    [DataRow("cipher-alg=serpent-256,ivgen-alg=plain64,hash-alg=sha224")]
+    [DataRow("cipher-alg=twofish-128,cipher-mode=cbc,ivgen-alg=essiv,ivgen-hash-alg=md5,hash-alg=ripemd160")]
+    [DataRow("cipher-alg=cast5-128,cipher-mode=cbc,ivgen-alg=essiv,ivgen-hash-alg=md5,hash-alg=sha512")]
+    [DataRow("cipher-alg=twofish-192,cipher-mode=xts,ivgen-alg=essiv,hash-alg=md5")]
+    [DataRow("cipher-alg=serpent-128,cipher-mode=ctr,ivgen-alg=plain64,hash-alg=sha256")]
+    [DataRow("cipher-alg=cast5-128,cipher-mode=ecb,hash-alg=sha224")]
     public void WeReadWhatQemuWroteAsQemuReadsIt(string options)
     {
         using var d = LuksOracle.Dirs();

@@ -56,6 +56,13 @@ public sealed class LuksImageTests
     // (aes-192 in cbc mode is not a row: its 96000 bytes of key material are no whole number of sectors and
     // qemu-img 7.2 aborts on an assertion while creating it.)
     [DataRow("cipher-alg=aes-192,cipher-mode=xts,ivgen-alg=plain64,hash-alg=sha256", "aes", "xts-plain64", "sha256", 48)]
+    [DataRow("cipher-alg=twofish-256,hash-alg=sha224", "twofish", "xts-plain64", "sha224", 64)]
+    [DataRow("cipher-alg=serpent-192,ivgen-alg=essiv,hash-alg=ripemd160", "serpent", "xts-essiv:sha256", "ripemd160", 48)]
+    [DataRow("cipher-alg=cast5-128,cipher-mode=cbc,ivgen-alg=essiv,ivgen-hash-alg=md5,hash-alg=sha1", "cast5", "cbc-essiv:md5", "sha1", 16)]
+    [DataRow("cipher-alg=serpent-128,cipher-mode=ctr,ivgen-alg=plain,hash-alg=sha512", "serpent", "ctr-plain", "sha512", 16)]
+    [DataRow("cipher-alg=twofish-128,cipher-mode=ecb,hash-alg=md5", "twofish", "ecb-plain64", "md5", 16)]
+    [DataRow("cipher-alg=aes-128,cipher-mode=ctr,ivgen-alg=essiv,ivgen-hash-alg=md5,hash-alg=sha224", "aes", "ctr-essiv:md5", "sha224", 16)]
+    [DataRow("cipher-alg=cast5-128,cipher-mode=ecb,ivgen-alg=plain,hash-alg=ripemd160", "cast5", "ecb-plain", "ripemd160", 16)]
     public void UnlocksQemusVolumeAndDecryptsWhatQemuIoWrote(string options, string cipherName, string cipherMode, string hash, int keyBytes)
     {
         using var tmp = new TempDir();

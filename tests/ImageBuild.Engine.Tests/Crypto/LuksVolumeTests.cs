@@ -55,6 +55,14 @@ public sealed class LuksVolumeTests
     [DataRow("aes-256", "cbc", "plain", null, "sha512")]
     [DataRow("aes-192", "xts", "essiv", "md5", "md5")]
     [DataRow("aes-128", "xts", "plain64", "sha256", "sha384")]
+    [DataRow("twofish-256", "xts", "plain64", null, "sha224")]
+    [DataRow("twofish-192", "xts", "essiv", "sha256", "ripemd160")]
+    [DataRow("serpent-128", "cbc", "essiv", "md5", "sha1")]
+    [DataRow("serpent-256", "ctr", "plain", null, "sha512")]
+    [DataRow("cast5-128", "cbc", "essiv", "md5", "ripemd160")]
+    [DataRow("cast5-128", "ctr", "plain64", null, "sha224")]
+    [DataRow("twofish-128", "ecb", "plain64", null, "md5")]
+    [DataRow("aes-256", "ctr", "essiv", "sha256", "sha224")]
     public void QemuReadsTheDataOfAVolumeWeFormatted(string? cipher, string? mode, string? ivgen, string? ivHash, string? hash)
     {
         using var tmp = new TempDir();
@@ -161,6 +169,13 @@ public sealed class LuksVolumeTests
     [DataRow("cipher-alg=des", "Algorithm 'des' not supported")]
     [DataRow("ivgen-alg=essiv,ivgen-hash-alg=sha1", "No AES cipher with key size 20 available")]
     [DataRow("ivgen-alg=essiv,ivgen-hash-alg=sha512", "No AES cipher with key size 64 available")]
+    [DataRow("cipher-alg=3des,cipher-mode=ecb", "Algorithm '3des' not supported")]
+    [DataRow("cipher-alg=cast5-128", "Unsupported cipher mode xts")]
+    [DataRow("cipher-alg=cast5-128,cipher-mode=cbc,ivgen-alg=essiv", "Cipher cast5-128 not supported with essiv")]
+    [DataRow("cipher-alg=serpent-256,ivgen-alg=essiv,ivgen-hash-alg=sha1", "No Serpent cipher with key size 20 available")]
+    [DataRow("cipher-alg=twofish-128,cipher-mode=ecb,ivgen-alg=essiv,ivgen-hash-alg=sha224", "No Twofish cipher with key size 28 available")]
+    [DataRow("cipher-alg=aes-128,ivgen-alg=essiv,ivgen-hash-alg=ripemd160", "No AES cipher with key size 20 available")]
+    [DataRow("cipher-alg=serpent-192,cipher-mode=cbc", "Cipher serpent-192 in mode cbc gives key material of 96000 bytes, not a whole number of sectors")]
     public void SettingsAreRefusedWithQemusMessages(string options, string message)
     {
         var d = options.Split(',').Select(p => p.Split('=')).ToDictionary(p => p[0], p => p[1]);
