@@ -51,12 +51,12 @@ public static partial class ImageOptsArgs
             if (end < text.Length && text[end] == '=')
             {
                 name = text[p..end];
-                p = ReadValue(text, end + 1, out value);
+                p = OptionList.ReadValue(text, end + 1, out value);
             }
             else if (first)
             {
                 name = "file";
-                p = ReadValue(text, p, out value);
+                p = OptionList.ReadValue(text, p, out value);
             }
             else
             {
@@ -89,27 +89,5 @@ public static partial class ImageOptsArgs
     {
         io.Error(message);
         throw new CommandExitException(exitCode);
-    }
-
-    /// <summary>qemu's get_opt_value: up to the next single comma, ",," standing for ','.</summary>
-    private static int ReadValue(string s, int p, out string value)
-    {
-        var sb = new StringBuilder();
-        while (p < s.Length)
-        {
-            if (s[p] == ',')
-            {
-                if (p + 1 < s.Length && s[p + 1] == ',')
-                {
-                    sb.Append(',');
-                    p += 2;
-                    continue;
-                }
-                break;
-            }
-            sb.Append(s[p++]);
-        }
-        value = sb.ToString();
-        return p;
     }
 }

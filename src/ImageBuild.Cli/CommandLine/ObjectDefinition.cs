@@ -27,13 +27,13 @@ public static class ObjectDefinition
                 if (!first)
                     throw new ImageException($"Expected '=' after parameter '{key}'");
                 // the implied key: the value runs to the next single comma
-                p = ReadValue(definition, p, out value);
+                p = OptionList.ReadValue(definition, p, out value);
                 key = "qom-type";
             }
             else
             {
                 CheckKey(key);
-                p = ReadValue(definition, keyEnd + 1, out value);
+                p = OptionList.ReadValue(definition, keyEnd + 1, out value);
             }
             Put(result, key, value);
             first = false;
@@ -77,27 +77,5 @@ public static class ObjectDefinition
                 throw new ImageException($"Parameters '{prefix}.*' used inconsistently");
         }
         result[key] = value;
-    }
-
-    /// <summary>A value up to the next single comma, ",," standing for ','.</summary>
-    private static int ReadValue(string s, int p, out string value)
-    {
-        var sb = new StringBuilder();
-        while (p < s.Length)
-        {
-            if (s[p] == ',')
-            {
-                if (p + 1 < s.Length && s[p + 1] == ',')
-                {
-                    sb.Append(',');
-                    p += 2;
-                    continue;
-                }
-                break;
-            }
-            sb.Append(s[p++]);
-        }
-        value = sb.ToString();
-        return p;
     }
 }

@@ -77,7 +77,7 @@ public static class OptionList
     }
 
     /// <summary>qemu's get_opt_value: up to the next single comma, ",," standing for ','.</summary>
-    private static int ReadValue(string s, int p, out string value)
+    internal static int ReadValue(string s, int p, out string value)
     {
         var sb = new StringBuilder();
         while (p < s.Length)

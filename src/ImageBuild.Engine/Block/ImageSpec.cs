@@ -172,46 +172,17 @@ public sealed class ImageSpec
         {
             if (!first) sb.Append(", ");
             first = false;
-            Quote(sb, key);
+            QemuJsonText.AppendQuoted(sb, key);
             sb.Append(": ");
             switch (byKey[key])
             {
                 case List<KeyValuePair<string, object?>> nested: WriteCompact(sb, nested); break;
-                case string s: Quote(sb, s); break;
+                case string s: QemuJsonText.AppendQuoted(sb, s); break;
                 case bool b: sb.Append(b ? "true" : "false"); break;
                 case null: sb.Append("null"); break;
                 case var other: sb.Append(BlockOptions.AsText(other)); break;
             }
         }
         sb.Append('}');
-    }
-
-    /// <summary>qemu's quoted_str: short escapes for " \ \b \f \n \r \t, \uXXXX outside 0x20..0x7E.</summary>
-    private static void Quote(StringBuilder sb, string s)
-    {
-        sb.Append('"');
-        foreach (Rune r in s.EnumerateRunes())
-        {
-            int cp = r.Value;
-            switch (cp)
-            {
-                case '"': sb.Append("\\\""); break;
-                case '\\': sb.Append("\\\\"); break;
-                case '\b': sb.Append("\\b"); break;
-                case '\f': sb.Append("\\f"); break;
-                case '\n': sb.Append("\\n"); break;
-                case '\r': sb.Append("\\r"); break;
-                case '\t': sb.Append("\\t"); break;
-                default:
-                    if (cp > 0xFFFF)
-                        sb.Append(System.Globalization.CultureInfo.InvariantCulture, $"\\u{0xD800 + ((cp - 0x10000) >> 10):X4}\\u{0xDC00 + ((cp - 0x10000) & 0x3FF):X4}");
-                    else if (cp < 0x20 || cp >= 0x7F)
-                        sb.Append(System.Globalization.CultureInfo.InvariantCulture, $"\\u{cp:X4}");
-                    else
-                        sb.Append((char)cp);
-                    break;
-            }
-        }
-        sb.Append('"');
     }
 }

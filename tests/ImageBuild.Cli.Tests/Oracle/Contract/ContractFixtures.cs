@@ -17,6 +17,22 @@ internal static class ContractFixtures
 
     private const string PatternFile = "pattern.bin";
 
+    /// <summary>
+    /// The qemu-io commands of a filled image: patterns, zeroes over data and over holes, a discard inside data,
+    /// writes of part of a cluster and of 7 unaligned bytes, the last 4 KiB.
+    /// </summary>
+    public static readonly string[] FillCommands =
+    [
+        "write -q -P 0x11 0 1M",
+        "write -q -P 0x22 1200k 5k",
+        "write -q -P 0x23 2047k 3k",
+        "write -q -z 256k 128k",
+        "write -q -z 5M 1M",
+        "discard -q 512k 64k",
+        "write -q -P 0x44 8188k 4k",
+        "write -q -P 0x45 3000001 7",
+    ];
+
     /// <summary>`-o OPTIONS`, or nothing for the defaults.</summary>
     public static string[] OptionArgs(string options) => options.Length == 0 ? [] : ["-o", options];
 
@@ -32,15 +48,7 @@ internal static class ContractFixtures
         // an overlay takes its size from the backing file
         string[] layout = backing is null ? [name, FilledSize] : ["-b", backing, "-F", fmt, name];
         ToolUnderTest.QemuOk(dir, ["create", "-q", "-f", fmt, .. OptionArgs(options), .. layout]);
-        Io(dir, fmt, name,
-            "write -q -P 0x11 0 1M",
-            "write -q -P 0x22 1200k 5k",
-            "write -q -P 0x23 2047k 3k",
-            "write -q -z 256k 128k",
-            "write -q -z 5M 1M",
-            "discard -q 512k 64k",
-            "write -q -P 0x44 8188k 4k",
-            "write -q -P 0x45 3000001 7");
+        Io(dir, fmt, name, FillCommands);
         // a compressed cluster cannot replace a preallocated one
         if (p.Has(QemuOps.CompressedWrites) && !options.Contains("preallocation=", StringComparison.Ordinal))
         {

@@ -59,15 +59,7 @@ internal static class EncryptedFixtures
         Create(p, dir, name, options, ContractFixtures.FilledSize);
         if (!p.ZeroInitialised)
             Io(p, dir, name, $"write -q -z 0 {ContractFixtures.FilledSize}");
-        Io(p, dir, name,
-            "write -q -P 0x11 0 1M",
-            "write -q -P 0x22 1200k 5k",
-            "write -q -P 0x23 2047k 3k",
-            "write -q -z 256k 128k",
-            "write -q -z 5M 1M",
-            "discard -q 512k 64k",
-            "write -q -P 0x44 8188k 4k",
-            "write -q -P 0x45 3000001 7");
+        Io(p, dir, name, ContractFixtures.FillCommands);
     }
 
     /// <summary>qemu-io on an image of the row opened with its secret, each command one -c, failing on any reported error.</summary>
