@@ -160,4 +160,22 @@ public sealed class EncryptedOutputTests
         Assert.AreEqual((7, 11), (e.Line, e.Column), e.ToString());
         Assert.AreEqual("step 'flat': 'from: disk' is an encrypted image; steps cannot read encrypted images yet (use it as a final output)", e.Message);
     }
+
+    [TestMethod]
+    [RequiresQemu]
+    public void AStepReadingAnExistingEncryptedQcow2IsRefusedAtValidationAndAPlainOneIsNot()
+    {
+        using var f = new RecipeFixture("steps:\n  - id: disk\n    kind: image\n    file: disk.qcow2\n  - id: flat\n    kind: convert\n    from: disk\n    format: raw\n");
+        File.WriteAllText(f["key.txt"], "not in the recipe");
+        // legacy AES: no key-slot benchmark, so qemu-img makes it at once
+        QemuOracle.ImgOk("create", "-q", "-f", "qcow2", "--object", $"secret,id=k,file={f["key.txt"]}",
+            "-o", "encrypt.format=aes,encrypt.key-secret=k", f["disk.qcow2"], "1M");
+        var e = f.Errors().Single();
+        Assert.AreEqual((7, 11), (e.Line, e.Column), e.ToString());
+        StringAssert.Contains(e.Message, "'from: disk' is an encrypted image");
+
+        File.Delete(f["disk.qcow2"]);
+        QemuOracle.ImgOk("create", "-q", "-f", "qcow2", f["disk.qcow2"], "1M");
+        Assert.AreEqual(0, f.Errors().Count, "a plain qcow2 is read as before");
+    }
 }

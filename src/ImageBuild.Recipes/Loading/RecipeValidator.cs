@@ -23,7 +23,7 @@ public static class RecipeValidator
         {
             CheckStep(recipe, step, graph, context, errors);
             CheckSecretOptions(recipe, step, errors);
-            CheckEncryptedInputs(recipe, step, graph, errors);
+            CheckEncryptedInputs(recipe, step, graph, context, errors);
         }
         CheckSecrets(recipe, errors);
         if (graph is not null)
@@ -62,17 +62,37 @@ public static class RecipeValidator
     /// operations open their inputs without runtime options, so no key-secret reaches them yet. Refused here rather
     /// than half-way through the run.
     /// </summary>
-    private static void CheckEncryptedInputs(Recipe recipe, RecipeStep step, RecipeGraph? graph, List<RecipeError> errors)
+    private static void CheckEncryptedInputs(Recipe recipe, RecipeStep step, RecipeGraph? graph, ImageContext context, List<RecipeError> errors)
     {
         foreach (var param in RecipeGraph.ImageRefParams)
-            if (step.Get(param) is TextValue input && recipe.Find(input.Value) is { } source && IsEncrypted(source, graph))
+            if (step.Get(param) is TextValue input && recipe.Find(input.Value) is { } source && IsEncrypted(source, graph, context))
                 errors.Add(recipe.Error(input.Mark, $"step '{step.Id}': '{param}: {input.Value}' is an encrypted image; steps cannot read encrypted images yet (use it as a final output)"));
     }
 
-    /// <summary>A step whose options name a secret, or an existing image that is (or probes as) a luks volume.</summary>
-    private static bool IsEncrypted(RecipeStep source, RecipeGraph? graph) =>
+    /// <summary>A step whose options name a secret, or an existing image whose header says it is encrypted.</summary>
+    private static bool IsEncrypted(RecipeStep source, RecipeGraph? graph, ImageContext context) =>
         Secrets.SecretOptions.Of(source).Any()
-        || (source.Kind == "image" && graph?.Shapes.GetValueOrDefault(source.Id)?.Format == "luks");
+        || (source.Kind == "image" && graph?.Shapes.GetValueOrDefault(source.Id) is { OutputName: { } file } shape
+            && IsEncryptedImage(context, file, shape.Format));
+
+    /// <summary>
+    /// Whether an existing image is encrypted (a luks volume, an encrypted qcow or qcow2), from its metadata alone as
+    /// `info` reads it without a key; an image that cannot be opened is the run's to report.
+    /// </summary>
+    private static bool IsEncryptedImage(ImageContext context, string file, string? format)
+    {
+        if (ImageOpener.ProbeFile(context.Formats, file) is null) return false;
+        try
+        {
+            using var image = ImageOpener.Open(context, file,
+                new OpenOptions { Format = format, NoIo = true, NoBacking = true, ForceShare = true });
+            return image.IsEncrypted;
+        }
+        catch (ImageException)
+        {
+            return false;
+        }
+    }
 
     /// <summary>
     /// Opens an existing image's chain under the recipe's file policy, so that a backing or data file that is a
