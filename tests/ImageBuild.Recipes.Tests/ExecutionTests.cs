@@ -89,8 +89,10 @@ public sealed class ExecutionTests
                     probe.Max = Math.Max(probe.Max, probe._running);
                     Monitor.PulseAll(probe._gate);
                     var deadline = DateTime.UtcNow + probe._wait;
-                    while (probe._running < 3 && DateTime.UtcNow < deadline)
-                        Monitor.Wait(probe._gate, deadline - DateTime.UtcNow);
+                    // the time left is taken once and never negative: Monitor.Wait reads -1 ms as "forever", which a
+                    // deadline passing between the check and the call used to produce under load (a hung test run)
+                    for (var left = probe._wait; probe._running < 3 && left > TimeSpan.Zero; left = deadline - DateTime.UtcNow)
+                        Monitor.Wait(probe._gate, left);
                 }
                 try { return inner.Execute(context); }
                 finally { lock (probe._gate) probe._running--; }
