@@ -33,13 +33,16 @@ public sealed record RunOptions
     /// The name of the state this run keeps in OUTPUT/.imagebuild/ (NAME.json, NAME.lock). Recipe runs share the
     /// default; single operations (<see cref="Hosting.ImageOperations"/>) keep one each, so several can share a directory.
     /// </summary>
-    public string StateName { get; init; } = Cache.BuildState.DefaultName;
+    public string StateName { get; init; } = ImageBuild.Recipes.Cache.BuildState.DefaultName;
 
     /// <summary>
     /// Whether records and outputs of steps no longer in the recipe are removed after the run, and every leftover
     /// temporary file of the directory before it (recipe runs); single operations touch only their own files.
     /// </summary>
     public bool OwnsOutputDir { get; init; } = true;
+
+    /// <summary>The remote step cache given by the host (command line, MSBuild, Cake); null: the recipe's own <c>cache:</c>.</summary>
+    public ImageBuild.Recipes.Cache.Remote.StepCacheSettings? Cache { get; init; }
 }
 
 public enum StepStatus

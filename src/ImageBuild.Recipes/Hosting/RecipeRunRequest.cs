@@ -35,6 +35,9 @@ public sealed record RecipeRunRequest
     /// </summary>
     public bool UntrustedImages { get; init; }
 
+    /// <summary>The remote step cache (registry) to read and write; null: the recipe's <c>cache:</c> section, if any.</summary>
+    public ImageBuild.Recipes.Cache.Remote.StepCacheSettings? Cache { get; init; }
+
     /// <summary>What relative paths are relative to.</summary>
     public string BaseDirectory { get; init; } = Environment.CurrentDirectory;
 }
