@@ -63,7 +63,7 @@ public sealed partial class RecipeRunner
             _events.Emit(new RecipeEvent
             {
                 Type = "pull", Step = step.Id, Kind = step.Kind, Seconds = pulled.Seconds, Output = outcome.Output, Reason = outcome.Reason,
-                Message = $"from {remote.Caches.Reader!.Name} ({RemoteSteps.Mib(pulled.DataBytes)} in {pulled.Seconds.ToString("0.00", CultureInfo.InvariantCulture)} s)",
+                Message = $"from {remote.Caches.Reader!.Name} ({RemoteSteps.Mib(pulled.DataBytes)} of data in {pulled.Seconds.ToString("0.00", CultureInfo.InvariantCulture)} s)",
             });
             if (remote.Writes && !remote.Caches.SameStore) remote.Push(step, record, _outputDir, unlessPresent: true);
             return (outcome, null);

@@ -181,7 +181,7 @@ internal sealed class RemoteSteps
                 _events.Emit(new RecipeEvent
                 {
                     Type = "push", Step = step.Id, Kind = step.Kind, Seconds = clock.Elapsed.TotalSeconds,
-                    Message = $"to {writer.Name} ({Mib(bytes)} in {clock.Elapsed.TotalSeconds.ToString("0.00", CultureInfo.InvariantCulture)} s)",
+                    Message = $"to {writer.Name} ({Mib(bytes)} of files in {clock.Elapsed.TotalSeconds.ToString("0.00", CultureInfo.InvariantCulture)} s)",
                 });
                 return new PushReport(step.Id, true, null);
             }
