@@ -81,6 +81,11 @@ public sealed partial class RecipeRunner
         {
             return Unpulled(step, folder, $"{remote.Caches.Reader!.Name}: step '{step.Id}': its entry cannot be used: {Readable(e.Message, null, null, null)}");
         }
+        catch (Exception e) when (e is not OutOfMemoryException and not OperationCanceledException)
+        {
+            // A defect in a store or in reading what it served must not fail the run: nothing of it is kept.
+            return Unpulled(step, folder, $"{remote.Caches.Reader!.Name}: step '{step.Id}': internal error while pulling: {e.GetType().Name}");
+        }
     }
 
     /// <summary>A pull that went wrong: nothing of it is kept; a warning and a local build, or a failure when required.</summary>
