@@ -18,17 +18,29 @@ public sealed class OciArtifactStore
     private const long PipeBufferBytes = 4 << 20;
 
     private readonly RegistryClient _client;
+    private readonly string? _mountFrom;
 
-    public OciArtifactStore(RegistryClient client)
+    public OciArtifactStore(RegistryClient client) : this(client, mountFrom: null)
+    {
+    }
+
+    /// <summary>
+    /// A store that, for a file whose <see cref="ArtifactFile.KnownDigest"/> this repository lacks, first asks the
+    /// registry to mount the blob from <paramref name="mountFrom"/> (another repository of the same registry,
+    /// distribution-spec "Mounting a blob from another repository") before reading and uploading the file.
+    /// </summary>
+    public OciArtifactStore(RegistryClient client, string? mountFrom)
     {
         ArgumentNullException.ThrowIfNull(client);
         _client = client;
+        _mountFrom = mountFrom;
     }
 
     /// <summary>
     /// Layers first (each file encoded by <see cref="SparseFileLayer.Write"/> into a pipe whose reader feeds the
-    /// upload concurrently; a file with a <see cref="ArtifactFile.KnownDigest"/> the registry already has is not
-    /// read), then the config (skipped when the registry has it), then the manifest: PUT by digest, then under
+    /// upload concurrently; a file with a <see cref="ArtifactFile.KnownDigest"/> the registry already has, or can
+    /// mount from the store's mountFrom repository, is not uploaded), then the config (skipped when the registry
+    /// has it), then the manifest: PUT by digest, then under
     /// every tag given, in order. Returns the manifest and its digest.
     /// </summary>
     public async Task<PushedArtifact> PushAsync(ArtifactToPush artifact, IReadOnlyList<string> tags, CancellationToken ct)
@@ -91,7 +103,9 @@ public sealed class OciArtifactStore
         try
         {
             using Stream source = pipe.Reader.AsStream(leaveOpen: true);
-            pushed = await _client.PushBlobAsync(source, file.MediaType, ct).ConfigureAwait(false);
+            pushed = file.KnownDigest is not null && _mountFrom is not null
+                ? await _client.PushBlobAsync(source, file.MediaType, ct, file.KnownDigest, mountFrom: _mountFrom).ConfigureAwait(false)
+                : await _client.PushBlobAsync(source, file.MediaType, ct).ConfigureAwait(false);
         }
         catch (Exception pushFailure)
         {
@@ -112,7 +126,23 @@ public sealed class OciArtifactStore
             throw;
         }
         await pipe.Reader.CompleteAsync().ConfigureAwait(false);
-        await encoder.ConfigureAwait(false);
+        if (!encoder.IsCompleted)
+        {
+            // The registry had the blob (mounted) and the upload returned without reading: stop encoding.
+            await stopEncoder.CancelAsync().ConfigureAwait(false);
+            try
+            {
+                await encoder.ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+            {
+                // stopped as asked
+            }
+        }
+        else
+        {
+            await encoder.ConfigureAwait(false);
+        }
         return new OciDescriptor(file.MediaType, pushed.Digest, pushed.Size) { Annotations = annotations };
     }
 

@@ -104,6 +104,25 @@ public sealed class OciArtifactStoreTests
     }
 
     [TestMethod]
+    public async Task AKnownLayerIsMountedFromAnotherRepositoryWithoutUploading()
+    {
+        using var s = new LayerScratch();
+        using var source = Client("store/mount-src");
+        using var target = Client("store/mount-dst");
+        string file = s.SparseFile("disk.raw", 8L << 20, (0, LayerScratch.Random(6 << 20, 8)));
+        PushedArtifact original = await new OciArtifactStore(source).PushAsync(Step(new ArtifactFile("disk.raw", file, OciMediaTypes.DiskLayer("raw"))), ["m"], TestContext.CancellationToken);
+        string known = original.Manifest.Layers[0].Digest;
+        Assert.IsNull(await target.HeadBlobAsync(known, TestContext.CancellationToken));
+
+        // Other bytes under the same name: uploading them would fail the known digest's check.
+        string other = s.DenseFile("other.raw", 8L << 20, (0, LayerScratch.Random(8 << 20, 9)));
+        PushedArtifact mounted = await new OciArtifactStore(target, "store/mount-src").PushAsync(
+            Step(new ArtifactFile("disk.raw", other, OciMediaTypes.DiskLayer("raw"), known)), ["m"], TestContext.CancellationToken);
+        Assert.AreEqual(original.ManifestDigest, mounted.ManifestDigest);
+        Assert.IsNotNull(await target.HeadBlobAsync(known, TestContext.CancellationToken), "the blob was mounted into the target repository");
+    }
+
+    [TestMethod]
     public async Task ACorruptBlobLeavesNoFile()
     {
         using var s = new LayerScratch();
