@@ -14,8 +14,14 @@ namespace ImageBuild.Oci.Artifacts;
 /// </summary>
 public sealed class OciArtifactStore
 {
-    /// <summary>Bytes buffered between the encoder (or the download) and the other side of a pipe.</summary>
-    private const long PipeBufferBytes = 4 << 20;
+    /// <summary>
+    /// Bytes buffered between the encoder and the upload: more than one upload chunk (16 MiB by default), so the
+    /// encoder keeps working while a chunk is sent. The pipe holds them in small pooled segments.
+    /// </summary>
+    private const long PushPipeBytes = 32 << 20;
+
+    /// <summary>Bytes buffered between the download and the extractor.</summary>
+    private const long PullPipeBytes = 4 << 20;
 
     private readonly RegistryClient _client;
     private readonly string? _mountFrom;
@@ -72,7 +78,8 @@ public sealed class OciArtifactStore
 
     private async Task<OciDescriptor> PushFileAsync(ArtifactFile file, CancellationToken ct)
     {
-        long fileSize = new FileInfo(file.Path).Length;
+        long fileSize;
+        using (var handle = LayerTarWriter.OpenSource(file.Path)) fileSize = RandomAccess.GetLength(handle);
         var annotations = new SortedDictionary<string, string>(StringComparer.Ordinal)
         {
             [OciAnnotations.Title] = file.Name,
@@ -81,7 +88,7 @@ public sealed class OciArtifactStore
         if (file.KnownDigest is not null && await _client.HeadBlobAsync(file.KnownDigest, ct).ConfigureAwait(false) is { } existing)
             return new OciDescriptor(file.MediaType, file.KnownDigest, existing.Size) { Annotations = annotations };
 
-        var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: PipeBufferBytes, resumeWriterThreshold: PipeBufferBytes / 2, useSynchronizationContext: false));
+        var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: PushPipeBytes, resumeWriterThreshold: PushPipeBytes / 2, minimumSegmentSize: 64 << 10, useSynchronizationContext: false));
         using var stopEncoder = CancellationTokenSource.CreateLinkedTokenSource(ct);
         Task encoder = Task.Run(() =>
         {
@@ -184,7 +191,7 @@ public sealed class OciArtifactStore
         ArgumentNullException.ThrowIfNull(layer);
         bool existedBefore = File.Exists(destinationPath);
         string source = _client.Repository.WithDigest(layer.Digest).ToString();
-        var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: PipeBufferBytes, resumeWriterThreshold: PipeBufferBytes / 2, useSynchronizationContext: false));
+        var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: PullPipeBytes, resumeWriterThreshold: PullPipeBytes / 2, minimumSegmentSize: 64 << 10, useSynchronizationContext: false));
         using var stopDownload = CancellationTokenSource.CreateLinkedTokenSource(ct);
         Task<string> extractor = Task.Run(async () =>
         {
