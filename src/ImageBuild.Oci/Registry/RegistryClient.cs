@@ -230,8 +230,8 @@ public sealed class RegistryClient : IDisposable
                 throw await _transport.FailureAsync(response, "tag list", ct).ConfigureAwait(false);
             using (response)
             {
-                byte[] body = await RegistryTransport.ReadLimitedAsync(response, 16 << 20, ct).ConfigureAwait(false)
-                    ?? throw new RegistryException(RegistryFailure.Protocol, $"{Repository}: tag list: a page larger than 16 MiB");
+                byte[] body = await RegistryTransport.ReadLimitedAsync(response, 4 << 20, ct).ConfigureAwait(false)
+                    ?? throw new RegistryException(RegistryFailure.Protocol, $"{Repository}: tag list: a page larger than 4 MiB");
                 try
                 {
                     using var document = JsonDocument.Parse(body);
