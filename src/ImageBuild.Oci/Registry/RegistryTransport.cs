@@ -279,15 +279,20 @@ internal sealed class RegistryTransport : IDisposable
     }
 
     /// <summary>The whole body when it is at most <paramref name="limit"/> bytes, else null.</summary>
-    public static async Task<byte[]?> ReadLimitedAsync(HttpResponseMessage response, int limit, CancellationToken ct)
+    public static async Task<byte[]?> ReadLimitedAsync(HttpResponseMessage response, int limit, CancellationToken ct, TimeSpan? progressTimeout = null)
     {
         if (response.Content.Headers.ContentLength is long declared && declared > limit) return null;
-        await using var stream = await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
+        using var progress = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        if (progressTimeout is { } first) progress.CancelAfter(first);
+        await using var stream = await response.Content.ReadAsStreamAsync(progress.Token).ConfigureAwait(false);
         using var buffer = new MemoryStream();
         var chunk = new byte[16 << 10];
         int n;
-        while ((n = await stream.ReadAsync(chunk, ct).ConfigureAwait(false)) > 0)
+        while (true)
         {
+            if (progressTimeout is { } timeout) progress.CancelAfter(timeout);
+            n = await stream.ReadAsync(chunk, progress.Token).ConfigureAwait(false);
+            if (n == 0) break;
             if (buffer.Length + n > limit) return null;
             buffer.Write(chunk, 0, n);
         }

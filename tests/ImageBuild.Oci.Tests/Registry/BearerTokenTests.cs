@@ -92,6 +92,20 @@ public sealed class BearerTokenTests
     }
 
     [TestMethod]
+    public async Task CredentialsAreNotSentToAPlainHttpRealm()
+    {
+        var fake = new FakeBearerRegistry([4, 5]) { User = "bob", Password = "hunter2!", Realm = "http://auth.fake/token" };
+        using var client = Client(fake, "bob", "hunter2!");
+        var e = await Assert.ThrowsExactlyAsync<RegistryException>(() => client.HeadBlobAsync(fake.BlobDigest, TestContext.CancellationToken));
+        Assert.AreEqual(RegistryFailure.Refused, e.Kind);
+        Assert.AreEqual(0, fake.TokenRequests);
+        using var anonymous = Client(fake);
+        var anonymousError = await Assert.ThrowsExactlyAsync<RegistryException>(() => anonymous.HeadBlobAsync(fake.BlobDigest, TestContext.CancellationToken));
+        Assert.AreEqual(RegistryFailure.Unauthorized, anonymousError.Kind, "anonymous token requests may use http; this token service wants credentials");
+        Assert.AreEqual(1, fake.TokenRequests);
+    }
+
+    [TestMethod]
     public void PlainHttpIsRefusedForARemoteRegistry()
     {
         var e = Assert.ThrowsExactly<RegistryException>(() =>

@@ -13,7 +13,8 @@ namespace ImageBuild.Oci.Tests.Registry;
 /// </summary>
 internal sealed class FakeBearerRegistry : HttpMessageHandler
 {
-    public const string Realm = "https://auth.fake/token";
+    /// <summary>The token endpoint named in the challenge.</summary>
+    public string Realm { get; init; } = "https://auth.fake/token";
     private readonly ConcurrentDictionary<string, string> _tokens = new();
     private int _issued;
 
