@@ -124,6 +124,26 @@ public sealed class FaultTests
     }
 
     [TestMethod]
+    public async Task RequestWithoutProgressTimesOutAndIsRetried()
+    {
+        var (client, faults, warnings) = Client("faults/timeout");
+        using var _ = client;
+        using var slow = new RegistryClient(client.Repository, new RegistryOptions
+        {
+            PlainHttp = true,
+            Environment = _ => null,
+            Timeout = TimeSpan.FromMilliseconds(300),
+            InitialBackoff = TimeSpan.FromMilliseconds(1),
+            Warning = warnings.Add,
+            Handler = faults,
+        });
+        faults.StallFirst = 1;
+        Assert.IsNull(await slow.HeadBlobAsync(OciDigest.Of([42]), TestContext.CancellationToken));
+        Assert.AreEqual(1, warnings.Count, string.Join("\n", warnings));
+        StringAssert.Contains(warnings[0], "no progress");
+    }
+
+    [TestMethod]
     public async Task Injected503sAreRetriedWithWarnings()
     {
         var (client, faults, warnings) = Client("faults/503");
