@@ -270,13 +270,16 @@ public sealed class AnonymousRegistryTests
     [TestMethod]
     public async Task PlainHttpWithoutTheOptionFails()
     {
+        var warnings = new List<string>();
         using var client = new RegistryClient(OciReference.Parse(Registry.Reference("anon/https")), new RegistryOptions
         {
             Environment = _ => null,
-            MaxAttempts = 1,
+            Warning = warnings.Add,
         });
         var e = await Assert.ThrowsExactlyAsync<RegistryException>(() => client.HeadBlobAsync(OciDigest.Of([1]), TestContext.CancellationToken));
         Assert.AreEqual(RegistryFailure.Unreachable, e.Kind);
+        StringAssert.Contains(e.Message, "TLS");
+        Assert.AreEqual(0, warnings.Count, "a failed TLS handshake is not retried");
         StringAssert.StartsWith(e.Message, "oci://" + Registry.Host + "/anon/https: ");
     }
 }
