@@ -41,8 +41,15 @@ internal sealed class CredentialHelper
             using var process = Process.Start(start) ?? throw Fail($"credential helper '{program}' could not be started");
             var stdout = process.StandardOutput.ReadToEndAsync();
             var stderr = process.StandardError.ReadToEndAsync();
-            process.StandardInput.Write(server);
-            process.StandardInput.Close();
+            try
+            {
+                process.StandardInput.Write(server);
+                process.StandardInput.Close();
+            }
+            catch (IOException)
+            {
+                // The helper exited without reading its input (a broken pipe): its exit code and output still count.
+            }
             if (!process.WaitForExit(HelperTimeout))
             {
                 process.Kill(entireProcessTree: true);

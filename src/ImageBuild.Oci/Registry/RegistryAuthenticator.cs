@@ -105,6 +105,9 @@ internal sealed class RegistryAuthenticator
         string realm = challenge["realm"] ?? throw new RegistryException(RegistryFailure.Protocol, $"{_repository}: the registry's Bearer challenge names no realm");
         if (!Uri.TryCreate(realm, UriKind.Absolute, out var realmUri) || (realmUri.Scheme != Uri.UriSchemeHttps && realmUri.Scheme != Uri.UriSchemeHttp))
             throw new RegistryException(RegistryFailure.Protocol, $"{_repository}: the registry's token realm is not an http(s) URL");
+        if (credential is not null && realmUri.Scheme != Uri.UriSchemeHttps && !IsLoopbackHost(realmUri))
+            throw new RegistryException(RegistryFailure.Refused,
+                $"{_repository}: the registry's token realm {realmUri.Host} is plain HTTP: credentials are only sent to it over HTTPS");
         string? service = challenge["service"];
         string scope = challenge["scope"] ?? "";
         string cacheKey = realm + "\n" + service + "\n" + scope;
@@ -166,6 +169,9 @@ internal sealed class RegistryAuthenticator
             _tokens[cacheKey] = entry;
         return entry;
     }
+
+    private static bool IsLoopbackHost(Uri uri) =>
+        uri.IsLoopback || uri.Host.Equals("localhost", StringComparison.OrdinalIgnoreCase);
 
     private static string CredentialDescriptionOf(RegistryCredential? credential) => credential?.ToString() ?? "anonymous access";
 }
