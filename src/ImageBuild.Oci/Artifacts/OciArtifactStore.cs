@@ -184,7 +184,8 @@ public sealed class OciArtifactStore
     /// Streams the layer blob through zstd and tar into <paramref name="destinationPath"/> (which must not exist):
     /// the download feeds a pipe whose reader is the extractor, so the blob is never stored. The client checks the
     /// digest as the bytes arrive; a mismatch, found at the end, fails the extraction too, so on any failure the
-    /// file is deleted and the exception rethrown. Returns the entry name from the tar.
+    /// file is deleted and the exception rethrown. When the descriptor has a title annotation, the tar's entry must
+    /// bear that name. Returns the entry name from the tar.
     /// </summary>
     public async Task<string> PullFileAsync(OciDescriptor layer, string destinationPath, long maxFileSize, CancellationToken ct)
     {
@@ -236,7 +237,10 @@ public sealed class OciArtifactStore
                 throw;
             }
             await pipe.Writer.CompleteAsync().ConfigureAwait(false);
-            return await extractor.ConfigureAwait(false);
+            string name = await extractor.ConfigureAwait(false);
+            if (layer.Annotations?.GetValueOrDefault(OciAnnotations.Title) is { } title && title != name)
+                throw new InvalidDataException($"{source}: the layer holds '{name}' but the manifest titles it '{title}'");
+            return name;
         }
         catch (Exception)
         {

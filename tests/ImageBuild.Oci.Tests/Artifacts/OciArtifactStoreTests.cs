@@ -162,6 +162,21 @@ public sealed class OciArtifactStoreTests
     }
 
     [TestMethod]
+    public async Task ALayerWhoseEntryIsNotItsTitleIsRefused()
+    {
+        using var s = new LayerScratch();
+        using var client = Client("store/title");
+        var store = new OciArtifactStore(client);
+        string src = s.DenseFile("a.raw", 100, (0, LayerScratch.Random(100, 10)));
+        PushedArtifact pushed = await store.PushAsync(Step(new ArtifactFile("a.raw", src, OciMediaTypes.DiskLayer("raw"))), ["t"], TestContext.CancellationToken);
+        OciDescriptor renamed = pushed.Manifest.Layers[0] with { Annotations = new Dictionary<string, string> { [OciAnnotations.Title] = "b.raw" } };
+        string dest = s.PathOf("b.raw");
+        var e = await Assert.ThrowsExactlyAsync<InvalidDataException>(() => store.PullFileAsync(renamed, dest, 1 << 20, TestContext.CancellationToken));
+        StringAssert.Contains(e.Message, "titles it 'b.raw'");
+        Assert.IsFalse(File.Exists(dest));
+    }
+
+    [TestMethod]
     public async Task AManifestOfAnotherKindIsAMiss()
     {
         using var client = Client("store/foreign");
