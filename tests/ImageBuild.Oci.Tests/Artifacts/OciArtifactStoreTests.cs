@@ -104,6 +104,25 @@ public sealed class OciArtifactStoreTests
     }
 
     [TestMethod]
+    public async Task TwoAgentsPushingTheSameEntryAtOnceBothSucceedWithOneManifest()
+    {
+        using var s = new LayerScratch();
+        string a = s.SparseFile("a.raw", 16L << 20, (0, LayerScratch.Random(2 << 20, 11)));
+        string b = s.DenseFile("b.raw", 16L << 20, (0, LayerScratch.Random(2 << 20, 11)));
+        using var clientA = Client("store/race");
+        using var clientB = Client("store/race");
+        var pushes = new[]
+        {
+            new OciArtifactStore(clientA).PushAsync(Step(new ArtifactFile("disk.raw", a, OciMediaTypes.DiskLayer("raw"))), ["key"], TestContext.CancellationToken),
+            new OciArtifactStore(clientB).PushAsync(Step(new ArtifactFile("disk.raw", b, OciMediaTypes.DiskLayer("raw"))), ["key"], TestContext.CancellationToken),
+        };
+        PushedArtifact[] done = await Task.WhenAll(pushes);
+        Assert.AreEqual(done[0].ManifestDigest, done[1].ManifestDigest);
+        FoundArtifact? found = await new OciArtifactStore(clientA).FindAsync("key", OciMediaTypes.StepArtifact, TestContext.CancellationToken);
+        Assert.AreEqual(done[0].ManifestDigest, found?.ManifestDigest);
+    }
+
+    [TestMethod]
     public async Task AKnownLayerIsMountedFromAnotherRepositoryWithoutUploading()
     {
         using var s = new LayerScratch();
