@@ -106,6 +106,33 @@ public sealed class BearerTokenTests
     }
 
     [TestMethod]
+    public async Task IdentityTokenFromADockerConfigIsExchangedByPost()
+    {
+        string temp = Path.Combine(Path.GetTempPath(), "imagebuild-identity-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(Path.Combine(temp, ".docker"));
+        try
+        {
+            File.WriteAllText(Path.Combine(temp, ".docker", "config.json"),
+                "{\"auths\":{\"registry.fake\":{\"auth\":\"MDAwMDAwMDAtMDAwMC0wMDAwLTAwMDAtMDAwMDAwMDAwMDAwOg==\",\"identitytoken\":\"refresh-me\"}}}");
+            var fake = new FakeBearerRegistry([8]) { User = "nobody", Password = "unused", RefreshToken = "refresh-me" };
+            using var client = new RegistryClient(OciReference.Parse("oci://registry.fake/app"), new RegistryOptions
+            {
+                Handler = fake,
+                Environment = name => name == "HOME" ? temp : null,
+            });
+            Assert.IsNotNull(await client.HeadBlobAsync(fake.BlobDigest, TestContext.CancellationToken));
+            string request = fake.TokenRequestAuthorizations.Single();
+            StringAssert.StartsWith(request, "POST ");
+            StringAssert.Contains(request, "grant_type=refresh_token");
+            StringAssert.Contains(request, "scope=repository%3Aapp%3Apull");
+        }
+        finally
+        {
+            Directory.Delete(temp, recursive: true);
+        }
+    }
+
+    [TestMethod]
     public void PlainHttpIsRefusedForARemoteRegistry()
     {
         var e = Assert.ThrowsExactly<RegistryException>(() =>
