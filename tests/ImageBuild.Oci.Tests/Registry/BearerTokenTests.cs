@@ -133,6 +133,17 @@ public sealed class BearerTokenTests
     }
 
     [TestMethod]
+    [DataRow("bad host", "app")]
+    [DataRow("registry.fake", "Upper/Case")]
+    [DataRow("Registry.Fake", "app")]
+    public void ReferenceMadeWithoutParsingIsValidated(string registry, string repository)
+    {
+        var e = Assert.ThrowsExactly<RegistryException>(() => new RegistryClient(new OciReference(registry, repository), new RegistryOptions()));
+        Assert.AreEqual(RegistryFailure.Refused, e.Kind);
+        Assert.IsFalse(e.Message.Contains('\n'));
+    }
+
+    [TestMethod]
     public void PlainHttpIsRefusedForARemoteRegistry()
     {
         var e = Assert.ThrowsExactly<RegistryException>(() =>
