@@ -9,6 +9,9 @@ namespace ImageBuild.Oci.Registry;
 /// </summary>
 internal sealed class CredentialHelper
 {
+    /// <summary>The user name with which a helper says its secret is an identity (refresh) token.</summary>
+    public const string IdentityTokenUser = "<token>";
+
     private static readonly TimeSpan HelperTimeout = TimeSpan.FromSeconds(30);
     private readonly OciReference _repository;
     private readonly RegistryOptions _options;
@@ -73,7 +76,9 @@ internal sealed class CredentialHelper
                 && root.TryGetProperty("Username", out var u) && u.ValueKind == JsonValueKind.String
                 && root.TryGetProperty("Secret", out var s) && s.ValueKind == JsonValueKind.String
                 && u.GetString() is { Length: > 0 } user)
-                return new RegistryCredential(user, s.GetString()!, $"credential helper '{program}'");
+                return user == IdentityTokenUser
+                    ? new RegistryCredential(user, "", $"credential helper '{program}'") { IdentityToken = s.GetString() }
+                    : new RegistryCredential(user, s.GetString()!, $"credential helper '{program}'");
         }
         catch (JsonException)
         {

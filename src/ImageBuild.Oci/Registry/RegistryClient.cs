@@ -31,6 +31,8 @@ public sealed class RegistryClient : IDisposable
         ArgumentNullException.ThrowIfNull(repository);
         ArgumentNullException.ThrowIfNull(options);
         Repository = repository with { Tag = null, Digest = null };
+        if (!OciReference.TryParse(Repository.ToString(), out var parsed, out var error) || parsed != Repository)
+            throw new RegistryException(RegistryFailure.Refused, error ?? $"'{Repository}' is not an OCI repository reference (lower-case registry host, repository name per distribution-spec)");
         if (options.PlainHttp && !repository.IsLoopback)
             throw new RegistryException(RegistryFailure.Refused,
                 $"{Repository}: plain HTTP is refused for a registry that is not on this machine (only localhost, 127.x and [::1])");

@@ -106,6 +106,44 @@ public sealed class BearerTokenTests
     }
 
     [TestMethod]
+    public async Task IdentityTokenFromADockerConfigIsExchangedByPost()
+    {
+        string temp = Path.Combine(Path.GetTempPath(), "imagebuild-identity-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(Path.Combine(temp, ".docker"));
+        try
+        {
+            File.WriteAllText(Path.Combine(temp, ".docker", "config.json"),
+                "{\"auths\":{\"registry.fake\":{\"auth\":\"MDAwMDAwMDAtMDAwMC0wMDAwLTAwMDAtMDAwMDAwMDAwMDAwOg==\",\"identitytoken\":\"refresh-me\"}}}");
+            var fake = new FakeBearerRegistry([8]) { User = "nobody", Password = "unused", RefreshToken = "refresh-me" };
+            using var client = new RegistryClient(OciReference.Parse("oci://registry.fake/app"), new RegistryOptions
+            {
+                Handler = fake,
+                Environment = name => name == "HOME" ? temp : null,
+            });
+            Assert.IsNotNull(await client.HeadBlobAsync(fake.BlobDigest, TestContext.CancellationToken));
+            string request = fake.TokenRequestAuthorizations.Single();
+            StringAssert.StartsWith(request, "POST ");
+            StringAssert.Contains(request, "grant_type=refresh_token");
+            StringAssert.Contains(request, "scope=repository%3Aapp%3Apull");
+        }
+        finally
+        {
+            Directory.Delete(temp, recursive: true);
+        }
+    }
+
+    [TestMethod]
+    [DataRow("bad host", "app")]
+    [DataRow("registry.fake", "Upper/Case")]
+    [DataRow("Registry.Fake", "app")]
+    public void ReferenceMadeWithoutParsingIsValidated(string registry, string repository)
+    {
+        var e = Assert.ThrowsExactly<RegistryException>(() => new RegistryClient(new OciReference(registry, repository), new RegistryOptions()));
+        Assert.AreEqual(RegistryFailure.Refused, e.Kind);
+        Assert.IsFalse(e.Message.Contains('\n'));
+    }
+
+    [TestMethod]
     public void PlainHttpIsRefusedForARemoteRegistry()
     {
         var e = Assert.ThrowsExactly<RegistryException>(() =>

@@ -41,26 +41,37 @@ internal sealed class FakeBearerRegistry : HttpMessageHandler
 
     public ConcurrentQueue<string?> StorageAuthorizations { get; } = new();
 
-    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    /// <summary>When set, the token endpoint also takes this refresh token by POST (docker's identity tokens).</summary>
+    public string? RefreshToken { get; init; }
+
+    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         var uri = request.RequestUri!;
-        return Task.FromResult(uri.Host switch
+        return uri.Host switch
         {
-            "auth.fake" => Token(request),
+            "auth.fake" => Token(request, request.Content is null ? "" : await request.Content.ReadAsStringAsync(cancellationToken)),
             "storage.fake" => Storage(request),
             "registry.fake" => Registry(request),
             _ => new HttpResponseMessage(HttpStatusCode.BadGateway),
-        });
+        };
     }
 
-    private HttpResponseMessage Token(HttpRequestMessage request)
+    private static List<(string Key, string Value)> Form(string text) =>
+        text.TrimStart('?').Split('&', StringSplitOptions.RemoveEmptyEntries)
+            .Select(p => p.Split('=', 2)).Select(p => (Key: p[0], Value: Uri.UnescapeDataString(p[1].Replace('+', ' ')))).ToList();
+
+    private HttpResponseMessage Token(HttpRequestMessage request, string body)
     {
         Interlocked.Increment(ref TokenRequests);
-        TokenRequestAuthorizations.Enqueue(request.Headers.Authorization?.ToString() ?? "");
-        var query = request.RequestUri!.Query.TrimStart('?').Split('&', StringSplitOptions.RemoveEmptyEntries)
-            .Select(p => p.Split('=', 2)).Select(p => (Key: p[0], Value: Uri.UnescapeDataString(p[1]))).ToList();
+        TokenRequestAuthorizations.Enqueue(request.Method == HttpMethod.Post ? "POST " + body : request.Headers.Authorization?.ToString() ?? "");
+        var query = request.Method == HttpMethod.Post ? Form(body) : Form(request.RequestUri!.Query);
         if (!query.Contains(("service", "registry.fake"))) return new HttpResponseMessage(HttpStatusCode.BadRequest);
-        if (User is not null)
+        if (request.Method == HttpMethod.Post)
+        {
+            if (RefreshToken is null || !query.Contains(("grant_type", "refresh_token")) || !query.Contains(("refresh_token", RefreshToken)))
+                return new HttpResponseMessage(HttpStatusCode.Unauthorized);
+        }
+        else if (User is not null)
         {
             string expected = "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes(User + ":" + Password));
             if (request.Headers.Authorization?.ToString() != expected) return new HttpResponseMessage(HttpStatusCode.Unauthorized);
