@@ -144,6 +144,27 @@ public sealed class FaultTests
     }
 
     [TestMethod]
+    public async Task ManifestServedForAnotherDigestIsCorrupt()
+    {
+        var (client, faults, _) = Client("faults/manifest-swap");
+        using var _ = client;
+        await client.PushBlobAsync(new MemoryStream(TestData.EmptyConfig), "application/vnd.oci.empty.v1+json", TestContext.CancellationToken);
+        var layer = await client.PushBlobAsync(new MemoryStream([1, 2, 3]), "application/octet-stream", TestContext.CancellationToken);
+        string first = await client.PutManifestAsync("a", TestData.Manifest(), "application/vnd.oci.image.manifest.v1+json", TestContext.CancellationToken);
+        string second = await client.PutManifestAsync("b", TestData.Manifest((layer.Digest, layer.Size)), "application/vnd.oci.image.manifest.v1+json", TestContext.CancellationToken);
+        faults.Intercept = (request, _, send) =>
+        {
+            if (request.Method == HttpMethod.Get && request.RequestUri!.AbsolutePath.EndsWith("/manifests/" + first, StringComparison.Ordinal))
+                request.RequestUri = new Uri(request.RequestUri, "/v2/faults/manifest-swap/manifests/" + second);
+            return send();
+        };
+        var e = await Assert.ThrowsExactlyAsync<RegistryException>(() => client.GetManifestAsync(first, TestContext.CancellationToken));
+        Assert.AreEqual(RegistryFailure.Corrupt, e.Kind);
+        StringAssert.Contains(e.Message, first);
+        StringAssert.Contains(e.Message, second);
+    }
+
+    [TestMethod]
     public async Task Injected503sAreRetriedWithWarnings()
     {
         var (client, faults, warnings) = Client("faults/503");
