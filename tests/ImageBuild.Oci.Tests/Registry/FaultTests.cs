@@ -132,7 +132,7 @@ public sealed class FaultTests
         {
             PlainHttp = true,
             Environment = _ => null,
-            Timeout = TimeSpan.FromMilliseconds(300),
+            Timeout = TimeSpan.FromSeconds(1),
             InitialBackoff = TimeSpan.FromMilliseconds(1),
             Warning = warnings.Add,
             Handler = faults,
