@@ -129,7 +129,8 @@ public sealed class OciStepCache : IStepCache, IDisposable
         string mediaType;
         try
         {
-            mediaType = files.Count == 0 ? OciMediaTypes.EmptyJson : OciMediaTypes.DiskLayer(record.Format ?? "raw");
+            mediaType = files.Count == 0 ? OciMediaTypes.EmptyJson
+                : record.Format is { } format ? OciMediaTypes.DiskLayer(format) : OciMediaTypes.LayerTarZstd; // a file that is no image
         }
         catch (ArgumentException)
         {
