@@ -61,7 +61,7 @@ public sealed record ContainerDiskConfig(string Architecture, IReadOnlyList<stri
             foreach (var id in ids.EnumerateArray())
             {
                 string value = id.ValueKind == JsonValueKind.String ? id.GetString()! : "";
-                if (!IsSha256(value))
+                if (!ImageBuild.Oci.Artifacts.OciDigest.IsValid(value))
                     throw Bad(shownAs, "has a diff_id that is no sha256 digest");
                 diffIds.Add(value);
             }
@@ -72,9 +72,6 @@ public sealed record ContainerDiskConfig(string Architecture, IReadOnlyList<stri
             throw Bad(shownAs, "is not valid JSON");
         }
     }
-
-    private static bool IsSha256(string digest) =>
-        digest.Length == 71 && digest.StartsWith("sha256:", StringComparison.Ordinal) && digest.AsSpan(7).ContainsAnyExcept("0123456789abcdef") == false;
 
     private static InvalidDataException Bad(string shownAs, string what) => new($"{shownAs}: the image config {what}");
 }
