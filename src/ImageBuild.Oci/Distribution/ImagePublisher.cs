@@ -35,7 +35,7 @@ public sealed class ImagePublisher(RegistryClient client)
             throw new DistributionException($"{shown}: a containerDisk holds a qcow2 or raw disk (KubeVirt boots those), not {image.Format}; convert it first");
         if (image.Files.Count != 1)
             throw new DistributionException($"{shown}: a containerDisk holds one disk file, and this image has {image.Files.Count} ({string.Join(", ", image.Files)})");
-        if (!ContainerDisk.IsValidArchitecture(architecture))
+        if (!ContainerDiskConfig.IsValidArchitecture(architecture))
             throw new DistributionException($"{architecture}: not an architecture name (amd64, arm64, s390x...)");
 
         ContainerDiskLayerResult? written = null;
