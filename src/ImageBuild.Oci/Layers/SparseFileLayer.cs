@@ -37,7 +37,6 @@ public static class SparseFileLayer
         using var zstd = new CompressionStream(destination, level, leaveOpen: true);
         using var tar = new DigestingWriteStream(zstd);
         long dataBytes = new LayerTarWriter(tar).Write(sourcePath, entryName, ct);
-        tar.Flush();
         return new LayerWriteResult(tar.Written, tar.FinishDigest(), dataBytes);
     }
 

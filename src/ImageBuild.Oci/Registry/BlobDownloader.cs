@@ -2,6 +2,8 @@ using System.Buffers;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
+using System.Runtime.CompilerServices;
+using System.Runtime.ExceptionServices;
 using System.Security.Cryptography;
 using ImageBuild.Oci.Artifacts;
 
@@ -41,10 +43,10 @@ internal sealed class BlobDownloader
         byte[] buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
         try
         {
-            long written = 0;
+            var progress = new StrongBox<long>(0);
             for (int attempt = 1; ; attempt++)
             {
-                long from = written;
+                long from = progress.Value;
                 var response = await _transport.SendAsync(() =>
                 {
                     var request = new HttpRequestMessage(HttpMethod.Get, uri);
@@ -85,13 +87,13 @@ internal sealed class BlobDownloader
 
                     try
                     {
-                        written = await CopyAsync(response, destination, hash, buffer, blob, written, skip, ct).ConfigureAwait(false);
-                        if (written == blob.Size) break;
-                        reason = $"the body ended after {written} of {blob.Size} bytes";
+                        await CopyAsync(response, destination, hash, buffer, blob, progress, skip, ct).ConfigureAwait(false);
+                        if (progress.Value == blob.Size) break;
+                        reason = $"the body ended after {progress.Value} of {blob.Size} bytes";
                     }
                     catch (Exception e) when (e is not RegistryException && RegistryTransport.IsTransient(e, ct))
                     {
-                        reason = RegistryTransport.Describe(e) + $" after {written} of {blob.Size} bytes";
+                        reason = RegistryTransport.Describe(e) + $" after {progress.Value} of {blob.Size} bytes";
                     }
                 }
                 if (attempt >= _options.MaxAttempts)
@@ -105,6 +107,11 @@ internal sealed class BlobDownloader
             if (actual != blob.Digest)
                 throw new RegistryException(RegistryFailure.Corrupt, $"{_repository}@{blob.Digest}: the downloaded blob's digest is {actual}");
         }
+        catch (DestinationException e)
+        {
+            // The destination's own failure (disk full...) is the caller's to see, not a network fault to retry.
+            ExceptionDispatchInfo.Throw(e.InnerException!);
+        }
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
@@ -114,9 +121,12 @@ internal sealed class BlobDownloader
     private RegistryException Corrupt(OciDescriptor blob, string what) =>
         new(RegistryFailure.Corrupt, $"{_repository}@{blob.Digest}: {what}");
 
-    /// <summary>Copies the body after skipping <paramref name="skip"/> bytes; returns the bytes written in all.</summary>
-    private async Task<long> CopyAsync(HttpResponseMessage response, Stream destination, IncrementalHash hash, byte[] buffer,
-        OciDescriptor blob, long written, long skip, CancellationToken ct)
+    /// <summary>
+    /// Copies the body after skipping <paramref name="skip"/> bytes, counting the bytes written in
+    /// <paramref name="written"/> as they go (so that a failure mid-body knows where to resume).
+    /// </summary>
+    private async Task CopyAsync(HttpResponseMessage response, Stream destination, IncrementalHash hash, byte[] buffer,
+        OciDescriptor blob, StrongBox<long> written, long skip, CancellationToken ct)
     {
         using var progress = CancellationTokenSource.CreateLinkedTokenSource(ct);
         progress.CancelAfter(_options.Timeout);
@@ -125,7 +135,7 @@ internal sealed class BlobDownloader
         {
             progress.CancelAfter(_options.Timeout);
             int n = await body.ReadAsync(buffer.AsMemory(0, BufferSize), progress.Token).ConfigureAwait(false);
-            if (n == 0) return written;
+            if (n == 0) return;
             int start = 0;
             if (skip > 0)
             {
@@ -135,12 +145,22 @@ internal sealed class BlobDownloader
                 if (start == n) continue;
             }
             int count = n - start;
-            if (written + count > blob.Size)
+            if (written.Value + count > blob.Size)
                 throw new RegistryException(RegistryFailure.Corrupt,
                     string.Create(CultureInfo.InvariantCulture, $"{_repository}@{blob.Digest}: the registry sent more than the blob's {blob.Size} bytes"));
+            try
+            {
+                await destination.WriteAsync(buffer.AsMemory(start, count), ct).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                throw new DestinationException(e);
+            }
             hash.AppendData(buffer, start, count);
-            await destination.WriteAsync(buffer.AsMemory(start, count), ct).ConfigureAwait(false);
-            written += count;
+            written.Value += count;
         }
     }
+
+    /// <summary>Carries a failure of the destination stream past the network-retry handling.</summary>
+    private sealed class DestinationException(Exception inner) : Exception(inner.Message, inner);
 }
