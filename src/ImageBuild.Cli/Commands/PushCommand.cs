@@ -63,7 +63,7 @@ public sealed class PushCommand : ICommand
         if (reference.Digest is not null)
             throw new UsageException($"{reference}: push publishes under a tag, not a digest");
 
-        var image = Describe(context.Engine, filename, fmt, containerDisk);
+        var image = Describe(context.Engine, filename, fmt);
         string tag = reference.Tag ?? "latest";
         return Execute(io, reference.ToString(), async ct =>
         {
@@ -78,16 +78,14 @@ public sealed class PushCommand : ICommand
     }
 
     /// <summary>What the engine says of the image: format, virtual size, its files beside it (not its backing chain).</summary>
-    private static ImageToPublish Describe(ImageContext engine, string filename, string? fmt, bool containerDisk)
+    private static ImageToPublish Describe(ImageContext engine, string filename, string? fmt)
     {
         using var device = ImageOpener.Open(engine, filename, new OpenOptions { Format = fmt, NoIo = true, ForceShare = true, NoBacking = true });
         if (device.BackingFilename is { } backing)
             throw new ImageBuild.Engine.ImageException($"'{filename}' has a backing file ('{backing}'), which a push does not carry; convert it to an image of its own first");
         var names = ImageFiles.NamesOf(device, filename, filename);
-        if (containerDisk && names.Count == 1 && !File.Exists(filename))
-            throw new ImageBuild.Engine.ImageException($"'{filename}' is not a regular file");
         string directory = Path.GetDirectoryName(Path.GetFullPath(filename))!;
-        return new ImageToPublish(device.FormatName, device.VirtualSize, directory, names);
+        return new ImageToPublish(device.FormatName, device.VirtualSize, directory, names) { ShownAs = filename };
     }
 
     /// <summary>The options every registry verb takes; anything else is handled as every command handles it.</summary>
@@ -133,7 +131,8 @@ public sealed class PushCommand : ICommand
         }
         catch (Exception e) when (Describe(e, shownAs, interrupt.IsCancellationRequested) is { } line)
         {
-            io.Error(line);
+            // every failure names the reference first, also where the registry's message names only the repository
+            io.Error(line.StartsWith(OciReference.Scheme, StringComparison.Ordinal) ? line : $"{shownAs}: {line}");
             return 1;
         }
     }
@@ -143,7 +142,7 @@ public sealed class PushCommand : ICommand
     {
         OperationCanceledException when interrupted => $"{shownAs}: interrupted",
         RegistryException or DistributionException => FirstLine(e.Message),
-        InvalidDataException => FirstLine(e.Message.StartsWith(shownAs, StringComparison.Ordinal) ? e.Message : $"{shownAs}: {e.Message}"),
+        InvalidDataException => FirstLine(e.Message),
         FileNotFoundException or DirectoryNotFoundException => $"{shownAs}: No such file or directory",
         UnauthorizedAccessException => $"{shownAs}: Permission denied",
         IOException io when io.HResult == 28 || io.Message.Contains("No space", StringComparison.Ordinal) => $"{shownAs}: No space left on device",

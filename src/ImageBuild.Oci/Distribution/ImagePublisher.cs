@@ -15,6 +15,7 @@ public sealed class ImagePublisher(RegistryClient client)
     /// <summary>Pushes <paramref name="image"/> as an image artifact under <paramref name="tag"/>; returns the manifest digest.</summary>
     public async Task<string> PushArtifactAsync(ImageToPublish image, string tag, CancellationToken ct)
     {
+        CheckNames(image);
         string layerType = OciMediaTypes.DiskLayer(image.Format);
         var config = new ImageArtifactConfig(image.Format, image.VirtualSize, image.Files);
         var files = image.Files.Select(name => new ArtifactFile(name, image.PathOf(name), layerType)).ToList();
@@ -30,7 +31,9 @@ public sealed class ImagePublisher(RegistryClient client)
     /// <exception cref="DistributionException">The image is of another format, or of several files.</exception>
     public async Task<string> PushContainerDiskAsync(ImageToPublish image, string architecture, string tag, CancellationToken ct)
     {
-        string shown = image.PathOf(image.Files[0]);
+        CheckNames(image);
+        string shown = image.ShownAs;
+        string source = image.PathOf(image.Files[0]);
         if (!ContainerDisk.Accepts(image.Format))
             throw new DistributionException($"{shown}: a containerDisk holds a qcow2 or raw disk (KubeVirt boots those), not {image.Format}; convert it first");
         if (image.Files.Count != 1)
@@ -40,7 +43,7 @@ public sealed class ImagePublisher(RegistryClient client)
 
         ContainerDiskLayerResult? written = null;
         var layer = await BlobPipe.RunAsync(
-            async (output, token) => written = await ContainerDiskLayer.WriteAsync(shown, image.Files[0], output, token).ConfigureAwait(false),
+            async (output, token) => written = await ContainerDiskLayer.WriteAsync(source, image.Files[0], output, token).ConfigureAwait(false),
             (input, token) => client.PushBlobAsync(input, OciMediaTypes.LayerTarGzip, token),
             ct).ConfigureAwait(false);
 
@@ -54,6 +57,14 @@ public sealed class ImagePublisher(RegistryClient client)
         string digest = await client.PutManifestAsync(OciDigest.Of(manifest), manifest, OciMediaTypes.ImageManifest, ct).ConfigureAwait(false);
         await client.PutManifestAsync(tag, manifest, OciMediaTypes.ImageManifest, ct).ConfigureAwait(false);
         return digest;
+    }
+
+    /// <summary>Only names a pull accepts are pushed (a pull refuses hidden names and paths).</summary>
+    private static void CheckNames(ImageToPublish image)
+    {
+        foreach (string name in image.Files)
+            if (ArtifactNames.Problem(name) is { } problem)
+                throw new DistributionException($"{image.ShownAs}: {problem}, which a pull would refuse; rename the image");
     }
 
     private async Task<OciDescriptor> PushSmallAsync(byte[] content, string mediaType, CancellationToken ct)

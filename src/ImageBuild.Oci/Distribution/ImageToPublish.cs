@@ -7,6 +7,9 @@ namespace ImageBuild.Oci.Distribution;
 /// </summary>
 public sealed record ImageToPublish(string Format, long VirtualSize, string Directory, IReadOnlyList<string> Files)
 {
+    /// <summary>How messages name the image (the name the user gave; by default the main file's path).</summary>
+    public string ShownAs { get; init; } = System.IO.Path.Combine(Directory, Files[0]);
+
     /// <summary>The path of file <paramref name="name"/>.</summary>
     public string PathOf(string name) => System.IO.Path.Combine(Directory, name);
 }

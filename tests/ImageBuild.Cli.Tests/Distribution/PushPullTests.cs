@@ -185,10 +185,10 @@ public sealed class PushPullTests
         using var tmp = new TempDir();
         Ok(ToolUnderTest.Run(tmp.Path, "create", "-q", "-f", "vmdk", "-o", "subformat=monolithicFlat", "disk.vmdk", "1M"));
         AssertOneLineFailure(ToolUnderTest.Run(tmp.Path, "push", "--plain-http", "--containerdisk", "disk.vmdk", Ref("kv/no:1")),
-            Path.Combine(tmp.Path, "disk.vmdk") + ": a containerDisk holds a qcow2 or raw disk");
+            Ref("kv/no:1") + ": disk.vmdk: a containerDisk holds a qcow2 or raw disk");
         Ok(ToolUnderTest.Run(tmp.Path, "create", "-q", "-f", "qcow2", "-o", "data_file=disk.data", "split.qcow2", "1M"));
         AssertOneLineFailure(ToolUnderTest.Run(tmp.Path, "push", "--plain-http", "--containerdisk", "split.qcow2", Ref("kv/no:2")),
-            Path.Combine(tmp.Path, "split.qcow2") + ": a containerDisk holds one disk file");
+            Ref("kv/no:2") + ": split.qcow2: a containerDisk holds one disk file");
         Ok(ToolUnderTest.Run(tmp.Path, "create", "-q", "-f", "qcow2", "base.qcow2", "1M"));
         Ok(ToolUnderTest.Run(tmp.Path, "create", "-q", "-f", "qcow2", "-b", "base.qcow2", "-F", "qcow2", "top.qcow2"));
         AssertOneLineFailure(ToolUnderTest.Run(tmp.Path, "push", "--plain-http", "top.qcow2", Ref("kv/no:3")),
