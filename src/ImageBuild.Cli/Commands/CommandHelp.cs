@@ -278,12 +278,12 @@ public sealed record CommandHelp(string Name, string Description, string Synopsi
         new("push", "Publish an image to an OCI registry",
             "[--plain-http] [--ca-file FILE] [--registry-config FILE] [-f FMT]\n" +
             "        [--containerdisk [--arch ARCH]] FILE oci://HOST[:PORT]/REPO[:TAG]",
-            Format("FILE") + RegistryArguments +
+            FormatLong("FILE") + RegistryArguments +
             "  --containerdisk\n     publish an ordinary OCI image KubeVirt boots (the disk as /disk/NAME,\n" +
             "     owned 107:107); qcow2 and raw images of one file only\n" +
             "  --arch ARCH\n     the containerDisk's architecture (default: amd64)\n" +
-            "  FILE\n     the image; all its files go (a VMDK's extents, a qcow2's data file), not\n" +
-            "     its backing chain\n" +
+            "  FILE\n     the image; all its files go (a VMDK's extents, a qcow2's data file); an\n" +
+            "     image with a backing file is refused (convert it to one of its own first)\n" +
             "  oci://HOST[:PORT]/REPO[:TAG]\n     where to publish it (TAG default: latest); the manifest's digest is printed\n"),
         new("pull", "Download an image from an OCI registry",
             "[--plain-http] [--ca-file FILE] [--registry-config FILE]\n" +
