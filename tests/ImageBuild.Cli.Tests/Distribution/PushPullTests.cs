@@ -60,7 +60,7 @@ public sealed class PushPullTests
     {
         using var tmp = new TempDir();
         MakeQcow2(tmp.Path);
-        Push(tmp.Path, Ref("sk/art:v1"), "--plain-http", "disk.qcow2", Ref("sk/art:v1"));
+        string digest = Push(tmp.Path, Ref("sk/art:v1"), "--plain-http", "disk.qcow2", Ref("sk/art:v1"));
 
         using var manifest = InspectRaw(Registry.Host, "sk/art:v1");
         var root = manifest.RootElement;
@@ -76,6 +76,11 @@ public sealed class PushPullTests
         string layerHex = layer.GetProperty("digest").GetString()!["sha256:".Length..];
         Assert.IsTrue(File.Exists(Path.Combine(tmp["copy"], layerHex)), string.Join(", ", Entries(tmp["copy"])));
         Assert.IsTrue(File.Exists(Path.Combine(tmp["copy"], "manifest.json")));
+        // and into an OCI layout, our manifest kept byte for byte
+        Skopeo("copy", "--src-tls-verify=false", $"docker://{Registry.Host}/sk/art:v1", $"oci:{tmp["layout"]}:v1");
+        using var index = JsonDocument.Parse(File.ReadAllText(Path.Combine(tmp["layout"], "index.json")));
+        Assert.AreEqual(digest, index.RootElement.GetProperty("manifests")[0].GetProperty("digest").GetString());
+        Assert.IsTrue(File.Exists(Path.Combine(tmp["layout"], "blobs", "sha256", layerHex)));
     }
 
     [TestMethod]
@@ -166,6 +171,8 @@ public sealed class PushPullTests
         Directory.CreateDirectory(tmp["x"]);
         ExternalTools.RunOk("tar", tmp["x"], "-xzf", layerPath);
         CollectionAssert.AreEqual(File.ReadAllBytes(tmp["fedora.qcow2"]), File.ReadAllBytes(Path.Combine(tmp["x"], "disk", "fedora.qcow2")));
+        Skopeo("copy", "--src-tls-verify=false", $"docker://{Registry.Host}/kv/fedora:41", "dir:" + tmp["dir"]);
+        Assert.IsTrue(File.Exists(Path.Combine(tmp["dir"], Path.GetFileName(layerPath))), "skopeo's dir: copy holds the same layer");
 
         // imagebuild pulls it back; a trailing slash makes DEST a directory
         var pulled = Ok(ToolUnderTest.Run(tmp.Path, "pull", "--plain-http", Ref("kv/fedora:41"), "back/"));
