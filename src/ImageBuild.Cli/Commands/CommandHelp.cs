@@ -286,9 +286,10 @@ public sealed record CommandHelp(string Name, string Description, string Synopsi
             "     image with a backing file is refused (convert it to one of its own first)\n" +
             "  oci://HOST[:PORT]/REPO[:TAG]\n     where to publish it (TAG default: latest); the manifest's digest is printed\n"),
         new("pull", "Download an image from an OCI registry",
-            "[--plain-http] [--ca-file FILE] [--registry-config FILE]\n" +
+            "[--plain-http] [--ca-file FILE] [--registry-config FILE] [--arch ARCH]\n" +
             "        oci://HOST[:PORT]/REPO[:TAG|@DIGEST] DEST",
             RegistryArguments +
+            "  --arch ARCH\n     from an image index (several platforms), take linux/ARCH (default: amd64)\n" +
             "  oci://HOST[:PORT]/REPO[:TAG|@DIGEST]\n     an image 'push' published (either kind; TAG default: latest)\n" +
             "  DEST\n     an existing directory (the files keep their names), else the file to write\n" +
             "     (an image of one file) or the directory to create (several files); the\n" +

@@ -16,14 +16,24 @@ public sealed class ImageFetcher(RegistryClient client)
     /// <summary>The largest disk a containerDisk pull writes (its config does not give the virtual size).</summary>
     public const long MaxContainerDiskFile = 1L << 46;
 
-    /// <summary>Pulls <paramref name="reference"/> (a tag or digest of <see cref="RegistryClient.Repository"/>) into <paramref name="destination"/>.</summary>
-    public async Task<PulledImage> PullAsync(OciReference reference, string destination, CancellationToken ct)
+    /// <summary>
+    /// Pulls <paramref name="reference"/> (a tag or digest of <see cref="RegistryClient.Repository"/>) into
+    /// <paramref name="destination"/>; from an image index, the manifest for linux/<paramref name="architecture"/>.
+    /// </summary>
+    public async Task<PulledImage> PullAsync(OciReference reference, string destination, CancellationToken ct, string architecture = ContainerDisk.DefaultArchitecture)
     {
         string shown = reference.ToString();
         var response = await client.GetManifestAsync(reference.Reference, ct).ConfigureAwait(false)
             ?? throw new DistributionException($"{shown}: no such manifest");
         if (response.MediaType == OciMediaTypes.ImageIndex)
-            throw new DistributionException($"{shown}: an image index (several platforms); pull one platform's manifest by its digest");
+        {
+            string chosen = IndexPlatformChoice.Choose(response.Content, architecture, shown);
+            shown = reference.WithDigest(chosen).ToString();
+            response = await client.GetManifestAsync(chosen, ct).ConfigureAwait(false)
+                ?? throw new DistributionException($"{shown}: the manifest its index lists does not exist");
+            if (response.MediaType == OciMediaTypes.ImageIndex)
+                throw new InvalidDataException($"{shown}: an index lists another index as a platform's manifest");
+        }
         var manifest = OciManifest.Parse(response.Content, shown);
         var found = new FoundArtifact(response.Digest, manifest);
         if (manifest.ArtifactType == OciMediaTypes.ImageArtifact || manifest.Config.MediaType == ImageArtifactConfig.MediaType)

@@ -187,6 +187,35 @@ public sealed class PushPullTests
     }
 
     [TestMethod]
+    public async Task AnImageIndexGivesTheManifestOfTheWantedArchitecture()
+    {
+        using var tmp = new TempDir();
+        MakeQcow2(tmp.Path, "amd.qcow2");
+        WriteSparse(tmp["arm.raw"], 1 << 20, (4096, 0x64));
+        string amd = Push(tmp.Path, Ref("kv/multi:amd64"), "--plain-http", "--containerdisk", "amd.qcow2", Ref("kv/multi:amd64"));
+        string arm = Push(tmp.Path, Ref("kv/multi:arm64"), "--plain-http", "--containerdisk", "--arch", "arm64", "-f", "raw", "arm.raw", Ref("kv/multi:arm64"));
+
+        // an index as multi-architecture builds publish it
+        using var client = new ImageBuild.Oci.Registry.RegistryClient(ImageBuild.Oci.Registry.OciReference.Parse(Ref("kv/multi")), new() { PlainHttp = true });
+        var ct = CancellationToken.None;
+        long amdSize = (await client.GetManifestAsync(amd, ct))!.Content.Length, armSize = (await client.GetManifestAsync(arm, ct))!.Content.Length;
+        string Entry(string digest, long size, string arch) =>
+            "{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"" + digest + "\",\"size\":" + size +
+            ",\"platform\":{\"architecture\":\"" + arch + "\",\"os\":\"linux\"}}";
+        byte[] index = System.Text.Encoding.UTF8.GetBytes(
+            $$"""{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{{Entry(arm, armSize, "arm64")}},{{Entry(amd, amdSize, "amd64")}}]}""");
+        await client.PutManifestAsync("all", index, "application/vnd.oci.image.index.v1+json", ct);
+
+        Ok(ToolUnderTest.Run(tmp.Path, "pull", "--plain-http", Ref("kv/multi:all"), "default.qcow2"));
+        CollectionAssert.AreEqual(File.ReadAllBytes(tmp["amd.qcow2"]), File.ReadAllBytes(tmp["default.qcow2"]));
+        Ok(ToolUnderTest.Run(tmp.Path, "pull", "--plain-http", "--arch", "arm64", Ref("kv/multi:all"), "other.raw"));
+        CollectionAssert.AreEqual(File.ReadAllBytes(tmp["arm.raw"]), File.ReadAllBytes(tmp["other.raw"]));
+        AssertOneLineFailure(ToolUnderTest.Run(tmp.Path, "pull", "--plain-http", "--arch", "s390x", Ref("kv/multi:all"), "none.raw"),
+            Ref("kv/multi:all") + ": the image index has no OCI manifest for linux/s390x (it has: linux/arm64, linux/amd64)");
+        Assert.IsFalse(File.Exists(tmp["none.raw"]));
+    }
+
+    [TestMethod]
     public void ContainerDiskRefusesWhatKubeVirtCannotBoot()
     {
         using var tmp = new TempDir();
