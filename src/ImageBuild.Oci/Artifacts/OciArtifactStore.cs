@@ -14,21 +14,39 @@ namespace ImageBuild.Oci.Artifacts;
 /// </summary>
 public sealed class OciArtifactStore
 {
-    /// <summary>Bytes buffered between the encoder (or the download) and the other side of a pipe.</summary>
-    private const long PipeBufferBytes = 4 << 20;
+    /// <summary>
+    /// Bytes buffered between the encoder and the upload: more than one upload chunk (16 MiB by default), so the
+    /// encoder keeps working while a chunk is sent. The pipe holds them in small pooled segments.
+    /// </summary>
+    private const long PushPipeBytes = 32 << 20;
+
+    /// <summary>Bytes buffered between the download and the extractor.</summary>
+    private const long PullPipeBytes = 4 << 20;
 
     private readonly RegistryClient _client;
+    private readonly string? _mountFrom;
 
-    public OciArtifactStore(RegistryClient client)
+    public OciArtifactStore(RegistryClient client) : this(client, mountFrom: null)
+    {
+    }
+
+    /// <summary>
+    /// A store that, for a file whose <see cref="ArtifactFile.KnownDigest"/> this repository lacks, first asks the
+    /// registry to mount the blob from <paramref name="mountFrom"/> (another repository of the same registry,
+    /// distribution-spec "Mounting a blob from another repository") before reading and uploading the file.
+    /// </summary>
+    public OciArtifactStore(RegistryClient client, string? mountFrom)
     {
         ArgumentNullException.ThrowIfNull(client);
         _client = client;
+        _mountFrom = mountFrom;
     }
 
     /// <summary>
     /// Layers first (each file encoded by <see cref="SparseFileLayer.Write"/> into a pipe whose reader feeds the
-    /// upload concurrently; a file with a <see cref="ArtifactFile.KnownDigest"/> the registry already has is not
-    /// read), then the config (skipped when the registry has it), then the manifest: PUT by digest, then under
+    /// upload concurrently; a file with a <see cref="ArtifactFile.KnownDigest"/> the registry already has, or can
+    /// mount from the store's mountFrom repository, is not uploaded), then the config (skipped when the registry
+    /// has it), then the manifest: PUT by digest, then under
     /// every tag given, in order. Returns the manifest and its digest.
     /// </summary>
     public async Task<PushedArtifact> PushAsync(ArtifactToPush artifact, IReadOnlyList<string> tags, CancellationToken ct)
@@ -60,7 +78,8 @@ public sealed class OciArtifactStore
 
     private async Task<OciDescriptor> PushFileAsync(ArtifactFile file, CancellationToken ct)
     {
-        long fileSize = new FileInfo(file.Path).Length;
+        long fileSize;
+        using (var handle = LayerTarWriter.OpenSource(file.Path)) fileSize = RandomAccess.GetLength(handle);
         var annotations = new SortedDictionary<string, string>(StringComparer.Ordinal)
         {
             [OciAnnotations.Title] = file.Name,
@@ -69,7 +88,7 @@ public sealed class OciArtifactStore
         if (file.KnownDigest is not null && await _client.HeadBlobAsync(file.KnownDigest, ct).ConfigureAwait(false) is { } existing)
             return new OciDescriptor(file.MediaType, file.KnownDigest, existing.Size) { Annotations = annotations };
 
-        var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: PipeBufferBytes, resumeWriterThreshold: PipeBufferBytes / 2, useSynchronizationContext: false));
+        var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: PushPipeBytes, resumeWriterThreshold: PushPipeBytes / 2, minimumSegmentSize: 64 << 10, useSynchronizationContext: false));
         using var stopEncoder = CancellationTokenSource.CreateLinkedTokenSource(ct);
         Task encoder = Task.Run(() =>
         {
@@ -91,7 +110,9 @@ public sealed class OciArtifactStore
         try
         {
             using Stream source = pipe.Reader.AsStream(leaveOpen: true);
-            pushed = await _client.PushBlobAsync(source, file.MediaType, ct).ConfigureAwait(false);
+            pushed = file.KnownDigest is not null && _mountFrom is not null
+                ? await _client.PushBlobAsync(source, file.MediaType, ct, file.KnownDigest, mountFrom: _mountFrom).ConfigureAwait(false)
+                : await _client.PushBlobAsync(source, file.MediaType, ct).ConfigureAwait(false);
         }
         catch (Exception pushFailure)
         {
@@ -112,7 +133,23 @@ public sealed class OciArtifactStore
             throw;
         }
         await pipe.Reader.CompleteAsync().ConfigureAwait(false);
-        await encoder.ConfigureAwait(false);
+        if (!encoder.IsCompleted)
+        {
+            // The registry had the blob (mounted) and the upload returned without reading: stop encoding.
+            await stopEncoder.CancelAsync().ConfigureAwait(false);
+            try
+            {
+                await encoder.ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+            {
+                // stopped as asked
+            }
+        }
+        else
+        {
+            await encoder.ConfigureAwait(false);
+        }
         return new OciDescriptor(file.MediaType, pushed.Digest, pushed.Size) { Annotations = annotations };
     }
 
@@ -147,14 +184,15 @@ public sealed class OciArtifactStore
     /// Streams the layer blob through zstd and tar into <paramref name="destinationPath"/> (which must not exist):
     /// the download feeds a pipe whose reader is the extractor, so the blob is never stored. The client checks the
     /// digest as the bytes arrive; a mismatch, found at the end, fails the extraction too, so on any failure the
-    /// file is deleted and the exception rethrown. Returns the entry name from the tar.
+    /// file is deleted and the exception rethrown. When the descriptor has a title annotation, the tar's entry must
+    /// bear that name. Returns the entry name from the tar.
     /// </summary>
     public async Task<string> PullFileAsync(OciDescriptor layer, string destinationPath, long maxFileSize, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(layer);
         bool existedBefore = File.Exists(destinationPath);
         string source = _client.Repository.WithDigest(layer.Digest).ToString();
-        var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: PipeBufferBytes, resumeWriterThreshold: PipeBufferBytes / 2, useSynchronizationContext: false));
+        var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: PullPipeBytes, resumeWriterThreshold: PullPipeBytes / 2, minimumSegmentSize: 64 << 10, useSynchronizationContext: false));
         using var stopDownload = CancellationTokenSource.CreateLinkedTokenSource(ct);
         Task<string> extractor = Task.Run(async () =>
         {
@@ -199,7 +237,10 @@ public sealed class OciArtifactStore
                 throw;
             }
             await pipe.Writer.CompleteAsync().ConfigureAwait(false);
-            return await extractor.ConfigureAwait(false);
+            string name = await extractor.ConfigureAwait(false);
+            if (layer.Annotations?.GetValueOrDefault(OciAnnotations.Title) is { } title && title != name)
+                throw new InvalidDataException($"{source}: the layer holds '{name}' but the manifest titles it '{title}'");
+            return name;
         }
         catch (Exception)
         {

@@ -17,7 +17,7 @@ internal sealed class DigestingWriteStream : Stream
     public long Written { get; private set; }
 
     /// <summary>"sha256:" and the lower-case hex digest of everything written; call once, at the end.</summary>
-    public string FinishDigest() => "sha256:" + Convert.ToHexStringLower(_hash.GetHashAndReset());
+    public string FinishDigest() => Artifacts.OciDigest.FromHash(_hash.GetHashAndReset());
 
     public override void Write(ReadOnlySpan<byte> buffer)
     {

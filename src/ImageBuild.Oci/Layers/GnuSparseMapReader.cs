@@ -15,7 +15,8 @@ internal static class GnuSparseMapReader
     {
         long consumed = 0;
         long count = Number(input, ref consumed, storedSize, source);
-        if (count > storedSize / TarHeader.BlockSize + 2 || count > SparseMap.MaxEntries)
+        // + 1: the writer may end a full map with the (realsize, 0) entry of a trailing hole, which is not stored.
+        if (count > storedSize / TarHeader.BlockSize + 2 || count > SparseMap.MaxEntries + 1L)
             throw new InvalidDataException($"{source}: the sparse map claims {count} extents, more than the entry can hold");
         var map = new SparseMap();
         long previousEnd = 0;
@@ -28,7 +29,8 @@ internal static class GnuSparseMapReader
             if (length > realSize || offset > realSize - length)
                 throw new InvalidDataException($"{source}: a sparse map extent ({offset}+{length}) lies outside the file's {realSize} bytes");
             previousEnd = offset + length;
-            if (length > 0) map.TryAdd(new DataExtent(offset, length));
+            if (length > 0 && !map.TryAdd(new DataExtent(offset, length)))
+                throw new InvalidDataException($"{source}: the sparse map has more than {SparseMap.MaxEntries} data extents");
         }
         long padded = (consumed + TarHeader.BlockSize - 1) / TarHeader.BlockSize * TarHeader.BlockSize;
         if (padded > storedSize || storedSize - padded != map.DataBytes)

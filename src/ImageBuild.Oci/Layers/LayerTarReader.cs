@@ -114,23 +114,41 @@ internal sealed class LayerTarReader
             throw Bad("the entry name is not UTF-8");
         if (realSize > maxFileSize) throw Bad($"the file '{name}' would be {realSize} bytes, over the limit of {maxFileSize}");
 
-        using SafeFileHandle file = File.OpenHandle(destinationPath, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None);
+        SafeFileHandle file;
+        try
+        {
+            file = File.OpenHandle(destinationPath, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (Exception e) when (HostFileError.Is(e))
+        {
+            throw HostFileError.Wrap(e, destinationPath, "be created");
+        }
         created = true;
-        if (sparse)
+        using (file)
         {
-            SparseMap map = GnuSparseMapReader.Read(_input, storedSize, realSize, _source);
-            for (int i = 0; i < map.Count; i++) Copy(file, map[i], ct);
+            if (sparse)
+            {
+                SparseMap map = GnuSparseMapReader.Read(_input, storedSize, realSize, _source);
+                for (int i = 0; i < map.Count; i++) Copy(file, map[i], destinationPath, ct);
+            }
+            else
+            {
+                Copy(file, new DataExtent(0, storedSize), destinationPath, ct);
+            }
+            try
+            {
+                RandomAccess.SetLength(file, realSize);
+            }
+            catch (Exception e) when (HostFileError.Is(e))
+            {
+                throw HostFileError.Wrap(e, destinationPath, "be written");
+            }
         }
-        else
-        {
-            Copy(file, new DataExtent(0, storedSize), ct);
-        }
-        RandomAccess.SetLength(file, realSize);
         _input.Skip(Padded(storedSize) - storedSize);
         return name;
     }
 
-    private void Copy(SafeFileHandle file, DataExtent extent, CancellationToken ct)
+    private void Copy(SafeFileHandle file, DataExtent extent, string destinationPath, CancellationToken ct)
     {
         byte[] buffer = new byte[(int)Math.Min(CopySize, Math.Max(1, extent.Length))];
         for (long pos = extent.Offset; pos < extent.End;)
@@ -138,7 +156,14 @@ internal sealed class LayerTarReader
             ct.ThrowIfCancellationRequested();
             int n = (int)Math.Min(buffer.Length, extent.End - pos);
             _input.ReadExactly(buffer.AsSpan(0, n));
-            RandomAccess.Write(file, buffer.AsSpan(0, n), pos);
+            try
+            {
+                RandomAccess.Write(file, buffer.AsSpan(0, n), pos);
+            }
+            catch (Exception e) when (HostFileError.Is(e))
+            {
+                throw HostFileError.Wrap(e, destinationPath, "be written");
+            }
             pos += n;
         }
     }

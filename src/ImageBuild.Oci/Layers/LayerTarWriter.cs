@@ -25,7 +25,7 @@ internal sealed class LayerTarWriter
     /// <summary>Writes the archive for the file and returns the bytes of file data it stores.</summary>
     public long Write(string sourcePath, string entryName, CancellationToken ct)
     {
-        using SafeFileHandle file = File.OpenHandle(sourcePath, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.SequentialScan);
+        using SafeFileHandle file = OpenSource(sourcePath);
         long length = RandomAccess.GetLength(file);
         DateTime modifiedBefore = File.GetLastWriteTimeUtc(sourcePath);
         SparseMap map = ZeroBlockScanner.Scan(file, length, sourcePath, ct);
@@ -37,6 +37,19 @@ internal sealed class LayerTarWriter
         if (RandomAccess.GetLength(file) != length || File.GetLastWriteTimeUtc(sourcePath) != modifiedBefore)
             throw new IOException($"{sourcePath}: the file changed while it was being encoded");
         return map.DataBytes;
+    }
+
+    /// <summary>Opens the source for sequential reading; failures are one line naming it.</summary>
+    public static SafeFileHandle OpenSource(string sourcePath)
+    {
+        try
+        {
+            return File.OpenHandle(sourcePath, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.SequentialScan);
+        }
+        catch (Exception e) when (HostFileError.Is(e))
+        {
+            throw HostFileError.Wrap(e, sourcePath, "be read");
+        }
     }
 
     private void WriteDense(SafeFileHandle file, long length, string entryName, string sourcePath, CancellationToken ct)

@@ -34,9 +34,27 @@ public static class SparseFileLayer
     {
         if (LayerEntryName.Problem(entryName) is { } problem)
             throw new ArgumentException($"layer entry name '{entryName}' {problem}", nameof(entryName));
-        using var zstd = new CompressionStream(destination, level, leaveOpen: true);
+        var zstd = new CompressionStream(destination, level, leaveOpen: true);
         using var tar = new DigestingWriteStream(zstd);
-        long dataBytes = new LayerTarWriter(tar).Write(sourcePath, entryName, ct);
+        long dataBytes;
+        try
+        {
+            dataBytes = new LayerTarWriter(tar).Write(sourcePath, entryName, ct);
+        }
+        catch (Exception failure)
+        {
+            // Ending the frame writes to the destination, which may be what failed: keep the first error.
+            try
+            {
+                zstd.Dispose();
+            }
+            catch (Exception) when (failure is not null)
+            {
+                // the original failure is rethrown below
+            }
+            throw;
+        }
+        zstd.Dispose(); // ends the zstd frame
         return new LayerWriteResult(tar.Written, tar.FinishDigest(), dataBytes);
     }
 
@@ -61,12 +79,9 @@ public static class SparseFileLayer
         catch (Exception e) when (created || e is ZstdException or EndOfStreamException)
         {
             if (created) File.Delete(destinationPath);
-            throw e switch
-            {
-                ZstdException => new InvalidDataException($"{source}: the layer is not valid zstd data"),
-                EndOfStreamException => new InvalidDataException($"{source}: the layer ends early (truncated zstd stream)"),
-                _ => e,
-            };
+            if (e is ZstdException) throw new InvalidDataException($"{source}: the layer is not valid zstd data");
+            if (e is EndOfStreamException) throw new InvalidDataException($"{source}: the layer ends early (truncated zstd stream)");
+            throw;
         }
     }
 }

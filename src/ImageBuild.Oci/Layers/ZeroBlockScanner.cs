@@ -52,7 +52,15 @@ internal static class ZeroBlockScanner
     {
         while (!destination.IsEmpty)
         {
-            int n = RandomAccess.Read(file, destination, offset);
+            int n;
+            try
+            {
+                n = RandomAccess.Read(file, destination, offset);
+            }
+            catch (Exception e) when (HostFileError.Is(e))
+            {
+                throw HostFileError.Wrap(e, displayPath, "be read");
+            }
             if (n <= 0) throw new IOException($"{displayPath}: the file became shorter while it was being encoded");
             destination = destination[n..];
             offset += n;

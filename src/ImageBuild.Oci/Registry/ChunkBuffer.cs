@@ -4,16 +4,19 @@ using System.Security.Cryptography;
 namespace ImageBuild.Oci.Registry;
 
 /// <summary>
-/// One upload chunk held in memory so that a failed PATCH can be sent again: at most ChunkSize bytes, in arrays of at
-/// most 8 MiB (no array reaches 16 MiB), reused from chunk to chunk. The sha256 of everything read is kept as it goes.
+/// One upload chunk held in memory so that a failed PATCH can be sent again: at most ChunkSize bytes, in arrays that
+/// start at 64 KiB and double up to 8 MiB (small blobs cost little, no array reaches 16 MiB), kept from chunk to
+/// chunk. The sha256 of everything read is kept as it goes.
 /// </summary>
 internal sealed class ChunkBuffer : IDisposable
 {
     public const int MaxSegment = 8 << 20;
+    private const int FirstSegment = 64 << 10;
 
     private readonly List<byte[]> _segments = [];
     private readonly long _capacity;
     private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+    private long _allocated;
 
     public ChunkBuffer(long capacity)
     {
@@ -30,19 +33,37 @@ internal sealed class ChunkBuffer : IDisposable
     /// <summary>True once the content has ended.</summary>
     public bool Ended { get; private set; }
 
+    /// <summary>The largest array held (for tests of the memory bound).</summary>
+    public int LargestSegment => _segments.Count == 0 ? 0 : _segments.Max(s => s.Length);
+
     /// <summary>Replaces the chunk with the next bytes of <paramref name="content"/> (until full or the end).</summary>
     public async Task FillAsync(Stream content, CancellationToken ct)
     {
         Length = 0;
+        int index = 0;
+        long segmentStart = 0;
         while (Length < _capacity && !Ended)
         {
-            int index = (int)(Length / MaxSegment);
-            int offset = (int)(Length % MaxSegment);
             if (index == _segments.Count)
-                _segments.Add(new byte[(int)Math.Min(MaxSegment, _capacity - (long)index * MaxSegment)]);
+            {
+                int size = (int)Math.Min(Math.Min((long)FirstSegment << Math.Min(index, 20), MaxSegment), _capacity - _allocated);
+                _segments.Add(new byte[size]);
+                _allocated += size;
+            }
             var segment = _segments[index];
-            int n = await content.ReadAsync(segment.AsMemory(offset, (int)Math.Min(segment.Length - offset, _capacity - Length)), ct).ConfigureAwait(false);
-            if (n == 0) { Ended = true; break; }
+            int offset = (int)(Length - segmentStart);
+            if (offset == segment.Length)
+            {
+                segmentStart += segment.Length;
+                index++;
+                continue;
+            }
+            int n = await content.ReadAsync(segment.AsMemory(offset), ct).ConfigureAwait(false);
+            if (n == 0)
+            {
+                Ended = true;
+                break;
+            }
             _hash.AppendData(segment, offset, n);
             Length += n;
             TotalRead += n;
@@ -78,13 +99,17 @@ internal sealed class ChunkBuffer : IDisposable
 
         protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context, CancellationToken cancellationToken)
         {
-            for (long position = offset; position < buffer.Length;)
+            long segmentStart = 0;
+            foreach (var segment in buffer._segments)
             {
-                var segment = buffer._segments[(int)(position / MaxSegment)];
-                int start = (int)(position % MaxSegment);
-                int count = (int)Math.Min(segment.Length - start, buffer.Length - position);
-                await stream.WriteAsync(segment.AsMemory(start, count), cancellationToken).ConfigureAwait(false);
-                position += count;
+                long segmentEnd = Math.Min(segmentStart + segment.Length, buffer.Length);
+                if (segmentEnd > offset)
+                {
+                    int from = (int)Math.Max(0, offset - segmentStart);
+                    await stream.WriteAsync(segment.AsMemory(from, (int)(segmentEnd - segmentStart) - from), cancellationToken).ConfigureAwait(false);
+                }
+                segmentStart += segment.Length;
+                if (segmentStart >= buffer.Length) break;
             }
         }
 

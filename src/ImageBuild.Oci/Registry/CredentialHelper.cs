@@ -9,6 +9,9 @@ namespace ImageBuild.Oci.Registry;
 /// </summary>
 internal sealed class CredentialHelper
 {
+    /// <summary>The user name with which a helper says its secret is an identity (refresh) token.</summary>
+    public const string IdentityTokenUser = "<token>";
+
     private static readonly TimeSpan HelperTimeout = TimeSpan.FromSeconds(30);
     private readonly OciReference _repository;
     private readonly RegistryOptions _options;
@@ -41,8 +44,15 @@ internal sealed class CredentialHelper
             using var process = Process.Start(start) ?? throw Fail($"credential helper '{program}' could not be started");
             var stdout = process.StandardOutput.ReadToEndAsync();
             var stderr = process.StandardError.ReadToEndAsync();
-            process.StandardInput.Write(server);
-            process.StandardInput.Close();
+            try
+            {
+                process.StandardInput.Write(server);
+                process.StandardInput.Close();
+            }
+            catch (IOException)
+            {
+                // The helper exited without reading its input (a broken pipe): its exit code and output still count.
+            }
             if (!process.WaitForExit(HelperTimeout))
             {
                 process.Kill(entireProcessTree: true);
@@ -66,7 +76,9 @@ internal sealed class CredentialHelper
                 && root.TryGetProperty("Username", out var u) && u.ValueKind == JsonValueKind.String
                 && root.TryGetProperty("Secret", out var s) && s.ValueKind == JsonValueKind.String
                 && u.GetString() is { Length: > 0 } user)
-                return new RegistryCredential(user, s.GetString()!, $"credential helper '{program}'");
+                return user == IdentityTokenUser
+                    ? new RegistryCredential(user, "", $"credential helper '{program}'") { IdentityToken = s.GetString() }
+                    : new RegistryCredential(user, s.GetString()!, $"credential helper '{program}'");
         }
         catch (JsonException)
         {

@@ -153,18 +153,27 @@ internal sealed class CredentialResolver
     private static RegistryCredential? FromAuthEntry(JsonElement entry, string file)
     {
         if (entry.ValueKind != JsonValueKind.Object) return null;
+        string? identityToken = entry.TryGetProperty("identitytoken", out var it) && it.ValueKind == JsonValueKind.String && it.GetString() is { Length: > 0 } t ? t : null;
+        string? user = null, secret = null;
         if (entry.TryGetProperty("auth", out var auth) && auth.ValueKind == JsonValueKind.String && auth.GetString() is { Length: > 0 } encoded)
         {
-            string decoded;
-            try { decoded = Encoding.UTF8.GetString(Convert.FromBase64String(encoded)); }
-            catch (FormatException) { return null; }
-            int colon = decoded.IndexOf(':');
-            if (colon <= 0) return null;
-            return new RegistryCredential(decoded[..colon], decoded[(colon + 1)..], file);
+            try
+            {
+                string decoded = Encoding.UTF8.GetString(Convert.FromBase64String(encoded));
+                int colon = decoded.IndexOf(':');
+                if (colon > 0) (user, secret) = (decoded[..colon], decoded[(colon + 1)..]);
+            }
+            catch (FormatException)
+            {
+                user = null;
+            }
         }
-        if (entry.TryGetProperty("username", out var u) && u.ValueKind == JsonValueKind.String && u.GetString() is { Length: > 0 } user
+        else if (entry.TryGetProperty("username", out var u) && u.ValueKind == JsonValueKind.String && u.GetString() is { Length: > 0 } name
             && entry.TryGetProperty("password", out var p) && p.ValueKind == JsonValueKind.String)
-            return new RegistryCredential(user, p.GetString()!, file);
-        return null;
+        {
+            (user, secret) = (name, p.GetString()!);
+        }
+        if (user is null && identityToken is null) return null;
+        return new RegistryCredential(user ?? "", secret ?? "", file) { IdentityToken = identityToken };
     }
 }

@@ -67,7 +67,7 @@ internal sealed class RegistryAuthenticator
         long expiresAt = long.MaxValue;
         if (challenge.Scheme.Equals("Basic", StringComparison.OrdinalIgnoreCase))
         {
-            if (credential is null) return false;
+            if (credential is null || credential.Username.Length == 0) return false;
             header = BasicHeader(credential);
         }
         else
@@ -105,6 +105,9 @@ internal sealed class RegistryAuthenticator
         string realm = challenge["realm"] ?? throw new RegistryException(RegistryFailure.Protocol, $"{_repository}: the registry's Bearer challenge names no realm");
         if (!Uri.TryCreate(realm, UriKind.Absolute, out var realmUri) || (realmUri.Scheme != Uri.UriSchemeHttps && realmUri.Scheme != Uri.UriSchemeHttp))
             throw new RegistryException(RegistryFailure.Protocol, $"{_repository}: the registry's token realm is not an http(s) URL");
+        if (credential is not null && realmUri.Scheme != Uri.UriSchemeHttps && !IsLoopbackHost(realmUri))
+            throw new RegistryException(RegistryFailure.Refused,
+                $"{_repository}: the registry's token realm {realmUri.Host} is plain HTTP: credentials are only sent to it over HTTPS");
         string? service = challenge["service"];
         string scope = challenge["scope"] ?? "";
         string cacheKey = realm + "\n" + service + "\n" + scope;
@@ -126,8 +129,21 @@ internal sealed class RegistryAuthenticator
 
         using var response = await send(() =>
         {
+            if (credential?.IdentityToken is { } refreshToken)
+            {
+                // docker's OAuth2 flow for identity tokens: POST the refresh token instead of basic credentials.
+                var form = new List<KeyValuePair<string, string>>
+                {
+                    new("grant_type", "refresh_token"),
+                    new("refresh_token", refreshToken),
+                    new("client_id", "imagebuild"),
+                    new("scope", scope),
+                };
+                if (service is not null) form.Add(new("service", service));
+                return new HttpRequestMessage(HttpMethod.Post, realmUri) { Content = new FormUrlEncodedContent(form) };
+            }
             var request = new HttpRequestMessage(HttpMethod.Get, tokenUri);
-            if (credential is not null) request.Headers.Authorization = BasicHeader(credential);
+            if (credential is { Username.Length: > 0 }) request.Headers.Authorization = BasicHeader(credential);
             return request;
         }, ct).ConfigureAwait(false);
         if (response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
@@ -166,6 +182,9 @@ internal sealed class RegistryAuthenticator
             _tokens[cacheKey] = entry;
         return entry;
     }
+
+    private static bool IsLoopbackHost(Uri uri) =>
+        uri.IsLoopback || uri.Host.Equals("localhost", StringComparison.OrdinalIgnoreCase);
 
     private static string CredentialDescriptionOf(RegistryCredential? credential) => credential?.ToString() ?? "anonymous access";
 }

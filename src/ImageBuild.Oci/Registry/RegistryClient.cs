@@ -31,6 +31,8 @@ public sealed class RegistryClient : IDisposable
         ArgumentNullException.ThrowIfNull(repository);
         ArgumentNullException.ThrowIfNull(options);
         Repository = repository with { Tag = null, Digest = null };
+        if (!OciReference.TryParse(Repository.ToString(), out var parsed, out var error) || parsed != Repository)
+            throw new RegistryException(RegistryFailure.Refused, error ?? $"'{Repository}' is not an OCI repository reference (lower-case registry host, repository name per distribution-spec)");
         if (options.PlainHttp && !repository.IsLoopback)
             throw new RegistryException(RegistryFailure.Refused,
                 $"{Repository}: plain HTTP is refused for a registry that is not on this machine (only localhost, 127.x and [::1])");
@@ -39,7 +41,9 @@ public sealed class RegistryClient : IDisposable
         if (options.MaxAttempts <= 0)
             throw new RegistryException(RegistryFailure.Refused, $"{Repository}: MaxAttempts {options.MaxAttempts} is not positive");
         string host = repository.Registry == "docker.io" ? "registry-1.docker.io" : repository.Registry;
-        _base = new Uri($"{(options.PlainHttp ? "http" : "https")}://{host}/v2/{repository.Repository}/");
+        // Docker Hub keeps its official images under library/ (docker.io/ubuntu is library/ubuntu).
+        string path = repository.Registry == "docker.io" && !repository.Repository.Contains('/') ? "library/" + repository.Repository : repository.Repository;
+        _base = new Uri($"{(options.PlainHttp ? "http" : "https")}://{host}/v2/{path}/");
         HttpMessageHandler handler;
         try
         {
@@ -102,37 +106,46 @@ public sealed class RegistryClient : IDisposable
         return new BlobDownloader(_transport, _base).PullAsync(blob, destination, ct);
     }
 
-    /// <summary>The manifest, or null on 404; its digest is checked when the reference is a digest.</summary>
+    /// <summary>
+    /// The manifest, or null on 404; its digest is checked when the reference is a digest. A connection broken while
+    /// the body is read is retried like any other transient failure.
+    /// </summary>
     public async Task<ManifestResponse?> GetManifestAsync(string reference, CancellationToken ct)
     {
         RequireReference(reference);
         string what = "manifest GET " + reference;
-        var response = await _transport.SendAsync(() => ManifestRequest(HttpMethod.Get, reference), what, ct).ConfigureAwait(false);
-        if (response.StatusCode == HttpStatusCode.NotFound)
+        for (int attempt = 1; ; attempt++)
         {
-            response.Dispose();
-            return null;
-        }
-        if (response.StatusCode != HttpStatusCode.OK)
-            throw await _transport.FailureAsync(response, what, ct).ConfigureAwait(false);
-        using (response)
-        {
-            byte[] content;
-            try
+            var response = await _transport.SendAsync(() => ManifestRequest(HttpMethod.Get, reference), what, ct).ConfigureAwait(false);
+            if (response.StatusCode == HttpStatusCode.NotFound)
             {
-                content = await RegistryTransport.ReadLimitedAsync(response, MaxManifestSize, ct).ConfigureAwait(false)
-                    ?? throw new RegistryException(RegistryFailure.Refused, $"{Repository}: {what}: the manifest is larger than 4 MiB");
+                response.Dispose();
+                return null;
             }
-            catch (Exception e) when (e is not RegistryException && RegistryTransport.IsTransient(e, ct))
+            if (response.StatusCode != HttpStatusCode.OK)
+                throw await _transport.FailureAsync(response, what, ct).ConfigureAwait(false);
+            string reason;
+            using (response)
             {
-                throw new RegistryException(RegistryFailure.Unreachable, $"{Repository}: {what} failed: {RegistryTransport.Describe(e)}", null, e);
+                try
+                {
+                    byte[] content = await RegistryTransport.ReadLimitedAsync(response, MaxManifestSize, ct, _transport.Options.Timeout).ConfigureAwait(false)
+                        ?? throw new RegistryException(RegistryFailure.Refused, $"{Repository}: {what}: the manifest is larger than 4 MiB");
+                    string digest = OciDigest.Of(content);
+                    if (OciDigest.IsValid(reference) && digest != reference)
+                        throw new RegistryException(RegistryFailure.Corrupt, $"{Repository}@{reference}: the registry served a manifest whose digest is {digest}");
+                    string mediaType = response.Content.Headers.ContentType?.MediaType ?? MediaTypeOf(content)
+                        ?? throw new RegistryException(RegistryFailure.Protocol, $"{Repository}: {what}: the manifest has no media type");
+                    return new ManifestResponse(content, mediaType, digest);
+                }
+                catch (Exception e) when (e is not RegistryException && RegistryTransport.IsTransient(e, ct))
+                {
+                    reason = RegistryTransport.Describe(e);
+                    if (attempt >= _transport.Options.MaxAttempts)
+                        throw new RegistryException(RegistryFailure.Unreachable, $"{Repository}: {what} failed: {reason} (after {attempt} attempts)", null, e);
+                }
             }
-            string digest = OciDigest.Of(content);
-            if (OciDigest.IsValid(reference) && digest != reference)
-                throw new RegistryException(RegistryFailure.Corrupt, $"{Repository}@{reference}: the registry served a manifest whose digest is {digest}");
-            string mediaType = response.Content.Headers.ContentType?.MediaType ?? MediaTypeOf(content)
-                ?? throw new RegistryException(RegistryFailure.Protocol, $"{Repository}: {what}: the manifest has no media type");
-            return new ManifestResponse(content, mediaType, digest);
+            await _transport.BackoffAsync(attempt, null, what, reason, ct).ConfigureAwait(false);
         }
     }
 
@@ -230,8 +243,8 @@ public sealed class RegistryClient : IDisposable
                 throw await _transport.FailureAsync(response, "tag list", ct).ConfigureAwait(false);
             using (response)
             {
-                byte[] body = await RegistryTransport.ReadLimitedAsync(response, 16 << 20, ct).ConfigureAwait(false)
-                    ?? throw new RegistryException(RegistryFailure.Protocol, $"{Repository}: tag list: a page larger than 16 MiB");
+                byte[] body = await RegistryTransport.ReadLimitedAsync(response, 4 << 20, ct, _transport.Options.Timeout).ConfigureAwait(false)
+                    ?? throw new RegistryException(RegistryFailure.Protocol, $"{Repository}: tag list: a page larger than 4 MiB");
                 try
                 {
                     using var document = JsonDocument.Parse(body);

@@ -56,10 +56,10 @@ internal sealed class RegistryTransport : IDisposable
                 {
                     response = await SendOnceAsync(request, ct).ConfigureAwait(false);
                 }
-                catch (Exception e) when (IsTransient(e, ct))
+                catch (Exception e) when (IsNetworkFailure(e, ct))
                 {
                     request.Dispose();
-                    if (!retry || attempt >= _options.MaxAttempts)
+                    if (!retry || attempt >= _options.MaxAttempts || !IsTransient(e, ct))
                         throw new RegistryException(RegistryFailure.Unreachable, $"{Repository}: {what} failed: {Describe(e)}{Attempts(attempt)}", null, e);
                     await BackoffAsync(attempt, null, what, Describe(e), ct).ConfigureAwait(false);
                     break;
@@ -134,9 +134,9 @@ internal sealed class RegistryTransport : IDisposable
                 }
                 return response;
             }
-            catch (Exception e) when (IsTransient(e, ct))
+            catch (Exception e) when (IsNetworkFailure(e, ct))
             {
-                if (attempt >= _options.MaxAttempts)
+                if (attempt >= _options.MaxAttempts || !IsTransient(e, ct))
                     throw new RegistryException(RegistryFailure.Unreachable, $"{Repository}: {what} to {request.RequestUri!.Host} failed: {Describe(e)}{Attempts(attempt)}", null, e);
                 await BackoffAsync(attempt, null, what, Describe(e), ct).ConfigureAwait(false);
             }
@@ -173,15 +173,22 @@ internal sealed class RegistryTransport : IDisposable
         return null;
     }
 
-    /// <summary>True for failures worth another attempt: connection failures, resets, timeouts (not the caller's cancel).</summary>
-    public static bool IsTransient(Exception e, CancellationToken ct) => e switch
+    /// <summary>True for failures of the connection (not the caller's cancel): reported as Unreachable.</summary>
+    public static bool IsNetworkFailure(Exception e, CancellationToken ct) => e switch
     {
         OperationCanceledException => !ct.IsCancellationRequested,
-        HttpRequestException h => h.StatusCode is null || IsTransientStatus(h.StatusCode.Value),
-        IOException => true,
-        System.Net.Sockets.SocketException => true,
+        HttpRequestException or IOException or System.Net.Sockets.SocketException => true,
         _ => false,
     };
+
+    /// <summary>
+    /// True for network failures worth another attempt: connection refused or reset, timeouts, bodies cut short. A TLS
+    /// handshake that fails (an untrusted certificate, a plain-HTTP server) fails the same way every time.
+    /// </summary>
+    public static bool IsTransient(Exception e, CancellationToken ct) =>
+        IsNetworkFailure(e, ct)
+        && e is not HttpRequestException { HttpRequestError: HttpRequestError.SecureConnectionError }
+        && e.InnerException is not System.Security.Authentication.AuthenticationException;
 
     public static bool IsTransientStatus(HttpStatusCode status) => (int)status >= 500 || status == HttpStatusCode.TooManyRequests;
 
@@ -279,15 +286,20 @@ internal sealed class RegistryTransport : IDisposable
     }
 
     /// <summary>The whole body when it is at most <paramref name="limit"/> bytes, else null.</summary>
-    public static async Task<byte[]?> ReadLimitedAsync(HttpResponseMessage response, int limit, CancellationToken ct)
+    public static async Task<byte[]?> ReadLimitedAsync(HttpResponseMessage response, int limit, CancellationToken ct, TimeSpan? progressTimeout = null)
     {
         if (response.Content.Headers.ContentLength is long declared && declared > limit) return null;
-        await using var stream = await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
+        using var progress = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        if (progressTimeout is { } first) progress.CancelAfter(first);
+        await using var stream = await response.Content.ReadAsStreamAsync(progress.Token).ConfigureAwait(false);
         using var buffer = new MemoryStream();
         var chunk = new byte[16 << 10];
         int n;
-        while ((n = await stream.ReadAsync(chunk, ct).ConfigureAwait(false)) > 0)
+        while (true)
         {
+            if (progressTimeout is { } timeout) progress.CancelAfter(timeout);
+            n = await stream.ReadAsync(chunk, progress.Token).ConfigureAwait(false);
+            if (n == 0) break;
             if (buffer.Length + n > limit) return null;
             buffer.Write(chunk, 0, n);
         }

@@ -104,6 +104,44 @@ public sealed class OciArtifactStoreTests
     }
 
     [TestMethod]
+    public async Task TwoAgentsPushingTheSameEntryAtOnceBothSucceedWithOneManifest()
+    {
+        using var s = new LayerScratch();
+        string a = s.SparseFile("a.raw", 16L << 20, (0, LayerScratch.Random(2 << 20, 11)));
+        string b = s.DenseFile("b.raw", 16L << 20, (0, LayerScratch.Random(2 << 20, 11)));
+        using var clientA = Client("store/race");
+        using var clientB = Client("store/race");
+        var pushes = new[]
+        {
+            new OciArtifactStore(clientA).PushAsync(Step(new ArtifactFile("disk.raw", a, OciMediaTypes.DiskLayer("raw"))), ["key"], TestContext.CancellationToken),
+            new OciArtifactStore(clientB).PushAsync(Step(new ArtifactFile("disk.raw", b, OciMediaTypes.DiskLayer("raw"))), ["key"], TestContext.CancellationToken),
+        };
+        PushedArtifact[] done = await Task.WhenAll(pushes);
+        Assert.AreEqual(done[0].ManifestDigest, done[1].ManifestDigest);
+        FoundArtifact? found = await new OciArtifactStore(clientA).FindAsync("key", OciMediaTypes.StepArtifact, TestContext.CancellationToken);
+        Assert.AreEqual(done[0].ManifestDigest, found?.ManifestDigest);
+    }
+
+    [TestMethod]
+    public async Task AKnownLayerIsMountedFromAnotherRepositoryWithoutUploading()
+    {
+        using var s = new LayerScratch();
+        using var source = Client("store/mount-src");
+        using var target = Client("store/mount-dst");
+        string file = s.SparseFile("disk.raw", 8L << 20, (0, LayerScratch.Random(6 << 20, 8)));
+        PushedArtifact original = await new OciArtifactStore(source).PushAsync(Step(new ArtifactFile("disk.raw", file, OciMediaTypes.DiskLayer("raw"))), ["m"], TestContext.CancellationToken);
+        string known = original.Manifest.Layers[0].Digest;
+        Assert.IsNull(await target.HeadBlobAsync(known, TestContext.CancellationToken));
+
+        // Other bytes under the same name: uploading them would fail the known digest's check.
+        string other = s.DenseFile("other.raw", 8L << 20, (0, LayerScratch.Random(8 << 20, 9)));
+        PushedArtifact mounted = await new OciArtifactStore(target, "store/mount-src").PushAsync(
+            Step(new ArtifactFile("disk.raw", other, OciMediaTypes.DiskLayer("raw"), known)), ["m"], TestContext.CancellationToken);
+        Assert.AreEqual(original.ManifestDigest, mounted.ManifestDigest);
+        Assert.IsNotNull(await target.HeadBlobAsync(known, TestContext.CancellationToken), "the blob was mounted into the target repository");
+    }
+
+    [TestMethod]
     public async Task ACorruptBlobLeavesNoFile()
     {
         using var s = new LayerScratch();
@@ -139,6 +177,21 @@ public sealed class OciArtifactStoreTests
         var e = await Assert.ThrowsExactlyAsync<InvalidDataException>(() => store.PullFileAsync(blob, dest, 1 << 20, TestContext.CancellationToken));
         StringAssert.Contains(e.Message, "directory part");
         StringAssert.StartsWith(e.Message, Registry.Reference("store/hostile") + "@" + blob.Digest);
+        Assert.IsFalse(File.Exists(dest));
+    }
+
+    [TestMethod]
+    public async Task ALayerWhoseEntryIsNotItsTitleIsRefused()
+    {
+        using var s = new LayerScratch();
+        using var client = Client("store/title");
+        var store = new OciArtifactStore(client);
+        string src = s.DenseFile("a.raw", 100, (0, LayerScratch.Random(100, 10)));
+        PushedArtifact pushed = await store.PushAsync(Step(new ArtifactFile("a.raw", src, OciMediaTypes.DiskLayer("raw"))), ["t"], TestContext.CancellationToken);
+        OciDescriptor renamed = pushed.Manifest.Layers[0] with { Annotations = new Dictionary<string, string> { [OciAnnotations.Title] = "b.raw" } };
+        string dest = s.PathOf("b.raw");
+        var e = await Assert.ThrowsExactlyAsync<InvalidDataException>(() => store.PullFileAsync(renamed, dest, 1 << 20, TestContext.CancellationToken));
+        StringAssert.Contains(e.Message, "titles it 'b.raw'");
         Assert.IsFalse(File.Exists(dest));
     }
 

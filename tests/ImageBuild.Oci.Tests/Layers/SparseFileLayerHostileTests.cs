@@ -146,7 +146,8 @@ public sealed class SparseFileLayerHostileTests
         string dest = s.PathOf("exists");
         File.WriteAllText(dest, "keep");
         byte[] layer = new HostileLayer().File("f", Data).End().Compressed();
-        Assert.ThrowsExactly<IOException>(() => SparseFileLayer.Extract(new MemoryStream(layer), dest, 100, CancellationToken.None));
+        var e = Assert.ThrowsExactly<IOException>(() => SparseFileLayer.Extract(new MemoryStream(layer), dest, 100, CancellationToken.None));
+        Assert.AreEqual($"{dest}: cannot be created (it already exists)", e.Message);
         Assert.AreEqual("keep", File.ReadAllText(dest));
     }
 }

@@ -117,6 +117,15 @@ public sealed class SparseFileLayerRoundTripTests
     }
 
     [TestMethod]
+    public void AMissingSourceIsOneLineNamingIt()
+    {
+        using var s = new LayerScratch();
+        string missing = s.PathOf("missing.img");
+        var e = Assert.ThrowsExactly<IOException>(() => SparseFileLayer.Write(missing, "m.img", new MemoryStream(), CancellationToken.None));
+        Assert.AreEqual($"{missing}: cannot be read (it does not exist)", e.Message);
+    }
+
+    [TestMethod]
     [DataRow("")]
     [DataRow("a/b")]
     [DataRow("..")]

@@ -24,14 +24,18 @@ internal sealed class FaultHandler : DelegatingHandler
     /// <summary>"METHOD path?query [Range: ...] [auth]" per request, in order.</summary>
     public ConcurrentQueue<string> Requests { get; } = new();
 
-    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    /// <summary>The first this many requests never answer (until the client gives up on them).</summary>
+    public int StallFirst { get; set; }
+
+    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         int count = _counts.AddOrUpdate(request.Method.Method, 1, (_, c) => c + 1);
         Requests.Enqueue($"{request.Method} {request.RequestUri!.PathAndQuery}"
             + (request.Headers.Range is { } r ? " Range: " + r : "")
             + (request.Headers.Authorization is { } a ? " auth:" + a.Scheme : ""));
+        if (Requests.Count <= StallFirst) await Task.Delay(Timeout.Infinite, cancellationToken);
         Task<HttpResponseMessage> Send() => base.SendAsync(request, cancellationToken);
-        return Intercept is null ? Send() : Intercept(request, count, Send);
+        return await (Intercept is null ? Send() : Intercept(request, count, Send));
     }
 
     public int Count(string prefix) => Requests.Count(r => r.StartsWith(prefix, StringComparison.Ordinal));

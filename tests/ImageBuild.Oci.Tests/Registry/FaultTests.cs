@@ -110,6 +110,40 @@ public sealed class FaultTests
     }
 
     [TestMethod]
+    public async Task ManifestBodyCutIsRetried()
+    {
+        var (client, faults, warnings) = Client("faults/manifest");
+        using var _ = client;
+        await client.PushBlobAsync(new MemoryStream(TestData.EmptyConfig), "application/vnd.oci.empty.v1+json", TestContext.CancellationToken);
+        var manifest = TestData.Manifest();
+        string digest = await client.PutManifestAsync("m", manifest, "application/vnd.oci.image.manifest.v1+json", TestContext.CancellationToken);
+        faults.Intercept = (request, n, send) => request.Method == HttpMethod.Get && n == 1 ? FaultHandler.CutAfter(send(), 10) : send();
+        var got = await client.GetManifestAsync("m", TestContext.CancellationToken);
+        Assert.AreEqual(digest, got!.Digest);
+        Assert.AreEqual(1, warnings.Count, string.Join("\n", warnings));
+    }
+
+    [TestMethod]
+    public async Task RequestWithoutProgressTimesOutAndIsRetried()
+    {
+        var (client, faults, warnings) = Client("faults/timeout");
+        using var _ = client;
+        using var slow = new RegistryClient(client.Repository, new RegistryOptions
+        {
+            PlainHttp = true,
+            Environment = _ => null,
+            Timeout = TimeSpan.FromMilliseconds(300),
+            InitialBackoff = TimeSpan.FromMilliseconds(1),
+            Warning = warnings.Add,
+            Handler = faults,
+        });
+        faults.StallFirst = 1;
+        Assert.IsNull(await slow.HeadBlobAsync(OciDigest.Of([42]), TestContext.CancellationToken));
+        Assert.AreEqual(1, warnings.Count, string.Join("\n", warnings));
+        StringAssert.Contains(warnings[0], "no progress");
+    }
+
+    [TestMethod]
     public async Task Injected503sAreRetriedWithWarnings()
     {
         var (client, faults, warnings) = Client("faults/503");
