@@ -226,9 +226,10 @@ public sealed class OciArtifactStore
                 {
                     await extractor.ConfigureAwait(false);
                 }
-                catch (InvalidDataException extractFailure) when (downloadFailure is OperationCanceledException && !ct.IsCancellationRequested)
+                catch (Exception extractFailure) when (downloadFailure is OperationCanceledException && !ct.IsCancellationRequested)
                 {
-                    ExceptionDispatchInfo.Throw(extractFailure); // the extractor refused the layer and stopped the download
+                    // the extractor failed (a refused layer, a destination that cannot be written) and stopped the download
+                    ExceptionDispatchInfo.Throw(extractFailure);
                 }
                 catch (Exception)
                 {

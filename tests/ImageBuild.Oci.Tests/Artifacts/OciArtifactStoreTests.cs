@@ -196,6 +196,21 @@ public sealed class OciArtifactStoreTests
     }
 
     [TestMethod]
+    public async Task PullingOntoAnExistingFileIsRefusedAndKeepsIt()
+    {
+        using var s = new LayerScratch();
+        using var client = Client("store/exists");
+        var store = new OciArtifactStore(client);
+        string src = s.DenseFile("a.raw", 24 << 20, (0, LayerScratch.Random(24 << 20, 12)));
+        PushedArtifact pushed = await store.PushAsync(Step(new ArtifactFile("a.raw", src, OciMediaTypes.DiskLayer("raw"))), ["e"], TestContext.CancellationToken);
+        string dest = s.PathOf("there");
+        File.WriteAllText(dest, "keep");
+        var e = await Assert.ThrowsExactlyAsync<IOException>(() => store.PullFileAsync(pushed.Manifest.Layers[0], dest, 1L << 30, TestContext.CancellationToken));
+        Assert.AreEqual($"{dest}: cannot be created (it already exists)", e.Message);
+        Assert.AreEqual("keep", File.ReadAllText(dest));
+    }
+
+    [TestMethod]
     public async Task AManifestOfAnotherKindIsAMiss()
     {
         using var client = Client("store/foreign");
