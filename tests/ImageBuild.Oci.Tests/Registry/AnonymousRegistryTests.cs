@@ -217,6 +217,22 @@ public sealed class AnonymousRegistryTests
     }
 
     [TestMethod]
+    public async Task TagMovedUnderUs()
+    {
+        using var client = Client("anon/moved");
+        await client.PushBlobAsync(new MemoryStream(TestData.EmptyConfig), "application/vnd.oci.empty.v1+json", TestContext.CancellationToken);
+        var layer = await client.PushBlobAsync(new MemoryStream([5, 6]), "application/octet-stream", TestContext.CancellationToken);
+        var before = TestData.Manifest();
+        var after = TestData.Manifest((layer.Digest, layer.Size));
+        string beforeDigest = await client.PutManifestAsync("t", before, ManifestType, TestContext.CancellationToken);
+        var read = await client.GetManifestAsync("t", TestContext.CancellationToken);
+        string afterDigest = await client.PutManifestAsync("t", after, ManifestType, TestContext.CancellationToken);
+        Assert.AreEqual(beforeDigest, read!.Digest);
+        Assert.AreEqual(afterDigest, (await client.GetManifestAsync("t", TestContext.CancellationToken))!.Digest, "the tag now names the other manifest");
+        CollectionAssert.AreEqual(before, (await client.GetManifestAsync(beforeDigest, TestContext.CancellationToken))!.Content, "by digest, what was read stays readable");
+    }
+
+    [TestMethod]
     public async Task ManifestWithMissingBlobIsRefused()
     {
         using var client = Client("anon/missing-layer");

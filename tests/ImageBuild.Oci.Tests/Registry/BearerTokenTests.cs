@@ -133,6 +133,32 @@ public sealed class BearerTokenTests
     }
 
     [TestMethod]
+    public async Task CredentialHelperIdentityTokenIsExchangedByPost()
+    {
+        string temp = Path.Combine(Path.GetTempPath(), "imagebuild-identity-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(Path.Combine(temp, ".docker"));
+        try
+        {
+            string helper = Path.Combine(temp, "docker-credential-tokenhelper");
+            File.WriteAllText(helper, "#!/bin/sh\nread server\nprintf '{\"ServerURL\":\"%s\",\"Username\":\"<token>\",\"Secret\":\"from-helper\"}' \"$server\"\n");
+            if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(helper, UnixFileMode.UserRead | UnixFileMode.UserExecute);
+            File.WriteAllText(Path.Combine(temp, ".docker", "config.json"), "{\"credHelpers\":{\"registry.fake\":\"tokenhelper\"}}");
+            var fake = new FakeBearerRegistry([9]) { RefreshToken = "from-helper" };
+            using var client = new RegistryClient(OciReference.Parse("oci://registry.fake/app"), new RegistryOptions
+            {
+                Handler = fake,
+                Environment = name => name switch { "HOME" => temp, "PATH" => temp, _ => null },
+            });
+            Assert.IsNotNull(await client.HeadBlobAsync(fake.BlobDigest, TestContext.CancellationToken));
+            StringAssert.Contains(fake.TokenRequestAuthorizations.Single(), "refresh_token=from-helper");
+        }
+        finally
+        {
+            Directory.Delete(temp, recursive: true);
+        }
+    }
+
+    [TestMethod]
     [DataRow("bad host", "app")]
     [DataRow("registry.fake", "Upper/Case")]
     [DataRow("Registry.Fake", "app")]

@@ -132,7 +132,7 @@ public sealed class FaultTests
         {
             PlainHttp = true,
             Environment = _ => null,
-            Timeout = TimeSpan.FromMilliseconds(300),
+            Timeout = TimeSpan.FromSeconds(1),
             InitialBackoff = TimeSpan.FromMilliseconds(1),
             Warning = warnings.Add,
             Handler = faults,
@@ -141,6 +141,27 @@ public sealed class FaultTests
         Assert.IsNull(await slow.HeadBlobAsync(OciDigest.Of([42]), TestContext.CancellationToken));
         Assert.AreEqual(1, warnings.Count, string.Join("\n", warnings));
         StringAssert.Contains(warnings[0], "no progress");
+    }
+
+    [TestMethod]
+    public async Task ManifestServedForAnotherDigestIsCorrupt()
+    {
+        var (client, faults, _) = Client("faults/manifest-swap");
+        using var _ = client;
+        await client.PushBlobAsync(new MemoryStream(TestData.EmptyConfig), "application/vnd.oci.empty.v1+json", TestContext.CancellationToken);
+        var layer = await client.PushBlobAsync(new MemoryStream([1, 2, 3]), "application/octet-stream", TestContext.CancellationToken);
+        string first = await client.PutManifestAsync("a", TestData.Manifest(), "application/vnd.oci.image.manifest.v1+json", TestContext.CancellationToken);
+        string second = await client.PutManifestAsync("b", TestData.Manifest((layer.Digest, layer.Size)), "application/vnd.oci.image.manifest.v1+json", TestContext.CancellationToken);
+        faults.Intercept = (request, _, send) =>
+        {
+            if (request.Method == HttpMethod.Get && request.RequestUri!.AbsolutePath.EndsWith("/manifests/" + first, StringComparison.Ordinal))
+                request.RequestUri = new Uri(request.RequestUri, "/v2/faults/manifest-swap/manifests/" + second);
+            return send();
+        };
+        var e = await Assert.ThrowsExactlyAsync<RegistryException>(() => client.GetManifestAsync(first, TestContext.CancellationToken));
+        Assert.AreEqual(RegistryFailure.Corrupt, e.Kind);
+        StringAssert.Contains(e.Message, first);
+        StringAssert.Contains(e.Message, second);
     }
 
     [TestMethod]
