@@ -140,6 +140,6 @@ Parameters to dd subcommand:
   'skip=N' skip N bs-sized blocks at the start of input
 
 
-""" + Commands.CommandHelp.RecipeSection + "\nSupported formats: " + list + "\n";
+""" + Commands.CommandHelp.DistributionSection + Commands.CommandHelp.RecipeSection + "\nSupported formats: " + list + "\n";
     }
 }

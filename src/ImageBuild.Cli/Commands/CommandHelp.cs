@@ -266,7 +266,43 @@ public sealed record CommandHelp(string Name, string Description, string Synopsi
             RecipeArgument + SetArgument + RecipeUntrusted),
     ];
 
-    private static IEnumerable<CommandHelp> All => ImageVerbs.Concat(RecipeVerbs);
+    private const string RegistryArguments =
+        "  --plain-http\n     talk HTTP, not HTTPS, to a registry on this machine (localhost, 127.x, [::1])\n" +
+        "  --ca-file FILE\n     also trust the PEM certificate authorities in FILE for the registry's TLS\n" +
+        "  --registry-config FILE\n     read credentials from FILE (a docker config.json or podman auth.json),\n" +
+        "     before the usual places (IMAGEBUILD_REGISTRY_USERNAME/_PASSWORD come first)\n";
+
+    /// <summary>imagebuild's own verbs (not in qemu-img): images to and from OCI registries.</summary>
+    public static IReadOnlyList<CommandHelp> DistributionVerbs { get; } =
+    [
+        new("push", "Publish an image to an OCI registry",
+            "[--plain-http] [--ca-file FILE] [--registry-config FILE] [-f FMT]\n" +
+            "        [--containerdisk [--arch ARCH]] FILE oci://HOST[:PORT]/REPO[:TAG]",
+            FormatLong("FILE") + RegistryArguments +
+            "  --containerdisk\n     publish an ordinary OCI image KubeVirt boots (the disk as /disk/NAME,\n" +
+            "     owned 107:107); qcow2 and raw images of one file only\n" +
+            "  --arch ARCH\n     the containerDisk's architecture (default: amd64)\n" +
+            "  FILE\n     the image; all its files go (a VMDK's extents, a qcow2's data file); an\n" +
+            "     image with a backing file is refused (convert it to one of its own first)\n" +
+            "  oci://HOST[:PORT]/REPO[:TAG]\n     where to publish it (TAG default: latest); the manifest's digest is printed\n"),
+        new("pull", "Download an image from an OCI registry",
+            "[--plain-http] [--ca-file FILE] [--registry-config FILE] [--arch ARCH]\n" +
+            "        oci://HOST[:PORT]/REPO[:TAG|@DIGEST] DEST",
+            RegistryArguments +
+            "  --arch ARCH\n     from an image index (several platforms), take linux/ARCH (default: amd64)\n" +
+            "  oci://HOST[:PORT]/REPO[:TAG|@DIGEST]\n     an image 'push' published (either kind; TAG default: latest)\n" +
+            "  DEST\n     an existing directory (the files keep their names), else the file to write\n" +
+            "     (an image of one file) or the directory to create (several files); the\n" +
+            "     paths written are printed\n"),
+    ];
+
+    private static IEnumerable<CommandHelp> All => ImageVerbs.Concat(RecipeVerbs).Concat(DistributionVerbs);
+
+    /// <summary>The registry section of the global help (after qemu-img's own text).</summary>
+    public static string DistributionSection =>
+        "imagebuild's own commands (images in OCI registries, not in qemu-img):\n" +
+        string.Concat(DistributionVerbs.Select(h => $"  {h.Name} {h.Synopsis.Replace("\n        ", " ", StringComparison.Ordinal)}\n")) +
+        "\n";
 
     /// <summary>The recipe section of the global help (after qemu-img's own text).</summary>
     public static string RecipeSection =>

@@ -39,6 +39,9 @@ public static class CommandTable
         new RecipeCommand("run"),
         new RecipeCommand("plan"),
         new RecipeCommand("validate"),
+        // imagebuild's own verbs: images to and from OCI registries.
+        new PushCommand(),
+        new PullCommand(),
     ];
 
     public static ICommand? Find(string name) => All.FirstOrDefault(c => c.Name == name);
