@@ -1,0 +1,37 @@
+using Cake.Core;
+using ImageBuild.Recipes.Cache.Remote;
+using ImageBuild.Recipes.Hosting;
+
+namespace Cake.ImageBuild.Hosting;
+
+/// <summary>
+/// The recipe settings' remote step cache as the host API takes it: <see cref="ImageBuildRecipeSettings.Cache"/> both
+/// ways, <see cref="ImageBuildRecipeSettings.CacheFrom"/>/<see cref="ImageBuildRecipeSettings.CacheTo"/> winning for
+/// their direction, files made absolute against the working directory. Nothing set: null (the recipe's own
+/// <c>cache:</c> applies); the runner lays these over the recipe's field by field.
+/// </summary>
+internal static class RecipeCache
+{
+    /// <summary>The settings; a reference that is not oci://HOST[:PORT]/REPO fails the alias (IMGB1004) naming it.</summary>
+    public static StepCacheSettings? Settings(ICakeContext context, string what, ImageBuildRecipeSettings settings)
+    {
+        foreach (var (name, value) in new[] { ("Cache", settings.Cache), ("CacheFrom", settings.CacheFrom), ("CacheTo", settings.CacheTo) })
+            if (Given(value) is { } text && !CacheReference.IsValid(text, out string? why))
+                throw new CakeException($"{what} failed: {name} '{text}' is not a registry repository: {why} [{DiagnosticCodes.InvalidOperation}]");
+        string? from = Given(settings.CacheFrom) ?? Given(settings.Cache), to = Given(settings.CacheTo) ?? Given(settings.Cache);
+        if (from is null && to is null && !settings.CacheRequired && !settings.RegistryPlainHttp
+            && settings.RegistryCaFile is null && settings.RegistryConfig is null)
+            return null;
+        return new StepCacheSettings
+        {
+            From = from,
+            To = to,
+            Required = settings.CacheRequired,
+            PlainHttp = settings.RegistryPlainHttp,
+            CaFile = settings.RegistryCaFile is null ? null : HostCall.Absolute(context, settings.RegistryCaFile),
+            AuthFile = settings.RegistryConfig is null ? null : HostCall.Absolute(context, settings.RegistryConfig),
+        };
+    }
+
+    private static string? Given(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
+}
