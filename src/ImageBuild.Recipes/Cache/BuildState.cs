@@ -60,6 +60,13 @@ public sealed class BuildState
     /// </summary>
     public Dictionary<string, List<string>>? Moving { get; set; }
 
+    /// <summary>
+    /// Layer digests of files this directory pushed to or pulled from a registry, by "CONTENT-HASH NAME" (a layer is
+    /// one named file): a later push of the same file asks the registry for that blob first instead of uploading it.
+    /// Only a hint: a digest names its bytes, so a stale entry can cost an upload, never a wrong file.
+    /// </summary>
+    public Dictionary<string, string>? RemoteDigests { get; set; }
+
     /// <summary>The state every recipe run of an output directory shares.</summary>
     public const string DefaultName = "state";
 
@@ -81,6 +88,7 @@ public sealed class BuildState
             state.Steps = new Dictionary<string, StepRecord>(state.Steps, StringComparer.Ordinal);
             state.Files = new Dictionary<string, FileStamp>(state.Files, StringComparer.Ordinal);
             state.Moving = state.Moving is { Count: > 0 } moving ? new Dictionary<string, List<string>>(moving, StringComparer.Ordinal) : null;
+            state.RemoteDigests = state.RemoteDigests is { Count: > 0 } digests ? new Dictionary<string, string>(digests, StringComparer.Ordinal) : null;
             return state;
         }
         catch (Exception e) when (e is JsonException or IOException or NotSupportedException)
@@ -111,6 +119,36 @@ public sealed class BuildState
         {
             if (names is not null) (Moving ??= new(StringComparer.Ordinal))[id] = names;
             else if (Moving is not null && Moving.Remove(id) && Moving.Count == 0) Moving = null;
+        }
+    }
+
+    /// <summary>The layer digest remembered for the file <paramref name="name"/> with content hash <paramref name="hash"/>; null when none.</summary>
+    public string? GetRemoteDigest(string hash, string name)
+    {
+        lock (_gate) return RemoteDigests?.GetValueOrDefault(hash + " " + name);
+    }
+
+    public void SetRemoteDigest(string hash, string name, string digest)
+    {
+        lock (_gate) (RemoteDigests ??= new(StringComparer.Ordinal))[hash + " " + name] = digest;
+    }
+
+    /// <summary>Forgets the layer digests of files no step record has any more.</summary>
+    public void PruneRemoteDigests()
+    {
+        lock (_gate)
+        {
+            if (RemoteDigests is null) return;
+            var kept = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var r in Steps.Values)
+            {
+                if (r.Files is { Count: > 1 } files)
+                    foreach (var f in files) kept.Add(f.Stamp.Hash + " " + f.Name);
+                else if (r.Output is { } o && r.OutputStamp is { } stamp)
+                    kept.Add(stamp.Hash + " " + o);
+            }
+            foreach (string k in RemoteDigests.Keys.Where(k => !kept.Contains(k)).ToList()) RemoteDigests.Remove(k);
+            if (RemoteDigests.Count == 0) RemoteDigests = null;
         }
     }
 

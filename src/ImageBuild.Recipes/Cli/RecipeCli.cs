@@ -10,7 +10,10 @@ namespace ImageBuild.Recipes.Cli;
 /// The recipe verbs of the imagebuild command line, callable by any host:
 /// <c>run RECIPE [--set name=value]... [--jobs N] [--explain] [--verbose] [--output-dir DIR] [--events FILE|-]</c>,
 /// <c>plan RECIPE [--set ...] [--verbose] [--output-dir DIR]</c>, <c>validate RECIPE [--set ...]</c>; each takes <c>--untrusted</c>
-/// (the recipe's <c>untrusted-images: true</c>).
+/// (the recipe's <c>untrusted-images: true</c>). <c>run</c> and <c>plan</c> take the remote step cache's options, named as
+/// ORAS and BuildKit name them: <c>--cache REF</c> (look up and push), <c>--cache-from REF</c>, <c>--cache-to REF</c>,
+/// <c>--cache-required</c>, <c>--plain-http</c>, <c>--ca-file FILE</c>, <c>--registry-config FILE</c>; they replace the
+/// recipe's <c>cache:</c> field by field.
 /// Exit codes: 0 success, 1 a step failed, 2 bad usage, an invalid recipe or an output directory in use by another
 /// run, 130 interrupted (Ctrl-C).
 /// </summary>
@@ -19,9 +22,12 @@ public static class RecipeCli
     public static readonly IReadOnlyList<string> Verbs = ["run", "plan", "validate"];
 
     public const string Usage =
-        "usage: imagebuild run RECIPE [--set NAME=VALUE]... [--jobs N] [--explain] [--verbose] [--output-dir DIR] [--events FILE|-] [--untrusted]\n" +
-        "       imagebuild plan RECIPE [--set NAME=VALUE]... [--verbose] [--output-dir DIR] [--untrusted]\n" +
-        "       imagebuild validate RECIPE [--set NAME=VALUE]... [--untrusted]";
+        "usage: imagebuild run RECIPE [--set NAME=VALUE]... [--jobs N] [--explain] [--verbose] [--output-dir DIR] [--events FILE|-] [--untrusted] [CACHE]\n" +
+        "       imagebuild plan RECIPE [--set NAME=VALUE]... [--verbose] [--output-dir DIR] [--untrusted] [CACHE]\n" +
+        "       imagebuild validate RECIPE [--set NAME=VALUE]... [--untrusted]\n" +
+        "CACHE, a remote step cache on an OCI registry (replaces the recipe's cache: field by field):\n" +
+        "       [--cache oci://HOST[:PORT]/REPO | --cache-from oci://... | --cache-to oci://...] [--cache-required]\n" +
+        "       [--plain-http] [--ca-file FILE] [--registry-config FILE]";
 
     /// <summary>Exit code of a run interrupted by SIGINT (128 + 2, as shells report it).</summary>
     public const int InterruptedExitCode = 130;
@@ -81,7 +87,7 @@ public static class RecipeCli
                     sinks.Add(new JsonLinesEventWriter(eventsFile));
                 }
             }
-            var options = new RunOptions { OutputDir = cli.OutputDir, Jobs = cli.Jobs, Sinks = sinks, Cancellation = console.Cancellation };
+            var options = new RunOptions { OutputDir = cli.OutputDir, Jobs = cli.Jobs, Sinks = sinks, Cancellation = console.Cancellation, Cache = cli.Cache };
             var runner = new RecipeRunner(recipe, options);
             var result = verb == "plan" ? runner.Plan() : runner.Run();
             if (console.Cancellation.IsCancellationRequested && verb == "run")
@@ -129,7 +135,11 @@ public static class RecipeCli
         return "interrupted: " + string.Join("; ", parts);
     }
 
-    internal sealed record Arguments(string Recipe, Dictionary<string, string> Set, int Jobs, bool Explain, string? OutputDir, string? Events, bool Untrusted = false, bool Verbose = false);
+    internal sealed record Arguments(string Recipe, Dictionary<string, string> Set, int Jobs, bool Explain, string? OutputDir, string? Events, bool Untrusted = false, bool Verbose = false,
+        Cache.Remote.StepCacheSettings? Cache = null);
+
+    /// <summary>The options that take a value, also written --name=value.</summary>
+    private static readonly string[] Valued = ["--jobs", "--output-dir", "--events", "--cache", "--cache-from", "--cache-to", "--ca-file", "--registry-config"];
 
     internal static bool TryParse(string verb, string[] args, out Arguments parsed, out string? error)
     {
@@ -148,13 +158,14 @@ public static class RecipeCli
         var set = new Dictionary<string, string>(StringComparer.Ordinal);
         int jobs = Math.Max(1, Environment.ProcessorCount);
         bool explain = false, untrusted = false, verbose = false;
+        Cache.Remote.StepCacheSettings? cache = null;
         for (int i = 0; i < args.Length; i++)
         {
             string a = args[i];
             string? Value()
             {
                 int eq = a.IndexOf('=');
-                if (a.StartsWith("--", StringComparison.Ordinal) && eq > 0 && a[..eq] is "--jobs" or "--output-dir" or "--events")
+                if (a.StartsWith("--", StringComparison.Ordinal) && eq > 0 && Valued.Contains(a[..eq]))
                     return a[(eq + 1)..];
                 if (i + 1 >= args.Length) { problem = $"option '{a}' needs a value"; return null; }
                 return args[++i];
@@ -196,6 +207,28 @@ public static class RecipeCli
                     events = Value();
                     if (events is null) { error = problem; return false; }
                     break;
+                case "--cache" or "--cache-from" or "--cache-to" when verb != "validate":
+                {
+                    string? reference = Value();
+                    if (reference is null) { error = problem; return false; }
+                    if (Cache.Remote.StepCacheReference.Problem(reference) is { } bad) { error = $"{name}: {bad}"; return false; }
+                    cache ??= new();
+                    if (name != "--cache-to") cache = cache with { From = reference };
+                    if (name != "--cache-from") cache = cache with { To = reference };
+                    break;
+                }
+                case "--cache-required" or "--plain-http" when verb != "validate":
+                    cache = name == "--plain-http" ? (cache ?? new()) with { PlainHttp = true } : (cache ?? new()) with { Required = true };
+                    break;
+                case "--ca-file" or "--registry-config" when verb != "validate":
+                {
+                    string? file = Value();
+                    if (file is null) { error = problem; return false; }
+                    if (file.Length == 0) { error = $"{name}: expected a file"; return false; }
+                    string full = Path.GetFullPath(file);
+                    cache = name == "--ca-file" ? (cache ?? new()) with { CaFile = full } : (cache ?? new()) with { AuthFile = full };
+                    break;
+                }
                 default:
                     if (a.StartsWith("--set=", StringComparison.Ordinal))
                     {
@@ -224,7 +257,7 @@ public static class RecipeCli
             error = $"{verb}: expecting a recipe file";
             return false;
         }
-        parsed = new Arguments(recipe, set, jobs, explain, outputDir, events, untrusted, verbose);
+        parsed = new Arguments(recipe, set, jobs, explain, outputDir, events, untrusted, verbose, cache);
         return true;
     }
 }

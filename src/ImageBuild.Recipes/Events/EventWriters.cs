@@ -29,6 +29,8 @@ internal static partial class EventText
         {
             "start" => $"run   {e.Step} ({e.Kind})" + (explain ? $": {e.Message}" : ""),
             "skip" => $"skip  {e.Step} ({e.Kind})" + (explain ? $": {e.Message}" : ""),
+            "pull" => $"pulled  {e.Step} ({e.Kind}) {e.Message}" + (explain && e.Reason is not null ? $": {e.Reason}" : ""),
+            "push" => $"pushed  {e.Step} ({e.Kind}) {e.Message}",
             "done" => $"done  {e.Step} in {e.Seconds?.ToString("0.00", CultureInfo.InvariantCulture)} s" + (e.Output is null ? "" : $" -> {e.Output}") + (e.Message is null ? "" : $" ({e.Message})"),
             "fail" => $"FAIL  {e.Step}: {e.Message}",
             "blocked" => $"stop  {e.Step}: {e.Message}",

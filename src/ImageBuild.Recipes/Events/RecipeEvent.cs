@@ -4,7 +4,7 @@ namespace ImageBuild.Recipes.Events;
 
 /// <summary>
 /// One thing that happened during a plan or run, for hosts (MSBuild, Cake, CI logs). Serialised one per line as
-/// JSON ("event" names: plan, start, skip, progress, done, fail, blocked, prune, warning, finish).
+/// JSON ("event" names: plan, start, skip, pull, push, progress, done, fail, blocked, prune, warning, finish).
 /// </summary>
 public sealed record RecipeEvent
 {
@@ -13,6 +13,8 @@ public sealed record RecipeEvent
     [JsonPropertyName("kind")] public string? Kind { get; init; }
     /// <summary>Why a step runs or is skipped, or what failed.</summary>
     [JsonPropertyName("message")] public string? Message { get; init; }
+    /// <summary>Why a step was pulled from the step cache rather than built (pull events, shown by --explain).</summary>
+    [JsonPropertyName("reason")] public string? Reason { get; init; }
     [JsonPropertyName("percent")] public double? Percent { get; init; }
     [JsonPropertyName("seconds")] public double? Seconds { get; init; }
     [JsonPropertyName("output")] public string? Output { get; init; }

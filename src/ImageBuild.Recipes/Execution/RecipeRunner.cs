@@ -17,7 +17,7 @@ namespace ImageBuild.Recipes.Execution;
 /// hidden temporary file that is renamed into place only on success, and its record is saved (atomically) after
 /// that. A failed step stops its dependents; independent steps go on. The plan mode decides without running.
 /// </summary>
-public sealed class RecipeRunner
+public sealed partial class RecipeRunner
 {
     public const string SummaryFileName = "imagebuild-summary.json";
     public const string PartialSuffix = ".partial";
@@ -37,6 +37,8 @@ public sealed class RecipeRunner
     private BuildState _state = new();
     /// <summary>The recipe's secrets, read when a run starts (a plan reads none).</summary>
     private StepSecrets _secrets = StepSecrets.None;
+    /// <summary>The remote step cache of this run or plan, when one is set (see RecipeRunner.Remote.cs).</summary>
+    private RemoteSteps? _remote;
 
     public RecipeRunner(Recipe recipe, RunOptions options)
     {
@@ -65,6 +67,8 @@ public sealed class RecipeRunner
     public RunResult Plan()
     {
         _state = BuildState.Load(_outputDir, _options.StateName);
+        using var caches = OpenCaches();
+        _remote = caches is null ? null : new RemoteSteps(caches, _events, _options.Jobs, _options.Cancellation);
         var outcomes = new Dictionary<string, StepOutcome>(StringComparer.Ordinal);
         foreach (var step in _graph.Order)
         {
@@ -77,18 +81,20 @@ public sealed class RecipeRunner
             {
                 var (key, _) = KeyFor(step, kind, outcomes, persistStamps: false);
                 string? why = Decide(step, kind, key, touchState: false);
-                o = why is null ? FromRecord(step, StepStatus.Skipped, "up to date") : Outcome(step, StepStatus.WouldRun, why);
+                o = why is null ? FromRecord(step, StepStatus.Skipped, "up to date")
+                    : PlanPull(step, kind, key, why) ?? Outcome(step, StepStatus.WouldRun, why);
             }
             outcomes[step.Id] = o;
             _events.Emit(new RecipeEvent
             {
                 Type = "plan", Step = step.Id, Kind = step.Kind, Output = o.Output,
-                Message = $"{(o.Status == StepStatus.WouldRun ? "run " : "skip")}  {step.Id} ({step.Kind}): {o.Reason}" +
+                Message = $"{o.Status switch { StepStatus.WouldRun => "run ", StepStatus.WouldPull => "pull", _ => "skip" }}  {step.Id} ({step.Kind}): {o.Reason}" +
                           (Platforms.PlatformPlan.Describe(_recipe, _graph, step, _engine) is { } writes ? $"; writes a {writes}" : ""),
             });
         }
-        int run = outcomes.Values.Count(o => o.Status == StepStatus.WouldRun);
-        _events.Emit(new RecipeEvent { Type = "finish", Message = $"plan: {run} would run, {outcomes.Count - run} up to date ({_outputDir})" });
+        int run = outcomes.Values.Count(o => o.Status == StepStatus.WouldRun), pull = outcomes.Values.Count(o => o.Status == StepStatus.WouldPull);
+        string pulls = _remote is { Reads: true } ? $", {pull} would pull from {_remote.Caches.Reader!.Name}" : "";
+        _events.Emit(new RecipeEvent { Type = "finish", Message = $"plan: {run} would run{pulls}, {outcomes.Count - run - pull} up to date ({_outputDir})" });
         return new RunResult(true, _outputDir, _recipe.Steps.Select(s => outcomes[s.Id]).ToList(), null);
     }
 
@@ -104,6 +110,8 @@ public sealed class RecipeRunner
         _state = BuildState.Load(_outputDir, _options.StateName);
         RemoveLeftovers();
         var clock = Stopwatch.StartNew();
+        using var caches = OpenCaches();
+        _remote = caches is null ? null : new RemoteSteps(caches, _events, _options.Jobs, _options.Cancellation);
         var outcomes = new Dictionary<string, StepOutcome>(StringComparer.Ordinal);
         var tasks = new Dictionary<string, Task<StepOutcome>>(StringComparer.Ordinal);
         using var slots = new SemaphoreSlim(Math.Max(1, _options.Jobs));
@@ -142,19 +150,21 @@ public sealed class RecipeRunner
         }
         Task.WaitAll(tasks.Values.ToArray());
         foreach (var (id, t) in tasks) outcomes[id] = t.Result;
+        var pushes = FinishPushes(outcomes);
         PartialFolder.Remove(PartialFolder.OfState(_outputDir, _options.StateName)); // each step emptied its own
         if (_options.OwnsOutputDir) Prune();
         Save(); // stamps of touched-but-unchanged files, so the next run takes the fast path
 
         var ordered = _recipe.Steps.Select(s => outcomes[s.Id]).ToList();
-        bool ok = ordered.All(o => o.Status is StepStatus.Ran or StepStatus.Skipped);
+        bool ok = ordered.All(o => o.Status is StepStatus.Ran or StepStatus.Skipped or StepStatus.Pulled);
         RunSummary.Write(summary, _recipe, ordered, ok);
         int ran = ordered.Count(o => o.Status == StepStatus.Ran), skipped = ordered.Count(o => o.Status == StepStatus.Skipped);
+        int pulled = ordered.Count(o => o.Status == StepStatus.Pulled);
         int failedCount = ordered.Count(o => o.Status == StepStatus.Failed), blockedCount = ordered.Count(o => o.Status == StepStatus.Blocked);
         _events.Emit(new RecipeEvent
         {
             Type = "finish", Seconds = clock.Elapsed.TotalSeconds, Output = summary,
-            Message = $"{(ok ? "ok" : "FAILED")}: {ran} ran, {skipped} up to date, {failedCount} failed, {blockedCount} not run ({clock.Elapsed.TotalSeconds:0.00} s); summary: {summary}",
+            Message = $"{(ok ? "ok" : "FAILED")}: {ran} ran, {(_remote is { Reads: true } ? $"{pulled} pulled, " : "")}{skipped} up to date, {failedCount} failed, {blockedCount} not run{pushes} ({clock.Elapsed.TotalSeconds:0.00} s); summary: {summary}",
         });
         return new RunResult(ok, _outputDir, ordered, summary);
     }
@@ -178,10 +188,15 @@ public sealed class RecipeRunner
         {
             var skipped = FromRecord(step, StepStatus.Skipped, $"up to date (key {key.Key})");
             _events.Emit(new RecipeEvent { Type = "skip", Step = step.Id, Kind = step.Kind, Message = skipped.Reason, Output = skipped.Output });
+            PushIfMissing(step, kind);
             return skipped;
         }
-        _events.Emit(new RecipeEvent { Type = "start", Step = step.Id, Kind = step.Kind, Message = why });
-        return Execute(step, kind, key, inputs, why);
+        var (pulled, miss) = TryPull(step, kind, key, inputs, why);
+        if (pulled is not null) return pulled;
+        _events.Emit(new RecipeEvent { Type = "start", Step = step.Id, Kind = step.Kind, Message = miss is null ? why : $"{why}; {miss}" });
+        var outcome = Execute(step, kind, key, inputs, why);
+        if (outcome.Status == StepStatus.Ran) PushBuilt(step, kind);
+        return outcome;
     }
 
     private StepOutcome Execute(RecipeStep step, StepKind kind, StepKey key, Dictionary<string, StepInput> inputs, string why)
@@ -325,10 +340,11 @@ public sealed class RecipeRunner
     /// leaves a journal the next run acts on (<see cref="RemoveLeftovers"/>).
     /// </summary>
     private (FileStamp Stamp, List<OutputFile>? Files) MoveIntoPlace(RecipeStep step, IReadOnlyList<string> names, string partial, string sourceDir,
-        IReadOnlyDictionary<string, StepInput> inputs)
+        IReadOnlyDictionary<string, StepInput> inputs, IReadOnlyList<string>? knownHashes = null)
     {
         var sources = names.Select((n, i) => i == 0 ? partial : Path.Combine(sourceDir, n)).ToList();
-        var hashes = sources.Select(ContentHasher.HashFile).ToList();
+        // Pulled files were hashed when they were verified, in this same folder: not read twice.
+        var hashes = knownHashes?.ToList() ?? sources.Select(ContentHasher.HashFile).ToList();
         string hash = OutputHash.Of(names.Zip(hashes).ToList());
         var inputFiles = new HashSet<string>(StringComparer.Ordinal);
         if (names.Count > 1)
@@ -426,8 +442,8 @@ public sealed class RecipeRunner
             var dep = deps[id];
             inputs[param] = new StepInput(Path.Combine(_outputDir, dep.Output!), dep.Output!, dep.Format!);
             // An overlay's content is its chain's: the hashes of the steps below it are part of the input.
-            var chain = RecipeGraph.BackingChain(_graph.Shapes, id).Select(b => $" <- {deps[b].Output}:{deps[b].Hash ?? "unknown"}");
-            hashes[param] = $"{dep.Output}:{dep.Format}:{dep.Hash ?? "unknown"}{string.Concat(chain)}";
+            var chain = RecipeGraph.BackingChain(_graph.Shapes, id).Select(b => $" <- {KeyName(deps[b].Output!)}:{deps[b].Hash ?? "unknown"}");
+            hashes[param] = $"{KeyName(dep.Output!)}:{dep.Format}:{dep.Hash ?? "unknown"}{string.Concat(chain)}";
         }
         if (kind.External)
         {
@@ -450,6 +466,13 @@ public sealed class RecipeRunner
         }
         return (StepKey.Compute(step, kind, _graph.Shapes[step.Id].OutputName, hashes), inputs);
     }
+
+    /// <summary>
+    /// How a key names an input image: a step's output by its file name; an existing image (an <c>image</c> step,
+    /// held by absolute path) relative to the output directory, the name an overlay over it stores. Never an
+    /// absolute path: keys must be the same on every machine whose checkout and output directory lie alike.
+    /// </summary>
+    private string KeyName(string output) => Path.IsPathRooted(output) ? Path.GetRelativePath(_outputDir, output) : output;
 
     /// <summary>Null when the step is up to date; otherwise why it must run.</summary>
     private string? Decide(RecipeStep step, StepKind kind, StepKey key, bool touchState)
@@ -655,6 +678,7 @@ public sealed class RecipeRunner
         }
         foreach (var path in _state.Files.Keys.ToList())
             if (!File.Exists(path)) _state.Files.Remove(path);
+        _state.PruneRemoteDigests();
     }
 
     /// <summary>Temporary files of an interrupted run: never trusted, removed before anything runs.</summary>

@@ -43,6 +43,19 @@ public sealed record RunOptions
 
     /// <summary>The remote step cache given by the host (command line, MSBuild, Cake); null: the recipe's own <c>cache:</c>.</summary>
     public ImageBuild.Recipes.Cache.Remote.StepCacheSettings? Cache { get; init; }
+
+    /// <summary>
+    /// The step caches themselves, in place of opening the stores <see cref="Cache"/> and the recipe name (tests give
+    /// an in-memory store here). The runner disposes them when the run or plan ends.
+    /// </summary>
+    internal Func<ImageBuild.Recipes.Cache.Remote.StepCaches?>? RemoteCaches { get; init; }
+
+    /// <summary>
+    /// Opens the store a reference names (the registry by default) with the settings' TLS and credentials; warnings go
+    /// to the callback; the state remembers layer digests.
+    /// </summary>
+    internal Func<string, ImageBuild.Recipes.Cache.Remote.StepCacheSettings, Action<string>, ImageBuild.Recipes.Cache.BuildState, ImageBuild.Recipes.Cache.Remote.IStepCache> OpenStore { get; init; } =
+        ImageBuild.Recipes.Cache.Remote.OciStepCache.Open;
 }
 
 public enum StepStatus
@@ -57,6 +70,10 @@ public enum StepStatus
     Blocked,
     /// <summary>Plan only: would run.</summary>
     WouldRun,
+    /// <summary>Its output (or, for a gate, its record) came from the remote step cache instead of being built; a success, as Ran is.</summary>
+    Pulled,
+    /// <summary>Plan only: the remote step cache has its key, so a run would pull it.</summary>
+    WouldPull,
 }
 
 /// <summary>What happened to one step, and what its output is.</summary>

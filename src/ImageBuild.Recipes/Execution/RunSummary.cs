@@ -24,7 +24,7 @@ public static class RunSummary
                 ["status"] = s.Status.ToString().ToLowerInvariant(),
                 ["reason"] = s.Reason,
             };
-            if (s.Output is not null && s.Status is StepStatus.Ran or StepStatus.Skipped)
+            if (s.Output is not null && s.Status is StepStatus.Ran or StepStatus.Skipped or StepStatus.Pulled)
             {
                 o["output"] = new JsonObject
                 {

@@ -46,6 +46,7 @@ public static class RecipeHost
             Jobs = request.Jobs ?? Math.Max(1, Environment.ProcessorCount),
             Sinks = request.Sinks,
             Cancellation = request.Cancellation,
+            Cache = request.Cache,
         };
         return Run(recipe, options, mode == Mode.Plan);
     }

@@ -16,7 +16,7 @@ namespace ImageBuild.Recipes.Loading;
 /// </summary>
 public static partial class RecipeLoader
 {
-    private static readonly string[] TopLevelKeys = ["name", "description", "output-dir", "untrusted-images", "variables", "secrets", "steps"];
+    private static readonly string[] TopLevelKeys = ["name", "description", "output-dir", "untrusted-images", "variables", "secrets", "cache", "steps"];
 
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]*$")]
     private static partial Regex IdPattern();
@@ -99,7 +99,7 @@ public static partial class RecipeLoader
         var variables = new Dictionary<string, string>(StringComparer.Ordinal);
         var variableMarks = new Dictionary<string, Mark>(StringComparer.Ordinal);
         YamlSequenceNode? stepsNode = null;
-        YamlNode? secretsNode = null;
+        YamlNode? secretsNode = null, cacheNode = null;
         foreach (var (keyNode, valueNode) in root.Children)
         {
             string key = Scalar(keyNode) ?? "";
@@ -140,6 +140,9 @@ public static partial class RecipeLoader
                 case "secrets":
                     secretsNode = valueNode;
                     break;
+                case "cache":
+                    cacheNode = valueNode;
+                    break;
                 case "steps":
                     stepsNode = valueNode as YamlSequenceNode;
                     if (stepsNode is null) Err(At(valueNode), "'steps' must be a list of steps");
@@ -165,6 +168,7 @@ public static partial class RecipeLoader
         var expander = new VariableExpander(variables);
         string directory = Path.GetDirectoryName(Path.GetFullPath(path)) ?? Environment.CurrentDirectory;
         List<RecipeSecret> secrets = secretsNode is null ? [] : SecretsParser.Parse(secretsNode, directory, expander, Err);
+        var cache = cacheNode is null ? null : CacheParser.Parse(cacheNode, directory, expander, Err);
         var steps = new List<RecipeStep>();
         var seen = new Dictionary<string, Mark>(StringComparer.Ordinal);
         foreach (var item in stepsNode?.Children ?? [])
@@ -197,6 +201,7 @@ public static partial class RecipeLoader
             Variables = variables,
             Steps = steps,
             Secrets = secrets,
+            Cache = cache,
         };
     }
 

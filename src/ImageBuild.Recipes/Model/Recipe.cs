@@ -27,11 +27,14 @@ public sealed class Recipe
     /// <summary>The secrets steps may name (<c>secrets:</c>, and those a host added), by id; values are never held here.</summary>
     public IReadOnlyList<RecipeSecret> Secrets { get; init; } = [];
 
+    /// <summary>The recipe's <c>cache:</c> section (a remote step cache); null when it has none. A host's settings replace it field by field.</summary>
+    public Cache.Remote.StepCacheSettings? Cache { get; init; }
+
     /// <summary>This recipe with <see cref="UntrustedImages"/> set (a host or the command line asked for it).</summary>
     public Recipe WithUntrustedImages() => new()
     {
         File = File, Directory = Directory, Name = Name, OutputDir = OutputDir, Variables = Variables, Steps = Steps,
-        Secrets = Secrets, UntrustedImages = true,
+        Secrets = Secrets, UntrustedImages = true, Cache = Cache,
     };
 
     /// <summary>
@@ -45,7 +48,7 @@ public sealed class Recipe
         return new()
         {
             File = File, Directory = Directory, Name = Name, OutputDir = OutputDir, Variables = Variables, Steps = Steps,
-            UntrustedImages = UntrustedImages,
+            UntrustedImages = UntrustedImages, Cache = Cache,
             Secrets = Secrets.Where(s => !ids.Contains(s.Id)).Concat(given.GroupBy(s => s.Id, StringComparer.Ordinal).Select(g => g.Last())).ToList(),
         };
     }

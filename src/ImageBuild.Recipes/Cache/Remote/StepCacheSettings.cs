@@ -30,4 +30,18 @@ public sealed record StepCacheSettings
 
     /// <summary>Whether any lookup or push is asked for.</summary>
     public bool IsEnabled => From is not null || To is not null;
+
+    /// <summary>
+    /// These settings (a host's: command line, MSBuild, Cake) over <paramref name="recipe"/>'s <c>cache:</c>, field by
+    /// field: a reference or file given here replaces the recipe's; a switch set on either side is set.
+    /// </summary>
+    public StepCacheSettings Over(StepCacheSettings? recipe) => recipe is null ? this : new StepCacheSettings
+    {
+        From = From ?? recipe.From,
+        To = To ?? recipe.To,
+        Required = Required || recipe.Required,
+        PlainHttp = PlainHttp || recipe.PlainHttp,
+        CaFile = CaFile ?? recipe.CaFile,
+        AuthFile = AuthFile ?? recipe.AuthFile,
+    };
 }
