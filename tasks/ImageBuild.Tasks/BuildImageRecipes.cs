@@ -63,7 +63,7 @@ public sealed class BuildImageRecipes : ImageBuildTask
     internal Func<RecipeRunRequest, HostResult> Host { get; set; } = RecipeHost.Run;
 
     /// <summary>Each image a step produced or found up to date: the full path, with metadata Recipe, StepId, Kind,
-    /// Status (Ran or Skipped), Format, VirtualSize, FileSize (of all its files), ContentHash, Files (every file of
+    /// Status (Ran, Skipped or Pulled), Format, VirtualSize, FileSize (of all its files), ContentHash, Files (every file of
     /// the image, the item's own first, ';'-separated: an image of several files, such as a VMDK descriptor and its
     /// extents, is one item), and RequiredSize, FullyAllocatedSize, MeasuredFormat when a measure step reports them
     /// for this image.</summary>
@@ -169,7 +169,7 @@ public sealed class BuildImageRecipes : ImageBuildTask
         var byStep = new Dictionary<string, TaskItem>(StringComparer.Ordinal);
         foreach (var s in result.Steps)
         {
-            bool current = s.Status is StepStatus.Ran or StepStatus.Skipped;
+            bool current = s.Status is StepStatus.Ran or StepStatus.Skipped or StepStatus.Pulled;
             // External steps (kind image) name files the project already has: not the build's, never cleaned.
             bool produced = StepKinds.Default.Find(s.Kind) is { External: false, ProducesImage: true };
             if (current && produced && s.OutputPath is not null && File.Exists(s.OutputPath))

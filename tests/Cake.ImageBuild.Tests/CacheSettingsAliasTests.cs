@@ -65,8 +65,10 @@ public sealed class CacheSettingsAliasTests
         using var dir = new TempDir();
         File.WriteAllText(dir["r.yaml"], RecipeAliasTests.Recipe);
         var e = Assert.ThrowsExactly<CakeException>(() => new FakeCakeContext(dir.Path).ImageBuildRecipe("r.yaml",
-            new ImageBuildRecipeSettings { OutputDirectory = "out" }.WithCacheTo("registry.example/steps")));
-        Assert.AreEqual($"ImageBuildRecipe '{dir["r.yaml"]}' failed: CacheTo 'registry.example/steps' is not a registry repository: write oci://HOST[:PORT]/REPO [IMGB1004]", e.Message);
+            new ImageBuildRecipeSettings { OutputDirectory = "out" }.WithCacheTo("oci://registry.example/steps:latest")));
+        string? problem = StepCacheReference.Problem("oci://registry.example/steps:latest");
+        Assert.IsNotNull(problem);
+        Assert.AreEqual($"ImageBuildRecipe '{dir["r.yaml"]}' failed: CacheTo: {problem} [IMGB1004]", e.Message);
         Assert.IsFalse(Directory.Exists(dir["out"]), "nothing ran");
     }
 }

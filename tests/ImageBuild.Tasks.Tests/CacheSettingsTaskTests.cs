@@ -110,8 +110,8 @@ public sealed class CacheSettingsTaskTests
     }
 
     [TestMethod]
-    [DataRow("Cache", "registry.example/steps")]
-    [DataRow("CacheFrom", "oci://registry.example")]
+    [DataRow("Cache", "oci://registry.example/Steps")]
+    [DataRow("CacheFrom", "oci://registry.example/steps:v1")]
     [DataRow("CacheTo", "https://registry.example/steps")]
     [DataRow("Cache", "oci:///steps")]
     public void AMalformedReferenceIsOneErrorAndNothingRuns(string parameter, string reference)
@@ -121,7 +121,11 @@ public sealed class CacheSettingsTaskTests
         Assert.IsFalse(task.Execute());
         var error = engine.Errors.Single();
         Assert.AreEqual("IMGB1004", error.Code);
-        StringAssert.StartsWith(error.Message, $"{parameter} '{reference}' is not a registry repository: ");
+        // the reason is the command line's (StepCacheReference), after the parameter's name
+        string? problem = StepCacheReference.Problem(reference);
+        Assert.IsNotNull(problem);
+        Assert.AreEqual($"{parameter}: {problem}", error.Message);
+        StringAssert.Contains(error.Message, reference);
         Assert.IsFalse(error.Message.Contains('\n'), error.Message);
         Assert.AreEqual(0, requests.Count);
     }

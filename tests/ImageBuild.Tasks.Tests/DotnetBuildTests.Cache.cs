@@ -16,12 +16,12 @@ public sealed partial class DotnetBuildTests
                 <ImageRecipe Include="images/disk.yaml" />
               </ItemGroup>
             """);
-        var build = _feed.Build(dir, "build", "-p:ImageBuildCacheTo=registry.example/steps", "-p:ImageBuildRegistryPlainHttp=true");
+        var build = _feed.Build(dir, "build", "-p:ImageBuildCacheTo=oci://registry.example/Steps", "-p:ImageBuildRegistryPlainHttp=true");
         Assert.AreNotEqual(0, build.ExitCode, build.StdOut);
         // each error is printed where it happens and again in the summary
         var errors = Regex.Matches(build.StdOut, @"error [A-Z]+[0-9]+: [^\n]*").Select(m => m.Value).Distinct().ToList();
         Assert.HasCount(1, errors, build.StdOut);
-        StringAssert.StartsWith(errors[0], "error IMGB1004: CacheTo 'registry.example/steps' is not a registry repository: ");
+        StringAssert.StartsWith(errors[0], "error IMGB1004: CacheTo: 'oci://registry.example/Steps' ");
         Assert.IsFalse(Directory.Exists(Path.Combine(dir, "bin", "Debug", "net10.0", "images", "disk")), "no recipe ran");
     }
 }

@@ -12,12 +12,13 @@ namespace Cake.ImageBuild.Hosting;
 /// </summary>
 internal static class RecipeCache
 {
-    /// <summary>The settings; a reference that is not oci://HOST[:PORT]/REPO fails the alias (IMGB1004) naming it.</summary>
+    /// <summary>The settings; a reference that names no registry repository (<see cref="StepCacheReference"/>, as the
+    /// command line checks it) fails the alias (IMGB1004) naming the setting.</summary>
     public static StepCacheSettings? Settings(ICakeContext context, string what, ImageBuildRecipeSettings settings)
     {
         foreach (var (name, value) in new[] { ("Cache", settings.Cache), ("CacheFrom", settings.CacheFrom), ("CacheTo", settings.CacheTo) })
-            if (Given(value) is { } text && !CacheReference.IsValid(text, out string? why))
-                throw new CakeException($"{what} failed: {name} '{text}' is not a registry repository: {why} [{DiagnosticCodes.InvalidOperation}]");
+            if (Given(value) is { } text && StepCacheReference.Problem(text) is { } problem)
+                throw new CakeException($"{what} failed: {name}: {problem} [{DiagnosticCodes.InvalidOperation}]");
         string? from = Given(settings.CacheFrom) ?? Given(settings.Cache), to = Given(settings.CacheTo) ?? Given(settings.Cache);
         if (from is null && to is null && !settings.CacheRequired && !settings.RegistryPlainHttp
             && settings.RegistryCaFile is null && settings.RegistryConfig is null)

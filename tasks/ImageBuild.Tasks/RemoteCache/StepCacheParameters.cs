@@ -20,16 +20,17 @@ internal sealed record StepCacheParameters
 
     /// <summary>
     /// The settings, with the files resolved against <paramref name="baseDirectory"/> (the project's folder); null when
-    /// no parameter is set. A reference that is not oci://HOST[:PORT]/REPO gives null and an error naming the parameter.
+    /// no parameter is set. A reference that names no registry repository (<see cref="StepCacheReference"/>, as the command line checks
+    /// it) gives null and an error naming the parameter.
     /// </summary>
     public StepCacheSettings? ToSettings(string baseDirectory, out string? error)
     {
         error = null;
         string? from = Given(CacheFrom) ?? Given(Cache), to = Given(CacheTo) ?? Given(Cache);
         foreach (var (name, value) in new[] { ("Cache", Cache), ("CacheFrom", CacheFrom), ("CacheTo", CacheTo) })
-            if (Given(value) is { } text && !CacheReference.IsValid(text, out string? why))
+            if (Given(value) is { } text && StepCacheReference.Problem(text) is { } problem)
             {
-                error = $"{name} '{text}' is not a registry repository: {why}";
+                error = $"{name}: {problem}";
                 return null;
             }
         string? caFile = Given(RegistryCaFile), config = Given(RegistryConfig);
