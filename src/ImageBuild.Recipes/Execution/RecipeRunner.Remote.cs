@@ -47,6 +47,11 @@ public sealed partial class RecipeRunner
     {
         if (_remote is not { Reads: true } remote || !RemoteSteps.Cacheable(step, kind)) return (null, null);
         var shape = _graph.Shapes[step.Id];
+        if (remote.ReaderDown)
+        {
+            string down = $"{remote.Caches.Reader!.Name} could not be used earlier in this run";
+            return remote.Required ? (Fail(step, $"{down} (the step cache is required)", 0, null), null) : (null, $"{down}; not asked again");
+        }
         string? folder = null;
         try
         {
@@ -150,7 +155,7 @@ public sealed partial class RecipeRunner
     /// <summary>Plans a step that must run: "would pull" when the store has its key (only its record is read).</summary>
     private StepOutcome? PlanPull(RecipeStep step, StepKind kind, StepKey key, string why)
     {
-        if (_remote is not { Reads: true } remote || !RemoteSteps.Cacheable(step, kind)) return null;
+        if (_remote is not { Reads: true, ReaderDown: false } remote || !RemoteSteps.Cacheable(step, kind)) return null;
         var shape = _graph.Shapes[step.Id];
         CachedStep? entry;
         try

@@ -23,6 +23,7 @@ internal sealed class RemoteSteps
     private readonly SemaphoreSlim _pushSlots;
     private readonly Lock _gate = new();
     private readonly List<Task<PushReport>> _pushes = [];
+    private volatile bool _readerDown, _writerDown;
 
     public RemoteSteps(StepCaches caches, EventHub events, int pushesAtOnce, CancellationToken cancellation)
     {
@@ -39,6 +40,9 @@ internal sealed class RemoteSteps
     public bool Writes => _caches.Writer is not null;
 
     public bool Required => _caches.Required;
+
+    /// <summary>The reader could not be used earlier in this run: it is not asked again.</summary>
+    public bool ReaderDown => _readerDown;
 
     /// <summary>
     /// Whether a step's outcome may come from, or go to, a shared store. Not an <c>image</c> step (its file is
@@ -70,6 +74,7 @@ internal sealed class RemoteSteps
         }
         catch (StepCacheException e)
         {
+            _readerDown |= e.Unusable;
             throw new StepCacheException($"{reader.Name}: step '{step.Id}': {Trim(e.Message, reader.Name)}", e);
         }
         var record = entry.Record;
@@ -112,6 +117,7 @@ internal sealed class RemoteSteps
         }
         catch (StepCacheException e)
         {
+            _readerDown |= e.Unusable;
             throw new StepCacheException($"{reader.Name}: cannot look up step '{step.Id}': {Trim(e.Message, reader.Name)}", e);
         }
     }
@@ -166,6 +172,8 @@ internal sealed class RemoteSteps
             try
             {
                 var clock = Stopwatch.StartNew();
+                if (_writerDown)
+                    return new PushReport(step.Id, false, $"{writer.Name}: step '{step.Id}' not pushed: the registry could not be used earlier in this run");
                 if (unlessPresent && writer.Contains(record.Key, _cancellation))
                     return new PushReport(step.Id, false, null);
                 writer.Store(record.Key, sent, files, _cancellation);
@@ -179,6 +187,7 @@ internal sealed class RemoteSteps
             }
             catch (StepCacheException e)
             {
+                _writerDown |= e.Unusable;
                 string message = $"{writer.Name}: cannot push step '{step.Id}': {Trim(e.Message, writer.Name)}";
                 if (!_caches.Required)
                     _events.Emit(new RecipeEvent { Type = "warning", Step = step.Id, Kind = step.Kind, Message = message + "; the build goes on without it" });

@@ -33,6 +33,9 @@ internal sealed class MemoryStepCache(string name = "oci://cache.test/steps") : 
     public int Stores { get; private set; }
     public int Contained { get; private set; }
 
+    /// <summary>Every call, answered or not.</summary>
+    public int Attempts { get; private set; }
+
     public IReadOnlyCollection<string> Keys
     {
         get { lock (_gate) return _entries.Keys.ToList(); }
@@ -105,7 +108,8 @@ internal sealed class MemoryStepCache(string name = "oci://cache.test/steps") : 
 
     private void Fail()
     {
-        if (Down) throw new StepCacheException($"{Name}: cannot connect to cache.test:443 (connection refused)");
+        lock (_gate) Attempts++;
+        if (Down) throw new StepCacheException($"{Name}: cannot connect to cache.test:443 (connection refused)") { Unusable = true };
     }
 
     private static string Hex(string key) => key.Replace("xxh128:", "", StringComparison.Ordinal);

@@ -120,6 +120,10 @@ public sealed class RemoteStepTests
         CollectionAssert.Contains(warnings, "oci://cache.test/steps: cannot look up step 'base': cannot connect to cache.test:443 (connection refused); building it here");
         CollectionAssert.Contains(warnings, "oci://cache.test/steps: cannot push step 'base': cannot connect to cache.test:443 (connection refused); the build goes on without it");
         StringAssert.Contains(RemoteRun.Lines(events)[^1], "0 pushed to oci://cache.test/steps (7 could not be)");
+        // A store that cannot be reached is not asked again in this run (pushes already started may still try once).
+        Assert.AreEqual(1, warnings.Count(w => w.Contains("cannot look up", StringComparison.Ordinal)), string.Join("\n", warnings));
+        Assert.IsTrue(store.Attempts <= 3, $"{store.Attempts} calls");
+        CollectionAssert.Contains(RemoteRun.Lines(events, explain: true), "run   final (convert): no earlier run recorded in this output directory; oci://cache.test/steps could not be used earlier in this run; not asked again");
 
         var required = RemoteRun.Run(f, f["agent-b"], RemoteRun.Both(store, required: true));
         Assert.IsFalse(required.Succeeded);

@@ -165,7 +165,7 @@ public sealed class OciStepCache : IStepCache, IDisposable
         }
         catch (RegistryException e)
         {
-            throw new StepCacheException($"{Name}: {OneLine(e.Message, Name)}", e);
+            throw new StepCacheException($"{Name}: {OneLine(e.Message, Name)}", e) { Unusable = e.Kind is RegistryFailure.Unreachable or RegistryFailure.Unauthorized or RegistryFailure.Denied };
         }
         catch (InvalidDataException e)
         {
