@@ -129,4 +129,18 @@ public sealed class CacheSettingsTaskTests
         Assert.IsFalse(error.Message.Contains('\n'), error.Message);
         Assert.AreEqual(0, requests.Count);
     }
+
+    /// <summary>A password written into a reference is never repeated in the error.</summary>
+    [TestMethod]
+    public void AReferenceWithCredentialsIsRefusedWithoutRepeatingThem()
+    {
+        var (task, engine, requests) = Make();
+        task.Cache = "oci://builder:s3cr3t-pass@registry.example/steps";
+        Assert.IsFalse(task.Execute());
+        var error = engine.Errors.Single();
+        Assert.AreEqual("IMGB1004", error.Code);
+        Assert.AreEqual("Cache: a registry reference holds no credentials (give them in a credentials file or the environment)", error.Message);
+        Assert.IsFalse(engine.Log.Contains("s3cr3t", StringComparison.Ordinal), engine.Log);
+        Assert.AreEqual(0, requests.Count);
+    }
 }

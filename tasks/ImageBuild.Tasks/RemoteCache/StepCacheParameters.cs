@@ -28,7 +28,7 @@ internal sealed record StepCacheParameters
         error = null;
         string? from = Given(CacheFrom) ?? Given(Cache), to = Given(CacheTo) ?? Given(Cache);
         foreach (var (name, value) in new[] { ("Cache", Cache), ("CacheFrom", CacheFrom), ("CacheTo", CacheTo) })
-            if (Given(value) is { } text && StepCacheReference.Problem(text) is { } problem)
+            if (Given(value) is { } text && Problem(text) is { } problem)
             {
                 error = $"{name}: {problem}";
                 return null;
@@ -44,6 +44,19 @@ internal sealed record StepCacheParameters
             CaFile = caFile is null ? null : Path.GetFullPath(caFile, baseDirectory),
             AuthFile = config is null ? null : Path.GetFullPath(config, baseDirectory),
         };
+    }
+
+    /// <summary>
+    /// Why <paramref name="text"/> names no step cache; null when it does. A reference with user information before
+    /// its host (oci://USER:PASSWORD@HOST/...) is refused without being repeated: it may hold a password.
+    /// </summary>
+    internal static string? Problem(string text)
+    {
+        int start = text.StartsWith("oci://", StringComparison.OrdinalIgnoreCase) ? "oci://".Length : 0;
+        int slash = text.IndexOf('/', start);
+        if (text.AsSpan(start, (slash < 0 ? text.Length : slash) - start).Contains('@'))
+            return "a registry reference holds no credentials (give them in a credentials file or the environment)";
+        return StepCacheReference.Problem(text);
     }
 
     /// <summary>MSBuild passes an unset property as an empty string.</summary>
