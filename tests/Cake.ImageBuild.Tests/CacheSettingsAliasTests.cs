@@ -71,4 +71,15 @@ public sealed class CacheSettingsAliasTests
         Assert.AreEqual($"ImageBuildRecipe '{dir["r.yaml"]}' failed: CacheTo: {problem} [IMGB1004]", e.Message);
         Assert.IsFalse(Directory.Exists(dir["out"]), "nothing ran");
     }
+
+    /// <summary>A password written into a reference is never repeated in the failure.</summary>
+    [TestMethod]
+    public void AReferenceWithCredentialsIsRefusedWithoutRepeatingThem()
+    {
+        using var dir = new TempDir();
+        var e = Assert.ThrowsExactly<CakeException>(() => ImageBuildAliases.RecipeRequest(new FakeCakeContext(dir.Path), "r.yaml",
+            new ImageBuildRecipeSettings().WithCacheFrom("builder:s3cr3t-pass@registry.example/steps"), explain: false));
+        StringAssert.EndsWith(e.Message, "failed: CacheFrom: a registry reference holds no credentials (give them in a credentials file or the environment) [IMGB1004]");
+        Assert.IsFalse(e.Message.Contains("s3cr3t", StringComparison.Ordinal), e.Message);
+    }
 }
