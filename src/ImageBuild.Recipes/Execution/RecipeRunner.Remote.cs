@@ -63,7 +63,7 @@ public sealed partial class RecipeRunner
             _events.Emit(new RecipeEvent
             {
                 Type = "pull", Step = step.Id, Kind = step.Kind, Seconds = pulled.Seconds, Output = outcome.Output, Reason = outcome.Reason,
-                Message = $"from {remote.Caches.Reader!.Name} ({RemoteSteps.Mib(pulled.DataBytes)} in {pulled.Seconds.ToString("0.00", CultureInfo.InvariantCulture)} s)",
+                Message = $"from {remote.Caches.Reader!.Name} ({RemoteSteps.Mib(pulled.DataBytes)} of data in {pulled.Seconds.ToString("0.00", CultureInfo.InvariantCulture)} s)",
             });
             if (remote.Writes && !remote.Caches.SameStore) remote.Push(step, record, _outputDir, unlessPresent: true);
             return (outcome, null);
@@ -80,6 +80,11 @@ public sealed partial class RecipeRunner
         catch (Exception e) when (e is ImageException or IOException or UnauthorizedAccessException)
         {
             return Unpulled(step, folder, $"{remote.Caches.Reader!.Name}: step '{step.Id}': its entry cannot be used: {Readable(e.Message, null, null, null)}");
+        }
+        catch (Exception e) when (e is not OutOfMemoryException and not OperationCanceledException)
+        {
+            // A defect in a store or in reading what it served must not fail the run: nothing of it is kept.
+            return Unpulled(step, folder, $"{remote.Caches.Reader!.Name}: step '{step.Id}': internal error while pulling: {e.GetType().Name}");
         }
     }
 

@@ -181,14 +181,16 @@ internal sealed class RemoteSteps
                 _events.Emit(new RecipeEvent
                 {
                     Type = "push", Step = step.Id, Kind = step.Kind, Seconds = clock.Elapsed.TotalSeconds,
-                    Message = $"to {writer.Name} ({Mib(bytes)} in {clock.Elapsed.TotalSeconds.ToString("0.00", CultureInfo.InvariantCulture)} s)",
+                    Message = $"to {writer.Name} ({Mib(bytes)} of files in {clock.Elapsed.TotalSeconds.ToString("0.00", CultureInfo.InvariantCulture)} s)",
                 });
                 return new PushReport(step.Id, true, null);
             }
-            catch (StepCacheException e)
+            catch (Exception e) when (e is not OutOfMemoryException and not OperationCanceledException)
             {
-                _writerDown |= e.Unusable;
-                string message = $"{writer.Name}: cannot push step '{step.Id}': {Trim(e.Message, writer.Name)}";
+                // A defect in the store must not fail the run either: a push is never what a build depends on.
+                _writerDown |= e is StepCacheException { Unusable: true };
+                string why = e is StepCacheException or IOException or UnauthorizedAccessException ? Trim(e.Message, writer.Name) : $"internal error: {e.GetType().Name}";
+                string message = $"{writer.Name}: cannot push step '{step.Id}': {why}";
                 if (!_caches.Required)
                     _events.Emit(new RecipeEvent { Type = "warning", Step = step.Id, Kind = step.Kind, Message = message + "; the build goes on without it" });
                 return new PushReport(step.Id, false, message);

@@ -119,11 +119,44 @@ public static class RecipeSchema
                             }),
                     },
                 },
+                ["cache"] = Cache(),
                 ["steps"] = new JsonObject { ["type"] = "array", ["minItems"] = 1, ["items"] = new JsonObject { ["$ref"] = "#/$defs/step" } },
             },
             ["$defs"] = defs,
         };
         return root.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }) + "\n";
+    }
+
+    /// <summary>The top-level <c>cache:</c> section (Loading/CacheParser.cs reads it): a reference, or a mapping of its settings.</summary>
+    private static JsonObject Cache()
+    {
+        JsonObject Reference(string description) => new() { ["type"] = "string", ["pattern"] = "^(oci://)?[^/]+/.+$", ["description"] = description };
+        JsonObject Switch(string description) => new()
+        {
+            ["type"] = new JsonArray("boolean", "string"), ["enum"] = new JsonArray(true, false, "true", "false", "yes", "no", "on", "off"), ["description"] = description,
+        };
+        JsonObject File(string description) => new() { ["type"] = "string", ["minLength"] = 1, ["description"] = description };
+        return new JsonObject
+        {
+            ["description"] = "A remote step cache on an OCI registry: steps are looked up by key before they are built and pushed after (BuildKit's cache-from/cache-to). A reference oci://HOST[:PORT]/REPO reads and writes; a mapping names each setting. The command line's --cache, --cache-from, --cache-to, ... replace these field by field.",
+            ["oneOf"] = new JsonArray(
+                Reference("oci://HOST[:PORT]/REPO: looked up and pushed to."),
+                new JsonObject
+                {
+                    ["type"] = "object",
+                    ["additionalProperties"] = false,
+                    ["minProperties"] = 1,
+                    ["properties"] = new JsonObject
+                    {
+                        ["from"] = Reference("oci://HOST[:PORT]/REPO steps are looked up in (--cache-from)."),
+                        ["to"] = Reference("oci://HOST[:PORT]/REPO built steps are pushed to (--cache-to)."),
+                        ["required"] = Switch("A registry that fails, or serves something untrusted, fails the step (else: a warning, and the step is built here)."),
+                        ["plain-http"] = Switch("Plain HTTP, for a registry on this machine (loopback) only."),
+                        ["ca-file"] = File("PEM file of certificate authorities trusted besides the system's (relative to the recipe)."),
+                        ["auth-file"] = File("Credentials file in Docker's config.json or Podman's auth.json form (relative to the recipe)."),
+                    },
+                }),
+        };
     }
 
     private static JsonObject TypeOf(ParamSpec p) => p.Type switch

@@ -52,6 +52,24 @@ public sealed class RegistryStepCacheTests
         StringAssert.Contains(stdout, $"ok: 0 ran, 0 pulled, {steps} up to date, 0 failed, 0 not run, 0 pushed to {cache} (");
     }
 
+    /// <summary>Two agents building and pushing the same steps at once both succeed and leave one consistent entry per key.</summary>
+    [TestMethod]
+    public void TwoAgentsPushingTheSameKeysAtOnceBothSucceed()
+    {
+        using var f = IncrementalTests.NewPipeline();
+        string cache = Registry.Reference("race/steps");
+        var settings = new StepCacheSettings { To = cache, PlainHttp = true };
+        var runs = new[] { f.OutputDir, f["agent-b"] }.AsParallel().WithDegreeOfParallelism(2).Select(dir => Run(f, dir, settings)).ToList();
+        foreach (var (result, events) in runs)
+        {
+            Assert.IsTrue(result.Succeeded, Text(events));
+            Assert.AreEqual(0, events.Count(e => e.Type == "warning"), Text(events));
+        }
+        var c = Run(f, f["agent-c"], settings with { From = cache, To = null });
+        Assert.AreEqual(7, c.Result.Pulled().Length, Text(c.Events));
+        AssertSameOutputs(f.OutputDir, f["agent-c"]);
+    }
+
     [TestMethod]
     public void TlsAndBasicAuthWithCredentialsFromAFileNeverPrinted()
     {
@@ -159,6 +177,35 @@ public sealed class RegistryStepCacheTests
         Assert.AreEqual($"{cache}: step 'base': its entry holds the record of key {sideKey}, not {baseKey}; building it here",
             b.Events.Single(e => e.Type == "warning").Message);
         AssertSameOutputs(f.OutputDir, f["agent-b"]);
+    }
+
+    /// <summary>A step entry is an ordinary OCI artifact: skopeo reads its manifest and copies it into an OCI layout.</summary>
+    [TestMethod]
+    [RequiresTool("skopeo")]
+    public void SkopeoReadsAndCopiesAStepEntry()
+    {
+        using var f = IncrementalTests.NewPipeline();
+        string cache = Registry.Reference("skopeo/steps");
+        Assert.IsTrue(Run(f, f.OutputDir, new StepCacheSettings { To = cache, PlainHttp = true }).Result.Succeeded);
+        var record = BuildState.Load(f.OutputDir).GetStep("final")!;
+        string image = "docker://" + Registry.Host + "/skopeo/steps:" + OciStepCache.TagOf(record.Key);
+
+        var raw = QemuOracle.Run(ExternalTools.Find("skopeo"), ["inspect", "--raw", "--tls-verify=false", image]);
+        Assert.AreEqual(0, raw.ExitCode, raw.StdErr);
+        using (var manifest = JsonDocument.Parse(raw.StdOut))
+        {
+            var root = manifest.RootElement;
+            Assert.AreEqual("application/vnd.imagebuild.step.v1", root.GetProperty("artifactType").GetString());
+            Assert.AreEqual("application/vnd.imagebuild.step.record.v1+json", root.GetProperty("config").GetProperty("mediaType").GetString());
+            var layer = root.GetProperty("layers").EnumerateArray().Single();
+            Assert.AreEqual("application/vnd.imagebuild.disk.raw.v1.tar+zstd", layer.GetProperty("mediaType").GetString());
+            Assert.AreEqual("final.raw", layer.GetProperty("annotations").GetProperty("org.opencontainers.image.title").GetString());
+            Assert.AreEqual(record.Key, root.GetProperty("annotations").GetProperty("dev.imagebuild.step.key").GetString());
+            Assert.AreEqual("convert", root.GetProperty("annotations").GetProperty("dev.imagebuild.step.kind").GetString());
+            Assert.IsTrue(layer.GetProperty("size").GetInt64() < 64 << 10, "a sparse 9 MiB image travels as its data");
+        }
+        var copy = QemuOracle.Run(ExternalTools.Find("skopeo"), ["copy", "--src-tls-verify=false", image, "oci:" + f["layout"] + ":final"]);
+        Assert.AreEqual(0, copy.ExitCode, copy.StdErr);
     }
 
     private static (RunResult Result, List<RecipeEvent> Events) Run(RecipeFixture f, string outputDir, StepCacheSettings cache, TestRegistry? stopOnFirstPull = null)
