@@ -76,7 +76,7 @@ public static partial class ImageBuildAliases
         return RecipeResult(result);
     }
 
-    private static RecipeRunRequest RecipeRequest(ICakeContext context, FilePath recipe, ImageBuildRecipeSettings settings, bool explain)
+    internal static RecipeRunRequest RecipeRequest(ICakeContext context, FilePath recipe, ImageBuildRecipeSettings settings, bool explain)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(recipe);
@@ -89,6 +89,7 @@ public static partial class ImageBuildAliases
             Secrets = HostCall.Secrets(context, $"ImageBuildRecipe '{HostCall.Absolute(context, recipe)}'", settings.Secrets),
             Jobs = settings.Jobs,
             UntrustedImages = settings.UntrustedImages,
+            Cache = RecipeCache.Settings(context, $"ImageBuildRecipe '{HostCall.Absolute(context, recipe)}'", settings),
             Sinks = [new CakeLogEventSink(context.Log, explain)],
             BaseDirectory = context.Environment.WorkingDirectory.FullPath,
         };

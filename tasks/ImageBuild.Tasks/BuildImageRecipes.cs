@@ -1,7 +1,9 @@
 using System.Globalization;
+using ImageBuild.Recipes.Cache.Remote;
 using ImageBuild.Recipes.Execution;
 using ImageBuild.Recipes.Hosting;
 using ImageBuild.Recipes.Schema;
+using ImageBuild.Tasks.RemoteCache;
 using Microsoft.Build.Framework;
 using Microsoft.Build.Utilities;
 
@@ -34,8 +36,34 @@ public sealed class BuildImageRecipes : ImageBuildTask
     /// </summary>
     public bool UntrustedImages { get; set; }
 
+    /// <summary>The registry repository steps are looked up in and pushed to, oci://HOST[:PORT]/REPO (<c>--cache</c>).</summary>
+    public string? Cache { get; set; }
+
+    /// <summary>Where steps are looked up (<c>--cache-from</c>); wins over <see cref="Cache"/> for lookups.</summary>
+    public string? CacheFrom { get; set; }
+
+    /// <summary>Where built steps are pushed (<c>--cache-to</c>); wins over <see cref="Cache"/> for pushes.</summary>
+    public string? CacheTo { get; set; }
+
+    /// <summary>A registry that cannot be reached, refuses a push or serves something untrusted fails the build
+    /// (<c>--cache-required</c>); without it that is a warning and the step is built locally.</summary>
+    public bool CacheRequired { get; set; }
+
+    /// <summary>Plain HTTP to the registry (<c>--plain-http</c>): loopback registries only.</summary>
+    public bool RegistryPlainHttp { get; set; }
+
+    /// <summary>A PEM file of certificate authorities trusted besides the system's (<c>--ca-file</c>), relative to the project.</summary>
+    public string? RegistryCaFile { get; set; }
+
+    /// <summary>A credentials file in Docker's config.json or Podman's auth.json form (<c>--registry-config</c>),
+    /// relative to the project; read before the usual places. Credentials are never logged.</summary>
+    public string? RegistryConfig { get; set; }
+
+    /// <summary>What runs a recipe (the host; tests observe the request here).</summary>
+    internal Func<RecipeRunRequest, HostResult> Host { get; set; } = RecipeHost.Run;
+
     /// <summary>Each image a step produced or found up to date: the full path, with metadata Recipe, StepId, Kind,
-    /// Status (Ran or Skipped), Format, VirtualSize, FileSize (of all its files), ContentHash, Files (every file of
+    /// Status (Ran, Skipped or Pulled), Format, VirtualSize, FileSize (of all its files), ContentHash, Files (every file of
     /// the image, the item's own first, ';'-separated: an image of several files, such as a VMDK descriptor and its
     /// extents, is one item), and RequiredSize, FullyAllocatedSize, MeasuredFormat when a measure step reports them
     /// for this image.</summary>
@@ -54,20 +82,38 @@ public sealed class BuildImageRecipes : ImageBuildTask
     protected override void ExecuteCore()
     {
         if (SecretSources() is not { } secrets) return;
+        var cache = CacheParameters().ToSettings(BaseDirectory, out string? cacheError);
+        if (cacheError is not null)
+        {
+            Log.LogError(null, DiagnosticCodes.InvalidOperation, null, null, 0, 0, 0, 0, cacheError);
+            return;
+        }
         var images = new List<ITaskItem>();
         var measurements = new List<ITaskItem>();
         var writes = new List<ITaskItem>();
         foreach (var recipe in Recipes)
         {
             Cancellation.ThrowIfCancellationRequested();
-            RunOne(recipe, secrets, images, measurements, writes);
+            RunOne(recipe, secrets, cache, images, measurements, writes);
         }
         Images = [.. images];
         Measurements = [.. measurements];
         FileWrites = [.. writes];
     }
 
-    private void RunOne(ITaskItem recipe, IReadOnlyList<ImageBuild.Recipes.Model.RecipeSecret> secrets, List<ITaskItem> images, List<ITaskItem> measurements, List<ITaskItem> writes)
+    private StepCacheParameters CacheParameters() => new()
+    {
+        Cache = Cache,
+        CacheFrom = CacheFrom,
+        CacheTo = CacheTo,
+        CacheRequired = CacheRequired,
+        RegistryPlainHttp = RegistryPlainHttp,
+        RegistryCaFile = RegistryCaFile,
+        RegistryConfig = RegistryConfig,
+    };
+
+    private void RunOne(ITaskItem recipe, IReadOnlyList<ImageBuild.Recipes.Model.RecipeSecret> secrets,
+        StepCacheSettings? cache, List<ITaskItem> images, List<ITaskItem> measurements, List<ITaskItem> writes)
     {
         string recipePath = Path.GetFullPath(recipe.ItemSpec, BaseDirectory);
         var variables = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -90,7 +136,7 @@ public sealed class BuildImageRecipes : ImageBuildTask
             jobs = j;
         }
 
-        var result = RecipeHost.Run(new RecipeRunRequest
+        var result = Host(new RecipeRunRequest
         {
             RecipePath = recipePath,
             OutputDir = OutputDirFor(recipe, recipePath),
@@ -98,6 +144,7 @@ public sealed class BuildImageRecipes : ImageBuildTask
             Secrets = secrets,
             Jobs = jobs,
             UntrustedImages = UntrustedImages,
+            Cache = cache,
             Sinks = [new MSBuildEventSink(Log, Path.GetFileName(recipePath))],
             Cancellation = Cancellation,
             BaseDirectory = BaseDirectory,
@@ -122,7 +169,7 @@ public sealed class BuildImageRecipes : ImageBuildTask
         var byStep = new Dictionary<string, TaskItem>(StringComparer.Ordinal);
         foreach (var s in result.Steps)
         {
-            bool current = s.Status is StepStatus.Ran or StepStatus.Skipped;
+            bool current = s.Status is StepStatus.Ran or StepStatus.Skipped or StepStatus.Pulled;
             // External steps (kind image) name files the project already has: not the build's, never cleaned.
             bool produced = StepKinds.Default.Find(s.Kind) is { External: false, ProducesImage: true };
             if (current && produced && s.OutputPath is not null && File.Exists(s.OutputPath))

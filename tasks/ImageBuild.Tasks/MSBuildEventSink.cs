@@ -6,7 +6,8 @@ using Microsoft.Build.Utilities;
 namespace ImageBuild.Tasks;
 
 /// <summary>
-/// Recipe events as build messages: one line per step when it starts, is up to date, finishes, is blocked or pruned
+/// Recipe events as build messages: one line per step when it starts, is up to date, is pulled from or pushed to the remote step cache, finishes, is
+/// blocked or pruned
 /// (Normal importance, visible with -v:n), the run's closing summary (High, visible with -v:m), progress every
 /// 10 percent (Low, -v:d). Failures are not repeated here: they come back as coded errors from the host result.
 /// </summary>
@@ -23,6 +24,12 @@ internal sealed class MSBuildEventSink(TaskLoggingHelper log, string prefix) : I
                 break;
             case "skip":
                 Message(MessageImportance.Normal, $"skip {e.Step} ({e.Kind}): {e.Message}");
+                break;
+            case "pull":
+                Message(MessageImportance.Normal, $"pulled {e.Step} ({e.Kind}) {e.Message}" + (e.Reason is null ? "" : $": {e.Reason}"));
+                break;
+            case "push":
+                Message(MessageImportance.Normal, $"pushed {e.Step} ({e.Kind}) {e.Message}");
                 break;
             case "done":
                 Message(MessageImportance.Normal, $"done {e.Step} in {e.Seconds?.ToString("0.00", CultureInfo.InvariantCulture)} s"

@@ -5,7 +5,7 @@ using ImageBuild.Recipes.Events;
 namespace Cake.ImageBuild.Hosting;
 
 /// <summary>
-/// Writes recipe events to Cake's log: one line per finished, skipped, failed or blocked step at Normal verbosity,
+/// Writes recipe events to Cake's log: one line per finished, skipped, pulled, pushed, failed or blocked step at Normal verbosity,
 /// step starts and reasons at Verbose (Normal with explain), progress every 10 percent at Diagnostic,
 /// warnings at Minimal and failures as errors.
 /// </summary>
@@ -23,6 +23,13 @@ internal sealed class CakeLogEventSink(ICakeLog log, bool explain) : IRecipeEven
             case "skip":
                 Write(Verbosity.Normal, LogLevel.Information, $"skip  {e.Step} ({e.Kind})" + (explain ? $": {e.Message}" : ""));
                 if (!explain) Write(Verbosity.Verbose, LogLevel.Verbose, $"      {e.Step}: {e.Message}");
+                break;
+            case "pull":
+                Write(Verbosity.Normal, LogLevel.Information, $"pulled {e.Step} ({e.Kind}) {e.Message}" + (explain && e.Reason is not null ? $": {e.Reason}" : ""));
+                if (!explain && e.Reason is not null) Write(Verbosity.Verbose, LogLevel.Verbose, $"      {e.Step}: {e.Reason}");
+                break;
+            case "push":
+                Write(Verbosity.Normal, LogLevel.Information, $"pushed {e.Step} ({e.Kind}) {e.Message}");
                 break;
             case "progress":
                 Progress(e);

@@ -27,6 +27,9 @@ public sealed class ImageBuildRecipeResult
     /// <summary>Steps skipped as up to date.</summary>
     public int SkippedCount => Steps.Count(s => s.Status == ImageBuildStepStatus.Skipped);
 
+    /// <summary>Steps pulled from the remote step cache instead of built.</summary>
+    public int PulledCount => Steps.Count(s => s.Status == ImageBuildStepStatus.Pulled);
+
     /// <summary>The step with this id.</summary>
     /// <exception cref="KeyNotFoundException">No step has that id.</exception>
     public ImageBuildStepResult this[string id] =>

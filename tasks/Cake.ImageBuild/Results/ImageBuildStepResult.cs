@@ -16,6 +16,10 @@ public enum ImageBuildStepStatus
     Blocked,
     /// <summary>Plan only: would run.</summary>
     WouldRun,
+    /// <summary>Its output (or a gate's record) came from the remote step cache instead of being built; a success, as Ran is.</summary>
+    Pulled,
+    /// <summary>Plan only: the remote step cache has its key, so a run would pull it.</summary>
+    WouldPull,
 }
 
 /// <summary>One recipe step's or operation's outcome and its output.</summary>
@@ -27,7 +31,7 @@ public sealed class ImageBuildStepResult
     /// <summary>The step kind: create, convert, measure…</summary>
     public required string Kind { get; init; }
 
-    /// <summary>Ran, skipped, failed, blocked.</summary>
+    /// <summary>Ran, skipped, pulled, failed, blocked.</summary>
     public required ImageBuildStepStatus Status { get; init; }
 
     /// <summary>Why it ran, was skipped, failed or was blocked.</summary>
@@ -85,6 +89,8 @@ public sealed class ImageBuildStepResult
             StepStatus.Skipped => ImageBuildStepStatus.Skipped,
             StepStatus.Failed => ImageBuildStepStatus.Failed,
             StepStatus.Blocked => ImageBuildStepStatus.Blocked,
+            StepStatus.Pulled => ImageBuildStepStatus.Pulled,
+            StepStatus.WouldPull => ImageBuildStepStatus.WouldPull,
             _ => ImageBuildStepStatus.WouldRun,
         },
         Reason = o.Reason,

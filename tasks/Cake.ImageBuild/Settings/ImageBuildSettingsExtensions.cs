@@ -85,6 +85,62 @@ public static class ImageBuildSettingsExtensions
         return settings;
     }
 
+    /// <summary>Reads and writes the remote step cache <paramref name="reference"/> (oci://HOST[:PORT]/REPO, <c>--cache</c>).</summary>
+    public static ImageBuildRecipeSettings WithCache(this ImageBuildRecipeSettings settings, string reference)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        settings.Cache = reference;
+        return settings;
+    }
+
+    /// <summary>Looks steps up in <paramref name="reference"/> (<c>--cache-from</c>).</summary>
+    public static ImageBuildRecipeSettings WithCacheFrom(this ImageBuildRecipeSettings settings, string reference)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        settings.CacheFrom = reference;
+        return settings;
+    }
+
+    /// <summary>Pushes built steps to <paramref name="reference"/> (<c>--cache-to</c>).</summary>
+    public static ImageBuildRecipeSettings WithCacheTo(this ImageBuildRecipeSettings settings, string reference)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        settings.CacheTo = reference;
+        return settings;
+    }
+
+    /// <summary>Fails the recipe when the registry fails instead of building locally (<c>--cache-required</c>).</summary>
+    public static ImageBuildRecipeSettings WithCacheRequired(this ImageBuildRecipeSettings settings, bool required = true)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        settings.CacheRequired = required;
+        return settings;
+    }
+
+    /// <summary>Talks plain HTTP to a loopback registry (<c>--plain-http</c>).</summary>
+    public static ImageBuildRecipeSettings WithRegistryPlainHttp(this ImageBuildRecipeSettings settings, bool plainHttp = true)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        settings.RegistryPlainHttp = plainHttp;
+        return settings;
+    }
+
+    /// <summary>Trusts the certificate authorities of PEM file <paramref name="file"/> besides the system's (<c>--ca-file</c>).</summary>
+    public static ImageBuildRecipeSettings WithRegistryCaFile(this ImageBuildRecipeSettings settings, FilePath file)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        settings.RegistryCaFile = file;
+        return settings;
+    }
+
+    /// <summary>Reads registry credentials from <paramref name="file"/> first (<c>--registry-config</c>).</summary>
+    public static ImageBuildRecipeSettings WithRegistryConfig(this ImageBuildRecipeSettings settings, FilePath file)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        settings.RegistryConfig = file;
+        return settings;
+    }
+
     /// <summary>Treats the input images as untrusted (<c>--untrusted</c>).</summary>
     public static T WithUntrustedImages<T>(this T settings, bool untrusted = true) where T : ImageBuildOperationSettings
     {

@@ -12,6 +12,15 @@ namespace ImageBuild.Cli.FormatTests.Luks;
 [RequiresQemu]
 public sealed class LuksDataOracleTests
 {
+    /// <summary>qemu's luks fixtures, made once for the class and copied into each test (see <see cref="ImageTemplateCache"/>).</summary>
+    private static ImageTemplateCache _templates = null!;
+
+    [ClassInitialize]
+    public static void CreateTemplates(TestContext _) => _templates = new ImageTemplateCache();
+
+    [ClassCleanup]
+    public static void RemoveTemplates() => _templates?.Dispose();
+
     private static string[] Opts(string name, string secret = "s0") =>
         ["--image-opts", $"driver=luks,key-secret={secret},file.filename={name}"];
 
@@ -88,7 +97,7 @@ public sealed class LuksDataOracleTests
     public void AWrongPassphraseIsRefusedAsQemuRefusesIt(params string[] command)
     {
         using var d = LuksOracle.Dirs();
-        LuksOracle.QemuCreate(d.Q, "img.luks", "cipher-alg=aes-128,hash-alg=sha1");
+        LuksOracle.QemuCreate(_templates, d.Q, "img.luks", "cipher-alg=aes-128,hash-alg=sha1");
         LuksOracle.CopyToTool(d, "img.luks");
         var args = new List<string>(command.TakeWhile(a => a != "IMG" && !a.StartsWith('-')).Take(1));
         args.AddRange(["--object", "secret,id=s0,file=bad.key"]);
@@ -109,7 +118,7 @@ public sealed class LuksDataOracleTests
     public void ResizeMatchesQemu(string flag, string size)
     {
         using var d = LuksOracle.Dirs();
-        LuksOracle.QemuCreate(d.Q, "img.luks");
+        LuksOracle.QemuCreate(_templates, d.Q, "img.luks");
         LuksOracle.CopyToTool(d, "img.luks");
         var args = new List<string> { "resize" };
         args.AddRange(LuksOracle.Secret);
@@ -129,7 +138,7 @@ public sealed class LuksDataOracleTests
     [DataRow("state=active,new-secret=s1,keyslot=0,iter-time=10", "--force")]
     [DataRow("state=active,new-secret=s9")]
     [DataRow("state=active")]
-    [DataRow("state=active,new-secret=s1,old-secret=s0")]
+    [DataRow("state=active,new-secret=s1,old-secret=s0,iter-time=10")]
     [DataRow("state=active,new-secret=s1,keyslot=8")]
     [DataRow("state=inactive,keyslot=0")]
     [DataRow("state=inactive,keyslot=0", "--force")]
@@ -147,7 +156,7 @@ public sealed class LuksDataOracleTests
     public void AmendMatchesQemu(string options, string flag = "")
     {
         using var d = LuksOracle.Dirs();
-        LuksOracle.QemuCreate(d.Q, "img.luks", "cipher-alg=aes-128,hash-alg=sha1");
+        LuksOracle.QemuCreate(_templates, d.Q, "img.luks", "cipher-alg=aes-128,hash-alg=sha1");
         LuksOracle.CopyToTool(d, "img.luks");
         var args = new List<string> { "amend" };
         args.AddRange(LuksOracle.Secret);

@@ -8,6 +8,15 @@ namespace ImageBuild.Cli.FormatTests.Luks;
 [ImageBuild.Tests.Shared.RequiresQemu]
 public sealed class LuksInfoOracleTests
 {
+    /// <summary>qemu's luks fixtures, made once for the class and copied into each test (see <see cref="ImageTemplateCache"/>).</summary>
+    private static ImageTemplateCache _templates = null!;
+
+    [ClassInitialize]
+    public static void CreateTemplates(TestContext _) => _templates = new ImageTemplateCache();
+
+    [ClassCleanup]
+    public static void RemoveTemplates() => _templates?.Dispose();
+
     [TestMethod]
     [DataRow("")]
     [DataRow("cipher-alg=aes-128,cipher-mode=cbc,ivgen-alg=essiv,hash-alg=sha1")]
@@ -15,7 +24,7 @@ public sealed class LuksInfoOracleTests
     public void InfoMatchesQemu(string options)
     {
         using var d = LuksOracle.Dirs();
-        LuksOracle.QemuCreate(d.Q, "img.luks", options);
+        LuksOracle.QemuCreate(_templates, d.Q, "img.luks", options);
         LuksOracle.CopyToTool(d, "img.luks");
         foreach (var args in new[] { new[] { "info", "img.luks" }, ["info", "--output=json", "img.luks"], ["info", "-f", "luks", "img.luks"] })
             OracleAssert.SameOutcome(ToolUnderTest.Qemu(d.Q, args), ToolUnderTest.Run(d.T, args));
@@ -32,7 +41,7 @@ public sealed class LuksInfoOracleTests
     public void DataCommandsWithoutAKeySecretAreRefusedAsQemuRefusesThem(params string[] args)
     {
         using var d = LuksOracle.Dirs();
-        LuksOracle.QemuCreate(d.Q, "img.luks");
+        LuksOracle.QemuCreate(_templates, d.Q, "img.luks");
         LuksOracle.CopyToTool(d, "img.luks");
         OracleAssert.SameOutcome(ToolUnderTest.Qemu(d.Q, args), ToolUnderTest.Run(d.T, args));
         CollectionAssert.AreEqual(File.ReadAllBytes(Path.Combine(d.Q, "img.luks")), File.ReadAllBytes(Path.Combine(d.T, "img.luks")), "nothing written");
@@ -47,7 +56,7 @@ public sealed class LuksInfoOracleTests
     public void DamagedHeadersGiveQemusInfoErrors(int offset, string bytes)
     {
         using var d = LuksOracle.Dirs();
-        LuksOracle.QemuCreate(d.Q, "img.luks");
+        LuksOracle.QemuCreate(_templates, d.Q, "img.luks");
         ImageBuild.Tests.Shared.ImageFilePatch.Patch(Path.Combine(d.Q, "img.luks"), offset, bytes.Select(c => (byte)c).ToArray());
         LuksOracle.CopyToTool(d, "img.luks");
         OracleAssert.SameOutcome(ToolUnderTest.Qemu(d.Q, "info", "-f", "luks", "img.luks"), ToolUnderTest.Run(d.T, "info", "-f", "luks", "img.luks"));
@@ -60,7 +69,7 @@ public sealed class LuksInfoOracleTests
     public void TruncatedImagesGiveQemusAnswers(long length)
     {
         using var d = LuksOracle.Dirs();
-        LuksOracle.QemuCreate(d.Q, "img.luks");
+        LuksOracle.QemuCreate(_templates, d.Q, "img.luks");
         using (var f = new FileStream(Path.Combine(d.Q, "img.luks"), FileMode.Open)) f.SetLength(length);
         LuksOracle.CopyToTool(d, "img.luks");
         string[][] commands =

@@ -60,6 +60,17 @@ internal static class LuksOracle
         if (r.ExitCode != 0) throw new AssertFailedException($"fixture: qemu-img create -f luks {options}: {r.StdErr}");
     }
 
+    /// <summary>
+    /// The fixture of <see cref="QemuCreate"/> in <paramref name="cwd"/>: a copy of the one <paramref name="templates"/>
+    /// made for the same options and size (made there the first time).
+    /// </summary>
+    public static void QemuCreate(ImageTemplateCache templates, string cwd, string name, string options = "", string size = "1M") =>
+        templates.Place($"luks -o {options} {size}", (dir, file) =>
+        {
+            File.WriteAllText(Path.Combine(dir, "s0.key"), Passphrase);
+            QemuCreate(dir, file, options, size);
+        }, Path.Combine(cwd, name));
+
     /// <summary>Copies qemu's fixture into the tool's folder keeping its holes (info prints the disk size).</summary>
     public static void CopyToTool(OracleDirs d, string name)
     {

@@ -1,3 +1,4 @@
+using ImageBuild.Cli.FormatTests.Luks;
 using ImageBuild.Cli.Tests.Oracle;
 using ImageBuild.Tests.Shared;
 
@@ -38,21 +39,38 @@ public sealed class Qcow2EncryptedImageOptsOracleTests
     private static string[] Opts(string format, string image, string secret = "s0") =>
         ["--image-opts", $"driver={format},file.filename={image},encrypt.key-secret={secret}"];
 
-    /// <summary>qemu makes the image in Q (LUKS with its benchmark retried) and writes it; T gets a copy.</summary>
+    /// <summary>qemu's written images, made once for the class and copied into each test (see <see cref="ImageTemplateCache"/>).</summary>
+    private static ImageTemplateCache _templates = null!;
+
+    [ClassInitialize]
+    public static void CreateTemplates(TestContext _) => _templates = new ImageTemplateCache();
+
+    [ClassCleanup]
+    public static void RemoveTemplates() => _templates?.Dispose();
+
+    /// <summary>Q gets a copy of the image qemu made and wrote with these options (made once per class); T gets a copy of Q's.</summary>
     private static void MakeInBoth(OracleDirs d, string format, string options)
     {
         string q = Path.Combine(d.Q, "img");
+        _templates.Place($"{format} -o {options}", (dir, file) => MakeWritten(dir, file, format, options), q);
+        File.Copy(q, Path.Combine(d.T, "img"));
+    }
+
+    /// <summary>qemu makes <paramref name="file"/> in <paramref name="dir"/> (LUKS with its benchmark retried) and writes it.</summary>
+    private static void MakeWritten(string dir, string file, string format, string options)
+    {
+        File.WriteAllText(Path.Combine(dir, "s0.secret"), Passphrase);
+        File.WriteAllText(Path.Combine(dir, "s1.secret"), "second one");
         TimedResult r = null!;
         for (int attempt = 0; attempt < 20; attempt++)
         {
-            r = ToolUnderTest.Qemu(d.Q, ["create", "-q", "-f", format, .. Objects(), "-o", options, "img", "4M"]);
+            r = ToolUnderTest.Qemu(dir, ["create", "-q", "-f", format, .. Objects(), "-o", options, file, "4M"]);
             if (!r.StdErr.Contains("Unable to get accurate CPU usage", StringComparison.Ordinal)) break;
         }
         Assert.AreEqual(0, r.ExitCode, r.StdErr);
         string cluster = format == "qcow" ? "4k" : "64k";
-        QemuOracle.IoOk([.. Objects(dir: d.Q + "/"), .. Opts(format, q), "-c", "write -P 0x11 0 100k", "-c", "write -P 0x22 1000k 3k",
+        QemuOracle.IoOk([.. Objects(dir: dir + "/"), .. Opts(format, Path.Combine(dir, file)), "-c", "write -P 0x11 0 100k", "-c", "write -P 0x22 1000k 3k",
             "-c", $"write -c -P 0x33 2M {cluster}", "-c", "write -P 0x44 4095k 1k"]);
-        File.Copy(q, Path.Combine(d.T, "img"));
     }
 
     private static void Same(OracleDirs d, params string[] args) =>

@@ -83,10 +83,10 @@ public sealed partial class EncryptedContractTests
         Assert.AreEqual(1, EncryptedAssert.ActiveKeySlots(p, d.T, img), "the tool's image: the last key slot stays");
     }
 
-    /// <summary>The same qemu-made filled image of the row in both twins (each with its own keys).</summary>
+    /// <summary>The same qemu-made filled image of the row in both twins (each with its own keys: two templates).</summary>
     private static void MakeFilledInBoth(EncryptedProfile p, OracleDirs d, string img)
     {
-        foreach (string dir in new[] { d.Q, d.T })
-            EncryptedFixtures.MakeFilledImage(p, dir, img, "");
+        _templates.PlaceFilled(p, d.Q, img, variant: 0);
+        _templates.PlaceFilled(p, d.T, img, variant: 1);
     }
 }

@@ -51,7 +51,7 @@ public sealed partial class EncryptedContractTests
         using var tmp = new TempDir();
         string dir = tmp.Path, img = "img." + p.Extension;
         ContractFixtures.WriteRealisticSource(tmp["src.raw"]);
-        EncryptedFixtures.MakeFilledImage(p, dir, img, "");
+        _templates.PlaceFilled(p, dir, img);
         string[] into = ["-O", p.Format, .. p.Secret.ObjectArgs, "-o", p.CreateOptionString()];
 
         var bySize = EncryptedAssert.InOneDir(dir, ["measure", .. into, "--size", "1G"]);

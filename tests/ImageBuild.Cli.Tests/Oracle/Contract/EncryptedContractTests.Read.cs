@@ -17,7 +17,9 @@ public sealed partial class EncryptedContractTests
         EngineDrivers.Require(p.Format);
         using var tmp = new TempDir();
         string dir = tmp.Path, img = "img." + p.Extension;
-        EncryptedFixtures.MakeFilledImage(p, dir, img, ContractMatrix.Options(options));
+        string o = ContractMatrix.Options(options);
+        if (o.Length == 0) _templates.PlaceFilled(p, dir, img);
+        else EncryptedFixtures.MakeFilledImage(p, dir, img, o);
 
         ToolUnderTest.QemuOk(dir, ["convert", "-O", "raw", .. p.Open(img), "q.raw"]);
         var converted = ToolUnderTest.Run(dir, ["convert", "-O", "raw", .. p.Open(img), "t.raw"]);
@@ -53,7 +55,7 @@ public sealed partial class EncryptedContractTests
         EngineDrivers.Require(p.Format);
         using var tmp = new TempDir();
         string dir = tmp.Path, img = "img." + p.Extension;
-        EncryptedFixtures.MakeFilledImage(p, dir, img, "");
+        _templates.PlaceFilled(p, dir, img);
         ToolUnderTest.QemuOk(dir, ["convert", "-O", "raw", .. p.Open(img), "right.raw"]);
 
         string[] wrong = p.Open(img, EncryptedProfiles.WrongPassphrase);

@@ -13,6 +13,15 @@ namespace ImageBuild.Cli.Tests.Oracle.Contract;
 [RequiresQemu]
 public sealed partial class EncryptedContractTests
 {
+    /// <summary>The rows' filled images, made once for the class and copied into each case (see <see cref="EncryptedTemplates"/>).</summary>
+    private static EncryptedTemplates _templates = null!;
+
+    [ClassInitialize]
+    public static void CreateTemplates(TestContext _) => _templates = new EncryptedTemplates();
+
+    [ClassCleanup]
+    public static void RemoveTemplates() => _templates?.Dispose();
+
     /// <summary>
     /// create with the row's secret over its option matrix: same exit code, `Formatting ...` line and errors, the same
     /// file left behind on failure; on success both images are encrypted, hold the same (empty) content through the
