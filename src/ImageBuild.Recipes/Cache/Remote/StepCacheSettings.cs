@@ -44,4 +44,37 @@ public sealed record StepCacheSettings
         CaFile = CaFile ?? recipe.CaFile,
         AuthFile = AuthFile ?? recipe.AuthFile,
     };
+
+    /// <summary>
+    /// The settings a host's parameters give (MSBuild's, Cake's; what <c>imagebuild run</c>'s options give):
+    /// <paramref name="cache"/> names the registry both ways, <paramref name="cacheFrom"/>/<paramref name="cacheTo"/>
+    /// replace it for one direction; files are resolved against <paramref name="baseDirectory"/>; blank values count as
+    /// unset (MSBuild passes an unset property as ""). Null when nothing is set, so that the recipe's own <c>cache:</c>
+    /// applies as it is; null and <paramref name="error"/> ("PARAMETER: why") when a reference names no step cache.
+    /// </summary>
+    public static StepCacheSettings? FromHost(string? cache, string? cacheFrom, string? cacheTo, bool required, bool plainHttp,
+        string? caFile, string? authFile, string baseDirectory, out string? error)
+    {
+        error = null;
+        foreach (var (name, value) in new[] { ("Cache", cache), ("CacheFrom", cacheFrom), ("CacheTo", cacheTo) })
+            if (Given(value) is { } text && StepCacheReference.Problem(text) is { } problem)
+            {
+                error = $"{name}: {problem}";
+                return null;
+            }
+        string? from = Given(cacheFrom) ?? Given(cache), to = Given(cacheTo) ?? Given(cache);
+        string? ca = Given(caFile), auth = Given(authFile);
+        if (from is null && to is null && !required && !plainHttp && ca is null && auth is null) return null;
+        return new StepCacheSettings
+        {
+            From = from,
+            To = to,
+            Required = required,
+            PlainHttp = plainHttp,
+            CaFile = ca is null ? null : Path.GetFullPath(ca, baseDirectory),
+            AuthFile = auth is null ? null : Path.GetFullPath(auth, baseDirectory),
+        };
+    }
+
+    private static string? Given(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
 }
