@@ -28,7 +28,7 @@ public static class ContainerDiskLayer
             var gzip = new GZipStream(destination, CompressionLevel.Optimal, leaveOpen: true);
             await using (gzip.ConfigureAwait(false))
             {
-                using var tar = new HashingWriteStream(gzip);
+                using var tar = new Layers.DigestingWriteStream(gzip);
                 var writer = new TarWriter(tar, TarEntryFormat.Gnu, leaveOpen: true);
                 await using (writer.ConfigureAwait(false))
                 {
@@ -39,7 +39,7 @@ public static class ContainerDiskLayer
                 }
                 await tar.FlushAsync(ct).ConfigureAwait(false);
                 long fileSize = source.Length;
-                return new ContainerDiskLayerResult(tar.FinishDigest(), tar.Count, fileSize);
+                return new ContainerDiskLayerResult(tar.FinishDigest(), tar.Written, fileSize);
             }
         }
     }
