@@ -64,7 +64,8 @@ internal sealed class MemoryStepCache(string name = "oci://cache.test/steps") : 
         }
     }
 
-    public void Fetch(CachedStep entry, string directory, CancellationToken ct)
+    /// <summary>Copies the files; hashes nothing (null), so the runner hashes what it got.</summary>
+    public IReadOnlyList<FetchedFile>? Fetch(CachedStep entry, string directory, CancellationToken ct)
     {
         Fail();
         string at = entry.Source["memory:".Length..];
@@ -80,15 +81,16 @@ internal sealed class MemoryStepCache(string name = "oci://cache.test/steps") : 
             File.Copy(Path.Combine(_dir.Path, Hex(at), n), dest);
             AlterFetched?.Invoke(dest);
         }
+        return null;
     }
 
-    public void Store(string key, StepRecord record, IReadOnlyList<(string Name, string Path)> files, CancellationToken ct)
+    public void Store(string key, StepRecord record, IReadOnlyList<StepFile> files, CancellationToken ct)
     {
         Fail();
         if (RefusesPushes) throw new StepCacheException($"{Name}: push refused (403 denied)");
         string dir = Path.Combine(_dir.Path, Hex(key));
         Directory.CreateDirectory(dir);
-        foreach (var (n, path) in files) File.Copy(path, Path.Combine(dir, n), overwrite: true);
+        foreach (var f in files) File.Copy(f.Path, Path.Combine(dir, f.Name), overwrite: true);
         lock (_gate)
         {
             Stores++;

@@ -311,10 +311,10 @@ public sealed class RemoteStepTests
         public bool Waited { get; private set; }
         public string Name => inner.Name;
         public CachedStep? Find(string key, CancellationToken ct) => inner.Find(key, ct);
-        public void Fetch(CachedStep entry, string directory, CancellationToken ct) => inner.Fetch(entry, directory, ct);
+        public IReadOnlyList<FetchedFile>? Fetch(CachedStep entry, string directory, CancellationToken ct) => inner.Fetch(entry, directory, ct);
         public bool Contains(string key, CancellationToken ct) => inner.Contains(key, ct);
 
-        public void Store(string key, StepRecord record, IReadOnlyList<(string Name, string Path)> files, CancellationToken ct)
+        public void Store(string key, StepRecord record, IReadOnlyList<StepFile> files, CancellationToken ct)
         {
             if (record.Output == heldStep + ".raw")
             {
