@@ -16,6 +16,7 @@ internal sealed class MemoryStepCache(string name = "oci://cache.test/steps") : 
     private readonly Dictionary<string, (string RecordJson, List<string> Names)> _entries = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _aliases = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
+    private readonly Dictionary<string, List<ExtentList?>> _extentsGiven = new(StringComparer.Ordinal);
 
     public string Name => name;
 
@@ -39,6 +40,12 @@ internal sealed class MemoryStepCache(string name = "oci://cache.test/steps") : 
     public IReadOnlyCollection<string> Keys
     {
         get { lock (_gate) return _entries.Keys.ToList(); }
+    }
+
+    /// <summary>The data runs the runner gave with each file of the last push of <paramref name="key"/> (null: none known).</summary>
+    public IReadOnlyList<ExtentList?> ExtentsGiven(string key)
+    {
+        lock (_gate) return _extentsGiven[key];
     }
 
     public StepRecord RecordOf(string key)
@@ -95,6 +102,7 @@ internal sealed class MemoryStepCache(string name = "oci://cache.test/steps") : 
         {
             Stores++;
             _entries[key] = (JsonSerializer.Serialize(record), files.Select(f => f.Name).ToList());
+            _extentsGiven[key] = files.Select(f => f.Extents).ToList();
         }
     }
 
