@@ -10,7 +10,9 @@ namespace ImageBuild.Recipes.Cache.Remote;
 /// file with its zero blocks left out, <see cref="OciMediaTypes.DiskLayer"/> of the record's format, titled with the
 /// file's name), annotations with the key, the kind and the engine version. Steps without output have no layer.
 /// Layer digests of what was pushed or pulled are remembered in the output directory's state, so a later push of
-/// the same file asks the registry for its blob instead of sending it again.
+/// the same file asks the registry for its blob instead of sending it again. A push given a file's data runs
+/// (<see cref="StepFile.Extents"/>) reads the file once; a fetch hashes each file as it is extracted, so the
+/// runner checks the record against those hashes without reading the files back.
 /// </summary>
 public sealed class OciStepCache : IStepCache, IDisposable
 {
