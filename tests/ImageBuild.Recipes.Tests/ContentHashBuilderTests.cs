@@ -89,14 +89,15 @@ public sealed class ContentHashBuilderTests
     }
 
     [TestMethod]
-    public void DataGoingBackwardsOrPastTheLengthIsRefused()
+    public void DataGoingBackwardsOrPastTheLengthOrAfterTheEndIsRefused()
     {
         var builder = new ContentHashBuilder();
         builder.Append(8192, new byte[100]);
         Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => builder.Append(8000, new byte[10]));
         Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => builder.Finish(8000));
         Assert.AreEqual(ContentHashBuilder_HashOfZeros(8292), builder.Finish(8292));
-        Assert.ThrowsExactly<ObjectDisposedException>(() => builder.Finish(8292));
+        Assert.ThrowsExactly<InvalidOperationException>(() => builder.Finish(8292));
+        Assert.ThrowsExactly<InvalidOperationException>(() => builder.Append(9000, new byte[1]));
     }
 
     /// <summary>A file of zeros hashes as its length alone, written or not.</summary>

@@ -51,9 +51,10 @@ public sealed class ContentHashBuilder
 
     /// <summary>Adds <paramref name="data"/>, the file's bytes at <paramref name="offset"/>.</summary>
     /// <exception cref="ArgumentOutOfRangeException">offset is before the end of data already given.</exception>
+    /// <exception cref="InvalidOperationException">The hash is finished.</exception>
     public void Append(long offset, ReadOnlySpan<byte> data)
     {
-        ObjectDisposedException.ThrowIf(_finished, this);
+        if (_finished) throw new InvalidOperationException("the hash is finished");
         ArgumentOutOfRangeException.ThrowIfLessThan(offset, _position);
         DataBytes += data.Length;
         while (!data.IsEmpty)
@@ -87,7 +88,7 @@ public sealed class ContentHashBuilder
     /// <summary>Ends the hash with the file's length (at least the end of the data given) and returns it.</summary>
     public string Finish(long length)
     {
-        ObjectDisposedException.ThrowIf(_finished, this);
+        if (_finished) throw new InvalidOperationException("the hash is finished");
         ArgumentOutOfRangeException.ThrowIfLessThan(length, _position);
         _finished = true;
         if (_pendingBlock >= 0) FlushPending((int)Math.Min(BlockSize, length - _pendingBlock * BlockSize));
