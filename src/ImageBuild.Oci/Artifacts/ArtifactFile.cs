@@ -7,4 +7,13 @@ namespace ImageBuild.Oci.Artifacts;
 /// blob from an earlier push of the same bytes: the store asks the registry for it first and does not read the
 /// file when the registry has it.
 /// </summary>
-public sealed record ArtifactFile(string Name, string Path, string MediaType, string? KnownDigest = null);
+public sealed record ArtifactFile(string Name, string Path, string MediaType, string? KnownDigest = null)
+{
+    /// <summary>
+    /// The file's runs of non-zero 4 KiB blocks, when whoever pushes it found them already (while hashing it): the
+    /// layer is then written without a scan, reading the file once
+    /// (<see cref="Layers.SparseFileLayer.Write(string, string, Stream, IReadOnlyList{Layers.DataExtent}?, CancellationToken, int)"/>,
+    /// which says how far they are trusted). Null: the file is scanned.
+    /// </summary>
+    public IReadOnlyList<Layers.DataExtent>? KnownExtents { get; init; }
+}

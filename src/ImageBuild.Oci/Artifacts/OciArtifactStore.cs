@@ -95,7 +95,7 @@ public sealed class OciArtifactStore
             try
             {
                 using Stream sink = pipe.Writer.AsStream(leaveOpen: true);
-                SparseFileLayer.Write(file.Path, file.Name, sink, stopEncoder.Token);
+                SparseFileLayer.Write(file.Path, file.Name, sink, file.KnownExtents, stopEncoder.Token);
                 sink.Flush();
                 pipe.Writer.Complete();
             }
@@ -187,7 +187,17 @@ public sealed class OciArtifactStore
     /// file is deleted and the exception rethrown. When the descriptor has a title annotation, the tar's entry must
     /// bear that name. Returns the entry name from the tar.
     /// </summary>
-    public async Task<string> PullFileAsync(OciDescriptor layer, string destinationPath, long maxFileSize, CancellationToken ct)
+    public Task<string> PullFileAsync(OciDescriptor layer, string destinationPath, long maxFileSize, CancellationToken ct) =>
+        PullFileAsync(layer, destinationPath, maxFileSize, observer: null, ct);
+
+    /// <summary>
+    /// <see cref="PullFileAsync(OciDescriptor, string, long, CancellationToken)"/>, telling
+    /// <paramref name="observer"/> of every piece of data written as it is written (see
+    /// <see cref="SparseFileLayer.Extract(Stream, string, long, string, ExtractedDataObserver?, CancellationToken)"/>),
+    /// from the extracting thread: the caller can hash the file without reading it back. What it saw is only worth
+    /// anything once this returns (a digest mismatch is found at the end of the download).
+    /// </summary>
+    public async Task<string> PullFileAsync(OciDescriptor layer, string destinationPath, long maxFileSize, ExtractedDataObserver? observer, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(layer);
         bool existedBefore = File.Exists(destinationPath);
@@ -199,7 +209,7 @@ public sealed class OciArtifactStore
             try
             {
                 using Stream input = pipe.Reader.AsStream(leaveOpen: true);
-                string name = SparseFileLayer.Extract(input, destinationPath, maxFileSize, source, ct);
+                string name = SparseFileLayer.Extract(input, destinationPath, maxFileSize, source, observer, ct);
                 await pipe.Reader.CompleteAsync().ConfigureAwait(false);
                 return name;
             }

@@ -31,7 +31,7 @@ internal sealed class LayerTarReader
     /// Extracts the one file into <paramref name="destinationPath"/> (created new) and returns its name. On a
     /// failure the caller deletes the destination; <paramref name="created"/> says whether this call created it.
     /// </summary>
-    public string Extract(string destinationPath, long maxFileSize, CancellationToken ct, out bool created)
+    public string Extract(string destinationPath, long maxFileSize, ExtractedDataObserver? observer, CancellationToken ct, out bool created)
     {
         created = false;
         byte[] block = new byte[TarHeader.BlockSize];
@@ -66,7 +66,7 @@ internal sealed class LayerTarReader
                     pax = null;
                     break;
                 case TarHeader.RegularType or TarHeader.OldRegularType:
-                    entryName = ExtractFile(header, pax ?? [], destinationPath, maxFileSize, ct, out created);
+                    entryName = ExtractFile(header, pax ?? [], destinationPath, maxFileSize, observer, ct, out created);
                     pax = null;
                     break;
                 default:
@@ -88,7 +88,7 @@ internal sealed class LayerTarReader
         return records;
     }
 
-    private string ExtractFile(TarHeader header, Dictionary<string, string> pax, string destinationPath, long maxFileSize, CancellationToken ct, out bool created)
+    private string ExtractFile(TarHeader header, Dictionary<string, string> pax, string destinationPath, long maxFileSize, ExtractedDataObserver? observer, CancellationToken ct, out bool created)
     {
         created = false;
         long storedSize = pax.TryGetValue("size", out string? sizeText) ? ParseDecimal(sizeText, "size") : header.Size;
@@ -129,11 +129,11 @@ internal sealed class LayerTarReader
             if (sparse)
             {
                 SparseMap map = GnuSparseMapReader.Read(_input, storedSize, realSize, _source);
-                for (int i = 0; i < map.Count; i++) Copy(file, map[i], destinationPath, ct);
+                for (int i = 0; i < map.Count; i++) Copy(file, map[i], destinationPath, observer, ct);
             }
             else
             {
-                Copy(file, new DataExtent(0, storedSize), destinationPath, ct);
+                Copy(file, new DataExtent(0, storedSize), destinationPath, observer, ct);
             }
             try
             {
@@ -148,7 +148,7 @@ internal sealed class LayerTarReader
         return name;
     }
 
-    private void Copy(SafeFileHandle file, DataExtent extent, string destinationPath, CancellationToken ct)
+    private void Copy(SafeFileHandle file, DataExtent extent, string destinationPath, ExtractedDataObserver? observer, CancellationToken ct)
     {
         byte[] buffer = new byte[(int)Math.Min(CopySize, Math.Max(1, extent.Length))];
         for (long pos = extent.Offset; pos < extent.End;)
@@ -164,6 +164,7 @@ internal sealed class LayerTarReader
             {
                 throw HostFileError.Wrap(e, destinationPath, "be written");
             }
+            observer?.Invoke(pos, buffer.AsSpan(0, n));
             pos += n;
         }
     }

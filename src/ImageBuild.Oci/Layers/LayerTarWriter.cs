@@ -19,16 +19,22 @@ internal sealed class LayerTarWriter
     private const int CopySize = 1 << 20;
     private readonly Stream _output;
     private readonly byte[] _buffer = new byte[CopySize];
+    private bool _checkBlocks;
 
     public LayerTarWriter(Stream output) => _output = output;
 
-    /// <summary>Writes the archive for the file and returns the bytes of file data it stores.</summary>
-    public long Write(string sourcePath, string entryName, CancellationToken ct)
+    /// <summary>
+    /// Writes the archive for the file and returns the bytes of file data it stores. With
+    /// <paramref name="knownExtents"/> (the file's runs of non-zero blocks, see <see cref="KnownExtents"/>) the file
+    /// is not scanned first: its data is read once, as it is streamed.
+    /// </summary>
+    public long Write(string sourcePath, string entryName, IReadOnlyList<DataExtent>? knownExtents, CancellationToken ct)
     {
         using SafeFileHandle file = OpenSource(sourcePath);
         long length = RandomAccess.GetLength(file);
         DateTime modifiedBefore = File.GetLastWriteTimeUtc(sourcePath);
-        SparseMap map = ZeroBlockScanner.Scan(file, length, sourcePath, ct);
+        SparseMap map = knownExtents is null ? ZeroBlockScanner.Scan(file, length, sourcePath, ct) : KnownExtents.ToMap(knownExtents, length, sourcePath);
+        _checkBlocks = knownExtents is not null;
 
         if (map.DataBytes == length) WriteDense(file, length, entryName, sourcePath, ct);
         else WriteSparse(file, length, map, entryName, sourcePath, ct);
@@ -118,6 +124,7 @@ internal sealed class LayerTarWriter
             ct.ThrowIfCancellationRequested();
             int n = (int)Math.Min(CopySize, extent.End - pos);
             ZeroBlockScanner.ReadExactly(file, _buffer.AsSpan(0, n), pos, sourcePath);
+            if (_checkBlocks) KnownExtents.CheckNoZeroBlock(_buffer.AsSpan(0, n), pos, sourcePath);
             _output.Write(_buffer, 0, n);
             pos += n;
         }

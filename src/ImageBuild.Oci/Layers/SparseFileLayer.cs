@@ -30,7 +30,21 @@ public static class SparseFileLayer
     /// </summary>
     /// <exception cref="ArgumentException">entryName is not a plain file name of at most 255 bytes.</exception>
     /// <exception cref="IOException">The source cannot be read, or changed while it was encoded.</exception>
-    public static LayerWriteResult Write(string sourcePath, string entryName, Stream destination, CancellationToken ct, int level = DefaultLevel)
+    public static LayerWriteResult Write(string sourcePath, string entryName, Stream destination, CancellationToken ct, int level = DefaultLevel) =>
+        Write(sourcePath, entryName, destination, knownExtents: null, ct, level);
+
+    /// <summary>
+    /// <see cref="Write(string, string, Stream, CancellationToken, int)"/>, given the source's runs of non-zero 4 KiB
+    /// blocks when the caller already has them (it hashed the file and noted them): the file is then not scanned
+    /// first, and its data is read once, as it streams. The runs must have the shape a scan gives (each starting on
+    /// a 4 KiB boundary and ending on one or at the end of the file, in order, adjacent runs merged), else an
+    /// <see cref="ArgumentException"/>; the blob is then byte for byte the one the scanning write makes.
+    /// The runs are trusted for the layout only: bytes outside them are not read (zeros are assumed), and a block
+    /// inside them that reads as zeros fails the write with an <see cref="IOException"/>. A stale map of a file
+    /// changed since makes a blob that restores other bytes, which a puller checking the content hash rejects.
+    /// Null <paramref name="knownExtents"/>: the file is scanned, as by the overload without them.
+    /// </summary>
+    public static LayerWriteResult Write(string sourcePath, string entryName, Stream destination, IReadOnlyList<DataExtent>? knownExtents, CancellationToken ct, int level = DefaultLevel)
     {
         if (LayerEntryName.Problem(entryName) is { } problem)
             throw new ArgumentException($"layer entry name '{entryName}' {problem}", nameof(entryName));
@@ -39,7 +53,7 @@ public static class SparseFileLayer
         long dataBytes;
         try
         {
-            dataBytes = new LayerTarWriter(tar).Write(sourcePath, entryName, ct);
+            dataBytes = new LayerTarWriter(tar).Write(sourcePath, entryName, knownExtents, ct);
         }
         catch (Exception failure)
         {
@@ -68,13 +82,23 @@ public static class SparseFileLayer
     /// <see cref="LayerTarReader"/>); anything wrong is an <see cref="InvalidDataException"/> with one line naming
     /// <paramref name="source"/>, and on any failure the destination is deleted again. Returns the entry's name.
     /// </summary>
-    public static string Extract(Stream layer, string destinationPath, long maxFileSize, string source, CancellationToken ct)
+    public static string Extract(Stream layer, string destinationPath, long maxFileSize, string source, CancellationToken ct) =>
+        Extract(layer, destinationPath, maxFileSize, source, observer: null, ct);
+
+    /// <summary>
+    /// <see cref="Extract(Stream, string, long, string, CancellationToken)"/>, reporting to
+    /// <paramref name="observer"/> every piece of data written, in the order written: offsets increase and pieces
+    /// never overlap (the layer's map is checked for that before any data is written), and the file's bytes
+    /// outside them are zeros (holes). So a hash of the file can be computed as it is extracted, without reading
+    /// it back. An exception thrown by the observer stops the extraction (and deletes the file).
+    /// </summary>
+    public static string Extract(Stream layer, string destinationPath, long maxFileSize, string source, ExtractedDataObserver? observer, CancellationToken ct)
     {
         bool created = false;
         try
         {
             using var zstd = new DecompressionStream(layer, leaveOpen: true);
-            return new LayerTarReader(zstd, source).Extract(destinationPath, maxFileSize, ct, out created);
+            return new LayerTarReader(zstd, source).Extract(destinationPath, maxFileSize, observer, ct, out created);
         }
         catch (Exception e) when (created || e is ZstdException or EndOfStreamException)
         {

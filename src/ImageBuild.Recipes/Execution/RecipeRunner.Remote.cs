@@ -189,11 +189,44 @@ public sealed partial class RecipeRunner
         if (_state.GetStep(step.Id) is { } record) remote.Push(step, record, _outputDir, unlessPresent: true);
     }
 
-    /// <summary>A step just built: pushed.</summary>
+    /// <summary>
+    /// The most data runs of one file kept from hashing it for its push (16 bytes each: 16 MiB at most, in 1 MiB
+    /// chunks); a file more fragmented than that is scanned again by the push.
+    /// </summary>
+    private const int MaxPushExtents = 1 << 20;
+
+    /// <summary>Data runs of just-built outputs, by step, from their hashing until their push takes them.</summary>
+    private readonly Dictionary<string, IReadOnlyList<ExtentList?>> _builtExtents = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Content hashes of a just-built output's files. With a store to push to, the runs of non-zero blocks found
+    /// while hashing are kept for the push (<see cref="PushBuilt"/>), which then streams the data without scanning.
+    /// </summary>
+    private List<string> HashBuilt(RecipeStep step, IReadOnlyList<string> paths)
+    {
+        if (_remote is not { Writes: true })
+            return paths.Select(ContentHasher.HashFile).ToList();
+        var hashes = new List<string>(paths.Count);
+        var extents = new List<ExtentList?>(paths.Count);
+        foreach (string path in paths)
+        {
+            hashes.Add(ContentHasher.HashFile(path, MaxPushExtents, out _, out var runs));
+            extents.Add(runs);
+        }
+        lock (_builtExtents) _builtExtents[step.Id] = extents;
+        return hashes;
+    }
+
+    /// <summary>A step just built: pushed, with the data runs its hashing found.</summary>
     private void PushBuilt(RecipeStep step, StepKind kind)
     {
+        IReadOnlyList<ExtentList?>? extents;
+        lock (_builtExtents)
+        {
+            _builtExtents.Remove(step.Id, out extents);
+        }
         if (_remote is not { Writes: true } remote || !RemoteSteps.Cacheable(step, kind)) return;
-        if (_state.GetStep(step.Id) is { } record) remote.Push(step, record, _outputDir, unlessPresent: false);
+        if (_state.GetStep(step.Id) is { } record) remote.Push(step, record, _outputDir, unlessPresent: false, extents);
     }
 
     /// <summary>

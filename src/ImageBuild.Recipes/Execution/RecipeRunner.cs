@@ -343,8 +343,9 @@ public sealed partial class RecipeRunner
         IReadOnlyDictionary<string, StepInput> inputs, IReadOnlyList<string>? knownHashes = null)
     {
         var sources = names.Select((n, i) => i == 0 ? partial : Path.Combine(sourceDir, n)).ToList();
-        // Pulled files were hashed when they were verified, in this same folder: not read twice.
-        var hashes = knownHashes?.ToList() ?? sources.Select(ContentHasher.HashFile).ToList();
+        // Pulled files were hashed when they were verified, in this same folder: not read twice. Built files are
+        // hashed here, noting their data runs for a push (so it reads them once more, not twice).
+        var hashes = knownHashes?.ToList() ?? HashBuilt(step, sources);
         string hash = OutputHash.Of(names.Zip(hashes).ToList());
         var inputFiles = new HashSet<string>(StringComparer.Ordinal);
         if (names.Count > 1)

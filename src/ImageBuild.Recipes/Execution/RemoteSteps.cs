@@ -68,15 +68,18 @@ internal sealed class RemoteSteps
             return new PulledStep(entry, null, [], [], 0, clock.Elapsed.TotalSeconds);
 
         string dir = folder();
+        IReadOnlyList<FetchedFile>? fetched;
         try
         {
-            reader.Fetch(entry, dir, _cancellation);
+            fetched = reader.Fetch(entry, dir, _cancellation);
         }
         catch (StepCacheException e)
         {
             _readerDown |= e.Unusable;
             throw new StepCacheException($"{reader.Name}: step '{step.Id}': {Trim(e.Message, reader.Name)}", e);
         }
+        if (fetched is not null && !fetched.Select(f => f.Name).SequenceEqual(names, StringComparer.Ordinal))
+            throw Untrusted(reader, step, $"the store fetched {string.Join(", ", fetched.Select(f => f.Name))}, its record lists {string.Join(", ", names)}");
         var record = entry.Record;
         var expected = record.Files is { Count: > 1 } files ? files.Select(f => f.Stamp.Hash).ToList() : [record.OutputStamp!.Hash];
         var hashes = new List<string>();
@@ -87,11 +90,14 @@ internal sealed class RemoteSteps
             string path = Path.Combine(dir, names[i]);
             if (Engine.Host.FileKind.Of(path, followLinks: false) != Engine.Host.FileType.Regular)
                 throw Untrusted(reader, step, $"file '{names[i]}' was not downloaded as a regular file");
-            string hash = ContentHasher.HashFile(path, out long read);
+            // A store that hashed the bytes as it wrote them into our private folder says so: the file is not read
+            // again. Otherwise it is hashed here.
+            long read = 0;
+            string hash = fetched is not null ? fetched[i].Hash : ContentHasher.HashFile(path, out read);
             if (hash != expected[i])
                 throw Untrusted(reader, step, $"file '{names[i]}' has content hash {hash}, its record says {expected[i]}");
             hashes.Add(hash);
-            data += read;
+            data += fetched is not null ? fetched[i].DataBytes : read;
         }
         string whole = OutputHash.Of(names.Zip(hashes).ToList());
         if (whole != record.OutputStamp!.Hash)
@@ -161,10 +167,15 @@ internal sealed class RemoteSteps
     /// Pushes a step's record and files in the background. With <paramref name="unlessPresent"/> (a step up to date
     /// here, or pulled from another store) the writer is asked first and nothing is sent when it has the key.
     /// </summary>
-    public void Push(RecipeStep step, StepRecord record, string outputDir, bool unlessPresent)
+    /// <param name="extents">
+    /// Per file (main first), its runs of non-zero blocks when the runner found them while hashing the just-built
+    /// output, so the push reads each file once; null (or null entries) where unknown: the store scans the file.
+    /// </param>
+    public void Push(RecipeStep step, StepRecord record, string outputDir, bool unlessPresent, IReadOnlyList<ExtentList?>? extents = null)
     {
         var writer = _caches.Writer!;
-        var files = FilesOf(record).Select(n => (n, Path.Combine(outputDir, n))).ToList();
+        var names = FilesOf(record);
+        var files = names.Select((n, i) => new StepFile(n, Path.Combine(outputDir, n), extents is not null && extents.Count == names.Count ? extents[i] : null)).ToList();
         var sent = ForTransport(record);
         var task = Task.Run(async () =>
         {

@@ -103,6 +103,44 @@ public sealed class OciArtifactStoreTests
         Assert.AreEqual(first.ManifestDigest, third.ManifestDigest);
     }
 
+    /// <summary>
+    /// A file pushed with its data runs known is not scanned: the same runs give the same layer as a scanning push;
+    /// runs that leave data out (stale) are trusted for the layout, so the blob lacks that data (a puller checking
+    /// the content hash refuses it). Pulling with an observer reports the file's data as it is written.
+    /// </summary>
+    [TestMethod]
+    public async Task KnownExtentsAreUsedInsteadOfAScanAndAPullReportsWhatItWrites()
+    {
+        using var s = new LayerScratch();
+        using var client = Client("store/known");
+        var store = new OciArtifactStore(client);
+        long size = 16L << 20;
+        string disk = s.SparseFile("disk.raw", size, (4096, LayerScratch.Random(100_000, 31)), (9L << 20, LayerScratch.Random(5000, 32)));
+        List<DataExtent> runs = SparseFileLayerKnownExtentsTests.Runs(File.ReadAllBytes(disk));
+        Assert.HasCount(2, runs);
+
+        PushedArtifact scanned = await store.PushAsync(Step(new ArtifactFile("disk.raw", disk, OciMediaTypes.DiskLayer("raw"))), ["scanned"], TestContext.CancellationToken);
+        PushedArtifact known = await store.PushAsync(Step(new ArtifactFile("disk.raw", disk, OciMediaTypes.DiskLayer("raw")) { KnownExtents = runs }), ["known"], TestContext.CancellationToken);
+        Assert.AreEqual(scanned.ManifestDigest, known.ManifestDigest);
+        PushedArtifact stale = await store.PushAsync(Step(new ArtifactFile("disk.raw", disk, OciMediaTypes.DiskLayer("raw")) { KnownExtents = runs.Take(1).ToList() }), ["stale"], TestContext.CancellationToken);
+        Assert.AreNotEqual(scanned.Manifest.Layers[0].Digest, stale.Manifest.Layers[0].Digest, "the runs given decide the layout");
+
+        byte[] seen = new byte[size];
+        long reported = 0;
+        string name = await store.PullFileAsync(known.Manifest.Layers[0], s.PathOf("pulled.raw"), size, (offset, data) =>
+        {
+            data.CopyTo(seen.AsSpan((int)offset));
+            reported += data.Length;
+        }, TestContext.CancellationToken);
+        Assert.AreEqual("disk.raw", name);
+        Assert.AreEqual(runs.Sum(r => r.Length), reported);
+        CollectionAssert.AreEqual(File.ReadAllBytes(disk), seen);
+        LayerScratch.AssertSameBytes(disk, s.PathOf("pulled.raw"));
+
+        await store.PullFileAsync(stale.Manifest.Layers[0], s.PathOf("stale.raw"), size, TestContext.CancellationToken);
+        Assert.IsFalse(File.ReadAllBytes(s.PathOf("stale.raw")).AsSpan(9 << 20, 5000).ContainsAnyExcept((byte)0), "the run left out is not in the blob");
+    }
+
     [TestMethod]
     public async Task TwoAgentsPushingTheSameEntryAtOnceBothSucceedWithOneManifest()
     {

@@ -16,6 +16,7 @@ internal sealed class MemoryStepCache(string name = "oci://cache.test/steps") : 
     private readonly Dictionary<string, (string RecordJson, List<string> Names)> _entries = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _aliases = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
+    private readonly Dictionary<string, List<ExtentList?>> _extentsGiven = new(StringComparer.Ordinal);
 
     public string Name => name;
 
@@ -41,6 +42,12 @@ internal sealed class MemoryStepCache(string name = "oci://cache.test/steps") : 
         get { lock (_gate) return _entries.Keys.ToList(); }
     }
 
+    /// <summary>The data runs the runner gave with each file of the last push of <paramref name="key"/> (null: none known).</summary>
+    public IReadOnlyList<ExtentList?> ExtentsGiven(string key)
+    {
+        lock (_gate) return _extentsGiven[key];
+    }
+
     public StepRecord RecordOf(string key)
     {
         lock (_gate) return JsonSerializer.Deserialize<StepRecord>(_entries[key].RecordJson)!;
@@ -64,7 +71,8 @@ internal sealed class MemoryStepCache(string name = "oci://cache.test/steps") : 
         }
     }
 
-    public void Fetch(CachedStep entry, string directory, CancellationToken ct)
+    /// <summary>Copies the files; hashes nothing (null), so the runner hashes what it got.</summary>
+    public IReadOnlyList<FetchedFile>? Fetch(CachedStep entry, string directory, CancellationToken ct)
     {
         Fail();
         string at = entry.Source["memory:".Length..];
@@ -80,19 +88,21 @@ internal sealed class MemoryStepCache(string name = "oci://cache.test/steps") : 
             File.Copy(Path.Combine(_dir.Path, Hex(at), n), dest);
             AlterFetched?.Invoke(dest);
         }
+        return null;
     }
 
-    public void Store(string key, StepRecord record, IReadOnlyList<(string Name, string Path)> files, CancellationToken ct)
+    public void Store(string key, StepRecord record, IReadOnlyList<StepFile> files, CancellationToken ct)
     {
         Fail();
         if (RefusesPushes) throw new StepCacheException($"{Name}: push refused (403 denied)");
         string dir = Path.Combine(_dir.Path, Hex(key));
         Directory.CreateDirectory(dir);
-        foreach (var (n, path) in files) File.Copy(path, Path.Combine(dir, n), overwrite: true);
+        foreach (var f in files) File.Copy(f.Path, Path.Combine(dir, f.Name), overwrite: true);
         lock (_gate)
         {
             Stores++;
             _entries[key] = (JsonSerializer.Serialize(record), files.Select(f => f.Name).ToList());
+            _extentsGiven[key] = files.Select(f => f.Extents).ToList();
         }
     }
 

@@ -155,6 +155,43 @@ public sealed class RegistryStepCacheTests
         AssertSameOutputs(f.OutputDir, f["agent-b"]);
     }
 
+    /// <summary>
+    /// An entry whose blobs all match their digests but whose record gives another content hash than its layer
+    /// restores (a record rewritten, or a layer swapped, by whoever can push): the hash computed while extracting
+    /// is checked against the record, so the step is built here and nothing of the entry is kept.
+    /// </summary>
+    [TestMethod]
+    public void AnEntryWhoseRecordDisagreesWithItsDigestValidLayerIsNotUsed()
+    {
+        using var f = IncrementalTests.NewPipeline();
+        string cache = Registry.Reference("lying/steps");
+        var settings = new StepCacheSettings { From = cache, To = cache, PlainHttp = true };
+        Assert.IsTrue(Run(f, f.OutputDir, settings).Result.Succeeded);
+        var state = BuildState.Load(f.OutputDir);
+        var final = state.GetStep("final")!;
+        string realHash = final.OutputStamp!.Hash, otherHash = state.GetStep("side")!.OutputStamp!.Hash;
+        using (var client = new RegistryClient(OciReference.Parse(cache), new RegistryOptions { PlainHttp = true, Environment = _ => null }))
+        {
+            var store = new Oci.Artifacts.OciArtifactStore(client);
+            string tag = OciStepCache.TagOf(final.Key);
+            var found = store.FindAsync(tag, Oci.Artifacts.OciMediaTypes.StepArtifact, CancellationToken.None).GetAwaiter().GetResult()!;
+            var config = StepRecordConfig.Parse(store.GetConfigAsync(found, 1 << 20, CancellationToken.None).GetAwaiter().GetResult(), tag);
+            byte[] lying = (config with { Record = config.Record with { OutputStamp = config.Record.OutputStamp! with { Hash = otherHash } } }).ToJson();
+            using var blob = new MemoryStream(lying);
+            var descriptor = client.PushBlobAsync(blob, Oci.Artifacts.OciMediaTypes.StepRecord, CancellationToken.None, Oci.Artifacts.OciDigest.Of(lying), lying.Length).GetAwaiter().GetResult();
+            byte[] manifest = (found.Manifest with { Config = found.Manifest.Config with { Digest = descriptor.Digest, Size = descriptor.Size } }).ToJson();
+            client.PutManifestAsync(tag, manifest, Oci.Artifacts.OciMediaTypes.ImageManifest, CancellationToken.None).GetAwaiter().GetResult();
+        }
+
+        var b = Run(f, f["agent-b"], settings with { To = null });
+        Assert.IsTrue(b.Result.Succeeded, Text(b.Events));
+        CollectionAssert.AreEqual(new[] { "final" }, b.Result.Ran(), Text(b.Events));
+        Assert.AreEqual($"{cache}: step 'final': file 'final.raw' has content hash {realHash}, its record says {otherHash}; building it here",
+            b.Events.Single(e => e.Type == "warning").Message);
+        AssertSameOutputs(f.OutputDir, f["agent-b"]);
+        Assert.AreEqual(realHash, BuildState.Load(f["agent-b"]).GetStep("final")!.OutputStamp!.Hash);
+    }
+
     [TestMethod]
     public void ATagMovedToAnotherStepsManifestIsNotUsed()
     {

@@ -26,8 +26,8 @@ internal static class RemoteRun
     {
         public string Name => store.Name;
         public CachedStep? Find(string key, CancellationToken ct) => store.Find(key, ct);
-        public void Fetch(CachedStep entry, string directory, CancellationToken ct) => store.Fetch(entry, directory, ct);
-        public void Store(string key, Cache.StepRecord record, IReadOnlyList<(string Name, string Path)> files, CancellationToken ct) => store.Store(key, record, files, ct);
+        public IReadOnlyList<FetchedFile>? Fetch(CachedStep entry, string directory, CancellationToken ct) => store.Fetch(entry, directory, ct);
+        public void Store(string key, Cache.StepRecord record, IReadOnlyList<StepFile> files, CancellationToken ct) => store.Store(key, record, files, ct);
         public bool Contains(string key, CancellationToken ct) => store.Contains(key, ct);
     }
 

@@ -301,6 +301,40 @@ public sealed class RemoteStepTests
         Assert.AreEqual("plain.raw", store.RecordOf(store.Keys.Single()).Output);
     }
 
+    /// <summary>
+    /// A step just built is pushed with the runs of non-zero blocks its hashing found (so the push reads each file
+    /// once), exactly the file's runs; a step up to date here is pushed without (the store scans it).
+    /// </summary>
+    [TestMethod]
+    public void ABuiltStepIsPushedWithTheDataRunsItsHashingFoundAnUpToDateOneWithout()
+    {
+        using var f = IncrementalTests.NewPipeline();
+        using var store = new MemoryStepCache();
+        Assert.IsTrue(RemoteRun.Run(f, f.OutputDir, RemoteRun.WriteOnly(store)).Succeeded);
+        foreach (string name in Outputs)
+        {
+            string key = store.Keys.Single(k => store.RecordOf(k).Output == name);
+            var given = store.ExtentsGiven(key).Single();
+            Assert.IsNotNull(given, name);
+            byte[] bytes = File.ReadAllBytes(f.Out(name));
+            var runs = new List<Oci.Layers.DataExtent>();
+            for (int at = 0; at < bytes.Length; at += 4096)
+            {
+                int len = Math.Min(4096, bytes.Length - at);
+                if (!bytes.AsSpan(at, len).ContainsAnyExcept((byte)0)) continue;
+                if (runs.Count > 0 && runs[^1].End == at) runs[^1] = runs[^1] with { Length = runs[^1].Length + len };
+                else runs.Add(new Oci.Layers.DataExtent(at, len));
+            }
+            CollectionAssert.AreEqual(runs, given.ToList(), name);
+        }
+
+        using var other = new MemoryStepCache("oci://other.test/steps");
+        var upToDate = RemoteRun.Run(f, f.OutputDir, RemoteRun.WriteOnly(other));
+        Assert.AreEqual(7, upToDate.Skipped().Length);
+        Assert.AreEqual(7, other.Stores, "up to date here, missing there: pushed");
+        Assert.IsTrue(other.Keys.All(k => other.ExtentsGiven(k).All(e => e is null)), "not hashed in this run: no runs known");
+    }
+
     private static string Key(string outputDir, string step) => BuildState.Load(outputDir).GetStep(step)!.Key;
 
     private static string Reasons(RunResult r) => string.Join("; ", r.Steps.Select(s => $"{s.Id}: {s.Status} {s.Reason}"));
@@ -311,10 +345,10 @@ public sealed class RemoteStepTests
         public bool Waited { get; private set; }
         public string Name => inner.Name;
         public CachedStep? Find(string key, CancellationToken ct) => inner.Find(key, ct);
-        public void Fetch(CachedStep entry, string directory, CancellationToken ct) => inner.Fetch(entry, directory, ct);
+        public IReadOnlyList<FetchedFile>? Fetch(CachedStep entry, string directory, CancellationToken ct) => inner.Fetch(entry, directory, ct);
         public bool Contains(string key, CancellationToken ct) => inner.Contains(key, ct);
 
-        public void Store(string key, StepRecord record, IReadOnlyList<(string Name, string Path)> files, CancellationToken ct)
+        public void Store(string key, StepRecord record, IReadOnlyList<StepFile> files, CancellationToken ct)
         {
             if (record.Output == heldStep + ".raw")
             {

@@ -10,7 +10,9 @@ namespace ImageBuild.Recipes.Cache.Remote;
 /// file with its zero blocks left out, <see cref="OciMediaTypes.DiskLayer"/> of the record's format, titled with the
 /// file's name), annotations with the key, the kind and the engine version. Steps without output have no layer.
 /// Layer digests of what was pushed or pulled are remembered in the output directory's state, so a later push of
-/// the same file asks the registry for its blob instead of sending it again.
+/// the same file asks the registry for its blob instead of sending it again. A push given a file's data runs
+/// (<see cref="StepFile.Extents"/>) reads the file once; a fetch hashes each file as it is extracted, so the
+/// runner checks the record against those hashes without reading the files back.
 /// </summary>
 public sealed class OciStepCache : IStepCache, IDisposable
 {
@@ -98,7 +100,8 @@ public sealed class OciStepCache : IStepCache, IDisposable
         return new CachedStep(key, record, found.ManifestDigest);
     }
 
-    public void Fetch(CachedStep entry, string directory, CancellationToken ct)
+    /// <summary>Each file is hashed as it is extracted (<see cref="ContentHashBuilder"/> fed by the extractor): no file is read back.</summary>
+    public IReadOnlyList<FetchedFile>? Fetch(CachedStep entry, string directory, CancellationToken ct)
     {
         OciManifest? manifest;
         lock (_gate) _found.TryGetValue(entry.Source, out manifest);
@@ -106,21 +109,40 @@ public sealed class OciStepCache : IStepCache, IDisposable
             throw new StepCacheException($"{Name}: the entry {entry.Source} was not looked up here");
         var names = NamesOf(entry.Record);
         var hashes = HashesOf(entry.Record);
+        var fetched = new List<FetchedFile>(names.Count);
         for (int i = 0; i < names.Count; i++)
         {
             var layer = manifest.Layers[i];
             string dest = Path.Combine(directory, names[i]);
-            string got = Call(() => _store.PullFileAsync(layer, dest, SizeOf(entry.Record, i), ct), names[i]);
+            var hash = new ContentHashBuilder();
+            string got = Call(() => _store.PullFileAsync(layer, dest, SizeOf(entry.Record, i), hash.Append, ct), names[i]);
             if (got != names[i])
             {
                 File.Delete(dest);
                 throw new StepCacheException($"{Name}: layer {layer.Digest} holds '{got}', not '{names[i]}'");
             }
-            _digests.SetRemoteDigest(hashes[i], names[i], layer.Digest);
+            string content = hash.Finish(LengthOf(dest));
+            fetched.Add(new FetchedFile(names[i], content, hash.DataBytes));
+            // Remembered only for the bytes the record names: a layer restoring others must not be offered again.
+            if (content == hashes[i]) _digests.SetRemoteDigest(hashes[i], names[i], layer.Digest);
+        }
+        return fetched;
+    }
+
+    /// <summary>The length of a file just extracted (a stat, nothing read).</summary>
+    private long LengthOf(string path)
+    {
+        try
+        {
+            return new FileInfo(path).Length;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new StepCacheException($"{Name}: {Path.GetFileName(path)}: the file extracted cannot be examined: {OneLine(e.Message, Name)}", e);
         }
     }
 
-    public void Store(string key, StepRecord record, IReadOnlyList<(string Name, string Path)> files, CancellationToken ct)
+    public void Store(string key, StepRecord record, IReadOnlyList<StepFile> files, CancellationToken ct)
     {
         string tag = TagOf(key);
         var hashes = HashesOf(record);
@@ -136,7 +158,7 @@ public sealed class OciStepCache : IStepCache, IDisposable
         {
             throw new StepCacheException($"{Name}: {tag}: the format '{record.Format}' cannot name a layer");
         }
-        var layers = files.Select((f, i) => new ArtifactFile(f.Name, f.Path, mediaType, _digests.GetRemoteDigest(hashes[i], f.Name))).ToList();
+        var layers = files.Select((f, i) => new ArtifactFile(f.Name, f.Path, mediaType, _digests.GetRemoteDigest(hashes[i], f.Name)) { KnownExtents = f.Extents }).ToList();
         var config = new StepRecordConfig { EngineVersion = StepRecordConfig.CurrentEngineVersion, Record = record }.ToJson();
         var annotations = new Dictionary<string, string>(StringComparer.Ordinal)
         {
