@@ -25,9 +25,11 @@ need curl curl
 mkdir -p "$work_root"
 work="$(mktemp -d "$work_root/oci.XXXXXX")"
 registry_pid=""
-cleanup() {
-    [ -n "$registry_pid" ] && kill "$registry_pid" 2>/dev/null && wait "$registry_pid" 2>/dev/null
-    rm -rf "$work"; rmdir "$work_root" 2>/dev/null || true
+cleanup() { # never stops early: the registry's exit status (killed) must not keep the files from being removed
+    set +e
+    if [ -n "$registry_pid" ]; then kill "$registry_pid" 2>/dev/null; wait "$registry_pid" 2>/dev/null; fi
+    rm -rf "$work"; rmdir "$work_root" 2>/dev/null
+    return 0
 }
 trap cleanup EXIT
 
