@@ -15,10 +15,12 @@ namespace ImageBuild.Oci.Artifacts;
 public sealed class OciArtifactStore
 {
     /// <summary>
-    /// Bytes buffered between the encoder and the upload: more than one upload chunk (16 MiB by default), so the
-    /// encoder keeps working while a chunk is sent. The pipe holds them in small pooled segments.
+    /// Bytes buffered between the encoder and the upload: more than one upload chunk (8 MiB by default), so the
+    /// encoder keeps working while a chunk is sent. The pipe holds them in small pooled segments. Kept small: a run
+    /// pushes several steps at once, and the command line bounds its managed heap (256 MiB of GC regions, see
+    /// ImageBuild.Cli.csproj), whose exhaustion .NET answers with a crash, not an OutOfMemoryException.
     /// </summary>
-    private const long PushPipeBytes = 32 << 20;
+    private const long PushPipeBytes = 12 << 20;
 
     /// <summary>Bytes buffered between the download and the extractor.</summary>
     private const long PullPipeBytes = 4 << 20;

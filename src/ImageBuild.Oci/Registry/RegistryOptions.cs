@@ -21,8 +21,11 @@ public sealed record RegistryOptions
     /// <summary>First wait between attempts; doubles each time, capped, and Retry-After is honoured.</summary>
     public TimeSpan InitialBackoff { get; init; } = TimeSpan.FromMilliseconds(200);
 
-    /// <summary>Size of the PATCH requests of chunked uploads (buffered in arrays of at most 8 MiB).</summary>
-    public long ChunkSize { get; init; } = 16 << 20;
+    /// <summary>
+    /// Size of the PATCH requests of chunked uploads (buffered in arrays of at most 8 MiB, so that a failed PATCH can
+    /// be sent again): one 8 MiB array per upload by default, which keeps concurrent uploads within a bounded heap.
+    /// </summary>
+    public long ChunkSize { get; init; } = 8 << 20;
 
     /// <summary>How long a request may go without progress before it is abandoned (and retried).</summary>
     public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(5);
