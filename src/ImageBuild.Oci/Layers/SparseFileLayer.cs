@@ -98,9 +98,9 @@ public static class SparseFileLayer
         bool created = false;
         try
         {
-            // The machine's libzstd decodes when it loads (about twice as fast as ZstdSharp); the blob's bytes are
-            // ZstdSharp's either way, since only decoding depends on the machine. Bad zstd data is an
-            // InvalidDataException naming the layer.
+            // The machine's libzstd decodes when it loads (a 1 GiB disk-image layer: ~0.82 s against ZstdSharp's
+            // DecompressionStream ~0.97-1.19 s); the blob's bytes are ZstdSharp's either way, since only decoding
+            // depends on the machine. Bad zstd data is an InvalidDataException naming the layer.
             using var zstd = ZstdDecodeStream.Open(layer, leaveOpen: true, $"{source}: the layer");
             return new LayerTarReader(zstd, source).Extract(destinationPath, maxFileSize, observer, ct, out created);
         }
