@@ -9,7 +9,8 @@ namespace ImageBuild.Engine.Compression;
 /// decoder's own window, which libzstd caps at 128 MiB by default (a frame asking for more is refused). Data that is
 /// not zstd, is damaged, is empty or ends inside a frame is an <see cref="InvalidDataException"/> with a one-line
 /// message that names the data and, for damage, gives zstd's error name (ZSTD_getErrorName).
-/// Reads decode straight into the caller's buffer and fill it unless the data ends first.
+/// Reads decode straight into the caller's buffer and return once the input read so far is decoded: a read asks the
+/// source for more only when it has nothing to return yet (a stalled download never holds back what arrived).
 /// </summary>
 public sealed unsafe class ZstdDecodeStream : Stream
 {
@@ -90,7 +91,13 @@ public sealed unsafe class ZstdDecodeStream : Stream
             nuint outputPos = 0, outputSize = (nuint)buffer.Length;
             while (outputPos < outputSize)
             {
-                if (_inputPos == _inputEnd && !_sourceEnded) Refill();
+                if (_inputPos == _inputEnd && !_sourceEnded)
+                {
+                    // The decoder has given all it can from the input it had: return that rather than wait for more
+                    // (a download that stalls must not hold back the bytes that did arrive).
+                    if (outputPos > 0) break;
+                    Refill();
+                }
                 nuint inputBefore = _inputPos, outputBefore = outputPos;
                 nuint rc = _zstd.Decompress(_dctx, output, outputSize, ref outputPos, _input, _inputEnd, ref _inputPos);
                 if (_zstd.IsError(rc))

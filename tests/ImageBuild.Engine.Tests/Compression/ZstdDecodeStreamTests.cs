@@ -86,15 +86,31 @@ public sealed class ZstdDecodeStreamTests
     [TestMethod]
     [DataRow(true, DisplayName = "libzstd")]
     [DataRow(false, DisplayName = "ZstdSharp")]
-    public void Read_FillsTheBuffer_EvenFromASourceThatTrickles(bool native)
+    public void Read_ReturnsWhatArrived_WithoutWaitingForMoreInput(bool native)
     {
+        // A download that stalls mid-blob: the source gives half the frame, then would block (here: fails if asked).
         byte[] data = CompressionTestData.RealBytes(2 << 20);
-        using var z = Open(new TrickleStream(Frame(data), 7), native);
-        var buffer = new byte[1 << 20];
-        Assert.AreEqual(buffer.Length, z.Read(buffer));
-        CollectionAssert.AreEqual(data[..buffer.Length], buffer);
-        Assert.AreEqual(buffer.Length, z.Read(buffer));
-        Assert.AreEqual(0, z.Read(buffer));
+        byte[] frame = Frame(data);
+        using var z = Open(new StallingStream(frame[..(frame.Length / 2)]), native);
+        var buffer = new byte[4 << 20];
+        var got = new List<byte>();
+        try
+        {
+            int n;
+            while ((n = z.Read(buffer)) > 0)
+                got.AddRange(buffer.AsSpan(0, n).ToArray());
+            Assert.Fail("half a frame cannot decode to the end");
+        }
+        catch (IOException e) when (e.Message.StartsWith("stalled", StringComparison.Ordinal))
+        {
+            // the read after the last decodable byte asks for more input
+        }
+        Assert.IsGreaterThan(data.Length / 4, got.Count, "the bytes decoded from what arrived are returned before more is asked for");
+        CollectionAssert.AreEqual(data[..got.Count], got.ToArray());
+
+        // A source that trickles (7 bytes per read) still yields every byte, in order.
+        using var trickle = Open(new TrickleStream(frame, 7), native);
+        CollectionAssert.AreEqual(data, ReadAll(trickle, 1 << 20));
     }
 
     [TestMethod]
@@ -199,5 +215,15 @@ public sealed class ZstdDecodeStreamTests
     {
         public override int Read(Span<byte> buffer) => base.Read(buffer[..Math.Min(step, buffer.Length)]);
         public override int Read(byte[] buffer, int offset, int count) => base.Read(buffer, offset, Math.Min(step, count));
+    }
+
+    /// <summary>Gives its bytes, then fails any further read: a stream whose next read would block.</summary>
+    private sealed class StallingStream(byte[] data) : MemoryStream(data)
+    {
+        public override int Read(Span<byte> buffer) => Position < Length ? base.Read(buffer) : throw Stalled();
+
+        public override int Read(byte[] buffer, int offset, int count) => Position < Length ? base.Read(buffer, offset, count) : throw Stalled();
+
+        private static IOException Stalled() => new("stalled: the decoder asked for more input while it had output to return");
     }
 }
