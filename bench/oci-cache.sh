@@ -20,6 +20,7 @@ need() { # need COMMAND DEBIAN-PACKAGE
 need mke2fs e2fsprogs
 need docker-registry docker-registry
 need curl curl
+need zstd zstd
 [ -x /usr/bin/time ] || { apt-get update -qq && apt-get install -y -qq time >/dev/null; }
 
 mkdir -p "$work_root"
@@ -121,7 +122,14 @@ curl_all() {
         curl -sf -o "$work/curl/${digest#sha256:}" "http://127.0.0.1:$port/v2/bench/cache/blobs/$digest"
     done < "$work/blobs.txt"
 }
-export -f curl_all; export work port
+curl_untar() { # what a user without imagebuild would run: each blob through zstd and GNU tar, sparse
+    rm -rf "$work/untar"; mkdir -p "$work/untar"
+    while read -r digest _; do
+        curl -sf "http://127.0.0.1:$port/v2/bench/cache/blobs/$digest" | tar --zstd -xSf - -C "$work/untar"
+    done < "$work/blobs.txt"
+}
+export -f curl_all curl_untar; export work port
 for i in $(seq "$runs"); do timed "curl of the same blobs #$i" bash -c curl_all; done
+for i in $(seq "$runs"); do timed "curl | tar --zstd -xS #$i" bash -c curl_untar; done
 echo
 cat "$work/results.txt"
