@@ -20,7 +20,7 @@ internal sealed class HashingReadStream(Stream inner) : Stream
         while (await ReadAsync(buffer, ct).ConfigureAwait(false) > 0)
         {
         }
-        return "sha256:" + Convert.ToHexStringLower(_hash.GetHashAndReset());
+        return Artifacts.OciDigest.FromHash(_hash.GetHashAndReset());
     }
 
     public override bool CanRead => true;
