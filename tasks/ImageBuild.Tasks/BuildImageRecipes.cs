@@ -62,8 +62,9 @@ public sealed class BuildImageRecipes : ImageBuildTask
     /// <summary>What runs a recipe (the host; tests observe the request here).</summary>
     internal Func<RecipeRunRequest, HostResult> Host { get; set; } = RecipeHost.Run;
 
-    /// <summary>Each image a step produced or found up to date: the full path, with metadata Recipe, StepId, Kind,
-    /// Status (Ran, Skipped or Pulled), Format, VirtualSize, FileSize (of all its files), ContentHash, Files (every file of
+    /// <summary>Each image or artifact (OVA, box, tarball, checksum list, archive) a step produced or found up to date:
+    /// the full path, with metadata Recipe, StepId, Kind, Status (Ran, Skipped or Pulled), Type (Image or Artifact),
+    /// Format and VirtualSize (images), FileSize (of all its files), ContentHash, Files (every file of
     /// the image, the item's own first, ';'-separated: an image of several files, such as a VMDK descriptor and its
     /// extents, is one item), and RequiredSize, FullyAllocatedSize, MeasuredFormat when a measure step reports them
     /// for this image.</summary>
@@ -171,7 +172,7 @@ public sealed class BuildImageRecipes : ImageBuildTask
         {
             bool current = s.Status is StepStatus.Ran or StepStatus.Skipped or StepStatus.Pulled;
             // External steps (kind image) name files the project already has: not the build's, never cleaned.
-            bool produced = StepKinds.Default.Find(s.Kind) is { External: false, ProducesImage: true };
+            bool produced = StepKinds.Default.Find(s.Kind) is { ProducesOutput: true };
             if (current && produced && s.OutputPath is not null && File.Exists(s.OutputPath))
             {
                 var item = new TaskItem(s.OutputPath);
@@ -179,6 +180,7 @@ public sealed class BuildImageRecipes : ImageBuildTask
                 item.SetMetadata("StepId", s.Id);
                 item.SetMetadata("Kind", s.Kind);
                 item.SetMetadata("Status", s.Status.ToString());
+                item.SetMetadata("Type", s.Artifact ? "Artifact" : "Image");
                 Set(item, "Format", s.Format);
                 Set(item, "VirtualSize", s.VirtualSize);
                 Set(item, "FileSize", s.FileSize);

@@ -40,7 +40,15 @@ public static class ExternalTools
     public static void MakeCloop(string rawPath, string cloopPath, int blockSize = 65536) =>
         RunOk(CreateCompressedFs, Path.GetDirectoryName(Path.GetFullPath(cloopPath))!, "-q", "-B", blockSize.ToString(), rawPath, cloopPath);
 
-    private static string Package(string name) => name == Bximage ? "bochs" : "cloop-utils";
+    private static string Package(string name) => name switch
+    {
+        Bximage => "bximage",
+        CreateCompressedFs => "cloop-utils",
+        "xz" => "xz-utils",
+        "xmllint" => "libxml2-utils",
+        "sha256sum" or "sha1sum" or "sha512sum" => "coreutils",
+        _ => name, // zstd, gzip, tar, pigz: the package has the tool's name
+    };
 }
 
 /// <summary>

@@ -118,7 +118,15 @@ public sealed partial class RecipeRunner
         if (pulled.Folder is not null)
         {
             string main = Path.Combine(pulled.Folder, pulled.Names[0]);
-            (format, virtualSize) = CheckPulledImage(step, shape, main, pulled);
+            if (shape.Artifact)
+            {
+                // A file, not an image: its bytes were verified against the entry's hash; one file, its name the step's.
+                if (pulled.Names.Count != 1 || pulled.Names[0] != shape.OutputName)
+                    throw new StepCacheException($"{_remote!.Caches.Reader!.Name}: step '{step.Id}': its entry holds {string.Join(", ", pulled.Names)}, the step writes the one file '{shape.OutputName}'");
+                (format, virtualSize) = (null, null);
+            }
+            else
+                (format, virtualSize) = CheckPulledImage(step, shape, main, pulled);
             (stamp, files) = MoveIntoPlace(step, pulled.Names, main, pulled.Folder, inputs, pulled.Hashes);
         }
         var placed = record with

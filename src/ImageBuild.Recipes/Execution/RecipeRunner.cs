@@ -214,7 +214,8 @@ public sealed partial class RecipeRunner
             // the output names another image relatively (see OutputPlacement).
             if (final is not null && executor is not null)
             {
-                folder = OutputPlacement.InPrivateFolder(step, inputs, _engine)
+                // An artifact is one plain file: written beside its final name, never opened as an image.
+                folder = !shape.Artifact && OutputPlacement.InPrivateFolder(step, inputs, _engine)
                     ? PartialFolder.Create(_outputDir, _options.StateName, step.Id) : null;
                 partial = folder is not null ? Path.Combine(folder, shape.OutputName!) : Path.Combine(_outputDir, "." + shape.OutputName + PartialSuffix);
             }
@@ -237,7 +238,7 @@ public sealed partial class RecipeRunner
         var context = new StepContext
         {
             Step = step, Recipe = _recipe, Engine = engine, OutputDir = _outputDir, Inputs = inputs,
-            PartialPath = partial, OutputFormat = shape.Format,
+            PartialPath = partial, OutputFormat = shape.Format, Cancellation = _options.Cancellation,
             Progress = p =>
             {
                 // Long engine operations report progress often: the place where a cancelled run stops them.
@@ -290,6 +291,12 @@ public sealed partial class RecipeRunner
             if (partial is not null && final is not null)
             {
                 IReadOnlyList<string> names;
+                if (shape.Artifact)
+                {
+                    if (!File.Exists(partial)) throw new IOException("the step wrote no output");
+                    names = [shape.OutputName!];
+                }
+                else
                 // The format is known statically except below an existing image (commit into its backing file).
                 using (var dev = ImageOpener.Open(_engine, partial, new OpenOptions { Format = shape.Format, NoBacking = true, NoIo = true }))
                 {
@@ -437,14 +444,15 @@ public sealed partial class RecipeRunner
     {
         var inputs = new Dictionary<string, StepInput>(StringComparer.Ordinal);
         var hashes = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var param in RecipeGraph.ImageRefParams)
+        foreach (var (input, _, reference) in RecipeGraph.Inputs(step))
         {
-            if (step.Text(param) is not { } id) continue;
+            string id = reference.Value;
             var dep = deps[id];
-            inputs[param] = new StepInput(Path.Combine(_outputDir, dep.Output!), dep.Output!, dep.Format!);
+            bool artifact = _graph.Shapes[id].Artifact;
+            inputs[input] = new StepInput(Path.Combine(_outputDir, dep.Output!), dep.Output!, dep.Format ?? "") { Artifact = artifact };
             // An overlay's content is its chain's: the hashes of the steps below it are part of the input.
             var chain = RecipeGraph.BackingChain(_graph.Shapes, id).Select(b => $" <- {KeyName(deps[b].Output!)}:{deps[b].Hash ?? "unknown"}");
-            hashes[param] = $"{KeyName(dep.Output!)}:{dep.Format}:{dep.Hash ?? "unknown"}{string.Concat(chain)}";
+            hashes[input] = $"{KeyName(dep.Output!)}:{(artifact ? "artifact" : dep.Format)}:{dep.Hash ?? "unknown"}{string.Concat(chain)}";
         }
         if (kind.External)
         {
@@ -554,6 +562,7 @@ public sealed partial class RecipeRunner
             Id = step.Id, Kind = step.Kind, From = step.Text("from"), Status = status, Reason = reason, Output = shape.OutputName, Format = shape.Format,
             OutputPath = shape.OutputName is null ? null : Path.Combine(_outputDir, shape.OutputName),
             OutputFiles = shape.OutputName is null ? [] : [Path.Combine(_outputDir, shape.OutputName)],
+            Artifact = shape.Artifact,
         };
     }
 

@@ -93,6 +93,8 @@ public sealed record StepOutcome
     /// descriptor and its extents). Hosts report and clean all of them.
     /// </summary>
     public IReadOnlyList<string> OutputFiles { get; init; } = [];
+    /// <summary>The output is an artifact (an archive, an OVA, a checksum list): a file, not a disk image; no format or virtual size.</summary>
+    public bool Artifact { get; init; }
     public string? Format { get; init; }
     public long? VirtualSize { get; init; }
     /// <summary>Bytes of the output's files (all of them, for an image of several).</summary>

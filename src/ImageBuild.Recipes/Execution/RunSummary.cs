@@ -7,7 +7,7 @@ namespace ImageBuild.Recipes.Execution;
 
 /// <summary>
 /// The machine-readable account of a run, written as imagebuild-summary.json in the output directory: every step
-/// with its status and reason, and for image outputs the path (relative to the output directory), format, virtual
+/// with its status and reason, and for outputs (images, and artifacts: files that are not images) the type, path (relative to the output directory), format, virtual
 /// size, file size and content hash; measured sizes for measure steps. No timestamps or host data.
 /// </summary>
 public static class RunSummary
@@ -30,6 +30,7 @@ public static class RunSummary
                 {
                     // An image step's existing file: relative too, so the summary holds no host paths.
                     ["path"] = Path.IsPathRooted(s.Output) ? Path.GetRelativePath(Path.GetDirectoryName(Path.GetFullPath(path))!, s.Output) : s.Output,
+                    ["type"] = s.Artifact ? "artifact" : "image",
                     ["format"] = s.Format,
                     ["virtualSize"] = s.VirtualSize,
                     ["fileSize"] = s.FileSize,

@@ -33,7 +33,7 @@ public sealed class StepKey
         p.Append("output=").Append(outputName ?? "").Append('\n');
         foreach (var spec in kind.Params)
         {
-            if (spec.Type is ParamType.StepRef or ParamType.RepoFile) continue; // hashed by content below
+            if (spec.Type is ParamType.StepRef or ParamType.StepRefList or ParamType.RepoFile) continue; // hashed by content below
             string? value = step.Get(spec.Name)?.Canonical ?? spec.Default;
             if (value is null) continue;
             p.Append(spec.Name).Append('=').Append(value.Replace("\n", "\\n", StringComparison.Ordinal)).Append('\n');

@@ -64,8 +64,8 @@ public static class RecipeValidator
     /// </summary>
     private static void CheckEncryptedInputs(Recipe recipe, RecipeStep step, RecipeGraph? graph, ImageContext context, List<RecipeError> errors)
     {
-        foreach (var param in RecipeGraph.ImageRefParams)
-            if (step.Get(param) is TextValue input && recipe.Find(input.Value) is { } source && IsEncrypted(source, graph, context))
+        foreach (var (_, param, input) in RecipeGraph.Inputs(step))
+            if (recipe.Find(input.Value) is { } source && IsEncrypted(source, graph, context))
                 errors.Add(recipe.Error(input.Mark, $"step '{step.Id}': '{param}: {input.Value}' is an encrypted image; steps cannot read encrypted images yet (use it as a final output)"));
     }
 
@@ -209,6 +209,9 @@ public static class RecipeValidator
                 break;
             case "hyperv-vhdx":
                 HyperVVhdxStep(step, ctx, Err);
+                break;
+            case "ova" or "vagrant-box" or "gce-tar" or "archive":
+                ArtifactStepChecks.Check(recipe, step, graph, ctx, Err);
                 break;
             case "measure":
             {

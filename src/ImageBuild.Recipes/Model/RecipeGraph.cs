@@ -7,7 +7,11 @@ namespace ImageBuild.Recipes.Model;
 /// What a step's output looks like before anything runs: its format, backing step and file name in the output
 /// directory (for an <c>image</c> step: the absolute path of the existing file).
 /// </summary>
-public sealed record StepShape(string? Format, string? BackingStep, string? OutputName);
+public sealed record StepShape(string? Format, string? BackingStep, string? OutputName)
+{
+    /// <summary>The output is an artifact (an archive, an OVA, a checksum list), not an image: it has no format.</summary>
+    public bool Artifact { get; init; }
+}
 
 /// <summary>
 /// The steps as a graph: each step's inputs (step references and after:), a topological order, and each step's
@@ -17,6 +21,27 @@ public sealed class RecipeGraph
 {
     /// <summary>Parameters that name another step's image as an input.</summary>
     public static readonly string[] ImageRefParams = ["from", "image", "backing"];
+
+    /// <summary>
+    /// List parameters whose items name other steps' outputs as inputs (an OVA's further disks, the outputs a checksum
+    /// list covers). Item <c>i</c> is the input <c>PARAM[i]</c> (<see cref="ListInputName"/>).
+    /// </summary>
+    public static readonly string[] OutputListParams = ["disks", "outputs"];
+
+    /// <summary>The name of the input a list parameter's item is.</summary>
+    public static string ListInputName(string param, int index) => $"{param}[{index}]";
+
+    /// <summary>Every input a step reads, by input name (from, image, backing, disks[0], ...), in parameter order.</summary>
+    public static IEnumerable<(string Input, string Param, TextValue Ref)> Inputs(RecipeStep step)
+    {
+        foreach (var p in ImageRefParams)
+            if (step.Get(p) is TextValue t)
+                yield return (p, p, t);
+        foreach (var p in OutputListParams)
+            if (step.Get(p) is ListValue l)
+                for (int i = 0; i < l.Items.Count; i++)
+                    yield return (ListInputName(p, i), p, l.Items[i]);
+    }
 
     private RecipeGraph(Recipe recipe, IReadOnlyDictionary<string, IReadOnlyList<string>> deps, IReadOnlyList<RecipeStep> order,
         IReadOnlyDictionary<string, StepShape> shapes)
@@ -48,15 +73,12 @@ public sealed class RecipeGraph
     /// <summary>Every step id a step references (image inputs and after:), with where each reference is written.</summary>
     public static IEnumerable<(string Param, TextValue Ref)> References(RecipeStep step)
     {
-        foreach (var p in ImageRefParams)
-            if (step.Get(p) is TextValue t)
-                yield return (p, t);
+        foreach (var (_, p, t) in Inputs(step))
+            yield return (p, t);
         if (step.Get("after") is ListValue l)
             foreach (var t in l.Items)
                 yield return ("after", t);
     }
-
-    /// <summary>The default output file extension for a format.</summary>
 
     /// <summary>
     /// Builds the graph; null with <paramref name="errors"/> filled when a reference is missing or the steps form
@@ -82,10 +104,19 @@ public sealed class RecipeGraph
                     errors.Add(recipe.Error(r.Mark, $"step '{step.Id}': '{param}' refers to the step itself"));
                     continue;
                 }
-                if (param != "after" && kinds.Find(target.Kind) is { ProducesImage: false })
+                if (param != "after" && kinds.Find(target.Kind) is { ProducesImage: false } targetKind)
                 {
-                    errors.Add(recipe.Error(r.Mark, $"step '{step.Id}': '{param}: {r.Value}' is a '{target.Kind}' step, which produces no image (use 'after:' to order steps)"));
-                    continue;
+                    bool takesArtifact = kinds.Find(step.Kind)?.AcceptsArtifacts.Contains(param) == true;
+                    if (!targetKind.ProducesArtifact)
+                    {
+                        errors.Add(recipe.Error(r.Mark, $"step '{step.Id}': '{param}: {r.Value}' is a '{target.Kind}' step, which produces no {(takesArtifact ? "output" : "image")} (use 'after:' to order steps)"));
+                        continue;
+                    }
+                    if (!takesArtifact)
+                    {
+                        errors.Add(recipe.Error(r.Mark, $"step '{step.Id}': '{param}: {r.Value}' is a '{target.Kind}' step, whose output is a file, not a disk image; '{step.Kind}' reads images here"));
+                        continue;
+                    }
                 }
                 if (!list.Contains(r.Value)) list.Add(r.Value);
             }
@@ -131,10 +162,9 @@ public sealed class RecipeGraph
         foreach (var step in recipe.Steps)
         {
             var list = (List<string>)deps[step.Id];
-            foreach (var param in ImageRefParams)
-                if (step.Text(param) is { } input)
-                    foreach (var below in BackingChain(shapes, input))
-                        if (!list.Contains(below)) list.Add(below);
+            foreach (var (_, _, input) in Inputs(step))
+                foreach (var below in BackingChain(shapes, input.Value))
+                    if (!list.Contains(below)) list.Add(below);
         }
         return new RecipeGraph(recipe, deps, order, shapes);
     }
@@ -160,6 +190,8 @@ public sealed class RecipeGraph
             string file = recipe.ResolveFile(step.Text("file")!);
             return new StepShape(step.Text("format") ?? KnownProbe(file, formats), null, file);
         }
+        if (kinds.Find(step.Kind) is { ProducesArtifact: true } artifact)
+            return new StepShape(null, null, step.Text("output") ?? artifact.DefaultOutputName?.Invoke(step, shapes) ?? step.Id) { Artifact = true };
         StepShape? from = step.Text("from") is { } f ? shapes[f] : null;
         (string? format, string? backing) = step.Kind switch
         {

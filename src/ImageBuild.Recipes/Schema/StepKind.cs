@@ -21,5 +21,20 @@ public sealed record StepKind(string Name, int Version, string Description, IRea
     /// </summary>
     public string? OutputFormat { get; init; }
 
+    /// <summary>
+    /// The kind writes a file that is not a disk image (an archive, an OVA, a checksum list): an <i>artifact</i>. The
+    /// runner keys, hashes, places, prunes, caches and reports it as it does an image, but never opens it as one.
+    /// </summary>
+    public bool ProducesArtifact { get; init; }
+
+    /// <summary>An artifact's file name when the step does not give <c>output</c> (from the step and the shapes of the steps before it).</summary>
+    public Func<Model.RecipeStep, IReadOnlyDictionary<string, Model.StepShape>, string>? DefaultOutputName { get; init; }
+
+    /// <summary>Whether the step writes an output file of its own (an image or an artifact).</summary>
+    public bool ProducesOutput => (ProducesImage && !External) || ProducesArtifact;
+
+    /// <summary>Step-reference parameters that also take an artifact (archive's <c>from</c>, checksums' <c>outputs</c>); the others take images only.</summary>
+    public IReadOnlyList<string> AcceptsArtifacts { get; init; } = [];
+
     public ParamSpec? Find(string name) => Params.FirstOrDefault(p => p.Name == name);
 }

@@ -15,11 +15,11 @@ public sealed class StepKinds
         new("after", ParamType.StepRefList, "Steps that must succeed before this one (ordering only, e.g. a measure gate)."),
     ];
 
-    /// <summary>Parameter of every image-producing step.</summary>
+    /// <summary>Parameter of every step that writes an output file (an image or an artifact).</summary>
     public static readonly ParamSpec Output =
-        new("output", ParamType.FileName, "File name of the output image in the output directory (default: ID.FORMAT).");
+        new("output", ParamType.FileName, "File name of the output in the output directory (default: ID.FORMAT for images; each artifact kind says its own).");
 
-    private static readonly ParamSpec From = new("from", ParamType.StepRef, "The step whose output image is the input.", Required: true);
+    internal static readonly ParamSpec From = new("from", ParamType.StepRef, "The step whose output image is the input.", Required: true);
     private static readonly ParamSpec Options = new("options", ParamType.Options, "Format create options, as qemu-img -o NAME=VALUE; an option taking a secret (key-secret, encrypt.key-secret) names a secret declared under secrets:.");
 
     private readonly Dictionary<string, StepKind> _kinds;
@@ -40,7 +40,7 @@ public sealed class StepKinds
 
     /// <summary>Every parameter name the kind accepts, common ones included.</summary>
     public static IEnumerable<ParamSpec> AllParams(StepKind kind) =>
-        Common.Concat(kind.ProducesImage && !kind.External ? [Output] : []).Concat(kind.Params);
+        Common.Concat(kind.ProducesOutput ? [Output] : []).Concat(kind.Params);
 
     public static readonly StepKinds Default = new(
     [
@@ -163,5 +163,7 @@ public sealed class StepKinds
             new("physical-sector-size", ParamType.Integer, "Physical sector size the guest sees: 512 or 4096.") { Min = 512, Max = 4096, Default = "4096" },
             new("options", ParamType.Options, "Further vhdx create options (log_size, block_state_zero), as qemu-img -o NAME=VALUE."),
         ], ProducesImage: true) { OutputFormat = Platforms.HyperVVhdx.Format },
+
+        .. ArtifactKinds.All,
     ]);
 }

@@ -182,6 +182,11 @@ internal static class StepExecutors
         "measure" => new MeasureStep(),
         "azure-vhd" => new AzureVhdStep(),
         "hyperv-vhdx" => new HyperVVhdxStep(),
+        "ova" => new Artifacts.OvaStep(),
+        "vagrant-box" => new Artifacts.VagrantBoxStep(),
+        "gce-tar" => new Artifacts.GceTarStep(),
+        "checksums" => new Artifacts.ChecksumsStep(),
+        "archive" => new Artifacts.ArchiveStep(),
         _ => null,
     };
 }

@@ -192,7 +192,7 @@ internal sealed class SnapshotStep : IStepExecutor
 {
     public StepResult Execute(StepContext c)
     {
-        long seconds = c.Step.Number("date") ?? SourceDateEpoch();
+        long seconds = c.Step.Number("date") ?? BuildEnvironment.SourceDateEpoch();
         c.CopyImage(c.From, c.PartialPath!);
         ImageSnapshotter.Run(c.Engine, new SnapshotRequest
         {
@@ -203,10 +203,6 @@ internal sealed class SnapshotStep : IStepExecutor
         });
         return StepResult.Empty;
     }
-
-    private static long SourceDateEpoch() =>
-        long.TryParse(Environment.GetEnvironmentVariable("SOURCE_DATE_EPOCH"), System.Globalization.NumberStyles.None,
-            System.Globalization.CultureInfo.InvariantCulture, out long s) && s <= uint.MaxValue ? s : 0;
 }
 
 /// <summary>The create options of a compress step: its options, plus compression_type when the step names a type.</summary>

@@ -7,7 +7,11 @@ namespace ImageBuild.Recipes.Steps;
 /// <param name="Path">Full path in the output directory.</param>
 /// <param name="FileName">Its file name (what a backing reference stores).</param>
 /// <param name="Format">Its format.</param>
-public sealed record StepInput(string Path, string FileName, string Format);
+public sealed record StepInput(string Path, string FileName, string Format)
+{
+    /// <summary>The input is another step's artifact (a file that is not a disk image; <see cref="Format"/> is empty).</summary>
+    public bool Artifact { get; init; }
+}
 
 /// <summary>What a step's executor gets: the step, its inputs, where to write, and the engine.</summary>
 public sealed class StepContext
@@ -19,7 +23,7 @@ public sealed class StepContext
     /// <summary>Output directory (absolute).</summary>
     public required string OutputDir { get; init; }
 
-    /// <summary>Image inputs by parameter name (from, image, backing).</summary>
+    /// <summary>Inputs by name: parameter name (from, image, backing), or PARAM[i] for a list's items (disks, outputs).</summary>
     public required IReadOnlyDictionary<string, StepInput> Inputs { get; init; }
 
     /// <summary>
@@ -35,7 +39,18 @@ public sealed class StepContext
     /// <summary>Progress in percent for the engine operations that report it.</summary>
     public required Action<double> Progress { get; init; }
 
+    /// <summary>The run's cancellation (long operations also stop at their next <see cref="Progress"/> report).</summary>
+    public CancellationToken Cancellation { get; init; }
+
     public StepInput From => Inputs["from"];
+
+    /// <summary>The inputs a list parameter names (disks, outputs), in the recipe's order.</summary>
+    public IReadOnlyList<StepInput> ListInputs(string param)
+    {
+        var list = new List<StepInput>();
+        for (int i = 0; Inputs.TryGetValue(Model.RecipeGraph.ListInputName(param, i), out var input); i++) list.Add(input);
+        return list;
+    }
 
     /// <summary>
     /// Copies an input image to <paramref name="dest"/> for the step to change (reflink or sparse copy). An existing

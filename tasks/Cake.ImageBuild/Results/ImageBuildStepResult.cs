@@ -37,7 +37,7 @@ public sealed class ImageBuildStepResult
     /// <summary>Why it ran, was skipped, failed or was blocked.</summary>
     public required string Reason { get; init; }
 
-    /// <summary>The image the step wrote (absolute); null for steps without output (check, measure, compare).</summary>
+    /// <summary>The image or artifact the step wrote (absolute); null for steps without output (check, measure, compare).</summary>
     public FilePath? OutputPath { get; init; }
 
     /// <summary>
@@ -46,7 +46,13 @@ public sealed class ImageBuildStepResult
     /// </summary>
     public IReadOnlyList<FilePath> OutputFiles { get; init; } = [];
 
-    /// <summary>Format of the output image.</summary>
+    /// <summary>
+    /// The output is an artifact (an OVA, a Vagrant box, a GCE tarball, a checksum list, a compressed archive): a file
+    /// that is not a disk image, without <see cref="Format"/> or <see cref="VirtualSize"/>.
+    /// </summary>
+    public bool IsArtifact { get; init; }
+
+    /// <summary>Format of the output image (null for an artifact).</summary>
     public string? Format { get; init; }
 
     /// <summary>Virtual (guest) size of the output image in bytes.</summary>
@@ -96,6 +102,7 @@ public sealed class ImageBuildStepResult
         Reason = o.Reason,
         OutputPath = o.OutputPath is null ? null : new FilePath(o.OutputPath),
         OutputFiles = o.OutputFiles.Select(f => new FilePath(f)).ToList(),
+        IsArtifact = o.Artifact,
         Format = o.Format,
         VirtualSize = o.VirtualSize,
         FileSize = o.FileSize,
