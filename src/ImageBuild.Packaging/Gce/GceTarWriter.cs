@@ -46,11 +46,23 @@ public static class GceTarWriter
         }
         finally
         {
-            File.Delete(raw);
-            if (!written) File.Delete(outputPath);
+            DeleteQuietly(raw);
+            if (!written) DeleteQuietly(outputPath);
         }
         context.Progress?.Invoke(100);
         return new PackageResult([GceImage.DiskFileName], GceImage.Describe(sourceSize));
+    }
+
+    /// <summary>Removes a file this packager created; a failure here must not hide the one that brought us here.</summary>
+    private static void DeleteQuietly(string path)
+    {
+        try
+        {
+            if (File.Exists(path)) File.Delete(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+        }
     }
 
     private static long SourceSize(PackageContext context, PackageDisk disk)
