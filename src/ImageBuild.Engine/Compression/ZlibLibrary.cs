@@ -39,6 +39,12 @@ internal sealed unsafe partial class ZlibLibrary
     [LibraryImport(LibraryName, EntryPoint = "inflateEnd")]
     internal static partial int InflateEnd(ZStream* strm);
 
+    [LibraryImport(LibraryName, EntryPoint = "deflateSetDictionary")]
+    private static partial int DeflateSetDictionary(ZStream* strm, byte* dictionary, uint dictLength);
+
+    /// <summary>zlib's Z_SYNC_FLUSH: ends the output on a byte boundary with an empty stored block, stream not ended.</summary>
+    public const int ZSyncFlush = 2;
+
     public const int ZOk = 0, ZStreamEnd = 1, ZBufError = -5;
     public const int ZFinish = 4, ZDeflated = 8, ZDefaultStrategy = 0;
 
@@ -128,6 +134,43 @@ internal sealed unsafe partial class ZlibLibrary
         finally
         {
             InflateEnd(&strm);
+        }
+    }
+
+    /// <summary>
+    /// Raw-deflates one block of a longer deflate stream (RFC 1951), as parallel gzip writers do: the compressor is
+    /// primed with <paramref name="dictionary"/> (the up to 32 KiB of input before the block, so matches may reach
+    /// back into it), then the block is ended with a sync flush (byte-aligned, not final) or, when
+    /// <paramref name="last"/>, with the final block. Returns the output length, -1 when it does not fit in
+    /// <paramref name="dest"/>; throws on any other zlib failure.
+    /// </summary>
+    public int RawDeflateBlock(ReadOnlySpan<byte> dictionary, ReadOnlySpan<byte> src, Span<byte> dest, int level, bool last)
+    {
+        ZStream strm = default;
+        int rc = DeflateInit2(&strm, level, ZDeflated, -15, 8, ZDefaultStrategy, _version, sizeof(ZStream));
+        if (rc != ZOk) throw new ImageException($"zlib deflateInit2 failed ({rc})");
+        try
+        {
+            fixed (byte* pdict = dictionary)
+            fixed (byte* pin = src)
+            fixed (byte* pout = dest)
+            {
+                if (dictionary.Length > 0 && (rc = DeflateSetDictionary(&strm, pdict, (uint)dictionary.Length)) != ZOk)
+                    throw new ImageException($"zlib deflateSetDictionary failed ({rc})");
+                strm.NextIn = pin;
+                strm.AvailIn = (uint)src.Length;
+                strm.NextOut = pout;
+                strm.AvailOut = (uint)dest.Length;
+                rc = Deflate(&strm, last ? ZFinish : ZSyncFlush);
+                if (last ? rc == ZStreamEnd : rc == ZOk && strm.AvailIn == 0 && strm.AvailOut > 0)
+                    return dest.Length - (int)strm.AvailOut;
+                if (rc == ZOk || rc == ZBufError) return -1; // output space ran out before the block could end
+                throw new ImageException($"zlib deflate failed ({rc})");
+            }
+        }
+        finally
+        {
+            DeflateEnd(&strm);
         }
     }
 

@@ -78,6 +78,19 @@ internal static unsafe partial class ZstdLibrary
     [LibraryImport(LibraryName, EntryPoint = "ZSTD_getErrorName")]
     public static partial byte* GetErrorName(nuint code);
 
+    /// <summary>ZSTD_EndDirective.ZSTD_e_continue.</summary>
+    public const int ContinueFrame = 0;
+
+    /// <summary>ZSTD_cParameter.ZSTD_c_contentSizeFlag, ZSTD_c_checksumFlag and ZSTD_c_nbWorkers.</summary>
+    public const int ContentSizeFlagParameter = 200, ChecksumFlagParameter = 201, NbWorkersParameter = 400;
+
+    [LibraryImport(LibraryName, EntryPoint = "ZSTD_CCtx_setPledgedSrcSize")]
+    public static partial nuint CCtxSetPledgedSrcSize(nint cctx, ulong pledgedSrcSize);
+
+    /// <summary>What one single-threaded compression stream at a level needs (an upper bound, in bytes).</summary>
+    [LibraryImport(LibraryName, EntryPoint = "ZSTD_estimateCStreamSize")]
+    public static partial nuint EstimateCStreamSize(int compressionLevel);
+
     [LibraryImport(LibraryName, EntryPoint = "ZSTD_versionNumber")]
     private static partial uint VersionNumber();
 
