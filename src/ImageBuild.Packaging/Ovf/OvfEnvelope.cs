@@ -51,7 +51,8 @@ public static class OvfEnvelope
         using (var x = XmlWriter.Create(buffer, settings))
         {
             x.WriteStartDocument();
-            x.WriteStartElement("Envelope", ns);
+            x.WriteStartElement("", "Envelope", ns);
+            x.WriteAttributeString("xmlns", ns);
             x.WriteAttributeString("xmlns", "ovf", null, ns);
             x.WriteAttributeString("xmlns", "rasd", null, OvfNames.Rasd);
             x.WriteAttributeString("xmlns", "vssd", null, OvfNames.Vssd);
@@ -59,67 +60,67 @@ public static class OvfEnvelope
             x.WriteAttributeString("xmlns", "vbox", null, OvfNames.Vbox);
             x.WriteAttributeString("xml", "lang", null, "en-US");
 
-            x.WriteStartElement("References", ns);
+            x.WriteStartElement("", "References", ns);
             for (int i = 0; i < disks.Count; i++)
             {
-                x.WriteStartElement("File", ns);
-                x.WriteAttributeString("id", ns, FileId(i));
-                x.WriteAttributeString("href", ns, disks[i].FileName);
-                x.WriteAttributeString("size", ns, Num(disks[i].FileSize));
+                x.WriteStartElement("", "File", ns);
+                x.WriteAttributeString("ovf", "id", ns, FileId(i));
+                x.WriteAttributeString("ovf", "href", ns, disks[i].FileName);
+                x.WriteAttributeString("ovf", "size", ns, Num(disks[i].FileSize));
                 x.WriteEndElement();
             }
             x.WriteEndElement();
 
-            x.WriteStartElement("DiskSection", ns);
-            x.WriteElementString("Info", ns, "Virtual disk information");
+            x.WriteStartElement("", "DiskSection", ns);
+            x.WriteElementString("", "Info", ns, "Virtual disk information");
             for (int i = 0; i < disks.Count; i++)
             {
-                x.WriteStartElement("Disk", ns);
-                x.WriteAttributeString("diskId", ns, DiskId(i));
-                x.WriteAttributeString("fileRef", ns, FileId(i));
-                x.WriteAttributeString("capacity", ns, Num(disks[i].CapacityBytes));
-                x.WriteAttributeString("capacityAllocationUnits", ns, "byte");
-                x.WriteAttributeString("format", ns, OvfNames.StreamOptimizedVmdk);
+                x.WriteStartElement("", "Disk", ns);
+                x.WriteAttributeString("ovf", "diskId", ns, DiskId(i));
+                x.WriteAttributeString("ovf", "fileRef", ns, FileId(i));
+                x.WriteAttributeString("ovf", "capacity", ns, Num(disks[i].CapacityBytes));
+                x.WriteAttributeString("ovf", "capacityAllocationUnits", ns, "byte");
+                x.WriteAttributeString("ovf", "format", ns, OvfNames.StreamOptimizedVmdk);
                 if (disks[i].PopulatedSize is long populated)
-                    x.WriteAttributeString("populatedSize", ns, Num(populated));
+                    x.WriteAttributeString("ovf", "populatedSize", ns, Num(populated));
                 x.WriteEndElement();
             }
             x.WriteEndElement();
 
             if (nic.ResourceSubType is not null)
             {
-                x.WriteStartElement("NetworkSection", ns);
-                x.WriteElementString("Info", ns, "The list of logical networks");
-                x.WriteStartElement("Network", ns);
-                x.WriteAttributeString("name", ns, hardware.NetworkName);
-                x.WriteElementString("Description", ns, $"The {hardware.NetworkName} network");
+                x.WriteStartElement("", "NetworkSection", ns);
+                x.WriteElementString("", "Info", ns, "The list of logical networks");
+                x.WriteStartElement("", "Network", ns);
+                x.WriteAttributeString("ovf", "name", ns, hardware.NetworkName);
+                x.WriteElementString("", "Description", ns, $"The {hardware.NetworkName} network");
                 x.WriteEndElement();
                 x.WriteEndElement();
             }
 
-            x.WriteStartElement("VirtualSystem", ns);
-            x.WriteAttributeString("id", ns, hardware.Name);
-            x.WriteElementString("Info", ns, "A virtual machine");
-            x.WriteElementString("Name", ns, hardware.Name);
+            x.WriteStartElement("", "VirtualSystem", ns);
+            x.WriteAttributeString("ovf", "id", ns, hardware.Name);
+            x.WriteElementString("", "Info", ns, "A virtual machine");
+            x.WriteElementString("", "Name", ns, hardware.Name);
 
-            x.WriteStartElement("OperatingSystemSection", ns);
-            x.WriteAttributeString("id", ns, Num(os.CimId));
-            x.WriteAttributeString("osType", OvfNames.Vmw, os.VmwareOsType);
-            x.WriteElementString("Info", ns, "The kind of installed guest operating system");
-            x.WriteElementString("Description", ns, os.CimDescription);
-            x.WriteStartElement("OSType", OvfNames.Vbox);
-            x.WriteAttributeString("required", ns, "false");
+            x.WriteStartElement("", "OperatingSystemSection", ns);
+            x.WriteAttributeString("ovf", "id", ns, Num(os.CimId));
+            x.WriteAttributeString("vmw", "osType", OvfNames.Vmw, os.VmwareOsType);
+            x.WriteElementString("", "Info", ns, "The kind of installed guest operating system");
+            x.WriteElementString("", "Description", ns, os.CimDescription);
+            x.WriteStartElement("vbox", "OSType", OvfNames.Vbox);
+            x.WriteAttributeString("ovf", "required", ns, "false");
             x.WriteString(os.VirtualBoxOsType);
             x.WriteEndElement();
             x.WriteEndElement();
 
-            x.WriteStartElement("VirtualHardwareSection", ns);
-            x.WriteElementString("Info", ns, "Virtual hardware requirements");
-            x.WriteStartElement("System", ns);
-            x.WriteElementString("ElementName", OvfNames.Vssd, "Virtual Hardware Family");
-            x.WriteElementString("InstanceID", OvfNames.Vssd, "0");
-            x.WriteElementString("VirtualSystemIdentifier", OvfNames.Vssd, hardware.Name);
-            x.WriteElementString("VirtualSystemType", OvfNames.Vssd, VirtualSystemType);
+            x.WriteStartElement("", "VirtualHardwareSection", ns);
+            x.WriteElementString("", "Info", ns, "Virtual hardware requirements");
+            x.WriteStartElement("", "System", ns);
+            x.WriteElementString("vssd", "ElementName", OvfNames.Vssd, "Virtual Hardware Family");
+            x.WriteElementString("vssd", "InstanceID", OvfNames.Vssd, "0");
+            x.WriteElementString("vssd", "VirtualSystemIdentifier", OvfNames.Vssd, hardware.Name);
+            x.WriteElementString("vssd", "VirtualSystemType", OvfNames.Vssd, VirtualSystemType);
             x.WriteEndElement();
 
             // RASD properties in the schema's (alphabetical) order, as OvfRules checks
@@ -188,9 +189,9 @@ public static class OvfEnvelope
 
     private static void Item(XmlWriter x, string ns, IEnumerable<(string Name, string Value)> properties)
     {
-        x.WriteStartElement("Item", ns);
+        x.WriteStartElement("", "Item", ns);
         foreach (var (name, value) in properties)
-            x.WriteElementString(name, OvfNames.Rasd, value);
+            x.WriteElementString("rasd", name, OvfNames.Rasd, value);
         x.WriteEndElement();
     }
 
