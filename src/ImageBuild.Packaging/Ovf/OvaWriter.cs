@@ -51,7 +51,7 @@ public static class OvaWriter
                 throw new InvalidOperationException($"the OVF descriptor written for '{outputPath}' breaks DSP0243: {string.Join("; ", violations)}");
 
             var entries = new List<(string, byte[])> { (ovfName, HashOf(request.Manifest, descriptor)) };
-            entries.AddRange(exported.Select(e => (e.MemberName, e.Digest)));
+            entries.AddRange(exported.Select(e => (e.MemberName, e.Digest!)));
             byte[] manifest = OvfManifest.Write(request.Manifest, entries);
 
             WriteArchive(context, outputPath, [(ovfName, descriptor), (mfName, manifest)], exported, request.Manifest);
@@ -76,7 +76,7 @@ public static class OvaWriter
     /// Writes the members in order to a ustar archive at <paramref name="outputPath"/>: the small ones from memory,
     /// then each VMDK from scratch, re-hashed while copied and compared with the manifest's digest.
     /// </summary>
-    internal static void WriteArchive(PackageContext context, string outputPath, IReadOnlyList<(string Name, byte[] Content)> small,
+    private static void WriteArchive(PackageContext context, string outputPath, IReadOnlyList<(string Name, byte[] Content)> small,
         IReadOnlyList<ExportedVmdk> disks, ManifestAlgorithm algorithm)
     {
         long total = disks.Sum(d => d.Disk.FileSize);

@@ -4,7 +4,7 @@ using ImageBuild.Engine.Operations;
 namespace ImageBuild.Packaging.Ovf;
 
 /// <summary>A disk converted for a package: the VMDK in scratch and what the envelope and manifest say of it.</summary>
-internal sealed record ExportedVmdk(string MemberName, string ScratchPath, OvfDiskFile Disk, byte[] Digest);
+internal sealed record ExportedVmdk(string MemberName, string ScratchPath, OvfDiskFile Disk, byte[]? Digest);
 
 /// <summary>
 /// Converts an input image to a streamOptimized VMDK in scratch (the engine's convert, in-order writes, the
@@ -17,8 +17,11 @@ internal static class VmdkExport
 {
     private const int HashChunk = 1 << 20;
 
-    /// <summary>Converts <paramref name="disk"/>; <paramref name="progress"/> gets 0–100 for the conversion.</summary>
-    public static ExportedVmdk Convert(PackageContext context, PackageDisk disk, string memberName, ManifestAlgorithm algorithm, Action<double> progress)
+    /// <summary>
+    /// Converts <paramref name="disk"/>, hashing the result with <paramref name="algorithm"/> (null: not hashed);
+    /// <paramref name="progress"/> gets 0–100 for the conversion.
+    /// </summary>
+    public static ExportedVmdk Convert(PackageContext context, PackageDisk disk, string memberName, ManifestAlgorithm? algorithm, Action<double> progress)
     {
         string path = context.Scratch(memberName);
         if (Path.GetFileName(path) != memberName)
@@ -54,11 +57,12 @@ internal static class VmdkExport
             }
         }
 
-        byte[] digest;
-        long size;
-        using (var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan))
-        using (var hash = OvfManifest.CreateHash(algorithm))
+        byte[]? digest = null;
+        long size = new FileInfo(path).Length;
+        if (algorithm is ManifestAlgorithm a)
         {
+            using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
+            using var hash = OvfManifest.CreateHash(a);
             byte[] buffer = new byte[HashChunk];
             int n;
             while ((n = file.Read(buffer, 0, buffer.Length)) > 0)
@@ -66,7 +70,8 @@ internal static class VmdkExport
                 context.Cancellation.ThrowIfCancellationRequested();
                 hash.AppendData(buffer, 0, n);
             }
-            size = file.Length;
+            if (file.Length != size)
+                throw new IOException($"'{path}' changed size while being hashed");
             digest = hash.GetHashAndReset();
         }
         return new ExportedVmdk(memberName, path, new OvfDiskFile(memberName, size, capacity, populated), digest);
