@@ -46,7 +46,8 @@ public static class OvaWriter
             members.AddRange(exported.Select(e => e.MemberName));
 
             byte[] descriptor = OvfEnvelope.Write(request.Version, request.Hardware, exported.Select(e => e.Disk).ToList());
-            var violations = OvfRules.Check(XDocument.Parse(System.Text.Encoding.UTF8.GetString(descriptor)), members);
+            var parsed = XDocument.Parse(System.Text.Encoding.UTF8.GetString(descriptor));
+            var violations = OvfRules.Check(parsed, members).Concat(OvfRules.CheckArchiveOrder(parsed, members)).ToList();
             if (violations.Count > 0)
                 throw new InvalidOperationException($"the OVF descriptor written for '{outputPath}' breaks DSP0243: {string.Join("; ", violations)}");
 

@@ -27,6 +27,8 @@ namespace ImageBuild.Packaging.Ovf;
 /// ("hertz * 10^n", bytes as above).</item>
 /// <item>§9.2: each rasd:Connection names a Network of the NetworkSection.</item>
 /// <item>§9.9: an OperatingSystemSection's ovf:id is a non-negative integer (a CIM_OperatingSystem.OsType value).</item>
+/// <item>§5.3 (<see cref="CheckArchiveOrder"/>): in an OVA the descriptor is the first member, the manifest and
+/// certificate (when present) follow it in that order, then the referenced files in References order.</item>
 /// </list>
 /// </summary>
 public static partial class OvfRules
@@ -215,6 +217,35 @@ public static partial class OvfRules
             if (!IsNonNegativeInteger(id))
                 v.Add($"§9.9: OperatingSystemSection ovf:id '{id}' is not a CIM_OperatingSystem OsType value");
         }
+        return v;
+    }
+
+    /// <summary>
+    /// The violations of DSP0243 §5.3 by the member order <paramref name="members"/> of an OVA whose descriptor is
+    /// <paramref name="descriptor"/>: NAME.ovf first, then NAME.mf and NAME.cert if present, then the files of
+    /// References in their order, and nothing else.
+    /// </summary>
+    public static IReadOnlyList<string> CheckArchiveOrder(XDocument descriptor, IReadOnlyList<string> members)
+    {
+        ArgumentNullException.ThrowIfNull(descriptor);
+        ArgumentNullException.ThrowIfNull(members);
+        var v = new List<string>();
+        if (members.Count == 0 || !members[0].EndsWith(".ovf", StringComparison.OrdinalIgnoreCase))
+        {
+            v.Add($"§5.3: the first member is '{(members.Count == 0 ? "none" : members[0])}', not the OVF descriptor");
+            return v;
+        }
+        string stem = members[0][..^4];
+        var expected = new List<string> { members[0] };
+        if (members.Contains(stem + ".mf"))
+            expected.Add(stem + ".mf");
+        if (members.Contains(stem + ".cert"))
+            expected.Add(stem + ".cert");
+        XNamespace ns = descriptor.Root?.Name.Namespace ?? XNamespace.None;
+        expected.AddRange((descriptor.Root?.Element(ns + "References")?.Elements(ns + "File") ?? [])
+            .Select(f => (string?)f.Attribute(ns + "href") ?? ""));
+        if (!expected.SequenceEqual(members, StringComparer.Ordinal))
+            v.Add($"§5.3: the members are [{string.Join(", ", members)}], not [{string.Join(", ", expected)}] (descriptor, manifest, certificate, then References order)");
         return v;
     }
 

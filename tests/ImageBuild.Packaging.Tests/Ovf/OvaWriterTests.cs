@@ -22,8 +22,11 @@ public sealed class OvaWriterTests
 
         string[] expected = ["appliance.ovf", "appliance.mf", "appliance-disk1.vmdk"];
         CollectionAssert.AreEqual(expected, result.Members.ToArray());
-        CollectionAssert.AreEqual(expected, f.List(ova).ToArray());
+        var listed = f.List(ova);
+        CollectionAssert.AreEqual(expected, listed.ToArray());
         Assert.Contains("OVF 1.0", result.Note);
+        var descriptor = XDocument.Load(Path.Combine(f.Extract(ova, "x"), "appliance.ovf"));
+        Assert.AreEqual(0, OvfRules.CheckArchiveOrder(descriptor, listed).Count);
 
         using var s = File.OpenRead(ova);
         Assert.AreEqual(0, s.Length % 10240, "the archive ends on a 10240-byte record as GNU tar's does");

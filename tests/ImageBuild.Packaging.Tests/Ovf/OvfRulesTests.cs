@@ -199,3 +199,30 @@ public sealed class OvfRulesTests
         AssertCaught(wrong, "§7: the root element is");
     }
 }
+
+/// <summary>DSP0243 §5.3: the member order of an OVA.</summary>
+[TestClass]
+public sealed class OvfArchiveOrderTests
+{
+    [TestMethod]
+    public void Descriptor_manifest_then_references_order_passes()
+    {
+        var d = OvfTestData.TwoDiskDescriptor();
+        Assert.AreEqual(0, OvfRules.CheckArchiveOrder(d, OvfTestData.TwoDiskPackage).Count);
+        Assert.AreEqual(0, OvfRules.CheckArchiveOrder(d, ["appliance.ovf", "appliance-disk1.vmdk", "appliance-disk2.vmdk"]).Count);
+        Assert.AreEqual(0, OvfRules.CheckArchiveOrder(d, ["appliance.ovf", "appliance.mf", "appliance.cert", "appliance-disk1.vmdk", "appliance-disk2.vmdk"]).Count);
+    }
+
+    [TestMethod]
+    [DataRow("appliance.mf,appliance.ovf,appliance-disk1.vmdk,appliance-disk2.vmdk", "§5.3: the first member is 'appliance.mf'")]
+    [DataRow("appliance.ovf,appliance-disk1.vmdk,appliance.mf,appliance-disk2.vmdk", "§5.3: the members are")]
+    [DataRow("appliance.ovf,appliance.mf,appliance-disk2.vmdk,appliance-disk1.vmdk", "§5.3: the members are")]
+    [DataRow("appliance.ovf,appliance.mf,appliance-disk1.vmdk", "§5.3: the members are")]
+    [DataRow("appliance.ovf,appliance.mf,appliance-disk1.vmdk,appliance-disk2.vmdk,extra.txt", "§5.3: the members are")]
+    public void Wrong_orders_are_caught(string members, string expected)
+    {
+        var violations = OvfRules.CheckArchiveOrder(OvfTestData.TwoDiskDescriptor(), members.Split(','));
+        Assert.HasCount(1, violations);
+        Assert.StartsWith(expected, violations[0]);
+    }
+}
