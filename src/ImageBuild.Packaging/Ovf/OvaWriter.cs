@@ -35,11 +35,12 @@ public static class OvaWriter
         bool done = false;
         try
         {
+            using var scratch = new ScratchFolder(context, name + ".ova.d");
             int n = request.Disks.Count;
             for (int i = 0; i < n; i++)
             {
                 double start = ConvertShare * i / n;
-                exported.Add(VmdkExport.Convert(context, request.Disks[i], $"{name}-disk{i + 1}.vmdk", request.Manifest,
+                exported.Add(VmdkExport.Convert(context, scratch, request.Disks[i], $"{name}-disk{i + 1}.vmdk", request.Manifest,
                     p => context.Progress?.Invoke(start + p * ConvertShare / n / 100)));
             }
             var members = new List<string> { ovfName, mfName };
@@ -62,14 +63,8 @@ public static class OvaWriter
         }
         finally
         {
-            foreach (var e in exported)
-                VmdkExport.Delete(e.ScratchPath);
             if (!done)
-            {
-                if (exported.Count < request.Disks.Count)
-                    TryDeleteScratch(context, $"{name}-disk{exported.Count + 1}.vmdk"); // the conversion that failed
-                VmdkExport.Delete(outputPath);
-            }
+                DeleteOutput(outputPath);
         }
     }
 
@@ -112,13 +107,11 @@ public static class OvaWriter
         return hash.GetHashAndReset();
     }
 
-    /// <summary>Deletes a scratch file a failed conversion may have left.</summary>
-    internal static void TryDeleteScratch(PackageContext context, string memberName)
+    /// <summary>Deletes a half-written output so that it cannot be taken for a package.</summary>
+    internal static void DeleteOutput(string path)
     {
-        string path;
-        try { path = context.Scratch(memberName); }
-        catch (ArgumentException) { return; }
-        catch (IOException) { return; }
-        VmdkExport.Delete(path);
+        try { File.Delete(path); }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
     }
 }

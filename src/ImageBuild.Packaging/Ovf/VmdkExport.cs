@@ -10,8 +10,8 @@ internal sealed record ExportedVmdk(string MemberName, string ScratchPath, OvfDi
 /// Converts an input image to a streamOptimized VMDK in scratch (the engine's convert, in-order writes, the
 /// <c>subformat=streamOptimized</c> option as <c>qemu-img convert -O vmdk -o subformat=streamOptimized</c>), then
 /// reads the result once to hash it for the manifest and once through the engine for its capacity and populated
-/// size. The scratch file is named after the member, so the engine's reproducible identity source, which keys on the
-/// file name, gives the same CID in every run and directory.
+/// size. The scratch file is named after the member (in a <see cref="ScratchFolder"/>), so the engine's reproducible
+/// identity source, which keys on the file name, gives the same CID in every run and directory.
 /// </summary>
 internal static class VmdkExport
 {
@@ -21,11 +21,9 @@ internal static class VmdkExport
     /// Converts <paramref name="disk"/>, hashing the result with <paramref name="algorithm"/> (null: not hashed);
     /// <paramref name="progress"/> gets 0–100 for the conversion.
     /// </summary>
-    public static ExportedVmdk Convert(PackageContext context, PackageDisk disk, string memberName, ManifestAlgorithm? algorithm, Action<double> progress)
+    public static ExportedVmdk Convert(PackageContext context, ScratchFolder scratch, PackageDisk disk, string memberName, ManifestAlgorithm? algorithm, Action<double> progress)
     {
-        string path = context.Scratch(memberName);
-        if (Path.GetFileName(path) != memberName)
-            throw new InvalidOperationException($"the scratch path '{path}' for '{memberName}' does not end in that name, so the VMDK's CID would not be reproducible");
+        string path = scratch.PathOf(memberName);
         context.Cancellation.ThrowIfCancellationRequested();
         ImageConverter.Convert(context.Engine, new ConvertRequest
         {
@@ -75,13 +73,5 @@ internal static class VmdkExport
             digest = hash.GetHashAndReset();
         }
         return new ExportedVmdk(memberName, path, new OvfDiskFile(memberName, size, capacity, populated), digest);
-    }
-
-    /// <summary>Deletes what <see cref="Convert"/> created, ignoring what is already gone.</summary>
-    public static void Delete(string path)
-    {
-        try { File.Delete(path); }
-        catch (IOException) { }
-        catch (UnauthorizedAccessException) { }
     }
 }

@@ -18,7 +18,7 @@ namespace ImageBuild.Packaging.Vagrant;
 /// as VirtualBox's export gives and Vagrant imports (it takes the first .ovf of the box).</item>
 /// </list>
 /// The tar is ustar with the context's mtime, uid/gid 0, mode 0644; gzip's bytes do not depend on the thread count.
-/// The converted disk lives in scratch until it is archived; on failure the output and scratch files are deleted.
+/// The converted disk lives in a scratch folder (under its member name) until it is archived; on failure the output and scratch files are deleted.
 /// </summary>
 public static class VagrantBoxWriter
 {
@@ -40,10 +40,11 @@ public static class VagrantBoxWriter
             VagrantProvider.VirtualBox => VirtualBoxDisk,
             _ => throw new ArgumentOutOfRangeException(nameof(request), $"unknown Vagrant provider {request.Provider}"),
         };
-        string scratch = context.Scratch(diskMember);
         bool done = false;
         try
         {
+            using var folder = new ScratchFolder(context, "vagrant-box.d");
+            string scratch = folder.PathOf(diskMember);
             Action<double> convertProgress = p => context.Progress?.Invoke(p * ConvertShare / 100);
             var small = new List<(string Name, byte[] Content)>();
             long diskSize;
@@ -72,7 +73,7 @@ public static class VagrantBoxWriter
             }
             else
             {
-                var vmdk = VmdkExport.Convert(context, request.Disk, VirtualBoxDisk, algorithm: null, convertProgress);
+                var vmdk = VmdkExport.Convert(context, folder, request.Disk, VirtualBoxDisk, algorithm: null, convertProgress);
                 byte[] descriptor = OvfEnvelope.Write(OvfVersion.V1_0, request.Hardware, [vmdk.Disk]);
                 var violations = OvfRules.Check(XDocument.Parse(System.Text.Encoding.UTF8.GetString(descriptor)), [VirtualBoxDescriptor, VirtualBoxDisk]);
                 if (violations.Count > 0)
@@ -91,9 +92,8 @@ public static class VagrantBoxWriter
         }
         finally
         {
-            VmdkExport.Delete(scratch);
             if (!done)
-                VmdkExport.Delete(outputPath);
+                OvaWriter.DeleteOutput(outputPath);
         }
     }
 

@@ -42,7 +42,7 @@ public sealed class OvaWriterTests
             Assert.AreEqual(PackageFixture.Mtime, h.Mtime, h.Name);
             Assert.AreEqual("", h.UserName, h.Name);
         }
-        Assert.AreEqual(0, Directory.GetFiles(f.ScratchDir).Length, "scratch VMDKs are deleted");
+        Assert.AreEqual(0, Directory.GetFileSystemEntries(f.ScratchDir).Length, "scratch VMDKs are deleted");
     }
 
     [TestMethod]
@@ -91,13 +91,13 @@ public sealed class OvaWriterTests
     }
 
     [TestMethod]
-    public void Two_runs_in_different_scratch_directories_give_the_same_bytes()
+    public void Two_runs_with_different_scratch_paths_give_the_same_bytes()
     {
         using var f = new PackageFixture();
         var request = new OvaRequest { Disks = [new(f.Source, "qcow2")], Hardware = Hardware, Version = OvfVersion.V2_0 };
         Directory.CreateDirectory(f["other-scratch"]);
         OvaWriter.Write(f.Context(), request, f["a.ova"]);
-        OvaWriter.Write(f.Context(f["other-scratch"]), request, f["b.ova"]);
+        OvaWriter.Write(f.Context(f["other-scratch"], prefix: "step7-"), request, f["b.ova"]);
         Assert.AreEqual(Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(f["a.ova"]))), Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(f["b.ova"]))));
         string ovf = Encoding.UTF8.GetString(File.ReadAllBytes(f.Extract(f["a.ova"], "x") + "/appliance.ovf"));
         Assert.Contains("http://schemas.dmtf.org/ovf/envelope/2", ovf);
@@ -134,7 +134,7 @@ public sealed class OvaWriterTests
             OvaWriter.Write(f.Context(), new OvaRequest { Disks = [new(f.Source, "qcow2"), new(missing, "qcow2")], Hardware = Hardware }, ova));
         Assert.Contains(missing, e.Message);
         Assert.IsFalse(File.Exists(ova));
-        Assert.AreEqual(0, Directory.GetFiles(f.ScratchDir).Length);
+        Assert.AreEqual(0, Directory.GetFileSystemEntries(f.ScratchDir).Length);
     }
 
     [TestMethod]
@@ -153,6 +153,6 @@ public sealed class OvaWriterTests
             OvaWriter.Write(f.Context(progress: p => { if (p > 85) throw new OperationCanceledException(); }),
                 new OvaRequest { Disks = [new(f.Source, "qcow2")], Hardware = Hardware }, ova));
         Assert.IsFalse(File.Exists(ova));
-        Assert.AreEqual(0, Directory.GetFiles(f.ScratchDir).Length);
+        Assert.AreEqual(0, Directory.GetFileSystemEntries(f.ScratchDir).Length);
     }
 }

@@ -31,12 +31,15 @@ internal sealed class PackageFixture : IDisposable
 
     public string this[string name] => _dir[name];
 
-    /// <summary>A context whose scratch is <paramref name="scratchDir"/> (default: <see cref="ScratchDir"/>).</summary>
-    public PackageContext Context(string? scratchDir = null, Action<double>? progress = null) => new()
+    /// <summary>
+    /// A context whose scratch is <paramref name="scratchDir"/> (default: <see cref="ScratchDir"/>), where names get
+    /// <paramref name="prefix"/> in front (as a host's scratch mapping may do).
+    /// </summary>
+    public PackageContext Context(string? scratchDir = null, Action<double>? progress = null, string prefix = "") => new()
     {
         Engine = ImageContext.CreateDefault().WithIdentity(IdentitySource.Reproducible("ova-test", DateTimeOffset.FromUnixTimeSeconds(Mtime))),
         MtimeSeconds = Mtime,
-        Scratch = name => Path.Combine(scratchDir ?? ScratchDir, name),
+        Scratch = name => Path.Combine(scratchDir ?? ScratchDir, prefix + name),
         Progress = progress,
     };
 

@@ -49,7 +49,7 @@ public sealed class VagrantBoxWriterTests
         Assert.IsFalse(info.RootElement.TryGetProperty("backing-filename", out _));
         Tools.Ok("qemu-img", dir, "compare", "-f", "qcow2", "-F", "qcow2", f.Source, img);
         Tools.Ok("qemu-img", dir, "check", img);
-        Assert.AreEqual(0, Directory.GetFiles(f.ScratchDir).Length, "the scratch image is deleted");
+        Assert.AreEqual(0, Directory.GetFileSystemEntries(f.ScratchDir).Length, "the scratch image is deleted");
     }
 
     [TestMethod]
@@ -103,7 +103,7 @@ public sealed class VagrantBoxWriterTests
         using var f = new PackageFixture();
         Directory.CreateDirectory(f["scratch2"]);
         VagrantBoxWriter.Write(f.Context() with { Threads = 1 }, Request(f, provider), f["a.box"]);
-        VagrantBoxWriter.Write(f.Context(f["scratch2"]) with { Threads = 3 }, Request(f, provider), f["b.box"]);
+        VagrantBoxWriter.Write(f.Context(f["scratch2"], prefix: "x-") with { Threads = 3 }, Request(f, provider), f["b.box"]);
         Assert.AreEqual(Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(f["a.box"]))), Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(f["b.box"]))));
     }
 
@@ -130,7 +130,7 @@ public sealed class VagrantBoxWriterTests
             VagrantBoxWriter.Write(f.Context(), new() { Disk = new(missing, "qcow2"), Provider = provider, Hardware = Hardware }, box));
         Assert.Contains(missing, e.Message);
         Assert.IsFalse(File.Exists(box));
-        Assert.AreEqual(0, Directory.GetFiles(f.ScratchDir).Length);
+        Assert.AreEqual(0, Directory.GetFileSystemEntries(f.ScratchDir).Length);
     }
 
     [TestMethod]
