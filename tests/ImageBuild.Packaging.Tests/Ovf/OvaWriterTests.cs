@@ -155,4 +155,17 @@ public sealed class OvaWriterTests
         Assert.IsFalse(File.Exists(ova));
         Assert.AreEqual(0, Directory.GetFileSystemEntries(f.ScratchDir).Length);
     }
+
+    [TestMethod]
+    public void A_cancelled_token_stops_before_any_output()
+    {
+        using var f = new PackageFixture();
+        using var cts = new CancellationTokenSource();
+        cts.Cancel();
+        string ova = f["a.ova"];
+        Assert.Throws<OperationCanceledException>(() =>
+            OvaWriter.Write(f.Context() with { Cancellation = cts.Token }, new OvaRequest { Disks = [new(f.Source, "qcow2")], Hardware = Hardware }, ova));
+        Assert.IsFalse(File.Exists(ova));
+        Assert.AreEqual(0, Directory.GetFileSystemEntries(f.ScratchDir).Length);
+    }
 }
