@@ -29,7 +29,7 @@ namespace ImageBuild.Packaging.Tar;
 public sealed class DeterministicTarWriter : IDisposable
 {
     /// <summary>GNU tar's default record: 20 blocks of 512 bytes.</summary>
-    public const int RecordSize = 20 * TarHeader.BlockSize;
+    internal const int RecordSize = 20 * TarHeader.BlockSize;
 
     private const int CopySize = 1 << 20;
 
@@ -57,9 +57,6 @@ public sealed class DeterministicTarWriter : IDisposable
         _mtime = mtimeSeconds;
         _leaveOpen = leaveOpen;
     }
-
-    /// <summary>Bytes written to the output so far.</summary>
-    public long Position => _position;
 
     /// <summary>Adds a regular file holding <paramref name="content"/>.</summary>
     public void AddFile(string name, ReadOnlySpan<byte> content, int mode = 0b110_100_100)
@@ -106,7 +103,9 @@ public sealed class DeterministicTarWriter : IDisposable
     /// <summary>
     /// Gnu only: adds the host file at <paramref name="hostPath"/> as a sparse member ('S') storing the runs of its
     /// non-zero 4 KiB blocks (holes are not read, zero blocks not stored); its real size is the file's length.
-    /// <paramref name="progress"/> gets the data bytes stored so far.
+    /// <paramref name="progress"/> gets the data bytes stored so far. The member is sparse even when the file has no
+    /// zero block (GNU tar <c>-S</c> then writes a regular member, having asked the file system): the choice depends
+    /// on nothing but the call. The file is scanned, then copied: it must not change meanwhile.
     /// </summary>
     /// <exception cref="InvalidOperationException">The writer's format is not <see cref="TarFormat.Gnu"/>.</exception>
     public void AddSparseFile(string name, string hostPath, int mode = 0b110_100_100, Action<long>? progress = null,

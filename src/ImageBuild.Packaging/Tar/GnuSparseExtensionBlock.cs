@@ -5,7 +5,7 @@ namespace ImageBuild.Packaging.Tar;
 /// whose isextended is set, holding the next <see cref="Entries"/> map entries (24 bytes each, as in the header) and
 /// at byte 504 its own isextended flag, set when another such block follows. Unused entries are zeros.
 /// </summary>
-public static class GnuSparseExtensionBlock
+internal static class GnuSparseExtensionBlock
 {
     /// <summary>Entries per block (SPARSES_IN_SPARSE_HEADER).</summary>
     public const int Entries = 21;

@@ -5,7 +5,7 @@ namespace ImageBuild.Packaging.Tar;
 /// array grows with the file. At most <see cref="MaxEntries"/> entries (256 MiB of offsets and lengths): a file
 /// more fragmented than that is refused rather than held in unbounded memory.
 /// </summary>
-public sealed class GnuSparseMap
+internal sealed class GnuSparseMap
 {
     public const int MaxEntries = 16 << 20;
     private const int ChunkEntries = 1 << 16;

@@ -9,7 +9,7 @@ namespace ImageBuild.Packaging.Tar;
 /// name of at most 100 (POSIX ustar; the split is GNU tar's, the longest prefix that fits), so every member is one
 /// header, with no GNU long-name or PAX member a strict ustar reader would see as a file.
 /// </summary>
-public sealed class TarMemberName
+internal sealed class TarMemberName
 {
     private TarMemberName(byte[] name, byte[] prefix)
     {
