@@ -73,7 +73,19 @@ public static class ChecksumFile
         var digests = new string[entries.Count];
         var options = new ParallelOptions { CancellationToken = cancellation, MaxDegreeOfParallelism = Environment.ProcessorCount };
         var errors = new ImageException?[entries.Count];
-        Parallel.For(0, entries.Count, options, (i, state) =>
+        try
+        {
+            HashAll();
+        }
+        catch (AggregateException e) when (e.InnerExceptions.All(x => x is OperationCanceledException))
+        {
+            // The progress callback stopped the work (its documented way to cancel): rethrow that, not the aggregate.
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerExceptions[0]);
+        }
+        // The first failing entry in list order, so the message does not depend on thread timing.
+        if (errors.FirstOrDefault(e => e is not null) is { } first) throw first;
+
+        void HashAll() => Parallel.For(0, entries.Count, options, (i, state) =>
         {
             try
             {
@@ -85,8 +97,6 @@ public static class ChecksumFile
                 state.Break(); // entries after this one need not start; earlier ones still finish
             }
         });
-        // The first failing entry in list order, so the message does not depend on thread timing.
-        if (errors.FirstOrDefault(e => e is not null) is { } first) throw first;
 
         var text = new StringBuilder();
         for (int i = 0; i < entries.Count; i++) text.Append(digests[i]).Append("  ").Append(entries[i].Name).Append('\n');

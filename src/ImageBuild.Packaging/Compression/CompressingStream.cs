@@ -66,6 +66,12 @@ internal abstract class CompressingStream : Stream
         }
     }
 
+    /// <summary>
+    /// Marks the stream as failed, so that disposing it releases everything without writing the end: for callers that
+    /// stop (cancelled, or their input failed) and will delete the output.
+    /// </summary>
+    public void Abort() => _failed = true;
+
     protected override void Dispose(bool disposing)
     {
         if (_disposed || !disposing)

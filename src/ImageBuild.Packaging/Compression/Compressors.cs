@@ -113,10 +113,20 @@ public static class Compressors
                 using var file = new FileStream(destination, FileMode.Create, FileAccess.Write, FileShare.None, 0);
                 created = true;
                 long written;
-                using (Stream compressor = Create(file, method, level, threads, leaveOpen: true, contentSize: length))
+                Stream compressor = Create(file, method, level, threads, leaveOpen: true, contentSize: length);
+                try
                 {
                     long read = Copy(input, compressor, source, length, progress, cancellation);
                     if (read != length) throw new ImageException($"{source}: changed size while being compressed");
+                }
+                catch
+                {
+                    ((CompressingStream)compressor).Abort(); // nothing more to compress: the output is deleted below
+                    throw;
+                }
+                finally
+                {
+                    compressor.Dispose();
                 }
                 written = file.Length;
                 progress?.Invoke(100);
@@ -125,6 +135,8 @@ public static class Compressors
             catch (Exception e)
             {
                 if (created) TryDelete(destination);
+                if (e is ImageException && !e.Message.StartsWith(source + ":") && !e.Message.StartsWith(destination + ":"))
+                    throw new ImageException($"{destination}: {e.Message}", e);
                 if (e is OperationCanceledException or ImageException or ArgumentException) throw;
                 if (e is IOException or UnauthorizedAccessException)
                     throw new ImageException($"{destination}: cannot write {Name(method)} output: {Reason(e)}");

@@ -29,6 +29,8 @@ public static class OvaWriter
         HardwareValidation.Check(request.Hardware);
         if (request.Disks.Count == 0)
             throw new ArgumentException("an OVA needs at least one disk");
+        if (request.Disks.Any(d => d is null || string.IsNullOrEmpty(d.Path)))
+            throw new ArgumentException("an OVA disk has no path");
         string name = request.Hardware.Name;
         string ovfName = name + ".ovf", mfName = name + ".mf";
         var exported = new List<ExportedVmdk>();

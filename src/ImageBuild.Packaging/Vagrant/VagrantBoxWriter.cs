@@ -34,6 +34,8 @@ public static class VagrantBoxWriter
         ArgumentNullException.ThrowIfNull(request);
         ArgumentException.ThrowIfNullOrEmpty(outputPath);
         HardwareValidation.Check(request.Hardware);
+        if (request.Disk is null || string.IsNullOrEmpty(request.Disk.Path))
+            throw new ArgumentException("the Vagrant box's disk has no path");
         string diskMember = request.Provider switch
         {
             VagrantProvider.Libvirt => LibvirtImage,

@@ -97,6 +97,16 @@ public sealed class ChecksumFileTests
     }
 
     [TestMethod]
+    public void ThrowingFromProgressStopsWithThatException()
+    {
+        using var dir = new TempDir();
+        List<ChecksumEntry> entries = MakeFiles(dir);
+        Assert.ThrowsExactly<OperationCanceledException>(() => ChecksumFile.Write(dir.File("SUMS"), ChecksumAlgorithm.Sha256,
+            entries, _ => throw new OperationCanceledException(), CancellationToken.None));
+        Assert.IsFalse(File.Exists(dir.File("SUMS")));
+    }
+
+    [TestMethod]
     public void NamesAndDefaults()
     {
         Assert.IsTrue(ChecksumFile.TryParse("sha256", out ChecksumAlgorithm a));

@@ -190,7 +190,7 @@ public sealed class CompressorsTests
         File.WriteAllBytes(src, Mixed);
         File.WriteAllBytes(dst, new byte[10_000_000]); // overwritten, not appended to
         var seen = new List<double>();
-        CompressResult result = Compressors.CompressFile(src, dst, method, null, 0, seen.Add, CancellationToken.None);
+        CompressResult result = Compressors.CompressFile(src, dst, method, 1, 0, seen.Add, CancellationToken.None);
         Assert.AreEqual(Mixed.Length, result.InputBytes);
         Assert.AreEqual(new FileInfo(dst).Length, result.OutputBytes);
         Assert.IsTrue(seen.Count >= 4, $"{seen.Count} progress reports for 4 MiB in 1 MiB chunks");
@@ -214,6 +214,11 @@ public sealed class CompressorsTests
             _ => { if (++reports == 2) cts.Cancel(); }, cts.Token));
         Assert.AreEqual(2, reports, "cancellation was not checked between chunks");
         Assert.IsFalse(File.Exists(dst), "the partial output was left behind");
+
+        // The other way a caller stops: throwing from the progress callback.
+        Assert.ThrowsExactly<OperationCanceledException>(() => Compressors.CompressFile(src, dst, method, 1, 2,
+            p => { if (p > 30) throw new OperationCanceledException(); }, CancellationToken.None));
+        Assert.IsFalse(File.Exists(dst), "the partial output was left behind when progress threw");
     }
 
     [TestMethod]

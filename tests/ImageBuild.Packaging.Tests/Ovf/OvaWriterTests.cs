@@ -28,6 +28,12 @@ public sealed class OvaWriterTests
         var descriptor = XDocument.Load(Path.Combine(f.Extract(ova, "x"), "appliance.ovf"));
         Assert.AreEqual(0, OvfRules.CheckArchiveOrder(descriptor, listed).Count);
 
+        // GNU tar's verbose listing: regular files, mode 0644, owner 0/0, the context's mtime (1700000000 = 2023-11-14 22:13 UTC)
+        string[] verbose = Tools.Ok("tar", f.Dir, "--numeric-owner", "--utc", "-tvf", ova).StdOut.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.HasCount(3, verbose);
+        for (int i = 0; i < 3; i++)
+            Assert.MatchesRegex(new System.Text.RegularExpressions.Regex($"^-rw-r--r-- 0/0 +[0-9]+ 2023-11-14 22:13 {System.Text.RegularExpressions.Regex.Escape(expected[i])}$"), verbose[i]);
+
         using var s = File.OpenRead(ova);
         Assert.AreEqual(0, s.Length % 10240, "the archive ends on a 10240-byte record as GNU tar's does");
         var headers = PackageFixture.Headers(s);
@@ -152,6 +158,19 @@ public sealed class OvaWriterTests
         Assert.Throws<OperationCanceledException>(() =>
             OvaWriter.Write(f.Context(progress: p => { if (p > 85) throw new OperationCanceledException(); }),
                 new OvaRequest { Disks = [new(f.Source, "qcow2")], Hardware = Hardware }, ova));
+        Assert.IsFalse(File.Exists(ova));
+        Assert.AreEqual(0, Directory.GetFileSystemEntries(f.ScratchDir).Length);
+    }
+
+    [TestMethod]
+    public void A_cancelled_token_stops_before_any_output()
+    {
+        using var f = new PackageFixture();
+        using var cts = new CancellationTokenSource();
+        cts.Cancel();
+        string ova = f["a.ova"];
+        Assert.Throws<OperationCanceledException>(() =>
+            OvaWriter.Write(f.Context() with { Cancellation = cts.Token }, new OvaRequest { Disks = [new(f.Source, "qcow2")], Hardware = Hardware }, ova));
         Assert.IsFalse(File.Exists(ova));
         Assert.AreEqual(0, Directory.GetFileSystemEntries(f.ScratchDir).Length);
     }

@@ -5,14 +5,14 @@ using ImageBuild.Tests.Shared;
 namespace ImageBuild.Packaging.Tests.Ovf;
 
 /// <summary>
-/// A source image made by the real qemu-img and qemu-io (a 64 MiB qcow2 with data at its start, middle and end),
+/// A source image made by the real qemu-img and qemu-io (a 16 MiB qcow2 with 5 MiB of data at its start, middle and end),
 /// a packaging context with a reproducible identity and its own scratch directory, and helpers to read what tar
 /// members say. Used by the OVA and Vagrant tests.
 /// </summary>
 internal sealed class PackageFixture : IDisposable
 {
     public const long Mtime = 1_700_000_000;
-    public const long SourceSize = 64L << 20;
+    public const long SourceSize = 16L << 20;
 
     private readonly TempDir _dir = new();
 
@@ -20,7 +20,7 @@ internal sealed class PackageFixture : IDisposable
     {
         Directory.CreateDirectory(ScratchDir);
         Tools.Ok("qemu-img", Dir, "create", "-q", "-f", "qcow2", Source, SourceSize.ToString());
-        Tools.Ok("qemu-io", Dir, "-c", "write -P 0xab 0 1M", "-c", "write -P 0x5c 40M 3M", "-c", "write -P 0x01 63M 1M", Source);
+        Tools.Ok("qemu-io", Dir, "-c", "write -P 0xab 0 1M", "-c", "write -P 0x5c 8M 3M", "-c", "write -P 0x01 15M 1M", Source);
     }
 
     public string Dir => _dir.Path;

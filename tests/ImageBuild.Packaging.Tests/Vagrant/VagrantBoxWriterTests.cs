@@ -35,7 +35,7 @@ public sealed class VagrantBoxWriterTests
         using var metadata = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(dir, "metadata.json")));
         Assert.AreEqual("libvirt", metadata.RootElement.GetProperty("provider").GetString());
         Assert.AreEqual("qcow2", metadata.RootElement.GetProperty("format").GetString());
-        Assert.AreEqual(1, metadata.RootElement.GetProperty("virtual_size").GetInt64(), "64 MiB rounds up to 1 GiB");
+        Assert.AreEqual(1, metadata.RootElement.GetProperty("virtual_size").GetInt64(), "16 MiB rounds up to 1 GiB");
 
         string vagrantfile = File.ReadAllText(Path.Combine(dir, "Vagrantfile"));
         Assert.Contains("config.vm.provider :libvirt do |libvirt|", vagrantfile);
@@ -51,6 +51,25 @@ public sealed class VagrantBoxWriterTests
         Tools.Ok("qemu-img", dir, "check", img);
         Assert.AreEqual(0, Directory.GetFileSystemEntries(f.ScratchDir).Length, "the scratch image is deleted");
     }
+
+    [TestMethod]
+    public void Libvirt_box_image_of_an_overlay_is_flattened()
+    {
+        using var f = new PackageFixture();
+        string overlay = f["overlay.qcow2"];
+        Tools.Ok("qemu-img", f.Dir, "create", "-q", "-f", "qcow2", "-b", f.Source, "-F", "qcow2", overlay);
+        Tools.Ok("qemu-io", f.Dir, "-c", "write -P 0xee 512k 1M", overlay);
+        string box = f["overlay.box"];
+        VagrantBoxWriter.Write(f.Context(), new() { Disk = new(overlay, "qcow2"), Provider = VagrantProvider.Libvirt, Hardware = Hardware }, box);
+        string img = Path.Combine(f.Extract(box, "x", "-z"), "box.img");
+        using var info = JsonDocument.Parse(Tools.Ok("qemu-img", f.Dir, "info", "--output=json", img).StdOut);
+        Assert.IsFalse(info.RootElement.TryGetProperty("backing-filename", out _));
+        Tools.Ok("qemu-img", f.Dir, "compare", "-f", "qcow2", "-F", "qcow2", overlay, img);
+        Assert.AreNotEqual(0, QemuCompare(f.Source, img), "the overlay's data is in the box");
+    }
+
+    private static int QemuCompare(string a, string b) =>
+        ImageBuild.Tests.Shared.QemuOracle.Run(Tools.Find("qemu-img"), ["compare", "-q", a, b]).ExitCode;
 
     [TestMethod]
     public void Libvirt_virtual_size_is_rounded_up_to_whole_gib()
