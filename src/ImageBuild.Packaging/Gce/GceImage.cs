@@ -13,11 +13,13 @@ namespace ImageBuild.Packaging.Gce;
 /// imported as a Compute Engine image, the disk's bytes must be written to a file named disk.raw ... archived using
 /// the tar format and then compressed using the GZIP format", https://cloud.google.com/compute/docs/images/image-management-best-practices).
 /// The GNU old format with sparse members, as that command writes it, is what <see cref="GceTarWriter"/> writes.</item>
-/// <item>A size in whole GB, where Compute Engine's GB is 2^30 bytes (persistent disks and images are sized in
-/// whole GB; the manual import page asks for a raw disk whose size is a multiple of 1 GB). The source's size is
-/// rounded <b>up</b>: the guest sees its disk unchanged, followed by zeros it never used; a source under 1 GiB
-/// becomes 1 GiB.</item>
-/// <item>At most 2048 GiB (2 TB), the largest disk image the import accepts. Larger sources are refused.</item>
+/// <item>A size in whole GB, where Compute Engine's GB is 2^30 bytes: persistent disks and images are sized in whole
+/// GB, and the import page above asks for a raw disk whose size is a multiple of 1 GB. The source's size is rounded
+/// <b>up</b>: the guest sees its disk unchanged, followed by zeros it never used; a source under 1 GiB becomes
+/// 1 GiB (a disk of 0 GB does not exist).</item>
+/// <item>At most 2048 GiB (2 TB), the import's limit on the raw disk as we read that page. Larger sources are
+/// refused. (These two size rules could not be re-checked against the live page where this was written: if Google
+/// changes them, they change here only.)</item>
 /// </list>
 /// </summary>
 public static class GceImage

@@ -1,3 +1,4 @@
+using System.IO.Compression;
 using ImageBuild.Engine;
 using ImageBuild.Engine.Block;
 using ImageBuild.Packaging.Gce;
@@ -45,6 +46,13 @@ public sealed class GceTarWriterTests
         QemuOracle.ImgOk("convert", "-f", "qcow2", "-O", "raw", source, s.PathOf("expected.raw"));
         // Different lengths: compare checks the common part byte for byte and that the longer file's tail is zeros.
         StringAssert.Contains(QemuOracle.ImgOk("compare", "-f", "raw", "-F", "raw", extracted, s.PathOf("expected.raw")), "Images are identical");
+        // GNU tar archiving the extracted file (every zero a hole, the file ending in one, so its SEEK_DATA map is
+        // the one this writer computes from the bytes) writes the very archive inside the tarball.
+        s.Tar("-C", "out", "--format=oldgnu", "-S", "--numeric-owner", "--owner=0", "--group=0", "--mtime=@" + TarScratch.Mtime, "-cf", "regnu.tar", "disk.raw");
+        using (var gz = new GZipStream(File.OpenRead(s.PathOf("image.tar.gz")), CompressionMode.Decompress))
+        using (var inside = File.Create(s.PathOf("inside.tar")))
+            gz.CopyTo(inside);
+        TarScratch.AssertSameFile(s.PathOf("regnu.tar"), s.PathOf("inside.tar"));
         // And qemu-img compare can fail: a changed byte in the data is seen.
         QemuOracle.IoOk("-f", "raw", "-c", "write -P 0x01 4096 512", extracted);
         Assert.AreEqual(1, QemuOracle.Img("compare", "-f", "raw", "-F", "raw", extracted, s.PathOf("expected.raw")).ExitCode);
