@@ -13,41 +13,20 @@ sources="${BENCH_SOURCES:-/usr/lib /usr/share}"
 work_root="${BENCH_WORK:-$repo/bench/work}"
 runs="${BENCH_RUNS:-3}"
 
-need() { # need COMMAND DEBIAN-PACKAGE
-    if ! command -v "$1" >/dev/null 2>&1; then
-        echo "bench: installing $2 (for $1)" >&2
-        apt-get update -qq && apt-get install -y -qq "$2" >/dev/null
-    fi
-}
-need mke2fs e2fsprogs
+. "$repo/bench/lib.sh"
 need qemu-img qemu-utils
 need pigz pigz
 need zstd zstd
 need xz xz-utils
-[ -x /usr/bin/time ] || { apt-get update -qq && apt-get install -y -qq time >/dev/null; }
+need_time
 
 mkdir -p "$work_root"
 work="$(mktemp -d "$work_root/deliverables.XXXXXX")"
 trap 'rm -rf "$work"; rmdir "$work_root" 2>/dev/null || true' EXIT
 
-if [ -n "${IMAGEBUILD_EXE:-}" ]; then
-    case "$IMAGEBUILD_EXE" in *.dll) ib=(dotnet "$IMAGEBUILD_EXE") ;; *) ib=("$IMAGEBUILD_EXE") ;; esac
-else
-    echo "bench: building imagebuild (Release)" >&2
-    dotnet build "$repo/src/ImageBuild.Cli" -c Release -o "$work/bin" -v quiet -nologo >&2
-    ib=("$work/bin/imagebuild")
-fi
-
-echo "bench: collecting ~${data_mb} MiB of files from $sources" >&2
-mkdir -p "$work/data"
-find $sources -xdev -type f -size -64M -readable -printf '%s\t%p\n' > "$work/all-files.txt" 2>/dev/null || true
-awk -F'\t' -v limit=$((data_mb * 1024 * 1024)) '{ if (sum + $1 > limit) exit; sum += $1; print $2 }' \
-    "$work/all-files.txt" > "$work/files.txt"
-tar -cf - -T "$work/files.txt" 2>/dev/null | tar -xf - -C "$work/data"
-truncate -s "${image_mb}M" "$work/disk.raw"
-mke2fs -q -F -t ext4 -d "$work/data" "$work/disk.raw"
-rm -rf "$work/data"
-# A dense copy too: compressors read every byte of a file, holes included, as a user's `gzip disk.raw` does.
+imagebuild_under_test "$repo" "$work"
+ext4_disk "$work" "$data_mb" "$image_mb" "$sources"
+# Compressors read every byte of the file, holes included, as a user's `gzip disk.raw` does.
 data_bytes=$(du -B1 "$work/disk.raw" | cut -f1)
 echo "bench: disk.raw ${image_mb} MiB virtual, $((data_bytes >> 20)) MiB allocated; $(nproc) cores" >&2
 

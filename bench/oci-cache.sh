@@ -11,17 +11,11 @@ sources="${BENCH_SOURCES:-/usr/lib /usr/share}"
 work_root="${BENCH_WORK:-$repo/bench/work}"
 runs="${BENCH_RUNS:-3}"
 
-need() { # need COMMAND DEBIAN-PACKAGE
-    if ! command -v "$1" >/dev/null 2>&1; then
-        echo "bench: installing $2 (for $1)" >&2
-        apt-get update -qq && apt-get install -y -qq "$2" >/dev/null
-    fi
-}
-need mke2fs e2fsprogs
+. "$repo/bench/lib.sh"
 need docker-registry docker-registry
 need curl curl
 need zstd zstd
-[ -x /usr/bin/time ] || { apt-get update -qq && apt-get install -y -qq time >/dev/null; }
+need_time
 
 mkdir -p "$work_root"
 work="$(mktemp -d "$work_root/oci.XXXXXX")"
@@ -34,23 +28,8 @@ cleanup() { # never stops early: the registry's exit status (killed) must not ke
 }
 trap cleanup EXIT
 
-if [ -n "${IMAGEBUILD_EXE:-}" ]; then
-    case "$IMAGEBUILD_EXE" in *.dll) ib=(dotnet "$IMAGEBUILD_EXE") ;; *) ib=("$IMAGEBUILD_EXE") ;; esac
-else
-    echo "bench: building imagebuild (Release)" >&2
-    dotnet build "$repo/src/ImageBuild.Cli" -c Release -o "$work/bin" -v quiet -nologo >&2
-    ib=("$work/bin/imagebuild")
-fi
-
-echo "bench: collecting ~${data_mb} MiB of files from $sources" >&2
-mkdir -p "$work/data"
-find $sources -xdev -type f -size -64M -readable -printf '%s\t%p\n' > "$work/all-files.txt" 2>/dev/null || true
-awk -F'\t' -v limit=$((data_mb * 1024 * 1024)) '{ if (sum + $1 > limit) exit; sum += $1; print $2 }' \
-    "$work/all-files.txt" > "$work/files.txt"
-tar -cf - -T "$work/files.txt" 2>/dev/null | tar -xf - -C "$work/data"
-truncate -s "${image_mb}M" "$work/disk.raw"
-mke2fs -q -F -t ext4 -d "$work/data" "$work/disk.raw"
-rm -rf "$work/data"
+imagebuild_under_test "$repo" "$work"
+ext4_disk "$work" "$data_mb" "$image_mb" "$sources"
 
 cat > "$work/cache.yaml" <<'YAML'
 name: cache-bench

@@ -9,15 +9,9 @@ sources="${BENCH_SOURCES:-/usr/lib /usr/share}"
 work_root="${BENCH_WORK:-$repo/bench/work}"
 qemu_img="${QEMU_IMG:-qemu-img}"
 
-need() { # need COMMAND DEBIAN-PACKAGE
-    if ! command -v "$1" >/dev/null 2>&1; then
-        echo "bench: installing $2 (for $1)" >&2
-        apt-get update -qq && apt-get install -y -qq "$2" >/dev/null
-    fi
-}
-need mke2fs e2fsprogs
+. "$repo/bench/lib.sh"
 need qemu-img qemu-utils
-[ -x /usr/bin/time ] || { apt-get update -qq && apt-get install -y -qq time >/dev/null; }
+need_time
 
 mkdir -p "$work_root"
 work="$(mktemp -d "$work_root/run.XXXXXX")"
@@ -25,31 +19,10 @@ cleanup() { rm -rf "$work"; rmdir "$work_root" 2>/dev/null || true; }
 trap cleanup EXIT
 
 # The tool under test: IMAGEBUILD_EXE (e.g. /usr/bin/qemu-img to check the script), else a Release build.
-if [ -n "${IMAGEBUILD_EXE:-}" ]; then
-    case "$IMAGEBUILD_EXE" in
-        *.dll) ib=(dotnet "$IMAGEBUILD_EXE") ;;
-        *) ib=("$IMAGEBUILD_EXE") ;;
-    esac
-else
-    echo "bench: building imagebuild (Release)" >&2
-    dotnet build "$repo/src/ImageBuild.Cli" -c Release -o "$work/bin" -v quiet -nologo >&2
-    ib=("$work/bin/imagebuild")
-fi
+imagebuild_under_test "$repo" "$work"
 qi=("$qemu_img")
 
-echo "bench: collecting ~${data_mb} MiB of files from $sources" >&2
-mkdir -p "$work/data"
-# size-bounded list of regular files, stopping at the target amount
-find $sources -xdev -type f -size -64M -readable -printf '%s\t%p\n' > "$work/all-files.txt" 2>/dev/null || true
-awk -F'\t' -v limit=$((data_mb * 1024 * 1024)) '{ if (sum + $1 > limit) exit; sum += $1; print $2 }' \
-    "$work/all-files.txt" > "$work/files.txt"
-tar -cf - -T "$work/files.txt" 2>/dev/null | tar -xf - -C "$work/data"
-actual_data_mb=$(( $(du -sb "$work/data" | cut -f1) / 1024 / 1024 ))
-
-echo "bench: mke2fs -t ext4 -d (${actual_data_mb} MiB of data in a ${image_mb} MiB image)" >&2
-truncate -s "${image_mb}M" "$work/disk.raw"
-mke2fs -q -F -t ext4 -d "$work/data" "$work/disk.raw"
-rm -rf "$work/data"
+ext4_disk "$work" "$data_mb" "$image_mb" "$sources"
 # reference qcow2 made by qemu-img: the common input of the qcow2→raw and compare runs
 "$qemu_img" convert -f raw -O qcow2 "$work/disk.raw" "$work/ref.qcow2"
 compressed="${BENCH_COMPRESSED:-1}"   # 0 skips the compressed conversions (qemu-img's zlib run is slow)

@@ -174,7 +174,7 @@ public sealed class ArtifactRunTests
     [DataRow("  - id: v\n    kind: vagrant-box\n    from: data\n", "provider")]
     public void BrokenArtifactStepsAreRefusedBeforeAnythingRuns(string extra, string expected)
     {
-        using var f = new RecipeFixture(Pipeline + extra);
+        using var f = new RecipeFixture(Pipeline + "\n" + extra);
         var errors = f.Errors();
         Assert.IsTrue(errors.Any(e => e.ToString().Contains(expected, StringComparison.Ordinal)),
             $"expected '{expected}' in: {string.Join(" | ", errors)}");
