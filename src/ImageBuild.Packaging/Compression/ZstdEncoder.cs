@@ -26,8 +26,8 @@ internal abstract unsafe class ZstdEncoder : IDisposable
     public abstract string ErrorName(nuint code);
     public abstract void Dispose();
 
-    /// <summary>The libzstd encoder when libzstd.so.1 loads, else ZstdSharp's.</summary>
-    public static ZstdEncoder Create() => ZstdLibrary.TryLoad(out _) ? new Native() : new Managed();
+    /// <summary>The libzstd encoder when libzstd.so.1 loads (and <paramref name="managed"/> is false), else ZstdSharp's.</summary>
+    public static ZstdEncoder Create(bool managed = false) => !managed && ZstdLibrary.TryLoad(out _) ? new Native() : new Managed();
 
     private sealed class Native : ZstdEncoder
     {

@@ -19,10 +19,11 @@ internal sealed unsafe class ZstdFrameStream : CompressingStream
     private readonly ZstdEncoder _encoder;
     private readonly byte[] _out;
 
-    public ZstdFrameStream(Stream output, int level, int threads, long? contentSize, bool leaveOpen)
+    /// <param name="managed">Use ZstdSharp even where libzstd loads (what a machine without libzstd gets).</param>
+    public ZstdFrameStream(Stream output, int level, int threads, long? contentSize, bool leaveOpen, bool managed = false)
         : base(output, leaveOpen)
     {
-        _encoder = ZstdEncoder.Create();
+        _encoder = ZstdEncoder.Create(managed);
         try
         {
             Check(_encoder.SetParameter(ZstdEncoder.CompressionLevel, level));

@@ -122,6 +122,21 @@ public sealed class CompressorsTests
     }
 
     [TestMethod]
+    public void ZstdWithoutLibzstdUsesZstdSharpWorkers()
+    {
+        using var dir = new TempDir();
+        byte[] Managed(int threads)
+        {
+            var output = new MemoryStream();
+            using (var s = new ZstdFrameStream(output, 1, threads, null, leaveOpen: true, managed: true)) s.Write(Mixed);
+            return output.ToArray();
+        }
+        byte[] one = Managed(1);
+        CollectionAssert.AreEqual(one, Managed(2), "ZstdSharp's frame depends on the worker count");
+        CollectionAssert.AreEqual(Mixed, Decompress(CompressionMethod.Zstd, dir.Path, one));
+    }
+
+    [TestMethod]
     public void ZstdFrameHasChecksumAndFileSize()
     {
         using var dir = new TempDir();
