@@ -185,14 +185,27 @@ public sealed class RegistryClient : IDisposable
         if (OciDigest.IsValid(reference) && reference != digest)
             throw new RegistryException(RegistryFailure.Corrupt, $"{Repository}: manifest PUT {reference}: the manifest's digest is {digest}");
         string what = "manifest PUT " + reference;
-        var response = await _transport.SendAsync(() =>
+        HttpResponseMessage response;
+        for (int attempt = 1; ; attempt++)
         {
-            var request = new HttpRequestMessage(HttpMethod.Put, ManifestUri(reference)) { Content = new ReadOnlyMemoryContent(manifest) };
-            request.Content.Headers.ContentType = new MediaTypeHeaderValue(mediaType);
-            return request;
-        }, what, ct).ConfigureAwait(false);
-        if (response.StatusCode is not (HttpStatusCode.Created or HttpStatusCode.OK or HttpStatusCode.Accepted))
-            throw await _transport.FailureAsync(response, what, ct).ConfigureAwait(false);
+            response = await _transport.SendAsync(() =>
+            {
+                var request = new HttpRequestMessage(HttpMethod.Put, ManifestUri(reference)) { Content = new ReadOnlyMemoryContent(manifest) };
+                request.Content.Headers.ContentType = new MediaTypeHeaderValue(mediaType);
+                return request;
+            }, what, ct).ConfigureAwait(false);
+            if (response.StatusCode is HttpStatusCode.Created or HttpStatusCode.OK or HttpStatusCode.Accepted) break;
+            var failure = await _transport.FailureAsync(response, what, ct).ConfigureAwait(false);
+            // Two clients storing the same manifest at once: the CNCF distribution server (filesystem storage) can
+            // read back the other writer's half-written copy and answer DIGEST_INVALID although the bytes sent match
+            // their digest (checked above). The other writer has finished by the time a second PUT arrives.
+            if (attempt == 1 && failure.StatusCode == 400 && failure.Message.Contains("DIGEST_INVALID", StringComparison.Ordinal))
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(250), ct).ConfigureAwait(false);
+                continue;
+            }
+            throw failure;
+        }
         using (response)
         {
             if (response.Headers.TryGetValues("Docker-Content-Digest", out var values) && values.First() is { } answered && answered != digest)

@@ -143,6 +143,41 @@ public sealed class FaultTests
         StringAssert.Contains(warnings[0], "no progress");
     }
 
+    /// <summary>The registry's answer when two writers store the same manifest at once (one reads the other's half-written copy).</summary>
+    private static HttpResponseMessage DigestInvalid() => new(HttpStatusCode.BadRequest)
+    {
+        Content = new StringContent("""{"errors":[{"code":"DIGEST_INVALID","message":"provided digest did not match uploaded content"}]}""",
+            System.Text.Encoding.UTF8, "application/json"),
+    };
+
+    [TestMethod]
+    public async Task AManifestPutRacingAnotherWriterIsSentOnceMore()
+    {
+        var (client, faults, _) = Client("faults/manifest-race");
+        using var _ = client;
+        await client.PushBlobAsync(new MemoryStream(TestData.EmptyConfig), "application/vnd.oci.empty.v1+json", TestContext.CancellationToken);
+        int manifestPuts = 0;
+        faults.Intercept = (request, _, send) =>
+            request.Method == HttpMethod.Put && request.RequestUri!.AbsolutePath.Contains("/manifests/", StringComparison.Ordinal)
+                && Interlocked.Increment(ref manifestPuts) == 1 ? Task.FromResult(DigestInvalid()) : send();
+        string digest = await client.PutManifestAsync("race", TestData.Manifest(), "application/vnd.oci.image.manifest.v1+json", TestContext.CancellationToken);
+        Assert.AreEqual(OciDigest.Of(TestData.Manifest()), digest);
+        Assert.AreEqual(2, faults.Count("PUT /v2/faults/manifest-race/manifests/race"), string.Join("\n", faults.Requests));
+        Assert.AreEqual(digest, (await client.GetManifestAsync("race", TestContext.CancellationToken))!.Digest);
+    }
+
+    [TestMethod]
+    public async Task AManifestTheRegistryKeepsRefusingAsInvalidFailsWithItsMessage()
+    {
+        var (client, faults, _) = Client("faults/manifest-invalid");
+        using var _ = client;
+        faults.Intercept = (request, _, send) => request.Method == HttpMethod.Put ? Task.FromResult(DigestInvalid()) : send();
+        var e = await Assert.ThrowsExactlyAsync<RegistryException>(() =>
+            client.PutManifestAsync("bad", TestData.Manifest(), "application/vnd.oci.image.manifest.v1+json", TestContext.CancellationToken));
+        StringAssert.Contains(e.Message, "DIGEST_INVALID");
+        Assert.AreEqual(2, faults.Count("PUT "), "sent once more, not again and again");
+    }
+
     [TestMethod]
     public async Task ManifestServedForAnotherDigestIsCorrupt()
     {
