@@ -29,6 +29,9 @@ public static class GceImage
     /// <summary>The one member of the tarball (GCE looks for it by name).</summary>
     public const string DiskFileName = "disk.raw";
 
+    /// <summary>The format of <see cref="DiskFileName"/>: a raw disk.</summary>
+    public const string Format = "raw";
+
     /// <summary>The smallest image: 1 GiB.</summary>
     public const long MinimumVirtualSize = GiB;
 

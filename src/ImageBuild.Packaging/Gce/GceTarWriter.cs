@@ -73,13 +73,13 @@ public static class GceTarWriter
 
     private static void ConvertToRaw(PackageContext context, PackageDisk disk, string raw, long size)
     {
-        ImageCreator.Create(context.Engine, new CreateImageRequest { Filename = raw, Format = "raw", Size = size }, formatting: null);
+        ImageCreator.Create(context.Engine, new CreateImageRequest { Filename = raw, Format = GceImage.Format, Size = size }, formatting: null);
         ImageConverter.Convert(context.Engine, new ConvertRequest
         {
             Sources = [disk.Path],
             SourceFormat = disk.Format,
             OutputFilename = raw,
-            OutputFormat = "raw",
+            OutputFormat = GceImage.Format,
             NoCreate = true,
             TargetIsZero = true,
             OutOfOrder = false,

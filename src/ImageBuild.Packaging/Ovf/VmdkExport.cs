@@ -17,6 +17,9 @@ internal static class VmdkExport
 {
     private const int HashChunk = 1 << 20;
 
+    /// <summary>The format of a package's disks: VMDK, in the streamOptimized subformat the OVF disk format URI names.</summary>
+    public const string Format = "vmdk";
+
     /// <summary>
     /// Converts <paramref name="disk"/>, hashing the result with <paramref name="algorithm"/> (null: not hashed);
     /// <paramref name="progress"/> gets 0–100 for the conversion.
@@ -30,7 +33,7 @@ internal static class VmdkExport
             Sources = [disk.Path],
             SourceFormat = disk.Format,
             OutputFilename = path,
-            OutputFormat = "vmdk",
+            OutputFormat = Format,
             TargetOptions = [new("subformat", "streamOptimized")],
             OutOfOrder = false,
             Progress = p =>
@@ -41,7 +44,7 @@ internal static class VmdkExport
         });
 
         long capacity, populated = 0;
-        using (var vmdk = ImageOpener.Open(context.Engine, path, new OpenOptions { Format = "vmdk", NoBacking = true }))
+        using (var vmdk = ImageOpener.Open(context.Engine, path, new OpenOptions { Format = Format, NoBacking = true }))
         {
             capacity = vmdk.VirtualSize;
             for (long offset = 0; offset < capacity;)

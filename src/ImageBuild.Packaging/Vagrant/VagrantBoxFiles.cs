@@ -25,7 +25,7 @@ internal static class VagrantBoxFiles
         return Json(w =>
         {
             w.WriteString("provider", "libvirt");
-            w.WriteString("format", "qcow2");
+            w.WriteString("format", VagrantBoxWriter.LibvirtFormat);
             w.WriteNumber("virtual_size", gib);
         });
     }

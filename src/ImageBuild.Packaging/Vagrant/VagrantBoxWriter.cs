@@ -25,6 +25,9 @@ public static class VagrantBoxWriter
     private const double ConvertShare = 80;
 
     public const string LibvirtImage = "box.img";
+
+    /// <summary>The format of <see cref="LibvirtImage"/>: vagrant-libvirt takes qcow2 boxes.</summary>
+    public const string LibvirtFormat = "qcow2";
     public const string VirtualBoxDescriptor = "box.ovf";
     public const string VirtualBoxDisk = "box-disk001.vmdk";
 
@@ -58,7 +61,7 @@ public static class VagrantBoxWriter
                     Sources = [request.Disk.Path],
                     SourceFormat = request.Disk.Format,
                     OutputFilename = scratch,
-                    OutputFormat = "qcow2",
+                    OutputFormat = LibvirtFormat,
                     OutOfOrder = false,
                     Progress = p =>
                     {
@@ -67,7 +70,7 @@ public static class VagrantBoxWriter
                     },
                 });
                 long virtualSize;
-                using (var image = ImageOpener.Open(context.Engine, scratch, new OpenOptions { Format = "qcow2", NoBacking = true, NoIo = true }))
+                using (var image = ImageOpener.Open(context.Engine, scratch, new OpenOptions { Format = LibvirtFormat, NoBacking = true, NoIo = true }))
                     virtualSize = image.VirtualSize;
                 small.Add(("metadata.json", VagrantBoxFiles.LibvirtMetadata(virtualSize)));
                 small.Add(("Vagrantfile", VagrantBoxFiles.LibvirtVagrantfile(request.Hardware)));

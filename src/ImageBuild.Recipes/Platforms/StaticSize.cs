@@ -67,10 +67,13 @@ public static class PlatformPlan
 {
     public static string? Describe(Recipe recipe, RecipeGraph graph, RecipeStep step, ImageContext ctx)
     {
-        if (step.Kind is not ("azure-vhd" or "hyperv-vhdx")) return null;
+        if (step.Kind is not ("azure-vhd" or "hyperv-vhdx" or "gce-tar")) return null;
         long? source = step.Text("from") is { } f ? StaticSize.Of(recipe, graph, f, ctx) : null;
-        return step.Kind == "azure-vhd"
-            ? source is { } s ? AzureVhd.Describe(s) : "fixed VHD of the input's size rounded up to whole MiB (at least 20 MiB), known when the input is built"
-            : HyperVVhdx.Describe(step, source);
+        return step.Kind switch
+        {
+            "azure-vhd" => source is { } s ? AzureVhd.Describe(s) : "fixed VHD of the input's size rounded up to whole MiB (at least 20 MiB), known when the input is built",
+            "gce-tar" => source is { } g ? Packaging.Gce.GceImage.Describe(g) : $"{Packaging.Gce.GceImage.DiskFileName} of the input's size rounded up to whole GiB, known when the input is built",
+            _ => HyperVVhdx.Describe(step, source),
+        };
     }
 }

@@ -172,6 +172,7 @@ public sealed class ArtifactRunTests
     [DataRow("  - id: o\n    kind: ova\n    from: data\n    memory: 1000000\n", "memory 1000000 bytes is not a whole number of MiB")]
     [DataRow("  - id: o\n    kind: ova\n    from: data\n    disks: [zst]\n", "'disks: zst' is a 'archive' step, whose output is a file, not a disk image")]
     [DataRow("  - id: v\n    kind: vagrant-box\n    from: data\n", "provider")]
+    [DataRow("  - id: big\n    kind: create\n    size: 3T\n  - id: g\n    kind: gce-tar\n    from: big\n", "'from: big' is 3298534883328 bytes")]
     public void BrokenArtifactStepsAreRefusedBeforeAnythingRuns(string extra, string expected)
     {
         using var f = new RecipeFixture(Pipeline + "\n" + extra);
@@ -193,5 +194,16 @@ public sealed class ArtifactRunTests
         Assert.HasCount(2, lines);
         Assert.AreEqual($"{Convert.ToHexStringLower(SHA512.HashData(File.ReadAllBytes(f.Out("disk.pair"))))}  disk.pair", lines[0]);
         Assert.AreEqual($"{Convert.ToHexStringLower(SHA512.HashData(File.ReadAllBytes(f.Out("disk-data.bin"))))}  disk-data.bin", lines[1]);
+    }
+
+    [TestMethod]
+    public void APlanSaysWhatTheGceTarballWillHold()
+    {
+        using var f = new RecipeFixture("steps:\n  - id: disk\n    kind: create\n    size: 1100M\n  - id: gce\n    kind: gce-tar\n    from: disk\n");
+        var events = new List<Events.RecipeEvent>();
+        RemoteRun.Plan(f, f.OutputDir, null, events);
+        var line = events.Single(e => e.Type == "plan" && e.Step == "gce").Message!;
+        StringAssert.Contains(line, "writes a disk.raw of 2 GiB (2147483648 bytes) from 1153433600 bytes, rounded up to whole GiB");
+        Assert.IsFalse(Directory.Exists(f.OutputDir) && Directory.EnumerateFiles(f.OutputDir).Any(), "a plan writes nothing");
     }
 }
