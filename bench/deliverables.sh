@@ -39,9 +39,10 @@ recipe xz     $'  - id: out\n    kind: archive\n    from: disk\n    type: xz'
 recipe gce    $'  - id: out\n    kind: gce-tar\n    from: disk'
 recipe ova    $'  - id: out\n    kind: ova\n    from: disk\n    name: bench'
 
-timed() { # timed LABEL COMMAND... -> prints "LABEL seconds maxrss-MiB"
+timed() { # timed LABEL SHELL-COMMAND -> prints "LABEL seconds maxrss-MiB" (the largest process of the command's tree)
     local label="$1"; shift
-    /usr/bin/time -f "%e %M" -o "$work/time.txt" "$@" >/dev/null 2>"$work/err.txt" || { cat "$work/err.txt" >&2; exit 1; }
+    local defs; defs="$(declare -p ib work); $(declare -f ib_run packer_ova gce_by_hand)"
+    /usr/bin/time -f "%e %M" -o "$work/time.txt" bash -c "$defs; $*" >/dev/null 2>"$work/err.txt" || { cat "$work/err.txt" >&2; exit 1; }
     read -r secs kb < "$work/time.txt"
     printf '%s %s %d\n' "$label" "$secs" $((kb / 1024))
 }
@@ -70,12 +71,12 @@ results="$work/results.txt"
 for ((i = 1; i <= runs; i++)); do
     echo "bench: run $i of $runs" >&2
     timed "gzip:imagebuild" ib_run gzip >> "$results"
-    timed "gzip:gzip-6" sh -c "gzip -6 -c '$work/disk.raw' > '$work/x.gz'" >> "$results"
-    timed "gzip:pigz-6" sh -c "pigz -6 -c '$work/disk.raw' > '$work/x.gz'" >> "$results"
+    timed "gzip:gzip-6" "gzip -6 -c '$work/disk.raw' > '$work/x.gz'" >> "$results"
+    timed "gzip:pigz-6" "pigz -6 -c '$work/disk.raw' > '$work/x.gz'" >> "$results"
     timed "zstd:imagebuild" ib_run zstd >> "$results"
-    timed "zstd:zstd-3-T0" sh -c "zstd -q -3 -T0 -c '$work/disk.raw' > '$work/x.zst'" >> "$results"
+    timed "zstd:zstd-3-T0" "zstd -q -3 -T0 -c '$work/disk.raw' > '$work/x.zst'" >> "$results"
     timed "xz:imagebuild" ib_run xz >> "$results"
-    timed "xz:xz-6-T0" sh -c "xz -6 -T0 -c '$work/disk.raw' > '$work/x.xz'" >> "$results"
+    timed "xz:xz-6-T0" "xz -6 -T0 -c '$work/disk.raw' > '$work/x.xz'" >> "$results"
     timed "gce-tar:imagebuild" ib_run gce >> "$results"
     timed "gce-tar:qemu-img+tar-Sz" gce_by_hand >> "$results"
     timed "ova:imagebuild" ib_run ova >> "$results"
