@@ -87,12 +87,12 @@ ls -l "$work"/out-*/* "$work"/x.* "$work"/gce.tar.gz "$work"/packer.ova 2>/dev/n
 echo
 echo "| operation | tool | median s | max RSS MiB |"
 echo "|---|---|---|---|"
-sort "$results" | awk '
-    { key = $1; t[key] = t[key] " " $2; if ($3 > m[key]) m[key] = $3; order[key] = 1 }
+# Median and largest RSS per operation and tool (POSIX awk: the values arrive sorted by time).
+sort -k1,1 -k2,2n "$results" | awk '
+    { k = $1; n[k]++; v[k, n[k]] = $2; if ($3 > m[k]) m[k] = $3 }
     END {
-        for (k in order) {
-            n = split(substr(t[k], 2), a, " ")
-            asort(a); med = (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+        for (k in n) {
+            c = n[k]; med = (c % 2) ? v[k, (c + 1) / 2] : (v[k, c / 2] + v[k, c / 2 + 1]) / 2
             split(k, parts, ":")
             printf "| %s | %s | %.2f | %d |\n", parts[1], parts[2], med, m[k]
         }
