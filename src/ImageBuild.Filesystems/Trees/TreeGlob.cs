@@ -8,7 +8,8 @@ namespace ImageBuild.Filesystems.Trees;
 /// <c>*</c> is any run of characters other than '/', <c>?</c> one such character, <c>[abc]</c>, <c>[a-z]</c> and
 /// <c>[!a-z]</c> (or <c>[^a-z]</c>) one character of (or not of) a set, and a whole component <c>**</c> any number of
 /// components, none included ("**/x" matches "x" and "a/b/x"; "a/**" matches "a" and all below it). Matching is
-/// case-sensitive and ordinal; a leading '.' is not special. The whole path must match.
+/// case-sensitive and ordinal; a leading '.' is not special. The whole path must match, in time linear in its length
+/// (a non-backtracking regular expression), whatever the pattern.
 /// </summary>
 public sealed class TreeGlob
 {
@@ -21,7 +22,7 @@ public sealed class TreeGlob
         if (pattern.Length == 0 || pattern.StartsWith('/'))
             throw new ArgumentException($"glob '{pattern}': a pattern is a non-empty path relative to the tree's root");
         Pattern = pattern;
-        _regex = new Regex(Translate(pattern), RegexOptions.CultureInvariant | RegexOptions.Singleline);
+        _regex = new Regex(Translate(pattern), RegexOptions.CultureInvariant | RegexOptions.Singleline | RegexOptions.NonBacktracking);
     }
 
     public string Pattern { get; }
