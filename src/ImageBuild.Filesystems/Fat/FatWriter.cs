@@ -64,21 +64,28 @@ public static class FatWriter
             Advance(rootBytes);
         }
 
-        var buffer = new byte[CopyBuffer];
-        foreach (var node in plan.Allocated)
+        var data = new SequentialWriter(handle, offset + geometry.ClusterOffset(2));
+        try
         {
-            cancellation.ThrowIfCancellationRequested();
-            long at = offset + geometry.ClusterOffset(node.FirstCluster);
-            int runBytes = checked((int)Math.Min(int.MaxValue, (long)node.Clusters * geometry.ClusterSize));
-            if (node.IsDirectory)
+            foreach (var node in plan.Allocated)
             {
-                RandomAccess.Write(handle, DirectoryContent.Build(node, runBytes, label, hasLabel, time), at);
-                Advance(runBytes);
+                cancellation.ThrowIfCancellationRequested();
+                long runBytes = (long)node.Clusters * geometry.ClusterSize;
+                if (data.Position != offset + geometry.ClusterOffset(node.FirstCluster))
+                    throw new InvalidOperationException($"'{node.Path}': its run does not follow the previous one");
+                if (node.IsDirectory)
+                    data.Write(DirectoryContent.Build(node, (int)runBytes, label, hasLabel, time));
+                else
+                    CopyFile(data, node.Entry!, cancellation, Advance);
+                data.WriteZeros(runBytes - (node.IsDirectory ? runBytes : node.Entry!.Size));
+                Advance(node.IsDirectory ? runBytes : runBytes - node.Entry!.Size);
             }
-            else
-            {
-                CopyFile(handle, at, (long)node.Clusters * geometry.ClusterSize, node.Entry!, buffer, Advance, cancellation);
-            }
+            data.Complete();
+        }
+        catch
+        {
+            data.Abandon();
+            throw;
         }
 
         var sector = new byte[bps];
@@ -97,27 +104,40 @@ public static class FatWriter
         return new FatResult(geometry.Type, geometry.ClusterSize, usedBytes, (long)geometry.ClusterCount * geometry.ClusterSize - usedBytes);
     }
 
-    /// <summary>Copies exactly the entry's size, then zeros to the end of its last cluster; refuses a file whose size changed.</summary>
-    private static void CopyFile(SafeFileHandle handle, long at, long runBytes, TreeEntry entry, byte[] buffer,
-        Action<long> advance, CancellationToken cancellation)
+    /// <summary>Copies exactly the entry's size; refuses a file whose size changed since the tree was made.</summary>
+    private static void CopyFile(SequentialWriter data, TreeEntry entry, CancellationToken cancellation, Action<long> advance)
     {
         long copied = 0;
-        using (var source = FileTree.Open(entry))
+        if (entry.SourcePath is { } source)
         {
+            using var file = File.OpenHandle(source, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.SequentialScan);
             while (copied < entry.Size)
             {
                 cancellation.ThrowIfCancellationRequested();
-                int n = source.Read(buffer, 0, (int)Math.Min(buffer.Length, entry.Size - copied));
-                if (n == 0) throw new IOException($"'{entry.Path}': the file ended after {copied} of its {entry.Size} bytes (changed while writing?)");
-                RandomAccess.Write(handle, buffer.AsSpan(0, n), at + copied);
+                long at = copied;
+                int n = data.ReadInto((int)Math.Min(int.MaxValue, entry.Size - copied), m => RandomAccess.Read(file, m.Span, at));
+                if (n == 0) throw Shrank(entry, copied);
                 copied += n;
                 advance(n);
             }
-            if (source.ReadByte() >= 0) throw new IOException($"'{entry.Path}': the file is longer than its {entry.Size} bytes (changed while writing?)");
+            if (RandomAccess.Read(file, new byte[1], copied) != 0) throw Grew(entry);
+            return;
         }
-        WriteZeros(handle, at + copied, runBytes - copied);
-        advance(runBytes - copied);
+        using var stream = FileTree.Open(entry);
+        while (copied < entry.Size)
+        {
+            int n = data.ReadInto((int)Math.Min(int.MaxValue, entry.Size - copied), m => stream.Read(m.Span));
+            if (n == 0) throw Shrank(entry, copied);
+            copied += n;
+            advance(n);
+        }
+        if (stream.ReadByte() >= 0) throw Grew(entry);
     }
+
+    private static IOException Shrank(TreeEntry e, long copied) =>
+        new($"'{e.Path}': the file ended after {copied} of its {e.Size} bytes (changed while writing?)");
+
+    private static IOException Grew(TreeEntry e) => new($"'{e.Path}': the file is longer than its {e.Size} bytes (changed while writing?)");
 
     private static void WriteZeros(SafeFileHandle handle, long at, long length)
     {

@@ -16,9 +16,9 @@ internal static class FatTestTrees
             foreach (var info in new DirectoryInfo(dir).EnumerateFileSystemInfos())
             {
                 string path = rel.Length == 0 ? info.Name : rel + "/" + info.Name;
-                int mode = (int)File.GetUnixFileMode(info.FullName);
-                if (info.LinkTarget is { } target)
-                    entries.Add(new TreeEntry { Path = path, Kind = TreeEntryKind.Symlink, LinkTarget = target, Mode = 0777 });
+                int mode = (int)info.UnixFileMode; // from the enumeration's own stat: no extra system call
+                if (info.Attributes.HasFlag(FileAttributes.ReparsePoint))
+                    entries.Add(new TreeEntry { Path = path, Kind = TreeEntryKind.Symlink, LinkTarget = info.LinkTarget, Mode = 0777 });
                 else if (info is DirectoryInfo)
                 {
                     entries.Add(new TreeEntry { Path = path, Kind = TreeEntryKind.Directory, Mode = mode });
