@@ -72,7 +72,7 @@ internal sealed class FatPlan
             ends.Add(next - 1);
         }
 
-        if (g.Type == FatType.Fat32) Allocate(root, root.DirectoryEntries * 32L);
+        if (g.Type == FatType.Fat32) Allocate(root, Math.Max(1, root.DirectoryEntries) * 32L); // BPB_RootClus needs a cluster even when empty
         foreach (var n in inOrder)
             Allocate(n, n.IsDirectory ? n.DirectoryEntries * 32L : n.Entry!.Size);
         return new FatPlan(root, allocated, ends, next);

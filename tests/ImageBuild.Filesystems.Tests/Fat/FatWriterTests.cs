@@ -96,6 +96,29 @@ public sealed class FatWriterTests
         FatOracle.AssertContent(part, tmp.Path, tmp["out"], files);
     }
 
+    [TestMethod]
+    [DataRow(FatType.Fat12, 1L << 20)]
+    [DataRow(FatType.Fat16, 32L << 20)]
+    [DataRow(FatType.Fat32, 40L << 20)]
+    public void EmptyTreeWithDefaultOptionsIsCleanAndDatedAt1980(FatType type, long size)
+    {
+        using var tmp = new TempDir();
+        Directory.CreateDirectory(tmp["empty"]);
+        var options = new FatOptions { Type = type, ClusterSize = type == FatType.Fat32 ? 512 : null };
+        var r = Write(tmp["e.img"], 0, size, tmp["empty"], options);
+        Assert.AreEqual(type, r.Type);
+        Assert.AreEqual(type == FatType.Fat32 ? 512L : 0L, r.UsedBytes, "only FAT32's root takes a cluster");
+        FatOracle.AssertClean(tmp["e.img"], tmp.Path);
+        string info = FatOracle.Minfo(tmp["e.img"], tmp.Path);
+        StringAssert.Contains(info, "disk label=\"NO NAME    \"");
+        StringAssert.Contains(info, "serial number: 00000000");
+
+        // SOURCE_DATE_EPOCH 0 (1970) is before FAT's epoch: written as 1980-01-01 00:00
+        File.WriteAllText(tmp["empty/f"], "x");
+        Write(tmp["f.img"], 0, size, tmp["empty"], options);
+        StringAssert.Contains(FatOracle.Mdir(tmp["f.img"], tmp.Path), "1980-01-01   0:00");
+    }
+
     internal static FatResult Write(string image, long offset, long size, string source, FatOptions options,
         Action<double>? progress = null, CancellationToken cancellation = default)
     {
