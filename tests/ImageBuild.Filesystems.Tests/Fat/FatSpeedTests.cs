@@ -14,14 +14,14 @@ namespace ImageBuild.Filesystems.Tests.Fat;
 [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
 public sealed class FatSpeedTests
 {
-    private const string Source = "/usr/share/fpcsrc"; // Debian's fp-units source: ~226 MiB, ~9600 files, ~1000 directories
+    private const string Source = "/usr/share/fpcsrc"; // Debian package fpc-source-3.2.2: ~226 MiB, ~9600 files, ~1000 directories
     private const long Size = 512L << 20;
 
     [TestMethod]
     [TestCategory("FatSpeed")]
     public void FatWriterIsAtLeastAsFastAsMkfsVfatPlusMcopy()
     {
-        Assert.IsTrue(Directory.Exists(Source), $"{Source} is missing (apt-get install -y fp-units-rtl or another folder of real files)");
+        Assert.IsTrue(Directory.Exists(Source), $"{Source} is missing (apt-get install -y fpc-source-3.2.2)");
         using var tmp = new TempDir();
         var options = new FatOptions { VolumeLabel = "SPEED", VolumeId = 0x5EED, TimestampSeconds = 1_700_000_000 };
         double bestOurs = double.MaxValue, bestTheirs = double.MaxValue, bestWalk = double.MaxValue;
