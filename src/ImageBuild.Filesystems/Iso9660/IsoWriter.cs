@@ -8,8 +8,8 @@ namespace ImageBuild.Filesystems.Iso9660;
 /// volume "cidata", is the first use). Identifiers of the primary hierarchy follow level 3 rules in d-characters
 /// (Rock Ridge NM carries the real names); Joliet names longer than 64 characters are truncated, as genisoimage does.
 /// Dates all come from <see cref="IsoOptions.TimestampSeconds"/>, so the same tree and options give the same bytes.
-/// Directories deeper than ECMA-119's 8 levels are written as they are (no Rock Ridge relocation): Linux, xorriso and
-/// libarchive read them.
+/// Directories deeper than ECMA-119's 8 levels are written as they are (no Rock Ridge RE/CL relocation), which
+/// xorriso and isoinfo read.
 /// </summary>
 public static class IsoWriter
 {
@@ -30,14 +30,15 @@ public static class IsoWriter
         try
         {
             WriteMetadata(sink, layout);
-            foreach (var file in layout.FileNodes) WriteContent(sink, file);
+            var buffer = new byte[1 << 20];
+            foreach (var file in layout.FileNodes) WriteContent(sink, file, buffer);
             if (sink.Written != layout.Size) throw new InvalidOperationException($"wrote {sink.Written} bytes of a {layout.Size}-byte layout");
             progress?.Invoke(1.0);
             return new IsoResult(layout.Size, layout.FileNodes.Count);
         }
         catch when (start >= 0 && sink.Written > 16 * IsoFields.BlockSize)
         {
-            Invalidate(output, start);
+            Invalidate(output, start, sink.Written);
             throw;
         }
     }
@@ -109,12 +110,11 @@ public static class IsoWriter
         sink.Write(block);
     }
 
-    private static void WriteContent(BlockSink sink, IsoNode file)
+    private static void WriteContent(BlockSink sink, IsoNode file, byte[] buffer)
     {
         if (file.DataSize == 0) return;
         var entry = file.Entry!;
         using var source = FileTree.Open(entry);
-        var buffer = new byte[1 << 20];
         long left = entry.Size;
         while (left > 0)
         {
@@ -128,12 +128,13 @@ public static class IsoWriter
         if (tail != 0) sink.Write(new byte[IsoFields.BlockSize - tail]);
     }
 
-    private static void Invalidate(Stream output, long start)
+    /// <summary>Zeroes the volume descriptors already written, so no reader takes the partial output for a volume.</summary>
+    private static void Invalidate(Stream output, long start, long written)
     {
         try
         {
             output.Position = start + 16 * IsoFields.BlockSize;
-            output.Write(new byte[3 * IsoFields.BlockSize]);
+            output.Write(new byte[Math.Min(3 * IsoFields.BlockSize, written - 16 * IsoFields.BlockSize)]);
             output.Flush();
         }
         catch (IOException) { }
