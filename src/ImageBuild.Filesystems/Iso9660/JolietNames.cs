@@ -15,13 +15,16 @@ internal static class JolietNames
     public static List<string> Assign(IReadOnlyList<string> names)
     {
         var used = new HashSet<string>(StringComparer.Ordinal);
+        var next = new Dictionary<string, int>(StringComparer.Ordinal);
         var result = new List<string>(names.Count);
         foreach (string name in names)
         {
             string mapped = Map(name);
             string candidate = Fit(mapped, MaxChars);
-            for (int n = 1; !used.Add(candidate); n++)
+            string key = candidate;
+            for (int n = next.GetValueOrDefault(key, 1); !used.Add(candidate); n++)
             {
+                next[key] = n + 1;
                 string tail = "~" + n.ToString(System.Globalization.CultureInfo.InvariantCulture);
                 candidate = Fit(mapped, MaxChars - tail.Length) + tail;
             }

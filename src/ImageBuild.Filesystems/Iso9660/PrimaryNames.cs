@@ -6,22 +6,25 @@ namespace ImageBuild.Filesystems.Iso9660;
 /// File and directory identifiers of the primary hierarchy under ECMA-119 level 3 rules (7.5, 7.6), as
 /// <c>genisoimage -R</c> makes them readable beside Rock Ridge names: d-characters only (A-Z, 0-9, '_'; lower case is
 /// upper-cased, anything else becomes '_'), a file identifier "NAME.EXT;1" with NAME and EXT of at most 30 characters
-/// together, a directory identifier of at most 31. Names that clash within a directory get a "~N" tail.
+/// together, a directory identifier of at most 31. Names that clash within a directory get a "_N" tail (still d-characters).
 /// </summary>
 internal static class PrimaryNames
 {
     public static List<string> Assign(IReadOnlyList<(string Name, bool IsDirectory)> children)
     {
         var used = new HashSet<string>(StringComparer.Ordinal);
+        var next = new Dictionary<string, int>(StringComparer.Ordinal);
         var result = new List<string>(children.Count);
         foreach (var (name, isDir) in children)
         {
             (string stem, string ext) = Split(name, isDir);
             int stemMax = isDir ? 31 : 30 - ext.Length;
             string candidate = Compose(Fit(stem, stemMax), ext, isDir);
-            for (int n = 1; !used.Add(candidate); n++)
+            string key = candidate;
+            for (int n = next.GetValueOrDefault(key, 1); !used.Add(candidate); n++)
             {
-                string tail = "~" + n.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                next[key] = n + 1;
+                string tail = "_" + n.ToString(System.Globalization.CultureInfo.InvariantCulture);
                 candidate = Compose(Fit(stem, stemMax - tail.Length) + tail, ext, isDir);
             }
             result.Add(candidate);
