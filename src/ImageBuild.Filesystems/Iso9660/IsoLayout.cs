@@ -7,7 +7,7 @@ namespace ImageBuild.Filesystems.Iso9660;
 /// Where everything lies in the image, in the order it is written: the system area (blocks 0-15, zeros), the Primary
 /// Volume Descriptor at block 16, the Joliet descriptor, the terminator, the L and M path tables of each hierarchy,
 /// the primary directories, the Joliet directories, the Rock Ridge continuation areas, then each file's content from a
-/// block boundary in tree order. Refuses what ISO 9660 cannot hold, with a one-line message naming the path.
+/// block boundary, depth first with each directory's entries in ordinal order. Refuses what ISO 9660 cannot hold, with a one-line message naming the path.
 /// </summary>
 internal sealed class IsoLayout
 {
@@ -99,7 +99,7 @@ internal sealed class IsoLayout
     /// <summary>The primary hierarchy, then the Joliet one when present.</summary>
     public List<HierarchyPlace> Hierarchies => _places ??= Joliet is null ? [new(Primary)] : [new(Primary), new(Joliet)];
 
-    /// <summary>Regular files in tree order, the order their content is written.</summary>
+    /// <summary>Regular files depth first, each directory's entries in ordinal order: the order their content is written.</summary>
     public IReadOnlyList<IsoNode> FileNodes { get; }
 
     private List<IsoNode> Files()

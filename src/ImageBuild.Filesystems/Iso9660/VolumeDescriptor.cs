@@ -55,5 +55,6 @@ internal static class VolumeDescriptor
         return new string(c, 0, Math.Min(c.Length, 32));
     }
 
-    public static string JolietVolumeId(string label) => label.Length > 16 ? label[..16] : label;
+    public static string JolietVolumeId(string label) =>
+        label.Length <= 16 ? label : label[..(char.IsHighSurrogate(label[15]) ? 15 : 16)];
 }
