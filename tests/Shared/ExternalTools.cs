@@ -47,6 +47,13 @@ public static class ExternalTools
         "xz" => "xz-utils",
         "xmllint" => "libxml2-utils",
         "sha256sum" or "sha1sum" or "sha512sum" => "coreutils",
+        "fsck.vfat" or "mkfs.vfat" => "dosfstools",
+        "mdir" or "mcopy" or "minfo" or "mattrib" => "mtools",
+        "sgdisk" => "gdisk",
+        "sfdisk" => "fdisk",
+        "isoinfo" => "genisoimage",
+        "osirrox" => "xorriso",
+        "blkid" => "util-linux",
         _ => name, // zstd, gzip, tar, pigz: the package has the tool's name
     };
 }
