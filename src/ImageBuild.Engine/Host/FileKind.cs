@@ -71,7 +71,8 @@ public static partial class FileKind
     // the generic layout (aarch64 and the other 64-bit ports).
     private static int ModeOffset => RuntimeInformation.ProcessArchitecture == Architecture.X64 ? 24 : 16;
 
-    private static FileType Decode(uint mode) => (mode & 0xF000) switch
+    /// <summary>The file type an st_mode (S_IFMT bits) names.</summary>
+    public static FileType Decode(uint mode) => (mode & 0xF000) switch
     {
         0x8000 => FileType.Regular,
         0x4000 => FileType.Directory,

@@ -31,17 +31,7 @@ internal static partial class HostStat
             throw new IOException($"'{path}': cannot stat it ({Marshal.GetLastPInvokeErrorMessage()})");
         // struct statx: stx_uid at 20, stx_gid at 24, stx_mode (u16) at 28.
         int stMode = *(ushort*)(buf + 28);
-        var kind = (stMode & 0xF000) switch
-        {
-            0x8000 => FileType.Regular,
-            0x4000 => FileType.Directory,
-            0xA000 => FileType.SymbolicLink,
-            0x2000 => FileType.CharacterDevice,
-            0x6000 => FileType.BlockDevice,
-            0x1000 => FileType.Fifo,
-            0xC000 => FileType.Socket,
-            _ => FileType.Other,
-        };
+        var kind = FileKind.Decode((uint)stMode);
         return new Info(kind, stMode & 0xFFF, (int)*(uint*)(buf + 20), (int)*(uint*)(buf + 24));
     }
 
