@@ -58,7 +58,7 @@ public static class OvaWriter
             entries.AddRange(exported.Select(e => (e.MemberName, e.Digest!)));
             byte[] manifest = OvfManifest.Write(request.Manifest, entries);
 
-            WriteArchive(context, outputPath, [(ovfName, descriptor), (mfName, manifest)], exported, request.Manifest);
+            WriteArchive(context, outputPath, [(ovfName, descriptor), (mfName, manifest)], exported);
             done = true;
             return new PackageResult(members,
                 $"OVA (OVF {(request.Version == OvfVersion.V2_0 ? "2.0" : "1.0")}) of '{name}': {n} streamOptimized VMDK disk(s), {OvfManifest.Label(request.Manifest)} manifest");
@@ -72,10 +72,10 @@ public static class OvaWriter
 
     /// <summary>
     /// Writes the members in order to a ustar archive at <paramref name="outputPath"/>: the small ones from memory,
-    /// then each VMDK from scratch, re-hashed while copied and compared with the manifest's digest.
+    /// then each VMDK from scratch (hashed once already, for the manifest: the scratch file is this writer's own).
     /// </summary>
     private static void WriteArchive(PackageContext context, string outputPath, IReadOnlyList<(string Name, byte[] Content)> small,
-        IReadOnlyList<ExportedVmdk> disks, ManifestAlgorithm algorithm)
+        IReadOnlyList<ExportedVmdk> disks)
     {
         long total = disks.Sum(d => d.Disk.FileSize);
         long before = 0;
@@ -88,14 +88,10 @@ public static class OvaWriter
             using var source = new FileStream(disk.ScratchPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
             if (source.Length != disk.Disk.FileSize)
                 throw new IOException($"'{disk.ScratchPath}' changed size while being packaged into '{outputPath}'");
-            using var hash = OvfManifest.CreateHash(algorithm);
             long offset = before;
             tar.AddFile(disk.MemberName, source, disk.Disk.FileSize,
-                observe: bytes => hash.AppendData(bytes),
                 progress: copied => context.Progress?.Invoke(ConvertShare + (100 - ConvertShare) * (offset + copied) / Math.Max(1, total)),
                 cancellation: context.Cancellation);
-            if (!hash.GetHashAndReset().AsSpan().SequenceEqual(disk.Digest))
-                throw new IOException($"'{disk.ScratchPath}' changed while being packaged into '{outputPath}'");
             before += disk.Disk.FileSize;
         }
         tar.Finish();
