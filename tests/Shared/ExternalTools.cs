@@ -54,6 +54,7 @@ public static class ExternalTools
         "isoinfo" => "genisoimage",
         "osirrox" => "xorriso",
         "blkid" => "util-linux",
+        "mke2fs" or "e2fsck" or "debugfs" => "e2fsprogs",
         _ => name, // zstd, gzip, tar, pigz: the package has the tool's name
     };
 }

@@ -28,6 +28,20 @@ public sealed record FatOptions
     /// </summary>
     public long TimestampSeconds { get; init; }
 
+    /// <summary>Why FAT cannot hold <paramref name="label"/> as its volume label (one line), or null when it can.</summary>
+    public static string? LabelProblem(string label)
+    {
+        try
+        {
+            FatNames.LabelBytes(label);
+            return null;
+        }
+        catch (ArgumentException e)
+        {
+            return e.Message;
+        }
+    }
+
     /// <summary>BPB_BytsPerSec: 512, 1024, 2048 or 4096.</summary>
     public int SectorSize { get; init; } = 512;
 }

@@ -10,7 +10,7 @@ namespace ImageBuild.Filesystems.Partitions;
 /// second and later partitions of the same type; the first 16 bytes of the MAC, in UUID byte order, with the version
 /// set to 4 and the variant to RFC 4122.
 /// </summary>
-internal static class PartitionGuids
+public static class PartitionGuids
 {
     /// <summary>The 128-bit seed: a UUID string as itself (byte order as written), any other string as SHA-256's first 16 bytes.</summary>
     public static byte[] SeedBytes(string seed)
@@ -30,6 +30,13 @@ internal static class PartitionGuids
         BinaryPrimitives.WriteInt64LittleEndian(plaintext[16..], sameTypeBefore);
         return FromMac(HMACSHA256.HashData(seed, sameTypeBefore == 0 ? plaintext[..16] : plaintext));
     }
+
+    /// <summary>
+    /// An identifier derived from another, as systemd-repart derives a filesystem's UUID from its partition's
+    /// (HMAC-SHA256 keyed by the UUID's bytes over <paramref name="purpose"/>, e.g. "fs-uuid"), version 4, RFC 4122 variant.
+    /// </summary>
+    public static Guid Derive(Guid key, string purpose) =>
+        FromMac(HMACSHA256.HashData(key.ToByteArray(bigEndian: true), Encoding.UTF8.GetBytes(purpose)));
 
     private static Guid FromMac(byte[] mac)
     {

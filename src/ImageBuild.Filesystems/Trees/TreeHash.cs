@@ -14,7 +14,14 @@ namespace ImageBuild.Filesystems.Trees;
 public static class TreeHash
 {
     /// <summary>"sha256:" and 64 lowercase hex digits. Reads every file's content (streamed); IOException if one is unreadable.</summary>
-    public static string Of(FileTree tree, CancellationToken cancellation = default)
+    public static string Of(FileTree tree, CancellationToken cancellation = default) => Of(tree, null, cancellation);
+
+    /// <summary>
+    /// As <see cref="Of(FileTree, CancellationToken)"/>, with each file's content named by <paramref name="contentDigest"/>
+    /// instead of read: a caller that remembers the digests of unchanged files (by size and mtime) hashes a large tree
+    /// without reading it. The digest must name the content alone (e.g. its SHA-256); it is hashed in place of it.
+    /// </summary>
+    public static string Of(FileTree tree, Func<TreeEntry, string>? contentDigest, CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(tree);
         using var outer = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
@@ -36,6 +43,11 @@ public static class TreeHash
                 outer.AppendData(fixedPart);
                 AppendString(outer, e.LinkTarget ?? "");
                 digest.Clear();
+                if (e.Kind == TreeEntryKind.File && contentDigest is not null)
+                {
+                    AppendString(outer, contentDigest(e));
+                    continue;
+                }
                 if (e.Kind == TreeEntryKind.File)
                 {
                     using var s = FileTree.Open(e);

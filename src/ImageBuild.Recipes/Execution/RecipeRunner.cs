@@ -464,7 +464,9 @@ public sealed partial class RecipeRunner
         // A secret by what it is (id and source), never by its value.
         foreach (string id in Secrets.SecretOptions.IdsUsedBy(step))
             hashes["secret " + id] = StepSecrets.IdentityHash(_recipe, id);
-        foreach (var param in new[] { "file", "image-file" })
+        foreach (var (input, fields, _) in TreeInput.Folders(kind.Params, step.AsMap()))
+            hashes[input] = TreeInput.Hash(_recipe, fields, _state, persistStamps);
+        foreach (var param in kind.Params.Where(p => p.Type == ParamType.RepoFile).Select(p => p.Name))
         {
             if (step.Text(param) is not { } rel) continue;
             string full = _recipe.ResolveFile(rel);

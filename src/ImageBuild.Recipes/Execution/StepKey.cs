@@ -33,8 +33,8 @@ public sealed class StepKey
         p.Append("output=").Append(outputName ?? "").Append('\n');
         foreach (var spec in kind.Params)
         {
-            if (spec.Type is ParamType.StepRef or ParamType.StepRefList or ParamType.RepoFile) continue; // hashed by content below
-            string? value = step.Get(spec.Name)?.Canonical ?? spec.Default;
+            if (ByContent(spec)) continue; // hashed by content below
+            string? value = step.Get(spec.Name) is { } v ? CanonicalOf(spec, v) : spec.Default;
             if (value is null) continue;
             p.Append(spec.Name).Append('=').Append(value.Replace("\n", "\\n", StringComparison.Ordinal)).Append('\n');
         }
@@ -47,6 +47,19 @@ public sealed class StepKey
             k.Append("input ").Append(name).Append('=').Append(value).Append('\n');
         return new StepKey(paramsHash, inputs, ContentHasher.HashText(k.ToString()));
     }
+
+    /// <summary>Parameters that name an input (a step, a repository file or folder): in the key as the input's content hash, not as a name.</summary>
+    private static bool ByContent(ParamSpec spec) =>
+        spec.Type is ParamType.StepRef or ParamType.StepRefList or ParamType.RepoFile or ParamType.RepoFolder;
+
+    /// <summary>A value's canonical text, without the fields of mappings that name inputs (those are hashed by content).</summary>
+    private static string CanonicalOf(ParamSpec spec, ParamValue value) => value switch
+    {
+        MapValue map => "{" + string.Join(",", spec.Fields.Where(f => !ByContent(f) && map.Get(f.Name) is not null)
+            .Select(f => f.Name + "=" + CanonicalOf(f, map.Get(f.Name)!))) + "}",
+        MapListValue list => "[" + string.Join(",", list.Items.Select(i => CanonicalOf(spec, i))) + "]",
+        _ => value.Canonical,
+    };
 
     /// <summary>Why a recorded run does not match this key (null when it does).</summary>
     public string? Difference(StepRecord? record, StepKind kind)

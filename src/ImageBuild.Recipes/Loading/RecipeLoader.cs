@@ -288,7 +288,22 @@ public static partial class RecipeLoader
 
         switch (spec.Type)
         {
-            case ParamType.StepRefList:
+            case ParamType.Map:
+                return ReadMap(spec, node, expander, $"{label}: '{spec.Name}'", err);
+            case ParamType.MapList:
+            {
+                if (node is not YamlSequenceNode maps)
+                {
+                    err(mark, $"{label}: '{spec.Name}' must be a list of mappings");
+                    return null;
+                }
+                var items = new List<MapValue>();
+                for (int i = 0; i < maps.Children.Count; i++)
+                    if (ReadMap(spec, maps.Children[i], expander, $"{label}: {spec.Name}[{i}]", err) is { } item)
+                        items.Add(item);
+                return items.Count == maps.Children.Count ? new MapListValue(items, mark) : null;
+            }
+            case ParamType.StepRefList or ParamType.TextList:
             {
                 if (node is not YamlSequenceNode seq)
                 {
@@ -383,7 +398,7 @@ public static partial class RecipeLoader
                     return null;
                 }
                 return new TextValue(text, mark);
-            case ParamType.RepoFile:
+            case ParamType.RepoFile or ParamType.RepoFolder:
                 if (text.Length == 0)
                 {
                     err(mark, $"{label}: '{spec.Name}' is empty");
@@ -393,6 +408,38 @@ public static partial class RecipeLoader
             default:
                 return new TextValue(text, mark);
         }
+    }
+
+    /// <summary>A mapping whose keys are <paramref name="spec"/>'s fields, each read as a step parameter is.</summary>
+    private static MapValue? ReadMap(ParamSpec spec, YamlNode node, VariableExpander expander, string label, Action<Mark, string> err)
+    {
+        if (node is not YamlMappingNode map)
+        {
+            err(At(node), $"{label} must be a mapping of {string.Join(", ", spec.Fields.Select(f => f.Name))}");
+            return null;
+        }
+        var fields = spec.Fields.ToDictionary(f => f.Name, StringComparer.Ordinal);
+        var values = new Dictionary<string, ParamValue>(StringComparer.Ordinal);
+        bool ok = true;
+        foreach (var (k, v) in map.Children)
+        {
+            string key = Scalar(k) ?? "";
+            if (!fields.TryGetValue(key, out var field))
+            {
+                err(At(k), $"{label}: unknown key '{key}' (accepted: {string.Join(", ", spec.Fields.Select(f => f.Name))})");
+                ok = false;
+                continue;
+            }
+            if (ReadValue(field, v, expander, label, err) is { } value) values[key] = value;
+            else ok = false;
+        }
+        foreach (var field in spec.Fields.Where(f => f.Required && !values.ContainsKey(f.Name)))
+            if (!map.Children.Keys.Any(k => Scalar(k) == field.Name))
+            {
+                err(At(map), $"{label}: needs '{field.Name}'");
+                ok = false;
+            }
+        return ok ? new MapValue(values, At(map)) : null;
     }
 
     private static string? Scalar(YamlNode node) => node is YamlScalarNode s ? s.Value ?? "" : null;

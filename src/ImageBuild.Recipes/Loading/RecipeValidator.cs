@@ -21,7 +21,7 @@ public static class RecipeValidator
         var graph = RecipeGraph.Build(recipe, kinds, context.Formats, errors);
         foreach (var step in recipe.Steps)
         {
-            CheckStep(recipe, step, graph, context, errors);
+            CheckStep(recipe, kinds, step, graph, context, errors);
             CheckSecretOptions(recipe, step, errors);
             CheckEncryptedInputs(recipe, step, graph, context, errors);
         }
@@ -116,12 +116,13 @@ public static class RecipeValidator
         }
     }
 
-    private static void CheckStep(Recipe recipe, RecipeStep step, RecipeGraph? graph, ImageContext ctx, List<RecipeError> errors)
+    private static void CheckStep(Recipe recipe, StepKinds kinds, RecipeStep step, RecipeGraph? graph, ImageContext ctx, List<RecipeError> errors)
     {
         void Err(Mark m, string msg) => errors.Add(recipe.Error(m, $"step '{step.Id}': {msg}"));
         StepShape? from = graph is not null && step.Text("from") is { } f ? graph.Shapes.GetValueOrDefault(f) : null;
 
-        foreach (var p in new[] { "file", "image-file" })
+        var repoFiles = kinds.Find(step.Kind)?.Params.Where(p => p.Type == ParamType.RepoFile).Select(p => p.Name) ?? [];
+        foreach (var p in repoFiles)
         {
             if (step.Get(p) is TextValue t)
             {
@@ -209,6 +210,9 @@ public static class RecipeValidator
                 break;
             case "hyperv-vhdx":
                 HyperVVhdxStep(step, ctx, Err);
+                break;
+            case "filesystem" or "partition" or "cloud-init-seed":
+                ContentStepChecks.Check(recipe, step, graph, ctx, Err);
                 break;
             case "ova" or "vagrant-box" or "gce-tar" or "archive":
                 ArtifactStepChecks.Check(recipe, step, graph, ctx, Err);

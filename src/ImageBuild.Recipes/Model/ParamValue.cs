@@ -38,3 +38,27 @@ public sealed record OptionsValue(IReadOnlyList<KeyValuePair<string, TextValue>>
 
     public override string Canonical => "{" + string.Join(",", Items.Select(p => p.Key + "=" + p.Value.Value)) + "}";
 }
+
+/// <summary>A mapping of typed fields (a <see cref="Schema.ParamType.Map"/>), each located.</summary>
+public sealed record MapValue(IReadOnlyDictionary<string, ParamValue> Fields, Mark Mark) : ParamValue(Mark)
+{
+    public ParamValue? Get(string name) => Fields.TryGetValue(name, out var v) ? v : null;
+
+    public string? Text(string name) => (Get(name) as TextValue)?.Value;
+
+    public long? Number(string name) => (Get(name) as NumberValue)?.Value;
+
+    public bool Bool(string name, bool fallback = false) => Get(name) is BoolValue b ? b.Value : fallback;
+
+    public IReadOnlyList<string> Texts(string name) => Get(name) is ListValue l ? l.Items.Select(i => i.Value).ToList() : [];
+
+    public Mark MarkOf(string name) => Get(name)?.Mark ?? Mark;
+
+    public override string Canonical => "{" + string.Join(",", Fields.OrderBy(f => f.Key, StringComparer.Ordinal).Select(f => f.Key + "=" + f.Value.Canonical)) + "}";
+}
+
+/// <summary>A list of mappings (a <see cref="Schema.ParamType.MapList"/>), in the order written.</summary>
+public sealed record MapListValue(IReadOnlyList<MapValue> Items, Mark Mark) : ParamValue(Mark)
+{
+    public override string Canonical => "[" + string.Join(",", Items.Select(i => i.Canonical)) + "]";
+}

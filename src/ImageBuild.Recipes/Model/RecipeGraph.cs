@@ -28,6 +28,12 @@ public sealed class RecipeGraph
     /// </summary>
     public static readonly string[] OutputListParams = ["disks", "outputs"];
 
+    /// <summary>
+    /// Lists of mappings whose items name another step's image in a field (a partition's <c>content</c>). Item
+    /// <c>i</c>'s reference is the input <c>PARAM[i]</c>.
+    /// </summary>
+    public static readonly (string List, string Field)[] MapListRefs = [("partitions", "content")];
+
     /// <summary>The name of the input a list parameter's item is.</summary>
     public static string ListInputName(string param, int index) => $"{param}[{index}]";
 
@@ -41,6 +47,11 @@ public sealed class RecipeGraph
             if (step.Get(p) is ListValue l)
                 for (int i = 0; i < l.Items.Count; i++)
                     yield return (ListInputName(p, i), p, l.Items[i]);
+        foreach (var (p, field) in MapListRefs)
+            if (step.Get(p) is MapListValue maps)
+                for (int i = 0; i < maps.Items.Count; i++)
+                    if (maps.Items[i].Get(field) is TextValue t)
+                        yield return (ListInputName(p, i), p, t);
     }
 
     private RecipeGraph(Recipe recipe, IReadOnlyDictionary<string, IReadOnlyList<string>> deps, IReadOnlyList<RecipeStep> order,

@@ -21,4 +21,7 @@ public sealed class RecipeStep
         Get(name) is OptionsValue o ? o.Pairs : [];
 
     public Mark MarkOf(string name) => Get(name)?.Mark ?? Mark;
+
+    /// <summary>The step's parameters as one mapping, read as a nested mapping is (a filesystem's fields, here or in a partition).</summary>
+    public MapValue AsMap() => new(Params, Mark);
 }

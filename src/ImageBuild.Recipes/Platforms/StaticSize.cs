@@ -21,7 +21,7 @@ public static class StaticSize
         return step.Kind switch
         {
             // qemu sizes every image in whole 512-byte sectors (a raw file of another length reads as the next sector)
-            "create" => step.Number("size") is { } n ? Sectors(n) : null,
+            "create" or "filesystem" or "partition" => step.Number("size") is { } n ? Sectors(n) : null,
             "image" => Existing(recipe, step, ctx),
             "write" or "apply" or "snapshot" or "convert" or "compress" or "overlay" or "rebase" => From(),
             "commit" => graph.Shapes[step.Text("from")!].BackingStep is { } b ? Of(recipe, graph, b, ctx, depth - 1) : null,

@@ -27,6 +27,14 @@ public enum ParamType
     FileName,
     /// <summary>A map of format create options (name: value), as qemu-img's -o.</summary>
     Options,
+    /// <summary>A folder in the repository, relative to the recipe: a directory tree whose content is an input.</summary>
+    RepoFolder,
+    /// <summary>A list of texts (glob patterns); a single value is a list of one.</summary>
+    TextList,
+    /// <summary>A mapping whose keys are <see cref="ParamSpec.Fields"/> (a partition's filesystem).</summary>
+    Map,
+    /// <summary>A list of mappings whose keys are <see cref="ParamSpec.Fields"/> (a partition table's partitions).</summary>
+    MapList,
 }
 
 /// <summary>One parameter a step kind accepts.</summary>
@@ -37,4 +45,6 @@ public sealed record ParamSpec(string Name, ParamType Type, string Description, 
     public long Max { get; init; } = long.MaxValue;
     /// <summary>Default shown in the schema and used when absent (as canonical text); null when none.</summary>
     public string? Default { get; init; }
+    /// <summary>The keys of a <see cref="ParamType.Map"/> or of each item of a <see cref="ParamType.MapList"/>.</summary>
+    public IReadOnlyList<ParamSpec> Fields { get; init; } = [];
 }

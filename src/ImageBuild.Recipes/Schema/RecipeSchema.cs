@@ -159,6 +159,26 @@ public static class RecipeSchema
         };
     }
 
+    /// <summary>A mapping whose keys are the parameter's fields.</summary>
+    private static JsonObject MapOf(ParamSpec p)
+    {
+        var props = new JsonObject();
+        foreach (var f in p.Fields)
+        {
+            var node = TypeOf(f);
+            node["description"] = f.Description;
+            if (f.Default is not null) node["default"] = f.Default;
+            props[f.Name] = node;
+        }
+        return new JsonObject
+        {
+            ["type"] = "object",
+            ["properties"] = props,
+            ["required"] = new JsonArray(p.Fields.Where(f => f.Required).Select(f => (JsonNode)JsonValue.Create(f.Name)!).ToArray()),
+            ["additionalProperties"] = false,
+        };
+    }
+
     private static JsonObject TypeOf(ParamSpec p) => p.Type switch
     {
         ParamType.Size => new JsonObject { ["$ref"] = "#/$defs/size" },
@@ -179,6 +199,14 @@ public static class RecipeSchema
                 new JsonObject { ["type"] = "array", ["items"] = new JsonObject { ["$ref"] = "#/$defs/stepId" } }),
         },
         ParamType.FileName => new JsonObject { ["type"] = "string", ["pattern"] = @"^[^./\\][^/\\]*$" },
+        ParamType.TextList => new JsonObject
+        {
+            ["anyOf"] = new JsonArray(
+                new JsonObject { ["type"] = "string" },
+                new JsonObject { ["type"] = "array", ["items"] = new JsonObject { ["type"] = "string" } }),
+        },
+        ParamType.Map => MapOf(p),
+        ParamType.MapList => new JsonObject { ["type"] = "array", ["minItems"] = 1, ["items"] = MapOf(p) },
         ParamType.Options => new JsonObject
         {
             ["type"] = "object",

@@ -164,6 +164,8 @@ public sealed class StepKinds
             new("options", ParamType.Options, "Further vhdx create options (log_size, block_state_zero), as qemu-img -o NAME=VALUE."),
         ], ProducesImage: true) { OutputFormat = Platforms.HyperVVhdx.Format },
 
+        .. ContentKinds.All,
+
         .. ArtifactKinds.All,
     ]);
 }

@@ -187,6 +187,9 @@ internal static class StepExecutors
         "gce-tar" => new Artifacts.GceTarStep(),
         "checksums" => new Artifacts.ChecksumsStep(),
         "archive" => new Artifacts.ArchiveStep(),
+        "filesystem" => new Filesystems.FilesystemStep(),
+        "partition" => new Filesystems.PartitionStep(),
+        "cloud-init-seed" => new Filesystems.CloudInitSeedStep(),
         _ => null,
     };
 }
