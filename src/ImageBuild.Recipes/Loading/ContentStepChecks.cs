@@ -106,21 +106,28 @@ internal static class ContentStepChecks
             return;
         }
         bool mbr = step.Text("table") == "mbr";
+        int before = 0;
+        void ItemErr(Mark m, string msg)
+        {
+            before++;
+            err(m, msg);
+        }
         for (int i = 0; i < items.Count; i++)
         {
             var p = items[i];
             string where = $"partition {i + 1}: ";
             if (p.Get("content") is { } content && p.Get("filesystem") is not null)
-                err(content.Mark, where + "give 'content' or 'filesystem', not both");
+                ItemErr(content.Mark, where + "give 'content' or 'filesystem', not both");
             if (p.Get("size") is { } s && p.Get("percent") is not null)
-                err(s.Mark, where + "give 'size' or 'percent', not both");
+                ItemErr(s.Mark, where + "give 'size' or 'percent', not both");
             if (mbr)
                 foreach (string f in new[] { "name", "uuid", "attributes" })
-                    if (p.Get(f) is { } v) err(v.Mark, $"{where}an MBR partition has no {f}");
+                    if (p.Get(f) is { } v) ItemErr(v.Mark, $"{where}an MBR partition has no {f}");
             if (p.Get("filesystem") is MapValue fs)
-                Filesystem(recipe, fs, where, err);
+                Filesystem(recipe, fs, where, ItemErr);
         }
-        if (step.Get("size") is not NumberValue) return;
+        // The plan would repeat what is already reported, less precisely.
+        if (step.Get("size") is not NumberValue || before > 0) return;
         Filesystems.Partitions.PartitionLayout layout;
         try
         {

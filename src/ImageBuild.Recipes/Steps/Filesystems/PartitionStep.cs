@@ -43,7 +43,7 @@ internal sealed class PartitionStep : IStepExecutor
                     filled = FilesystemWriter.Write(c, fs, TreeInput.Scan(c.Recipe, fs), c.PartialPath!, p.Offset, p.Size,
                         PartitionPlanner.IdentityOf(c.Recipe, c.Step, p));
                 }
-                catch (StepFailedException e)
+                catch (Exception e) when (e is StepFailedException or IOException)
                 {
                     throw new StepFailedException($"{what}: {e.Message}");
                 }
