@@ -65,7 +65,7 @@ internal sealed class RecipeFixture : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
-    private sealed class ListSink(List<RecipeEvent> events) : IRecipeEventSink
+    internal sealed class ListSink(List<RecipeEvent> events) : IRecipeEventSink
     {
         public void OnEvent(RecipeEvent e)
         {

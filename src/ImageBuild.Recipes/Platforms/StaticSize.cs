@@ -67,6 +67,7 @@ public static class PlatformPlan
 {
     public static string? Describe(Recipe recipe, RecipeGraph graph, RecipeStep step, ImageContext ctx)
     {
+        if (step.Kind == "partition") return Steps.Filesystems.PartitionPlanner.Describe(recipe, step);
         if (step.Kind is not ("azure-vhd" or "hyperv-vhdx" or "gce-tar")) return null;
         long? source = step.Text("from") is { } f ? StaticSize.Of(recipe, graph, f, ctx) : null;
         return step.Kind switch

@@ -83,6 +83,16 @@ public sealed class PartitionRecipeTests
     }
 
     [TestMethod]
+    public void PlanSaysWhereEachPartitionGoes()
+    {
+        using var f = new RecipeFixture(Recipe, ContentFixture.Trees);
+        var events = new List<ImageBuild.Recipes.Events.RecipeEvent>();
+        new ImageBuild.Recipes.Execution.RecipeRunner(f.Load(), new ImageBuild.Recipes.Execution.RunOptions { OutputDir = f.OutputDir, Sinks = [new RecipeFixture.ListSink(events)] }).Plan();
+        StringAssert.Contains(events.Single(e => e.Step == "disk").Message,
+            "; writes a GPT disk of 41943040 bytes: 1 esp 'ESP' 8388608 bytes at 1048576 from 'boot', 2 linux 'data' 32488960 bytes at 9437184 with fat16");
+    }
+
+    [TestMethod]
     public void TwoRunsWriteTheSameBytesWhateverTheFilesTimes()
     {
         using var f = new RecipeFixture(Recipe, ContentFixture.Trees);

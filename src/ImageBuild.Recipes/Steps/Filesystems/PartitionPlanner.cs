@@ -42,6 +42,23 @@ internal static class PartitionPlanner
         return layout with { Partitions = placed };
     }
 
+    /// <summary>The layout in words, for <c>imagebuild plan</c> (null when the table cannot be planned: validate says why).</summary>
+    public static string? Describe(Recipe recipe, RecipeStep step)
+    {
+        try
+        {
+            var layout = Plan(recipe, step);
+            var items = Partitions(step);
+            return $"{layout.Table.ToString().ToUpperInvariant()} disk of {layout.DiskSize} bytes: " + string.Join(", ", layout.Partitions.Select(p =>
+                $"{p.Number} {p.Spec.Type}{(p.Spec.Name is { } n ? $" '{n}'" : "")} {p.Size} bytes at {p.Offset}" +
+                (items[p.Number - 1].Text("content") is { } c ? $" from '{c}'" : items[p.Number - 1].Get("filesystem") is MapValue fs ? $" with {fs.Text("type")}" : "")));
+        }
+        catch (ArgumentException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>What a partition's filesystem identifiers derive from: its GUID (GPT) or the seed and its number (MBR).</summary>
     public static Guid IdentityOf(Recipe recipe, RecipeStep step, PlacedPartition p) =>
         PartitionGuids.Derive(p.PartitionGuid != Guid.Empty ? p.PartitionGuid
