@@ -11,6 +11,7 @@ internal sealed class Ext4Image
     private readonly SafeFileHandle _handle;
     private readonly long _offset;
     private readonly string _where;
+    private readonly Dictionary<uint, long> _inodeTables = [];
 
     public Ext4Image(SafeFileHandle handle, long offset, string where)
     {
@@ -24,6 +25,9 @@ internal sealed class Ext4Image
 
     public Superblock Super { get; }
 
+    /// <summary>Writes bytes at an offset inside the filesystem.</summary>
+    public void Write(ReadOnlySpan<byte> data, long at) => RandomAccess.Write(_handle, data, _offset + at);
+
     public byte[] ReadBlock(long block)
     {
         if (block < 0 || block >= Super.BlocksCount) throw new IOException($"{_where}: block {block} is outside the filesystem");
@@ -34,18 +38,22 @@ internal sealed class Ext4Image
 
     public void ReadInode(uint number, Span<byte> inode) => ReadExactly(inode, InodeOffset(number));
 
-    public void WriteInode(uint number, ReadOnlySpan<byte> inode) => RandomAccess.Write(_handle, inode, _offset + InodeOffset(number));
-
-    private long InodeOffset(uint number)
+    /// <summary>Byte offset of inode <paramref name="number"/> inside the filesystem.</summary>
+    public long InodeOffset(uint number)
     {
         if (number < 1 || number > Super.InodesCount) throw new IOException($"{_where}: inode {number} does not exist");
         uint group = (number - 1) / Super.InodesPerGroup, index = (number - 1) % Super.InodesPerGroup;
-        Span<byte> descriptor = stackalloc byte[Super.DescriptorSize];
-        ReadExactly(descriptor, Super.DescriptorTableOffset + (long)group * Super.DescriptorSize);
-        return GroupDescriptor.InodeTable(descriptor, Super.DescriptorSize) * Super.BlockSize + (long)index * Super.InodeSize;
+        if (!_inodeTables.TryGetValue(group, out long table))
+        {
+            Span<byte> descriptor = stackalloc byte[Super.DescriptorSize];
+            ReadExactly(descriptor, Super.DescriptorTableOffset + (long)group * Super.DescriptorSize);
+            _inodeTables[group] = table = GroupDescriptor.InodeTable(descriptor, Super.DescriptorSize);
+        }
+        return table * Super.BlockSize + (long)index * Super.InodeSize;
     }
 
-    private void ReadExactly(Span<byte> into, long at)
+    /// <summary>Reads bytes at an offset inside the filesystem.</summary>
+    public void ReadExactly(Span<byte> into, long at)
     {
         int done = 0;
         while (done < into.Length)

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.IO.Enumeration;
 using System.Text;
 using ImageBuild.Filesystems.Trees;
 
@@ -6,10 +7,13 @@ namespace ImageBuild.Filesystems.Ext4;
 
 /// <summary>
 /// Writes an ext4 filesystem holding a <see cref="FileTree"/> with e2fsprogs' mke2fs -d, reproducibly and in place:
-/// the tree is staged as a host directory (hard links, no content copied), mke2fs formats the byte range of the
-/// target file directly (-E offset=), and every inode made from the tree then gets the tree's mode, owner and the
-/// options' timestamps (<see cref="InodeFixup"/>), so nothing of the host (owners, times, umask, extended attributes,
-/// the mke2fs.conf) reaches the output.
+/// mke2fs formats the byte range of the target file directly (-E offset=) from a host directory, and every inode made
+/// from the tree then gets the tree's mode, owner and the options' timestamps (<see cref="InodeFixup"/>), so nothing of
+/// the host (owners, times, umask, in-inode extended attributes, the host's mke2fs.conf) reaches the output.
+/// The host directory is the sources' own when the tree mirrors one directory exactly (a <see cref="TreeScanner"/>
+/// scan without exclusions: no staging at all); otherwise, or when what mke2fs made from it is not exactly the tree
+/// (hard links between tree files, a file that changed), the tree is staged under the scratch directory
+/// (<see cref="Staging"/>: hard links, no content copied) and the range formatted again.
 /// </summary>
 public static class Ext4Writer
 {
@@ -47,42 +51,137 @@ public static class Ext4Writer
         cancellation.ThrowIfCancellationRequested();
 
         using var target = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite);
+        string where = $"'{path}' at offset {offset}";
+        string config = ScratchName(scratchDirectory, "mke2fs.conf");
         bool complete = false;
         try
         {
             if (target.Length < offset + size) target.SetLength(offset + size);
             RandomAccess.Write(target.SafeFileHandle, new byte[ZeroedHead], offset);
-            target.Flush(flushToDisk: false);
-
-            using (var staging = Staging.Create(scratchDirectory, tree, cancellation))
+            File.WriteAllText(config, Mke2fsConfig.Text);
+            var environment = new Dictionary<string, string>
             {
-                File.WriteAllText(staging.ConfigPath, Mke2fsConfig.Text);
-                var run = ToolRunner.Run(mke2fs, Arguments(path, offset, blocks, options, staging.Root), new Dictionary<string, string>
-                {
-                    ["MKE2FS_CONFIG"] = staging.ConfigPath,
-                    ["E2FSPROGS_FAKE_TIME"] = options.TimestampSeconds.ToString(CultureInfo.InvariantCulture),
-                    ["MKE2FS_SYNC"] = "0",
-                    ["MKE2FS_DEVICE_SECTSIZE"] = "512",
-                    ["MKE2FS_DEVICE_PHYS_SECTSIZE"] = "512",
-                }, cancellation);
-                if (run.ExitCode != 0)
-                {
-                    string last = run.LastLine;
-                    if (IsOutOfSpace(run.StdErr))
-                        throw DoesNotFit(tree, treeBytes, size);
-                    throw new IOException($"'{path}': mke2fs failed (exit {run.ExitCode}): {last}");
-                }
+                ["MKE2FS_CONFIG"] = config,
+                ["E2FSPROGS_FAKE_TIME"] = options.TimestampSeconds.ToString(CultureInfo.InvariantCulture),
+            };
+            void Format(string root, bool direct)
+            {
+                var run = ToolRunner.Run(mke2fs, Arguments(path, offset, blocks, options, root), environment, cancellation);
+                if (run.ExitCode == 0) return;
+                // straight on the sources, the directory may hold what the tree leaves out: try again from staging
+                if (direct) throw new TreeMismatchException($"'{root}': mke2fs -d failed on it: {run.LastLine}");
+                if (IsOutOfSpace(run.StdErr)) throw DoesNotFit(tree, treeBytes, size);
+                throw new IOException($"'{path}': mke2fs failed (exit {run.ExitCode}): {run.LastLine}");
+            }
+            Ext4Result Fix()
+            {
+                var image = new Ext4Image(target.SafeFileHandle, offset, where);
+                InodeFixup.Apply(image, tree, options.TimestampSeconds, where, cancellation);
+                return new Ext4Result(image.Super.BlockSize, image.Super.BlocksCount, image.Super.BlocksCount - image.Super.FreeBlocksCount);
             }
 
-            var image = new Ext4Image(target.SafeFileHandle, offset, $"'{path}' at offset {offset}");
-            InodeFixup.Apply(image, tree, options.TimestampSeconds, $"'{path}' at offset {offset}", cancellation);
-            var sb = image.Super;
+            Ext4Result result;
+            if (MirroredRoot(tree) is { } sourceRoot && TryDirect(sourceRoot, Format, Fix) is { } direct)
+            {
+                result = direct;
+            }
+            else
+            {
+                var staging = Staging.Create(scratchDirectory, tree, cancellation);
+                Task? removal = null;
+                try
+                {
+                    Format(staging.Root, direct: false);
+                    removal = Task.Run(staging.Dispose, CancellationToken.None); // while the inodes are fixed
+                    result = Fix();
+                }
+                finally
+                {
+                    if (removal is null) staging.Dispose();
+                    else removal.GetAwaiter().GetResult();
+                }
+            }
             complete = true;
-            return new Ext4Result(sb.BlockSize, sb.BlocksCount, sb.BlocksCount - sb.FreeBlocksCount);
+            return result;
         }
         finally
         {
             if (!complete) RandomAccess.Write(target.SafeFileHandle, new byte[ZeroedHead], offset);
+            File.Delete(config);
+        }
+    }
+
+    /// <summary>
+    /// The host directory the tree mirrors, when it may be given to mke2fs -d as it is: every file has a source path
+    /// that is that directory plus the entry's path (as <see cref="TreeScanner"/> makes them), no file is inline and
+    /// every directory of the tree lists exactly the tree's names on the host (nothing excluded). The rest (no hard
+    /// links between tree files, the same kinds, sizes and symlink targets) is checked afterwards by
+    /// <see cref="InodeFixup"/>.
+    /// </summary>
+    private static string? MirroredRoot(FileTree tree)
+    {
+        string? root = null;
+        foreach (var e in tree.Entries)
+        {
+            if (e.Kind != TreeEntryKind.File) continue;
+            if (e.SourcePath is not { } source) return null;
+            string suffix = "/" + e.Path;
+            if (!source.EndsWith(suffix, StringComparison.Ordinal)) return null;
+            string candidate = source[..^suffix.Length];
+            if (candidate.Length == 0) return null;
+            if (root is null) root = candidate;
+            else if (root != candidate) return null;
+        }
+        if (root is null || !Directory.Exists(root)) return null;
+        var children = tree.Entries.ToLookup(e => e.ParentPath, StringComparer.Ordinal);
+        foreach (var dir in tree.Entries.Where(e => e.Kind == TreeEntryKind.Directory).Select(e => e.Path).Prepend(""))
+        {
+            var expected = children[dir].Select(e => e.Name).ToHashSet(StringComparer.Ordinal);
+            int count = 0;
+            try
+            {
+                var names = new FileSystemEnumerable<string>(dir.Length == 0 ? root : Path.Combine(root, dir),
+                    (ref FileSystemEntry entry) => entry.FileName.ToString(), new EnumerationOptions { AttributesToSkip = 0, RecurseSubdirectories = false, IgnoreInaccessible = false });
+                foreach (var name in names)
+                {
+                    if (!expected.Contains(name)) return null;
+                    count++;
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                return null;
+            }
+            if (count != expected.Count) return null;
+        }
+        return root;
+    }
+
+    /// <summary>
+    /// mke2fs -d straight on the sources' directory (no staging); null when what it made is not exactly the tree (then
+    /// the range is formatted again from a staged copy).
+    /// </summary>
+    private static Ext4Result? TryDirect(string root, Action<string, bool> format, Func<Ext4Result> fix)
+    {
+        try
+        {
+            format(root, true);
+            return fix();
+        }
+        catch (TreeMismatchException)
+        {
+            return null;
+        }
+    }
+
+    private static string ScratchName(string scratchDirectory, string name)
+    {
+        if (!Directory.Exists(scratchDirectory))
+            throw new IOException($"'{scratchDirectory}': the scratch directory does not exist");
+        for (int n = 0; ; n++)
+        {
+            string p = Path.Combine(scratchDirectory, $".ext4-{Environment.ProcessId}-{n}-{name}");
+            if (!File.Exists(p) && !Directory.Exists(p)) return p;
         }
     }
 

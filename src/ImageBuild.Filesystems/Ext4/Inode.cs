@@ -11,7 +11,7 @@ internal static class Inode
 {
     public const int GoodOldSize = 128;
     public const uint ExtentsFlag = 0x80000;
-    public const ushort TypeMask = 0xF000, TypeDirectory = 0x4000;
+    public const ushort TypeMask = 0xF000, TypeDirectory = 0x4000, TypeRegular = 0x8000, TypeSymlink = 0xA000;
     private const int ExtraIsize = 0x80, ChecksumLo = 0x7C, ChecksumHi = 0x82;
     private const uint XattrMagic = 0xEA020000;
 

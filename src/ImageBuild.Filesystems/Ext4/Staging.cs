@@ -23,14 +23,10 @@ internal sealed class Staging : IDisposable
     {
         _folder = folder;
         Root = Path.Combine(folder, "root");
-        ConfigPath = Path.Combine(folder, "mke2fs.conf");
     }
 
     /// <summary>The directory given to mke2fs -d.</summary>
     public string Root { get; }
-
-    /// <summary>Where the mke2fs.conf used for this run is written.</summary>
-    public string ConfigPath { get; }
 
     /// <summary>Files staged as copies rather than hard links.</summary>
     public int Copies { get; private set; }
