@@ -194,6 +194,12 @@ public static class Ext4Writer
         if (options.VolumeLabel.Contains('\0'))
             throw new ArgumentException("ext4 volume label: it cannot hold a NUL character");
         if (offset < 0) throw new ArgumentException($"offset {offset}: it cannot be negative");
+        // mke2fs 1.47.0 reads E2FSPROGS_FAKE_TIME=0 as "no fake time" and stamps the superblock and its own inodes
+        // with the clock; it has no way to write a time before 1970.
+        if (options.TimestampSeconds <= 0)
+            throw new ArgumentException($"ext4 timestamp {options.TimestampSeconds}: it must be after 1970-01-01 00:00:00 UTC (mke2fs takes 0 as the current time)");
+        if (options.TimestampSeconds > uint.MaxValue)
+            throw new ArgumentException($"ext4 timestamp {options.TimestampSeconds}: after 2106, beyond what mke2fs 1.47.0 stamps reliably");
         if (size % options.BlockSize != 0)
             throw new ArgumentException($"ext4 size {size}: it must be a multiple of the {options.BlockSize}-byte block");
         long blocks = size / options.BlockSize;

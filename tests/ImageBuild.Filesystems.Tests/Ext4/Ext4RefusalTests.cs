@@ -66,6 +66,19 @@ public sealed class Ext4RefusalTests
     }
 
     [TestMethod]
+    [DataRow(0L)]
+    [DataRow(-1L)]
+    public void TimestampMke2fsWouldReplaceWithTheClockIsRefused(long seconds)
+    {
+        using var tmp = new TempDir();
+        string img = tmp["fs.img"];
+        Ext4TestTrees.MakeTarget(img, Size);
+        var e = Assert.ThrowsExactly<ArgumentException>(() =>
+            Ext4Writer.Write(img, 0, Size, new FileTree([]), Options with { TimestampSeconds = seconds }, tmp.Path));
+        StringAssert.Contains(e.Message, "1970");
+    }
+
+    [TestMethod]
     [DataRow(512, Size, DisplayName = "block size 512")]
     [DataRow(4096, 4L << 20, DisplayName = "4 MiB: no room for a journal")]
     [DataRow(4096, Size + 1024, DisplayName = "size not a multiple of the block")]
