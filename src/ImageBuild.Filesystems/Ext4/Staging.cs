@@ -49,6 +49,11 @@ internal sealed class Staging : IDisposable
             staging.Fill(tree, cancellation);
             return staging;
         }
+        catch (UnauthorizedAccessException)
+        {
+            staging.Dispose();
+            throw new IOException($"'{folder}': permission denied while staging the tree there");
+        }
         catch
         {
             staging.Dispose();
