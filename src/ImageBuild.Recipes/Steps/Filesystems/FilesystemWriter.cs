@@ -33,7 +33,8 @@ internal static class FilesystemWriter
                     var options = new Ext4Options
                     {
                         Uuid = uuid, HashSeed = PartitionGuids.Derive(uuid, "hash-seed"), VolumeLabel = fs.Text("label") ?? "",
-                        TimestampSeconds = epoch, BlockSize = (int)(fs.Number("block-size") ?? 4096),
+                        // mke2fs 1.47 takes a fake time of 0 as "now": the epoch itself is written as one second past it.
+                        TimestampSeconds = Math.Max(epoch, 1), BlockSize = (int)(fs.Number("block-size") ?? 4096),
                     };
                     var r = Ext4Writer.Write(file, offset, size, tree, options, c.ScratchDirectory("ext4"), c.Cancellation);
                     return $"ext4 {uuid}, {r.UsedBlocks} of {r.BlockCount} {r.BlockSize}-byte blocks used";
