@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.IO.Hashing;
 using ImageBuild.Engine.Host;
 
@@ -32,7 +33,22 @@ public static class ContentHasher
         using var file = HostFile.Open(path, writable: false);
         long length = file.Length;
         var builder = new ContentHashBuilder(maxExtents);
-        byte[] buf = GC.AllocateUninitializedArray<byte>(Chunk);
+        // Pooled, and no larger than the file: a tree of thousands of small files hashed one after another must not
+        // churn a 4 MiB large-object array per file (the CLI runs in a 256 MiB heap).
+        byte[] buf = ArrayPool<byte>.Shared.Rent((int)Math.Min(Chunk, Math.Max(Block, (length + Block - 1) / Block * Block)));
+        try
+        {
+            return HashInto(file, length, builder, buf, out dataBytes, out extents);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buf);
+        }
+    }
+
+    private static string HashInto(HostFile file, long length, ContentHashBuilder builder, byte[] buf, out long dataBytes, out ExtentList? extents)
+    {
+        int chunk = buf.Length;
         long hashedTo = 0; // the end of the blocks already read
         for (long pos = 0; pos < length;)
         {
@@ -45,7 +61,7 @@ public static class ContentHasher
                 long end = Math.Min(length, (pos + run + Block - 1) / Block * Block);
                 for (long off = start; off < end;)
                 {
-                    int n = (int)Math.Min(Chunk, end - off);
+                    int n = (int)Math.Min(chunk, end - off);
                     file.Read(off, buf.AsSpan(0, n));
                     builder.Append(off, buf.AsSpan(0, n));
                     off += n;
