@@ -28,11 +28,12 @@ imagebuild_under_test "$repo" "$work"
 # The tree: regular files up to the amount, without names FAT cannot hold (\ : * ? " < > |) or that differ only in
 # case from another in the same directory (FAT is case-insensitive), so that every tool can take all of it.
 echo "bench: collecting ~${data_mb} MiB of files from $sources" >&2
-find $sources -xdev -type f -size -64M -readable -printf '%s\t%p\n' 2>/dev/null | sort -t$'\t' -k2 \
-    | awk -F'\t' -v limit=$((data_mb * 1024 * 1024)) '
+find $sources -xdev -type f -size -64M -readable -printf '%s\t%p\n' > "$work/all-files.txt" 2>/dev/null || true
+sort -t$'\t' -k2 -o "$work/all-files.txt" "$work/all-files.txt"
+awk -F'\t' -v limit=$((data_mb * 1024 * 1024)) '
         $2 ~ /[\\:*?"<>|]/ { next }
         { key = tolower($2); if (key in seen) next; seen[key] = 1 }
-        { if (sum + $1 > limit) exit; sum += $1; print $2 }' > "$work/files.txt"
+        { if (sum + $1 > limit) exit; sum += $1; print $2 }' "$work/all-files.txt" > "$work/files.txt"
 mkdir -p "$work/tree"
 tar -cf - -T "$work/files.txt" 2>/dev/null | tar -xf - -C "$work/tree"
 echo "bench: tree of $(($(du -sb "$work/tree" | cut -f1) >> 20)) MiB in $(find "$work/tree" | wc -l) entries; ${image_mb} MiB filesystems; $(nproc) cores" >&2
