@@ -64,9 +64,9 @@ public static class Ext4Writer
                 ["MKE2FS_CONFIG"] = config,
                 ["E2FSPROGS_FAKE_TIME"] = options.TimestampSeconds.ToString(CultureInfo.InvariantCulture),
             };
-            void Format(string root, bool direct)
+            void Format(string root, bool direct, CancellationToken stop)
             {
-                var run = ToolRunner.Run(mke2fs, Arguments(path, offset, blocks, options, root), environment, cancellation);
+                var run = ToolRunner.Run(mke2fs, Arguments(path, offset, blocks, options, root), environment, stop);
                 if (run.ExitCode == 0) return;
                 // straight on the sources, the directory may hold what the tree leaves out: try again from staging
                 if (direct) throw new TreeMismatchException($"'{root}': mke2fs -d failed on it: {run.LastLine}");
@@ -81,7 +81,7 @@ public static class Ext4Writer
             }
 
             Ext4Result result;
-            if (MirroredRoot(tree) is { } sourceRoot && TryDirect(sourceRoot, Format, Fix) is { } direct)
+            if (CandidateRoot(tree) is { } sourceRoot && TryDirect(sourceRoot, tree, Format, Fix, cancellation) is { } direct)
             {
                 result = direct;
             }
@@ -91,7 +91,7 @@ public static class Ext4Writer
                 Task? removal = null;
                 try
                 {
-                    Format(staging.Root, direct: false);
+                    Format(staging.Root, direct: false, cancellation);
                     removal = Task.Run(staging.Dispose, CancellationToken.None); // while the inodes are fixed
                     result = Fix();
                 }
@@ -112,13 +112,13 @@ public static class Ext4Writer
     }
 
     /// <summary>
-    /// The host directory the tree mirrors, when it may be given to mke2fs -d as it is: every file has a source path
-    /// that is that directory plus the entry's path (as <see cref="TreeScanner"/> makes them), no file is inline and
-    /// every directory of the tree lists exactly the tree's names on the host (nothing excluded). The rest (no hard
-    /// links between tree files, the same kinds, sizes and symlink targets) is checked afterwards by
+    /// The host directory the tree may mirror, so that it can be given to mke2fs -d as it is: every file has a source
+    /// path that is that directory plus the entry's path (as <see cref="TreeScanner"/> makes them) and no file is
+    /// inline. Whether its directories hold exactly the tree's names is <see cref="ListsExactly"/>'s to say; the rest
+    /// (no hard links between tree files, the same kinds, sizes and symlink targets) is checked afterwards by
     /// <see cref="InodeFixup"/>.
     /// </summary>
-    private static string? MirroredRoot(FileTree tree)
+    private static string? CandidateRoot(FileTree tree)
     {
         string? root = null;
         foreach (var e in tree.Entries)
@@ -132,10 +132,16 @@ public static class Ext4Writer
             if (root is null) root = candidate;
             else if (root != candidate) return null;
         }
-        if (root is null || !Directory.Exists(root)) return null;
+        return root is not null && Directory.Exists(root) ? root : null;
+    }
+
+    /// <summary>Whether every directory of the tree lists exactly the tree's names under <paramref name="root"/> on the host (nothing excluded).</summary>
+    private static bool ListsExactly(string root, FileTree tree, CancellationToken cancellation)
+    {
         var children = tree.Entries.ToLookup(e => e.ParentPath, StringComparer.Ordinal);
         foreach (var dir in tree.Entries.Where(e => e.Kind == TreeEntryKind.Directory).Select(e => e.Path).Prepend(""))
         {
+            if (cancellation.IsCancellationRequested) return false;
             var expected = children[dir].Select(e => e.Name).ToHashSet(StringComparer.Ordinal);
             int count = 0;
             try
@@ -144,28 +150,58 @@ public static class Ext4Writer
                     (ref FileSystemEntry entry) => entry.FileName.ToString(), new EnumerationOptions { AttributesToSkip = 0, RecurseSubdirectories = false, IgnoreInaccessible = false });
                 foreach (var name in names)
                 {
-                    if (!expected.Contains(name)) return null;
+                    if (!expected.Contains(name)) return false;
                     count++;
                 }
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                return null;
+                return false;
             }
-            if (count != expected.Count) return null;
+            if (count != expected.Count) return false;
         }
-        return root;
+        return true;
     }
 
     /// <summary>
-    /// mke2fs -d straight on the sources' directory (no staging); null when what it made is not exactly the tree (then
-    /// the range is formatted again from a staged copy).
+    /// mke2fs -d straight on the sources' directory (no staging), while the directory listings are compared with the
+    /// tree on the other core: a listing that differs (something excluded) stops mke2fs at once. Null when the
+    /// directory is not exactly the tree or what mke2fs made is not (then the range is formatted again from a staged
+    /// copy).
     /// </summary>
-    private static Ext4Result? TryDirect(string root, Action<string, bool> format, Func<Ext4Result> fix)
+    private static Ext4Result? TryDirect(string root, FileTree tree, Action<string, bool, CancellationToken> format, Func<Ext4Result> fix,
+        CancellationToken cancellation)
     {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        var listing = Task.Run(() =>
+        {
+            bool same = ListsExactly(root, tree, stop.Token);
+            if (!same) stop.Cancel();
+            return same;
+        }, CancellationToken.None);
+        bool formatted = false;
         try
         {
-            format(root, true);
+            format(root, true, stop.Token);
+            formatted = true;
+        }
+        catch (OperationCanceledException) when (!cancellation.IsCancellationRequested)
+        {
+            return null; // stopped by the listing
+        }
+        catch (TreeMismatchException)
+        {
+            return null;
+        }
+        finally
+        {
+            // The listing never outlives this call (nor the token source it may cancel); after a good format it finishes.
+            if (!formatted && !listing.IsCompleted) stop.Cancel();
+            listing.Wait(CancellationToken.None);
+        }
+        if (!listing.Result) return null;
+        try
+        {
             return fix();
         }
         catch (TreeMismatchException)

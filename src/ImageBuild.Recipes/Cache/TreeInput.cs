@@ -44,17 +44,10 @@ internal static class TreeInput
         Owners = fields.Text("owners") == "keep" ? OwnerMapping.Keep : OwnerMapping.Root,
     };
 
-    /// <summary>The tree of a filesystem description (empty when it names no folder). IOException naming the path when unreadable.</summary>
-    public static FileTree Scan(Recipe recipe, MapValue fields)
-    {
-        if (fields.Text(FolderField) is not { } folder) return new FileTree([]);
-        return TreeScanner.Scan(recipe.ResolveFile(folder), OptionsOf(fields));
-    }
-
     /// <summary>The content hash of a folder input: the tree's hash with each file's content hash from its stamp.</summary>
-    public static string Hash(Recipe recipe, MapValue fields, BuildState state, bool persistStamps)
+    public static string Hash(TreeScans scans, Recipe recipe, MapValue fields, BuildState state, bool persistStamps)
     {
-        var tree = Scan(recipe, fields);
+        var tree = scans.Scan(recipe, fields);
         return TreeHash.Of(tree, entry =>
         {
             if (entry.SourcePath is not { } path) return "sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(entry.Content!.Value.Span));
@@ -63,5 +56,33 @@ internal static class TreeInput
             if (persistStamps) state.SetFile(path, stamp);
             return stamp.Hash;
         });
+    }
+}
+
+/// <summary>
+/// The trees one run reads, each folder scanned once (with the same include, exclude and owners): the tree a step's
+/// key was computed from is the tree its executor writes, and a large folder is not walked again per use.
+/// </summary>
+public sealed class TreeScans
+{
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Lazy<FileTree>> _trees = new(StringComparer.Ordinal);
+
+    /// <summary>The tree of a filesystem description (empty when it names no folder). IOException naming the path when unreadable.</summary>
+    public FileTree Scan(Recipe recipe, MapValue fields)
+    {
+        if (fields.Text(TreeInput.FolderField) is not { } folder) return new FileTree([]);
+        string root = recipe.ResolveFile(folder);
+        var options = TreeInput.OptionsOf(fields);
+        string key = string.Join("\n", [root, string.Join("\0", options.Include), string.Join("\0", options.Exclude), options.Owners.ToString()]);
+        var lazy = _trees.GetOrAdd(key, _ => new Lazy<FileTree>(() => TreeScanner.Scan(root, options)));
+        try
+        {
+            return lazy.Value;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            _trees.TryRemove(key, out _); // a failed scan is not remembered: the next use reports it again
+            throw;
+        }
     }
 }

@@ -35,6 +35,7 @@ public sealed partial class RecipeRunner
     /// <summary>The file names each step moved in during this run (locked on itself).</summary>
     private readonly Dictionary<string, IReadOnlyList<string>> _movedIn = new(StringComparer.Ordinal);
     private BuildState _state = new();
+    private readonly TreeScans _trees = new();
     /// <summary>The recipe's secrets, read when a run starts (a plan reads none).</summary>
     private StepSecrets _secrets = StepSecrets.None;
     /// <summary>The remote step cache of this run or plan, when one is set (see RecipeRunner.Remote.cs).</summary>
@@ -238,7 +239,7 @@ public sealed partial class RecipeRunner
         var context = new StepContext
         {
             Step = step, Recipe = _recipe, Engine = engine, OutputDir = _outputDir, Inputs = inputs,
-            PartialPath = partial, OutputFormat = shape.Format, Cancellation = _options.Cancellation,
+            PartialPath = partial, OutputFormat = shape.Format, Cancellation = _options.Cancellation, Trees = _trees,
             Progress = p =>
             {
                 // Long engine operations report progress often: the place where a cancelled run stops them.
@@ -465,7 +466,7 @@ public sealed partial class RecipeRunner
         foreach (string id in Secrets.SecretOptions.IdsUsedBy(step))
             hashes["secret " + id] = StepSecrets.IdentityHash(_recipe, id);
         foreach (var (input, fields, _) in TreeInput.Folders(kind.Params, step.AsMap()))
-            hashes[input] = TreeInput.Hash(_recipe, fields, _state, persistStamps);
+            hashes[input] = TreeInput.Hash(_trees, _recipe, fields, _state, persistStamps);
         foreach (var param in kind.Params.Where(p => p.Type == ParamType.RepoFile).Select(p => p.Name))
         {
             if (step.Text(param) is not { } rel) continue;

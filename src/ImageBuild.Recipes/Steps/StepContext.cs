@@ -42,6 +42,9 @@ public sealed class StepContext
     /// <summary>The run's cancellation (long operations also stop at their next <see cref="Progress"/> report).</summary>
     public CancellationToken Cancellation { get; init; }
 
+    /// <summary>The run's folder scans (a step writes the tree its key was computed from).</summary>
+    public Cache.TreeScans Trees { get; init; } = new();
+
     public StepInput From => Inputs["from"];
 
     /// <summary>The inputs a list parameter names (disks, outputs), in the recipe's order.</summary>

@@ -8,7 +8,7 @@ internal sealed class FilesystemStep : IStepExecutor
     public StepResult Execute(StepContext c)
     {
         var fs = c.Step.AsMap();
-        var tree = TreeInput.Scan(c.Recipe, fs);
+        var tree = c.Trees.Scan(c.Recipe, fs);
         long size = c.Step.Number("size") ?? SizeOfIso(fs, tree);
         using (var file = new FileStream(c.PartialPath!, FileMode.CreateNew, FileAccess.Write))
             file.SetLength(size);

@@ -40,7 +40,7 @@ internal sealed class PartitionStep : IStepExecutor
             {
                 try
                 {
-                    filled = FilesystemWriter.Write(c, fs, TreeInput.Scan(c.Recipe, fs), c.PartialPath!, p.Offset, p.Size,
+                    filled = FilesystemWriter.Write(c, fs, c.Trees.Scan(c.Recipe, fs), c.PartialPath!, p.Offset, p.Size,
                         PartitionPlanner.IdentityOf(c.Recipe, c.Step, p));
                 }
                 catch (Exception e) when (e is StepFailedException or IOException)

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Times the filesystem step (see bench/README.md, "Filesystems from folders") against the tools a user without
-# imagebuild runs on the same tree in the same run: a FAT32 volume by our writer against mkfs.vfat + mcopy -s, an
-# ext4 volume by our step (mke2fs -d plus the reproducibility fixup) against mke2fs -d alone. Each imagebuild figure
-# is a whole cold `imagebuild run` into a fresh output directory: reading the folder, hashing every file for the
-# step key, writing the filesystem and hashing the output for the incremental skip.
+# Times the filesystem writers (see bench/README.md, "Filesystems from folders") against the tools a user without
+# imagebuild runs on the same tree in the same run: FAT32 by our writer against mkfs.vfat + mcopy -s, ext4 by ours
+# (mke2fs -d plus the reproducibility fixup) against mke2fs -d alone. Two tables: the writers themselves
+# (FilesystemBench, in one process), and whole cold `imagebuild run`s of a one-step recipe into a fresh output
+# directory, which also read the folder, hash every file for the step key and hash the output for the incremental
+# skip, and start a .NET process.
 set -euo pipefail
 
-repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 data_mb="${BENCH_DATA_MB:-300}"       # real file data in the tree
 image_mb="${BENCH_IMAGE_MB:-512}"     # size of each filesystem
 sources="${BENCH_SOURCES:-/usr/lib}"
@@ -68,20 +69,32 @@ ext4_by_hand() {
     mke2fs -q -F -t ext4 -d "$work/tree" "$work/ext4.img" "${image_mb}M"
 }
 
+settle() { # before each timing: the previous outputs gone and every dirty page written back, so that no command
+    # pays for the write-back of the one before it (none of them syncs its own output)
+    rm -rf "$work"/out-* "$work/fat.img" "$work/ext4.img"
+    sync
+}
+
+echo "bench: the writers, in one process" >&2
+dotnet run --project "$repo/bench/filesystems" -c Release -- "$work/tree" "$work" "$image_mb" "$runs"
+
 results="$work/results.txt"
-sync
 for ((i = 1; i <= runs; i++)); do
     echo "bench: run $i of $runs" >&2
-    timed "fat32:imagebuild" ib_run fat >> "$results"
-    timed "fat32:mkfs.vfat+mcopy-s" fat_by_hand >> "$results"
-    timed "ext4:imagebuild" ib_run ext4 >> "$results"
-    timed "ext4:mke2fs-d" ext4_by_hand >> "$results"
+    settle; timed "fat32:imagebuild" ib_run fat >> "$results"
+    settle; timed "fat32:mkfs.vfat+mcopy-s" fat_by_hand >> "$results"
+    settle; timed "ext4:imagebuild" ib_run ext4 >> "$results"
+    settle; timed "ext4:mke2fs-d" ext4_by_hand >> "$results"
 done
+# Keep the last outputs of each for the checks below.
+ib_run fat >/dev/null; fat_by_hand; ib_run ext4 >/dev/null; ext4_by_hand
 # The outputs hold the same files (checked here, not only timed): fsck of each and a listing count.
 fsck.vfat -n "$work/out-fat/fs.raw" >/dev/null && fsck.vfat -n "$work/fat.img" >/dev/null
 e2fsck -fn "$work/out-ext4/fs.raw" >/dev/null && e2fsck -fn "$work/ext4.img" >/dev/null
 echo "bench: files in FAT (ours, mcopy): $(mdir -/ -b -i "$work/out-fat/fs.raw" :: | grep -vc '/$'), $(mdir -/ -b -i "$work/fat.img" :: | grep -vc '/$')" >&2
 
+echo
+echo "whole runs: imagebuild run (cold process, fresh output directory) against the tools"
 echo
 echo "| filesystem | tool | median s | max RSS MiB |"
 echo "|---|---|---|---|"
