@@ -48,14 +48,26 @@ internal static class TreeInput
     public static string Hash(TreeScans scans, Recipe recipe, MapValue fields, BuildState state, bool persistStamps)
     {
         var tree = scans.Scan(recipe, fields);
-        return TreeHash.Of(tree, entry =>
+        // Files whose stamps do not match are read and hashed on every core (a cold build reads the whole tree).
+        var hashes = new System.Collections.Concurrent.ConcurrentDictionary<string, string>(StringComparer.Ordinal);
+        var files = tree.Entries.Where(e => e.SourcePath is not null).ToList();
+        try
         {
-            if (entry.SourcePath is not { } path) return "sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(entry.Content!.Value.Span));
-            var stamp = FileStamp.Current(path, state.GetFile(path), out _)
-                ?? throw new IOException($"'{path}' disappeared while its folder was read");
-            if (persistStamps) state.SetFile(path, stamp);
-            return stamp.Hash;
-        });
+            Parallel.ForEach(files, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, entry =>
+            {
+                string path = entry.SourcePath!;
+                var stamp = FileStamp.Current(path, state.GetFile(path), out _)
+                    ?? throw new IOException($"'{path}' disappeared while its folder was read");
+                if (persistStamps) state.SetFile(path, stamp);
+                hashes[path] = stamp.Hash;
+            });
+        }
+        catch (AggregateException e) when (e.InnerExceptions.FirstOrDefault(x => x is IOException or UnauthorizedAccessException) is { } first)
+        {
+            throw first;
+        }
+        return TreeHash.Of(tree, entry => entry.SourcePath is { } path ? hashes[path]
+            : "sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(entry.Content!.Value.Span)));
     }
 }
 
