@@ -39,13 +39,8 @@ recipe xz     $'  - id: out\n    kind: archive\n    from: disk\n    type: xz'
 recipe gce    $'  - id: out\n    kind: gce-tar\n    from: disk'
 recipe ova    $'  - id: out\n    kind: ova\n    from: disk\n    name: bench'
 
-timed() { # timed LABEL SHELL-COMMAND -> prints "LABEL seconds maxrss-MiB" (the largest process of the command's tree)
-    local label="$1"; shift
-    local defs; defs="$(declare -p ib work); $(declare -f ib_run packer_ova gce_by_hand)"
-    /usr/bin/time -f "%e %M" -o "$work/time.txt" bash -c "$defs; $*" >/dev/null 2>"$work/err.txt" || { cat "$work/err.txt" >&2; exit 1; }
-    read -r secs kb < "$work/time.txt"
-    printf '%s %s %d\n' "$label" "$secs" $((kb / 1024))
-}
+timed_variables="ib"
+timed_functions="ib_run packer_ova gce_by_hand"
 
 ib_run() { # ib_run NAME: a fresh output directory each time, so the step runs
     rm -rf "$work/out-$1"
@@ -85,15 +80,4 @@ done
 ls -l "$work"/out-*/* "$work"/x.* "$work"/gce.tar.gz "$work"/packer.ova 2>/dev/null | awk '{ print "bench: size", $5, $NF }' >&2
 
 echo
-echo "| operation | tool | median s | max RSS MiB |"
-echo "|---|---|---|---|"
-# Median and largest RSS per operation and tool (POSIX awk: the values arrive sorted by time).
-sort -k1,1 -k2,2n "$results" | awk '
-    { k = $1; n[k]++; v[k, n[k]] = $2; if ($3 > m[k]) m[k] = $3 }
-    END {
-        for (k in n) {
-            c = n[k]; med = (c % 2) ? v[k, (c + 1) / 2] : (v[k, c / 2] + v[k, c / 2 + 1]) / 2
-            split(k, parts, ":")
-            printf "| %s | %s | %.2f | %d |\n", parts[1], parts[2], med, m[k]
-        }
-    }' | sort
+median_table "$results" operation

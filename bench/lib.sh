@@ -41,3 +41,28 @@ ext4_disk() { # ext4_disk WORK DATA_MB IMAGE_MB "SOURCES": WORK/disk.raw, an ext
     mke2fs -q -F -t ext4 -d "$work/data" "$work/disk.raw"
     rm -rf "$work/data"
 }
+
+timed() { # timed LABEL SHELL-COMMAND -> prints "LABEL seconds maxrss-MiB" (the largest process of the command's tree)
+    # The command runs in a fresh bash that sees the variables named in $timed_variables and the functions named in
+    # $timed_functions (set by the script), and $work.
+    local label="$1"; shift
+    local defs; defs="$(declare -p work $timed_variables); $(declare -f $timed_functions)"
+    /usr/bin/time -f "%e %M" -o "$work/time.txt" bash -c "$defs; $*" >/dev/null 2>"$work/err.txt" || { cat "$work/err.txt" >&2; exit 1; }
+    read -r secs kb < "$work/time.txt"
+    printf '%s %s %d\n' "$label" "$secs" $((kb / 1024))
+}
+
+median_table() { # median_table RESULTS FIRST-COLUMN: a markdown table of the median and largest RSS per "A:B" label
+    echo "| $2 | tool | median s | max RSS MiB |"
+    echo "|---|---|---|---|"
+    # POSIX awk: the values arrive sorted by time.
+    sort -k1,1 -k2,2n "$1" | awk '
+        { k = $1; n[k]++; v[k, n[k]] = $2; if ($3 > m[k]) m[k] = $3 }
+        END {
+            for (k in n) {
+                c = n[k]; med = (c % 2) ? v[k, (c + 1) / 2] : (v[k, c / 2] + v[k, c / 2 + 1]) / 2
+                split(k, parts, ":")
+                printf "| %s | %s | %.2f | %d |\n", parts[1], parts[2], med, m[k]
+            }
+        }' | sort
+}

@@ -45,13 +45,8 @@ recipe() { # recipe NAME TYPE
 recipe fat fat32
 recipe ext4 ext4
 
-timed() { # timed LABEL SHELL-COMMAND -> prints "LABEL seconds maxrss-MiB" (the largest process of the command's tree)
-    local label="$1"; shift
-    local defs; defs="$(declare -p ib work image_mb); $(declare -f ib_run fat_by_hand ext4_by_hand)"
-    /usr/bin/time -f "%e %M" -o "$work/time.txt" bash -c "$defs; $*" >/dev/null 2>"$work/err.txt" || { cat "$work/err.txt" >&2; exit 1; }
-    read -r secs kb < "$work/time.txt"
-    printf '%s %s %d\n' "$label" "$secs" $((kb / 1024))
-}
+timed_variables="ib image_mb"
+timed_functions="ib_run fat_by_hand ext4_by_hand"
 
 ib_run() { # ib_run NAME: a fresh output directory each time, so the step runs
     rm -rf "$work/out-$1"
@@ -96,14 +91,4 @@ echo "bench: files in FAT (ours, mcopy): $(mdir -/ -b -i "$work/out-fat/fs.raw" 
 echo
 echo "whole runs: imagebuild run (cold process, fresh output directory) against the tools"
 echo
-echo "| filesystem | tool | median s | max RSS MiB |"
-echo "|---|---|---|---|"
-sort -k1,1 -k2,2n "$results" | awk '
-    { k = $1; n[k]++; v[k, n[k]] = $2; if ($3 > m[k]) m[k] = $3 }
-    END {
-        for (k in n) {
-            c = n[k]; med = (c % 2) ? v[k, (c + 1) / 2] : (v[k, c / 2] + v[k, c / 2 + 1]) / 2
-            split(k, parts, ":")
-            printf "| %s | %s | %.2f | %d |\n", parts[1], parts[2], med, m[k]
-        }
-    }' | sort
+median_table "$results" filesystem
