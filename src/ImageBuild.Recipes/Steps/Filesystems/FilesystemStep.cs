@@ -1,5 +1,3 @@
-using ImageBuild.Recipes.Cache;
-
 namespace ImageBuild.Recipes.Steps.Filesystems;
 
 /// <summary>filesystem: a raw image holding one filesystem filled from a repository folder.</summary>

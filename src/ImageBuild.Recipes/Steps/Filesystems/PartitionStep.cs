@@ -1,7 +1,6 @@
 using ImageBuild.Engine.Block;
 using ImageBuild.Engine.Operations;
 using ImageBuild.Filesystems.Partitions;
-using ImageBuild.Recipes.Cache;
 using ImageBuild.Recipes.Model;
 
 namespace ImageBuild.Recipes.Steps.Filesystems;
