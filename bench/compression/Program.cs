@@ -9,20 +9,27 @@ int clusterSize = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCult
 int threads = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : Environment.ProcessorCount;
 string work = Environment.GetEnvironmentVariable("BENCH_WORK") ?? Path.Combine(Path.GetTempPath(), "imagebuild-compression-bench-" + Environment.ProcessId);
 
-byte[] data = RealData((long)mib << 20, clusterSize);
+// BENCH_INPUT: a raw disk image to take the data from instead (its all-zero clusters left out, as convert -c skips them)
+byte[] data = Environment.GetEnvironmentVariable("BENCH_INPUT") is { Length: > 0 } input
+    ? NonZeroClusters(input, (long)mib << 20, clusterSize)
+    : RealData((long)mib << 20, clusterSize);
 int clusters = data.Length / clusterSize;
 Console.WriteLine($"data: {data.Length >> 20} MiB of /usr/lib files, {clusters} clusters of {clusterSize} B, {threads} threads max, {Environment.ProcessorCount} cores");
 Console.WriteLine($"{"codec",-22} {"threads",7} {"ratio",7} {"uncompr",8} {"compress MB/s",14} {"decompress MB/s",16}");
 
 var codecs = new (string Name, ClusterCompressor Codec)[]
 {
-    ("deflate-4K level 6", new DeflateClusterCompressor()),   // qemu's Z_DEFAULT_COMPRESSION
-    ("deflate-4K level 1", new DeflateClusterCompressor(1)),
+    ("zlib-4K level 6", new DeflateClusterCompressor(-1, DeflateLibrary.SystemZlib)),   // qemu's Z_DEFAULT_COMPRESSION
+    ("zlib-4K level 1", new DeflateClusterCompressor(1, DeflateLibrary.SystemZlib)),
+    ("zlib-ng-4K level 6", new DeflateClusterCompressor(6, DeflateLibrary.RuntimeZlibNg)),
+    ("zlib-ng-4K level 9", new DeflateClusterCompressor(9, DeflateLibrary.RuntimeZlibNg)),
+    ("zlib-ng-4K default", new DeflateClusterCompressor(-1, DeflateLibrary.RuntimeZlibNg)), // 6, then 9 where 6 left > half
     ("zstd level 3", new ZstdClusterCompressor()),            // qemu's default context
 };
 foreach (var (name, codec) in codecs)
     foreach (int t in threads > 1 ? new[] { 1, threads } : [1])
         Run(name, codec, t);
+if (Environment.GetEnvironmentVariable("BENCH_CODECS_ONLY") == "1") return;
 
 Directory.CreateDirectory(work);
 try
@@ -87,6 +94,16 @@ static double Time(string exe, params string[] a)
     p.WaitForExit();
     if (p.ExitCode != 0) throw new InvalidOperationException($"{exe} failed: {err}");
     return sw.Elapsed.TotalSeconds;
+}
+
+static byte[] NonZeroClusters(string path, long length, int clusterSize)
+{
+    using var fs = File.OpenRead(path);
+    var result = new MemoryStream();
+    var cluster = new byte[clusterSize];
+    while (result.Length < length && fs.ReadAtLeast(cluster, clusterSize, throwOnEndOfStream: false) == clusterSize)
+        if (cluster.AsSpan().ContainsAnyExcept((byte)0)) result.Write(cluster);
+    return result.ToArray();
 }
 
 static byte[] RealData(long length, int clusterSize)

@@ -8,7 +8,8 @@ public static class CommonArgs
     /// <summary>Value for the long options that have no short form.</summary>
     public const int OptionObject = 256, OptionImageOpts = 257, OptionOutput = 258, OptionBackingChain = 259,
         OptionStartOffset = 260, OptionMaxLength = 261, OptionSize = 262, OptionTargetImageOpts = 263,
-        OptionSalvage = 264, OptionTargetIsZero = 265, OptionBitmaps = 266, OptionSkipBroken = 267;
+        OptionSalvage = 264, OptionTargetIsZero = 265, OptionBitmaps = 266, OptionSkipBroken = 267,
+        OptionQemuCompression = 268;
 
     /// <summary>Handles '?' and ':' the way every qemu-img command does (error_exit naming argv[optind-1]).</summary>
     public static void HandleCommon(int c, GetOpt g)

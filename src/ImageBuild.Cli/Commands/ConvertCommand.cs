@@ -1,6 +1,7 @@
 using ImageBuild.Cli.CommandLine;
 using ImageBuild.Cli.Output;
 using ImageBuild.Engine;
+using ImageBuild.Engine.Compression;
 using ImageBuild.Engine.Operations;
 using static ImageBuild.Cli.CommandLine.CommonArgs;
 
@@ -26,6 +27,7 @@ public sealed class ConvertCommand : ICommand
         new("target-is-zero", ArgKind.None, OptionTargetIsZero),
         new("bitmaps", ArgKind.None, OptionBitmaps),
         new("skip-broken-bitmaps", ArgKind.None, OptionSkipBroken),
+        new("qemu-compression", ArgKind.None, OptionQemuCompression), // beyond qemu-img: its exact compressed bytes
     ];
 
     public int Run(CommandContext context, string[] argv)
@@ -35,7 +37,7 @@ public sealed class ConvertCommand : ICommand
         string cache = "unsafe", srcCache = "writeback";
         bool copyRange = false, compress = false, progress = false, quiet = false, skipCreate = false;
         bool outOfOrder = false, forceShare = false, imageOpts = false, salvage = false, tgtImageOpts = false;
-        bool targetIsZero = false, bitmaps = false, skipBroken = false, explicitSparse = false;
+        bool targetIsZero = false, bitmaps = false, skipBroken = false, explicitSparse = false, qemuCompression = false;
         long sparse = 4096, rateLimit = 0;
         int coroutines = 8;
 
@@ -87,6 +89,7 @@ public sealed class ConvertCommand : ICommand
                 case OptionTargetIsZero: targetIsZero = true; break;
                 case OptionBitmaps: bitmaps = true; break;
                 case OptionSkipBroken: skipBroken = true; break;
+                case OptionQemuCompression: qemuCompression = true; break;
                 default: HandleCommon(c, g); break;
             }
         }
@@ -165,6 +168,7 @@ public sealed class ConvertCommand : ICommand
                 NoCreate = skipCreate,
                 SparseSize = sparse,
                 Compress = compress,
+                Deflate = qemuCompression ? DeflateLibrary.SystemZlib : DeflateLibrary.RuntimeZlibNg,
                 Parallel = coroutines,
                 OutOfOrder = outOfOrder,
                 TargetIsZero = targetIsZero,

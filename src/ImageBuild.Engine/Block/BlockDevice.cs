@@ -311,8 +311,11 @@ public abstract class BlockDevice : IDisposable
     /// </summary>
     public virtual bool NeedsCompressedWrites => false;
 
-    /// <summary>The codec for compressed cluster writes (convert -c), or null when the format cannot store them.</summary>
-    public virtual ClusterCompressor? CreateCompressor() => null;
+    /// <summary>
+    /// The codec for compressed cluster writes (convert -c), or null when the format cannot store them.
+    /// <paramref name="deflate"/> picks the deflate of formats that deflate (zstd and other codecs ignore it).
+    /// </summary>
+    public virtual ClusterCompressor? CreateCompressor(DeflateLibrary deflate) => null;
 
     /// <summary>
     /// Stores one cluster already compressed with <see cref="CreateCompressor"/> at a cluster-aligned guest offset

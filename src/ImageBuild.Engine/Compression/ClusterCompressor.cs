@@ -44,10 +44,13 @@ public abstract class ClusterCompressor
     /// <summary>Compresses into <paramref name="dest"/> (already limited to cluster-1 bytes); -1 when it does not fit.</summary>
     protected abstract int CompressCore(ReadOnlySpan<byte> cluster, Span<byte> dest);
 
-    /// <summary>The compressor for an image's compression_type; throws <see cref="ImageException"/> for an unknown type.</summary>
-    public static ClusterCompressor Create(ClusterCompressionType type) => type switch
+    /// <summary>
+    /// The compressor for an image's compression_type, deflating with <paramref name="deflate"/> (reading is the same
+    /// either way); throws <see cref="ImageException"/> for an unknown type.
+    /// </summary>
+    public static ClusterCompressor Create(ClusterCompressionType type, DeflateLibrary deflate = DeflateLibrary.SystemZlib) => type switch
     {
-        ClusterCompressionType.Zlib => new DeflateClusterCompressor(),
+        ClusterCompressionType.Zlib => new DeflateClusterCompressor(DeflateClusterCompressor.DefaultLevel, deflate),
         ClusterCompressionType.Zstd => new ZstdClusterCompressor(),
         _ => throw new ImageException($"Unknown compression type {(byte)type}"),
     };

@@ -26,17 +26,20 @@ public sealed class DeflateClusterCompressor : ClusterCompressor
 
     private readonly int _level;
     private readonly bool _useNativeZlib;
+    private readonly DeflateLibrary _library;
 
     /// <param name="level">zlib level: -1 (qemu's default, = 6) or 0..9.</param>
-    public DeflateClusterCompressor(int level = DefaultLevel) : this(level, useNativeZlib: true) { }
+    /// <param name="library">which deflate makes the streams (see <see cref="DeflateLibrary"/>).</param>
+    public DeflateClusterCompressor(int level = DefaultLevel, DeflateLibrary library = DeflateLibrary.SystemZlib) : this(level, useNativeZlib: true, library) { }
 
     /// <param name="level">zlib level: -1 or 0..9.</param>
     /// <param name="useNativeZlib">false behaves as on a machine without libz (tests the fallback path).</param>
-    internal DeflateClusterCompressor(int level, bool useNativeZlib)
+    internal DeflateClusterCompressor(int level, bool useNativeZlib, DeflateLibrary library = DeflateLibrary.SystemZlib)
     {
         if (level is < -1 or > 9) throw new ArgumentOutOfRangeException(nameof(level), level, "zlib level must be -1..9");
         _level = level;
         _useNativeZlib = useNativeZlib;
+        _library = library;
     }
 
     public override ClusterCompressionType Type => ClusterCompressionType.Zlib;
@@ -50,6 +53,10 @@ public sealed class DeflateClusterCompressor : ClusterCompressor
 
     protected override int CompressCore(ReadOnlySpan<byte> cluster, Span<byte> dest)
     {
+        if (_library == DeflateLibrary.RuntimeZlibNg && RuntimeZlib.IsAvailable)
+            return _level == DefaultLevel
+                ? RuntimeZlib.DeflateSmall(cluster, dest, -WindowBits, MemLevel)
+                : RuntimeZlib.DeflateOnce(cluster, dest, _level, -WindowBits, MemLevel, ZlibLibrary.ZDefaultStrategy);
         string error = "zlib use is disabled";
         var zlib = (_useNativeZlib ? ZlibLibrary.TryGet(out error) : null)
             ?? throw new ImageException($"Cannot write zlib-compressed clusters: {error}");

@@ -22,6 +22,13 @@ public static partial class ToolUnderTest
     /// <summary>Whether the tool under test is qemu-img itself (IMAGEBUILD_EXE proving the tests' expectations).</summary>
     public static bool IsQemu => Path.GetFileName(Description).StartsWith("qemu-img", StringComparison.Ordinal);
 
+    /// <summary>
+    /// Convert arguments (starting with "convert") asking imagebuild for qemu-img's exact compressed bytes
+    /// (--qemu-compression: the system zlib rather than the runtime's zlib-ng); qemu-img takes them as they are.
+    /// </summary>
+    public static string[] WithQemuCompression(string[] convertArgs) =>
+        IsQemu ? convertArgs : ["convert", "--qemu-compression", .. convertArgs[1..]];
+
     /// <summary>Runs the tool under test in <paramref name="cwd"/>; never throws on a non-zero exit.</summary>
     public static TimedResult Run(string cwd, params string[] args) => RunWithTimeout(cwd, DefaultTimeoutMs, args);
 

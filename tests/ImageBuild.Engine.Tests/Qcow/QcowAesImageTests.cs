@@ -207,7 +207,7 @@ public sealed class QcowAesImageTests
         OurCreate(img, format, 1 << 20);
         using (var dev = OpenOurs(img, format, writable: true))
         {
-            var compressor = dev.CreateCompressor()!;
+            var compressor = dev.CreateCompressor(ImageBuild.Engine.Compression.DeflateLibrary.RuntimeZlibNg)!;
             var cluster = new byte[dev.ClusterSize];
             Array.Fill(cluster, (byte)0x3c);
             var packed = new byte[dev.ClusterSize];

@@ -24,7 +24,7 @@ public sealed class QcowCrashTests
         dev.Write((2 << 20) - (8 << 10), Fill(16 << 10, 0xA2));
         dev.Write(1536, Fill(1024, 0xA3));
         dev.Write((4 << 20) + 512, Fill(512, 0xA4));
-        var codec = dev.CreateCompressor()!;
+        var codec = dev.CreateCompressor(ImageBuild.Engine.Compression.DeflateLibrary.RuntimeZlibNg)!;
         var payload = new byte[4096];
         int n = codec.Compress(Fill(4096, 0xA5), payload);
         dev.WriteCompressedCluster(3 << 20, payload.AsSpan(0, n));

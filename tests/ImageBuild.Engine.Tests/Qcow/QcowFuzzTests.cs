@@ -30,7 +30,7 @@ public sealed class QcowFuzzTests
             rnd.NextBytes(data);
             dev.Write(1024, data);
             dev.Write(2 << 20, data.AsSpan(0, 70_000));
-            var codec = dev.CreateCompressor()!;
+            var codec = dev.CreateCompressor(ImageBuild.Engine.Compression.DeflateLibrary.RuntimeZlibNg)!;
             var payload = new byte[dev.ClusterSize];
             var text = Enumerable.Range(0, dev.ClusterSize).Select(i => (byte)"qcow fuzz "[i % 10]).ToArray();
             int n = codec.Compress(text, payload);

@@ -90,7 +90,7 @@ public sealed class QcowWriteTests
         var commands = new List<string>();
         using (var dev = Open(tmp["t.qcow"], writable: true))
         {
-            var codec = dev.CreateCompressor()!;
+            var codec = dev.CreateCompressor(ImageBuild.Engine.Compression.DeflateLibrary.SystemZlib)!;
             var payload = new byte[4096];
             foreach (long c in clusters)
             {

@@ -35,7 +35,7 @@ public sealed class VmwareStreamTests
 
     private static void WriteGrain(SparseExtent e, long offset, byte value)
     {
-        var compressor = e.CreateGrainCompressor();
+        var compressor = e.CreateGrainCompressor(ImageBuild.Engine.Compression.DeflateLibrary.RuntimeZlibNg);
         var payload = new byte[2 * Grain];
         int n = compressor.Compress(Filled(value, (int)Math.Min(Grain, e.Length - offset)), payload);
         e.WriteCompressedGrain(offset, payload.AsSpan(0, n));

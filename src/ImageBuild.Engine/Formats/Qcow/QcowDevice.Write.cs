@@ -212,7 +212,7 @@ public sealed partial class QcowDevice
     private long EndOfFileRoundedTo(int alignment) => (_file.Length + alignment - 1) & ~(long)(alignment - 1);
 
     /// <summary>Raw deflate with a 4 KiB window, as qemu's qcow_co_pwritev_compressed (and qcow2's zlib) compress.</summary>
-    public override ClusterCompressor? CreateCompressor() => _codec;
+    public override ClusterCompressor? CreateCompressor(DeflateLibrary deflate) => new DeflateClusterCompressor(DeflateClusterCompressor.DefaultLevel, deflate);
 
     /// <summary>
     /// qcow_co_pwritev_compressed for a cluster that compressed: the stream goes at the end of the file rounded up

@@ -8,8 +8,8 @@ public sealed partial class Qcow2Device
     /// <summary>Where the next compressed payload may start inside a partly used host cluster (0: none).</summary>
     private long _freeByteOffset;
 
-    public override ClusterCompressor? CreateCompressor() =>
-        HasDataFile ? null : _codec ??= ClusterCompressor.Create((ClusterCompressionType)Header.CompressionType);
+    public override ClusterCompressor? CreateCompressor(DeflateLibrary deflate) =>
+        HasDataFile ? null : ClusterCompressor.Create((ClusterCompressionType)Header.CompressionType, deflate);
 
     public override void WriteCompressedCluster(long offset, ReadOnlySpan<byte> compressed)
     {

@@ -16,8 +16,8 @@ internal sealed partial class SparseExtent
     private readonly StreamAppender? _stream;
 
     /// <summary>A VMware-layout stream's grains go through zlib-ng (<see cref="VmwareStreamGrainCompressor"/>); qemu's layout keeps qemu's zlib.</summary>
-    public override Compression.ClusterCompressor CreateGrainCompressor() =>
-        _stream is not null ? new VmwareStreamGrainCompressor() : new VmdkGrainCompressor();
+    public override Compression.ClusterCompressor CreateGrainCompressor(Compression.DeflateLibrary deflate) =>
+        _stream is not null ? new VmwareStreamGrainCompressor() : new VmdkGrainCompressor(deflate);
 
     /// <summary>The append state of a VMware-layout stream.</summary>
     private sealed class StreamAppender(uint[] gd, uint gdEntries)
@@ -143,7 +143,7 @@ internal sealed partial class SparseExtent
     /// <summary>A plain write into the stream: whole grains (the last may end at the disk's end), compressed and appended; zero grains left out.</summary>
     private void WriteStreamPieces(long offset, ReadOnlySpan<byte> src)
     {
-        var compressor = CreateGrainCompressor();
+        var compressor = CreateGrainCompressor(Compression.DeflateLibrary.RuntimeZlibNg);
         byte[] payload = ArrayPool<byte>.Shared.Rent((int)(2 * GrainBytes));
         try
         {

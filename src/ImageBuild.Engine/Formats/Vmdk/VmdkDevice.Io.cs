@@ -198,7 +198,8 @@ public sealed partial class VmdkDevice
     /// <summary>qemu's needs_compressed_writes: a stream-optimized first extent takes only compressed grains.</summary>
     public override bool NeedsCompressedWrites => _extents.Length > 0 && _extents[0].IsCompressed;
 
-    public override ClusterCompressor? CreateCompressor() => _extents.Length > 0 ? _extents[0].CreateGrainCompressor() : new VmdkGrainCompressor();
+    public override ClusterCompressor? CreateCompressor(DeflateLibrary deflate) =>
+        _extents.Length > 0 ? _extents[0].CreateGrainCompressor(deflate) : new VmdkGrainCompressor(deflate);
 
     /// <summary>
     /// qemu's vmdk_co_pwritev_compressed: one compressed grain appended to the stream-optimized extent holding it; into

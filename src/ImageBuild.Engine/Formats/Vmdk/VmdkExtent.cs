@@ -73,7 +73,7 @@ internal abstract class VmdkExtent : IDisposable
     /// The codec for this extent's compressed grains (convert's parallel pipeline): qemu's zlib by default; a
     /// VMware-layout stream may use another deflate (contract: added for stream_layout=vmware).
     /// </summary>
-    public virtual Compression.ClusterCompressor CreateGrainCompressor() => new VmdkGrainCompressor();
+    public virtual Compression.ClusterCompressor CreateGrainCompressor(Compression.DeflateLibrary deflate) => new VmdkGrainCompressor(deflate);
 
     /// <summary>Ends a run of compressed writes.</summary>
     public virtual void FinishCompressedWrites() { }

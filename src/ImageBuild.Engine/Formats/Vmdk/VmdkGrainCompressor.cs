@@ -8,8 +8,10 @@ namespace ImageBuild.Engine.Formats.Vmdk;
 /// Z_DEFAULT_COMPRESSION, 32 KiB window, memLevel 8), into a buffer of two grains, stored whatever its size (spec:
 /// a grain marker gives the compressed size; a grain may come out larger than it went in). A grain cut short by the
 /// end of the disk is compressed as it is, not padded. Thread-safe, so convert compresses on every core.
+/// With <see cref="DeflateLibrary.RuntimeZlibNg"/> the same kind of stream comes from the runtime's zlib-ng
+/// (<see cref="RuntimeZlib.DeflateSmall"/>): other bytes, the same format.
 /// </summary>
-public sealed class VmdkGrainCompressor : ClusterCompressor
+public sealed class VmdkGrainCompressor(DeflateLibrary deflate = DeflateLibrary.SystemZlib) : ClusterCompressor
 {
     /// <summary>VMware's COMPRESSION_DEFLATE as qemu writes and reads it.</summary>
     public static readonly CompressionScheme GrainScheme = new(CompressionContainer.Zlib, 15, MayExpand: true, PadsLastUnit: false);
@@ -23,6 +25,8 @@ public sealed class VmdkGrainCompressor : ClusterCompressor
 
     protected override int CompressCore(ReadOnlySpan<byte> cluster, Span<byte> dest)
     {
+        if (deflate == DeflateLibrary.RuntimeZlibNg && RuntimeZlib.IsAvailable)
+            return RuntimeZlib.DeflateSmall(cluster, dest, WindowBits, MemLevel);
         var zlib = ZlibLibrary.TryGet(out string error)
             ?? throw new ImageException($"Cannot write compressed grains: {error}");
         return zlib.ZlibDeflate(cluster, dest, Level, WindowBits, MemLevel, ZlibLibrary.ZDefaultStrategy);

@@ -32,6 +32,13 @@ public sealed record ConvertRequest
     /// <summary>-c: compressed output.</summary>
     public bool Compress { get; init; }
 
+    /// <summary>
+    /// The deflate of compressed writes (zlib qcow2 and qcow clusters, VMDK grains): the runtime's zlib-ng by default
+    /// (beyond qemu-img: about 2.3x the speed, streams about 1 % larger); <see cref="Compression.DeflateLibrary.SystemZlib"/>
+    /// writes qemu-img's bytes exactly (the CLI's --qemu-compression).
+    /// </summary>
+    public Compression.DeflateLibrary Deflate { get; init; } = Compression.DeflateLibrary.RuntimeZlibNg;
+
     /// <summary>-m: parallel workers (1..16).</summary>
     public int Parallel { get; init; } = 8;
 

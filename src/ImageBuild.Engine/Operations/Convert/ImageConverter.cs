@@ -136,7 +136,7 @@ public static partial class ImageConverter
                 // compressed without -c
                 if (request.Compress || target.NeedsCompressedWrites)
                 {
-                    compressor = target.CreateCompressor() ?? throw new ImageException("Compression not supported for this file format");
+                    compressor = target.CreateCompressor(request.Deflate) ?? throw new ImageException("Compression not supported for this file format");
                     cluster = target.ClusterSize;
                     if (cluster <= 0 || cluster > BufferSize)
                         throw new ImageException("invalid cluster size");
