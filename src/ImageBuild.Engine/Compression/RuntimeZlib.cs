@@ -114,10 +114,7 @@ internal static unsafe partial class RuntimeZlib
                 strm.AvailIn = (uint)src.Length;
                 strm.NextOut = pout;
                 strm.AvailOut = (uint)dest.Length;
-                rc = Deflate(&strm, ZlibLibrary.ZFinish);
-                if (rc == ZlibLibrary.ZStreamEnd) return dest.Length - (int)strm.AvailOut;
-                if (rc == ZlibLibrary.ZOk || rc == ZlibLibrary.ZBufError) return -1; // output space ran out first
-                throw new ImageException($"zlib-ng deflate failed ({rc})");
+                return ZlibLibrary.FinishedLength(Deflate(&strm, ZlibLibrary.ZFinish), strm.AvailOut, dest.Length, "zlib-ng");
             }
         }
         finally

@@ -174,6 +174,17 @@ internal sealed unsafe partial class ZlibLibrary
         }
     }
 
+    /// <summary>
+    /// What one deflate(Z_FINISH) call over the whole input came to: the output length when the stream ended, -1
+    /// when the output space ran out first; any other result is a failure of <paramref name="library"/>.
+    /// </summary>
+    internal static int FinishedLength(int rc, uint availOut, int destLength, string library) => rc switch
+    {
+        ZStreamEnd => destLength - (int)availOut,
+        ZOk or ZBufError => -1,
+        _ => throw new ImageException($"{library} deflate failed ({rc})"),
+    };
+
     private int DeflateOnce(ReadOnlySpan<byte> src, Span<byte> dest, int level, int signedWindowBits, int memLevel, int strategy)
     {
         ZStream strm = default;
@@ -188,10 +199,7 @@ internal sealed unsafe partial class ZlibLibrary
                 strm.AvailIn = (uint)src.Length;
                 strm.NextOut = pout;
                 strm.AvailOut = (uint)dest.Length;
-                rc = Deflate(&strm, ZFinish);
-                if (rc == ZStreamEnd) return dest.Length - (int)strm.AvailOut;
-                if (rc == ZOk || rc == ZBufError) return -1; // output space ran out before the stream could end
-                throw new ImageException($"zlib deflate failed ({rc})");
+                return FinishedLength(Deflate(&strm, ZFinish), strm.AvailOut, dest.Length, "zlib");
             }
         }
         finally
