@@ -26,6 +26,37 @@ public sealed class HashingTests
     }
 
     [TestMethod]
+    public void FilesOfManyReadsHashAsTheirBytesGivenInOneGo()
+    {
+        // Larger than one 4 MiB read: data runs across read boundaries, a hole between them, a run ending inside a
+        // block and a last partial block must give the hash of the plain bytes.
+        using var tmp = new TempDir();
+        long length = (13L << 20) + 1234;
+        var runs = new (long Offset, int Length)[] { (0, 5000), ((4L << 20) - 3000, 9000), (6L << 20, 5 << 20), (length - 777, 777) };
+        var whole = new byte[length];
+        var random = new Random(11);
+        using (var fs = new FileStream(tmp["big"], FileMode.Create))
+        {
+            fs.SetLength(length);
+            foreach (var (offset, count) in runs)
+            {
+                random.NextBytes(whole.AsSpan((int)offset, count));
+                fs.Position = offset;
+                fs.Write(whole, (int)offset, count);
+            }
+        }
+        var reference = new ContentHashBuilder();
+        reference.Append(0, whole);
+        string expected = reference.Finish(length);
+
+        Assert.AreEqual(expected, ContentHasher.HashFile(tmp["big"], out long read));
+        Assert.IsLessThan(length, read, "the hole between the runs is not read");
+        whole[(6 << 20) + 12345] ^= 1;
+        File.WriteAllBytes(tmp["changed"], whole);
+        Assert.AreNotEqual(expected, ContentHasher.HashFile(tmp["changed"]), "a byte of a later chunk counts");
+    }
+
+    [TestMethod]
     public void HashSeesEveryByteAndTheLength()
     {
         using var tmp = new TempDir();

@@ -68,6 +68,27 @@ public sealed class IncrementalTests
     }
 
     [TestMethod]
+    public void ARunWithNothingToDoLeavesTheStateFileAsItIs()
+    {
+        using var f = NewPipeline();
+        Assert.IsTrue(f.Run().Succeeded);
+        Assert.IsTrue(f.Run().Succeeded);
+        string state = BuildState.PathIn(f.OutputDir);
+        var marked = new DateTime(2001, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+        File.SetLastWriteTimeUtc(state, marked);
+        string before = File.ReadAllText(state);
+
+        var again = f.Run();
+        Assert.AreEqual(0, again.Ran().Length, "ran: " + string.Join(", ", again.Ran()));
+        Assert.AreEqual(marked, File.GetLastWriteTimeUtc(state), "the state was rewritten (and flushed) with nothing to record");
+        Assert.AreEqual(before, File.ReadAllText(state));
+
+        File.WriteAllText(f["files/two.txt"], "layer two, changed\n");
+        Assert.IsTrue(f.Run().Succeeded);
+        Assert.AreNotEqual(marked, File.GetLastWriteTimeUtc(state), "a run that rebuilt steps saves their records");
+    }
+
+    [TestMethod]
     public void TouchingAnInputWithoutChangingItSkips()
     {
         using var f = NewPipeline();

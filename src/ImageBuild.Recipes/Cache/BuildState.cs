@@ -48,6 +48,10 @@ public sealed class BuildState
     };
 
     private readonly object _gate = new();
+    private readonly object _saving = new();
+
+    /// <summary>The text last read from or written to the state file: a save that would write the same is skipped.</summary>
+    private string? _onDisk;
 
     public int Version { get; set; } = FormatVersion;
     public Dictionary<string, StepRecord> Steps { get; set; } = new(StringComparer.Ordinal);
@@ -83,8 +87,10 @@ public sealed class BuildState
         try
         {
             if (!File.Exists(path)) return new BuildState();
-            var state = JsonSerializer.Deserialize<BuildState>(File.ReadAllText(path), Json);
+            string text = File.ReadAllText(path);
+            var state = JsonSerializer.Deserialize<BuildState>(text, Json);
             if (state is null || state.Version != FormatVersion) return new BuildState();
+            state._onDisk = text;
             state.Steps = new Dictionary<string, StepRecord>(state.Steps, StringComparer.Ordinal);
             state.Files = new Dictionary<string, FileStamp>(state.Files, StringComparer.Ordinal);
             state.Moving = state.Moving is { Count: > 0 } moving ? new Dictionary<string, List<string>>(moving, StringComparer.Ordinal) : null;
@@ -182,13 +188,21 @@ public sealed class BuildState
         }
     }
 
-    /// <summary>Writes the state atomically (temp file in the same directory, flushed, renamed over).</summary>
+    /// <summary>
+    /// Writes the state atomically (temp file in the same directory, flushed, renamed over), unless it would write
+    /// what the file already holds (a run with nothing to do, a record set to what it was): no rewrite, no fsync.
+    /// </summary>
     public void Save(string outputDir, string name = DefaultName)
     {
         string path = PathIn(outputDir, name);
-        string text;
-        lock (_gate) text = JsonSerializer.Serialize(this, Json);
-        AtomicFile.WriteAllText(path, text);
+        lock (_saving) // serializing and writing together: two saves never write in the other order
+        {
+            string text;
+            lock (_gate) text = JsonSerializer.Serialize(this, Json);
+            if (text == _onDisk && File.Exists(path)) return;
+            AtomicFile.WriteAllText(path, text);
+            _onDisk = text;
+        }
     }
 }
 
