@@ -6,15 +6,16 @@ namespace ImageBuild.Engine.Formats.Parallels;
 /// <summary>
 /// The Block Allocation Table: bat_entries little-endian u32 right after the header, entry i naming guest cluster
 /// i's data at entry × off_multiplier sectors (0 = not allocated). qemu reads the whole table into memory (up to
-/// 2 GiB); this one reads it in 64 KiB pages as they are needed and keeps a bounded number, so memory does not grow
-/// with a hostile bat_entries. Entries past the end of the file read as 0, as qemu's read of the table does.
+/// 2 GiB, 4 MiB per TiB with 1 MiB clusters); this one reads it in 64 KiB pages as they are needed and keeps at most
+/// <see cref="MaxCachedPages"/> (1 MiB), so memory grows neither with a hostile bat_entries nor, for a walk of the
+/// whole image (map, measure, convert, compare), with the virtual size. Entries past the end of the file read as 0, as qemu's read of the table does.
 /// Changes are written through at once (qemu writes its dirty table pages at the next flush; the file ends the same).
 /// </summary>
 internal sealed class ParallelsBat
 {
     private const int PageBytes = 64 << 10;
     private const int EntriesPerPage = PageBytes / 4;
-    private const int MaxCachedPages = 64;
+    internal const int MaxCachedPages = 16;
     private const long Offset = ParallelsHeader.Size;
 
     private readonly HostFile _file;
@@ -27,6 +28,9 @@ internal sealed class ParallelsBat
         _file = file;
         Count = count;
     }
+
+    /// <summary>How many pages of the table are held.</summary>
+    internal int CachedPages => _pages.Count;
 
     /// <summary>bat_entries.</summary>
     public uint Count { get; }

@@ -5,8 +5,9 @@ namespace ImageBuild.Engine.Formats.Vdi;
 
 /// <summary>
 /// The block map: one little-endian u32 per block at offset_bmap, <see cref="VdiBlockEntry"/> values. qemu keeps
-/// the whole map in memory (up to 2 GiB for the largest image it opens); this one reads it in 64 KiB pages as they
-/// are needed and keeps a bounded number of them, so memory does not grow with the header's blocks_in_image.
+/// the whole map in memory (up to 2 GiB for the largest image it opens, 4 MiB per TiB); this one reads it in 64 KiB
+/// pages as they are needed and keeps at most <see cref="MaxCachedPages"/> of them (1 MiB, the map of 16 TiB), so a
+/// walk of the whole image (map, convert, compare, check) holds the same memory at 1 GiB and at 1 TiB.
 /// Changed entries are held until <see cref="WritePending"/> writes their sectors (or <see cref="DropPending"/>
 /// forgets them after a failed write), as qemu writes the modified map sectors after the data and the header.
 /// </summary>
@@ -14,7 +15,7 @@ internal sealed class VdiBlockMap
 {
     private const int PageBytes = 64 << 10;
     private const int EntriesPerPage = PageBytes / 4;
-    private const int MaxCachedPages = 256;
+    internal const int MaxCachedPages = 16;
 
     private readonly HostFile _file;
     private readonly long _offset;
@@ -47,6 +48,9 @@ internal sealed class VdiBlockMap
                 $"'{filename}': block map at offset {offset} ({bytes} bytes) lies past the end of the file ({length} bytes)");
         return new VdiBlockMap(file, offset, count);
     }
+
+    /// <summary>How many pages of the map are held.</summary>
+    internal int CachedPages => _pages.Count;
 
     /// <summary>blocks_in_image.</summary>
     public uint Count { get; }
