@@ -26,7 +26,7 @@ public sealed class VmdkGrainCompressor(DeflateLibrary deflate = DeflateLibrary.
     protected override int CompressCore(ReadOnlySpan<byte> cluster, Span<byte> dest)
     {
         if (deflate == DeflateLibrary.RuntimeZlibNg && RuntimeZlib.IsAvailable)
-            return RuntimeZlib.DeflateSmall(cluster, dest, WindowBits, MemLevel);
+            return RuntimeZlib.DeflateSmall(cluster, dest, WindowBits, MemLevel, retryAbovePercent: 60);
         var zlib = ZlibLibrary.TryGet(out string error)
             ?? throw new ImageException($"Cannot write compressed grains: {error}");
         return zlib.ZlibDeflate(cluster, dest, Level, WindowBits, MemLevel, ZlibLibrary.ZDefaultStrategy);
