@@ -13,10 +13,13 @@ internal static partial class ContractAssert
     /// Runs qemu-img in the twin Q and the tool in T with <paramref name="args"/>: same exit code, stdout and stderr.
     /// Returns qemu-img's result.
     /// </summary>
-    public static TimedResult InTwins(OracleDirs d, params string[] args)
+    public static TimedResult InTwins(OracleDirs d, params string[] args) => InTwins(d, args, args);
+
+    /// <summary><see cref="InTwins(OracleDirs, string[])"/> with the tool given <paramref name="toolArgs"/> (e.g. --qemu-compression added).</summary>
+    public static TimedResult InTwins(OracleDirs d, string[] args, string[] toolArgs)
     {
         var expected = ToolUnderTest.Qemu(d.Q, args);
-        var actual = ToolUnderTest.Run(d.T, args);
+        var actual = ToolUnderTest.Run(d.T, toolArgs);
         CompareRuns(expected, actual, args);
         return expected;
     }
@@ -25,10 +28,13 @@ internal static partial class ContractAssert
     /// <see cref="InTwins"/> for a command where we differ from qemu-img on purpose: qemu fails without a message after
     /// doing all the work (qcow `convert -c` in 7.2), we succeed. Both print the same (nothing); returns qemu-img's result.
     /// </summary>
-    public static TimedResult InTwinsWhereQemuFailsSilently(OracleDirs d, params string[] args)
+    public static TimedResult InTwinsWhereQemuFailsSilently(OracleDirs d, params string[] args) => InTwinsWhereQemuFailsSilently(d, args, args);
+
+    /// <summary><see cref="InTwinsWhereQemuFailsSilently(OracleDirs, string[])"/> with the tool given <paramref name="toolArgs"/>.</summary>
+    public static TimedResult InTwinsWhereQemuFailsSilently(OracleDirs d, string[] args, string[] toolArgs)
     {
         var expected = ToolUnderTest.Qemu(d.Q, args);
-        var actual = ToolUnderTest.Run(d.T, args);
+        var actual = ToolUnderTest.Run(d.T, toolArgs);
         OracleAssert.NoCrash(actual);
         Assert.AreNotEqual(0, expected.ExitCode, $"qemu-img was expected to fail here (the profile says so)\n{expected}");
         Assert.AreEqual("", expected.StdErr + expected.StdOut, expected.ToString());
