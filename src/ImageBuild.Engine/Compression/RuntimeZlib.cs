@@ -48,7 +48,7 @@ internal static unsafe partial class RuntimeZlib
 
     private static string? Load()
     {
-        string besideFramework = Path.Combine(RuntimeEnvironment(), FileName + (OperatingSystem.IsMacOS() ? ".dylib" : ".so"));
+        string besideFramework = Path.Combine(FrameworkDirectory(), FileName + (OperatingSystem.IsMacOS() ? ".dylib" : ".so"));
         if (!NativeLibrary.TryLoad(besideFramework, out nint handle) && !NativeLibrary.TryLoad(FileName, typeof(RuntimeZlib).Assembly, null, out handle))
             return $"{FileName} could not be loaded";
         foreach (string name in (string[])["CompressionNative_DeflateInit2_", "CompressionNative_Deflate", "CompressionNative_DeflateEnd"])
@@ -58,7 +58,8 @@ internal static unsafe partial class RuntimeZlib
         return null;
     }
 
-    private static string RuntimeEnvironment() => Path.GetDirectoryName(typeof(object).Assembly.Location) ?? "";
+    /// <summary>The shared framework's directory, where the runtime's native libraries are.</summary>
+    private static string FrameworkDirectory() => Path.GetDirectoryName(typeof(object).Assembly.Location) ?? "";
 
     /// <summary>zlib-ng's level 6 (Z_DEFAULT_COMPRESSION), its fast "medium" matcher.</summary>
     public const int DefaultLevel = 6;
