@@ -49,10 +49,10 @@ public sealed class ExecutionTests
                 pattern: 3
                 length: 1M
             """;
-        int MaxConcurrent(int jobs, TimeSpan wait)
+        int MaxConcurrent(int jobs)
         {
             using var f = new RecipeFixture(yaml);
-            var probe = new ConcurrencyProbe(wait);
+            var probe = new ConcurrencyProbe(jobs, total: 3, grace: TimeSpan.FromMilliseconds(300));
             var recipe = f.Load();
             var r = new RecipeRunner(recipe, new RunOptions
             {
@@ -64,38 +64,63 @@ public sealed class ExecutionTests
                 Assert.AreEqual((byte)(i + 1), File.ReadAllBytes(f.Out($"{(char)('a' + i)}.raw"))[0]);
             return probe.Max;
         }
-        Assert.AreEqual(1, MaxConcurrent(1, TimeSpan.FromMilliseconds(300)), "--jobs 1 runs one step at a time");
-        Assert.AreEqual(3, MaxConcurrent(3, TimeSpan.FromSeconds(30)), "the three writes over the same base are independent");
-        Assert.AreEqual(2, MaxConcurrent(2, TimeSpan.FromMilliseconds(500)), "--jobs 2 bounds them");
+        Assert.AreEqual(1, MaxConcurrent(1), "--jobs 1 runs one step at a time");
+        Assert.AreEqual(3, MaxConcurrent(3), "the three writes over the same base are independent");
+        Assert.AreEqual(2, MaxConcurrent(2), "--jobs 2 bounds them");
     }
 
-    /// <summary>Holds each step until three run at once (or a timeout), recording how many ran together.</summary>
-    private sealed class ConcurrencyProbe(TimeSpan wait)
+    /// <summary>
+    /// Holds each step until as many as the runner may run are running (however long the machine takes to start
+    /// them: no clock decides that), then a grace period longer for one more to start, which only a runner breaking
+    /// its bound would start; records how many ran together. A step started when no more can follow waits for none.
+    /// </summary>
+    private sealed class ConcurrencyProbe(int expected, int total, TimeSpan grace)
     {
+        private static readonly TimeSpan Safety = TimeSpan.FromSeconds(60);
         private readonly object _gate = new();
-        private readonly TimeSpan _wait = wait;
         private int _running;
+        private int _started;
         public int Max { get; private set; }
 
         public Steps.IStepExecutor Wrap(Steps.IStepExecutor inner) => new Wrapped(this, inner);
+
+        private void Enter()
+        {
+            lock (_gate)
+            {
+                _running++;
+                _started++;
+                Max = Math.Max(Max, _running);
+                Monitor.PulseAll(_gate);
+                WaitWhile(() => _running < expected && _started < total, Safety);
+                if (_running >= expected)
+                    WaitWhile(() => _running < total && _started < total, grace);
+            }
+        }
+
+        /// <summary>Waits (holding the gate) while the condition holds, at most <paramref name="limit"/>. The time
+        /// left is taken once and never negative: Monitor.Wait reads -1 ms as "forever".</summary>
+        private void WaitWhile(Func<bool> condition, TimeSpan limit)
+        {
+            var deadline = DateTime.UtcNow + limit;
+            for (var left = limit; condition() && left > TimeSpan.Zero; left = deadline - DateTime.UtcNow)
+                Monitor.Wait(_gate, left);
+        }
 
         private sealed class Wrapped(ConcurrencyProbe probe, Steps.IStepExecutor inner) : Steps.IStepExecutor
         {
             public Steps.StepResult Execute(Steps.StepContext context)
             {
-                lock (probe._gate)
-                {
-                    probe._running++;
-                    probe.Max = Math.Max(probe.Max, probe._running);
-                    Monitor.PulseAll(probe._gate);
-                    var deadline = DateTime.UtcNow + probe._wait;
-                    // the time left is taken once and never negative: Monitor.Wait reads -1 ms as "forever", which a
-                    // deadline passing between the check and the call used to produce under load (a hung test run)
-                    for (var left = probe._wait; probe._running < 3 && left > TimeSpan.Zero; left = deadline - DateTime.UtcNow)
-                        Monitor.Wait(probe._gate, left);
-                }
+                probe.Enter();
                 try { return inner.Execute(context); }
-                finally { lock (probe._gate) probe._running--; }
+                finally
+                {
+                    lock (probe._gate)
+                    {
+                        probe._running--;
+                        Monitor.PulseAll(probe._gate);
+                    }
+                }
             }
         }
     }
