@@ -112,6 +112,14 @@ public sealed class HostFile : IDisposable
         }
     }
 
+    /// <summary>
+    /// The largest single write(2): a larger buffer is written in pieces of this size. Measured with 1.8 GiB of data
+    /// into a new sparse file (dd conv=sparse, 8 alternating runs): medians 0.52 s for 128 KiB writes, 0.52 s for
+    /// 256 KiB, 2.68 s for 2 MiB, where the kernel fills each write with fresh page-cache memory in one piece (on a
+    /// virtual machine that returns free memory to its host, that memory must first come back); cp writes 128 KiB.
+    /// </summary>
+    private const int MaxWrite = 256 << 10;
+
     public void Write(long offset, ReadOnlySpan<byte> src)
     {
         if (!IsValidRange(offset, src.Length))
@@ -119,7 +127,12 @@ public sealed class HostFile : IDisposable
         try
         {
             _faults?.Before(this, HostFileChange.Write, offset, src.Length);
-            RandomAccess.Write(_handle, src, offset);
+            for (int done = 0; done < src.Length;)
+            {
+                int n = Math.Min(MaxWrite, src.Length - done);
+                RandomAccess.Write(_handle, src.Slice(done, n), offset + done);
+                done += n;
+            }
         }
         catch (ArgumentOutOfRangeException e) // .NET's EFBIG: past the filesystem's largest file
         {
