@@ -1,5 +1,4 @@
 using System.Runtime.ExceptionServices;
-using System.Collections.Concurrent;
 using ImageBuild.Engine.Block;
 using ImageBuild.Engine.Compression;
 
@@ -26,16 +25,16 @@ public static partial class ImageConverter
             int workers = Math.Max(1, Math.Min(request.Parallel, Environment.ProcessorCount));
             int inFlight = Math.Max(8, CompressedBytesInFlight / clusterSize);
             int pooled = inFlight + workers + 2;
-            var sourceBuffers = new BlockingCollection<byte[]>();
-            var payloadBuffers = new BlockingCollection<byte[]>();
+            var sourceBuffers = new HandoffQueue<byte[]>();
+            var payloadBuffers = new HandoffQueue<byte[]>();
             for (int i = 0; i < pooled; i++)
             {
                 sourceBuffers.Add(GC.AllocateUninitializedArray<byte>(clusterSize));
                 // a scheme whose units may expand stores them whatever their size: room for twice the unit
                 payloadBuffers.Add(GC.AllocateUninitializedArray<byte>(codec.Scheme.MayExpand ? 2 * clusterSize : clusterSize));
             }
-            using var ordered = new BlockingCollection<Chunk>(inFlight);
-            using var work = new BlockingCollection<Chunk>(inFlight);
+            using var ordered = new HandoffQueue<Chunk>(inFlight);
+            using var work = new HandoffQueue<Chunk>(inFlight);
             using var cancel = new CancellationTokenSource();
             var ct = cancel.Token;
 
@@ -83,7 +82,7 @@ public static partial class ImageConverter
         }
 
         /// <summary>The reader: whole clusters in order (the last, short one padded with zeros) into both queues.</summary>
-        private void ReadClusters(BlockingCollection<Chunk> ordered, BlockingCollection<Chunk> work, BlockingCollection<byte[]> buffers, CancellationToken ct)
+        private void ReadClusters(HandoffQueue<Chunk> ordered, HandoffQueue<Chunk> work, HandoffQueue<byte[]> buffers, CancellationToken ct)
         {
             for (long off = 0; off < sources.TotalSize;)
             {
@@ -109,7 +108,7 @@ public static partial class ImageConverter
         }
 
         /// <summary>A worker: zero check and compression; a cluster that does not shrink is stored uncompressed.</summary>
-        private void CompressClusters(ClusterCompressor codec, BlockingCollection<Chunk> work, BlockingCollection<byte[]> payloads, CancellationToken ct)
+        private void CompressClusters(ClusterCompressor codec, HandoffQueue<Chunk> work, HandoffQueue<byte[]> payloads, CancellationToken ct)
         {
             try
             {

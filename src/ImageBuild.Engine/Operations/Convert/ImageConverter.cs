@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Runtime.ExceptionServices;
 using ImageBuild.Engine.Block;
@@ -251,9 +250,9 @@ public static partial class ImageConverter
             }
 
             int writers = WriterCount(request.OutOfOrder, target.SupportsConcurrentWrites, request.Parallel, Environment.ProcessorCount);
-            var free = new BlockingCollection<byte[]>();
+            var free = new HandoffQueue<byte[]>();
             for (int i = 0; i < BuffersInFlight + writers - 1; i++) free.Add(GC.AllocateUninitializedArray<byte>(BufferSize));
-            using var queue = new BlockingCollection<Chunk>(BuffersInFlight * 4);
+            using var queue = new HandoffQueue<Chunk>(BuffersInFlight * 4);
             using var cancel = new CancellationTokenSource();
             var ct = cancel.Token;
 
@@ -322,7 +321,7 @@ public static partial class ImageConverter
             }
         }
 
-        private void Produce(BlockingCollection<Chunk> queue, BlockingCollection<byte[]> free, CancellationToken ct)
+        private void Produce(HandoffQueue<Chunk> queue, HandoffQueue<byte[]> free, CancellationToken ct)
         {
             for (long off = 0; off < sources.TotalSize;)
             {
