@@ -10,7 +10,7 @@ public class HandoffQueueTests
     [TestMethod]
     public void ItemsComeOutInOrderUntilTheQueueIsCompleteAndEmpty()
     {
-        using var q = new HandoffQueue<int>();
+        var q = new HandoffQueue<int>();
         for (int i = 0; i < 5; i++) q.Add(i);
         q.CompleteAdding();
         CollectionAssert.AreEqual(new[] { 0, 1, 2, 3, 4 }, q.GetConsumingEnumerable().ToArray());
@@ -21,7 +21,7 @@ public class HandoffQueueTests
     [TestMethod]
     public void AddWaitsForRoomInABoundedQueue()
     {
-        using var q = new HandoffQueue<int>(2);
+        var q = new HandoffQueue<int>(2);
         q.Add(1);
         q.Add(2);
         var third = Task.Run(() => q.Add(3));
@@ -35,7 +35,7 @@ public class HandoffQueueTests
     [TestMethod]
     public void TakeWaitsForAnItemAndEndsWithTheQueue()
     {
-        using var q = new HandoffQueue<string>();
+        var q = new HandoffQueue<string>();
         var taker = Task.Run(() => q.GetConsumingEnumerable().ToList());
         q.Add("a");
         q.Add("b");
@@ -47,8 +47,8 @@ public class HandoffQueueTests
     [TestMethod]
     public void CancellationWakesAWaitingTakerAndAWaitingAdder()
     {
-        using var empty = new HandoffQueue<int>();
-        using var full = new HandoffQueue<int>(1);
+        var empty = new HandoffQueue<int>();
+        var full = new HandoffQueue<int>(1);
         full.Add(0);
         using var cancel = new CancellationTokenSource();
         var taker = Task.Run(() => empty.Take(cancel.Token));

@@ -7,7 +7,7 @@ namespace ImageBuild.Engine.Operations;
 /// that waits on the disk, those spins took a whole core (19,821 sched_yield calls, 0.45 s of CPU, for one 3 GiB
 /// <c>convert -C</c>) that the kernel's writeback and the other threads needed.
 /// </summary>
-internal sealed class HandoffQueue<T> : IDisposable
+internal sealed class HandoffQueue<T>
 {
     private readonly Queue<T> _items = new();
     private readonly int _capacity;
@@ -61,10 +61,6 @@ internal sealed class HandoffQueue<T> : IDisposable
             _completed = true;
             Monitor.PulseAll(_items);
         }
-    }
-
-    public void Dispose()
-    {
     }
 
     private bool TryTake(CancellationToken ct, out T item)

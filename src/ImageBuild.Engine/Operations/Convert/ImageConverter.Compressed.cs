@@ -33,8 +33,8 @@ public static partial class ImageConverter
                 // a scheme whose units may expand stores them whatever their size: room for twice the unit
                 payloadBuffers.Add(GC.AllocateUninitializedArray<byte>(codec.Scheme.MayExpand ? 2 * clusterSize : clusterSize));
             }
-            using var ordered = new HandoffQueue<Chunk>(inFlight);
-            using var work = new HandoffQueue<Chunk>(inFlight);
+            var ordered = new HandoffQueue<Chunk>(inFlight);
+            var work = new HandoffQueue<Chunk>(inFlight);
             using var cancel = new CancellationTokenSource();
             var ct = cancel.Token;
 

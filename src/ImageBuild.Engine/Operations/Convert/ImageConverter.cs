@@ -252,7 +252,7 @@ public static partial class ImageConverter
             int writers = WriterCount(request.OutOfOrder, target.SupportsConcurrentWrites, request.Parallel, Environment.ProcessorCount);
             var free = new HandoffQueue<byte[]>();
             for (int i = 0; i < BuffersInFlight + writers - 1; i++) free.Add(GC.AllocateUninitializedArray<byte>(BufferSize));
-            using var queue = new HandoffQueue<Chunk>(BuffersInFlight * 4);
+            var queue = new HandoffQueue<Chunk>(BuffersInFlight * 4);
             using var cancel = new CancellationTokenSource();
             var ct = cancel.Token;
 
