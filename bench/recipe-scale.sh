@@ -97,8 +97,10 @@ if grep -q 'id: f1$' "$work/recipe-$n_last.yaml"; then
     echo "changed" >> "$work/content/g1.txt"
     ib_run "$n_last"
     ran=$(grep -o 'ok: [0-9]* ran' "$work/last-$n_last.txt")
-    echo "bench: after changing content/g1.txt: $ran (expected the steps from f1 down: f1 s1 r1 c1 m1 x1)" >&2
-    [ "$ran" = "ok: 6 ran" ] || { cat "$work/last-$n_last.txt" >&2; exit 1; }
+    # The steps from f1 down (f1 s1 r1 c1 m1 x1), as many as the recipe has: a short one ends inside group 1.
+    expected=$(grep -cE 'id: (f1|s1|r1|c1|m1|x1)$' "$work/recipe-$n_last.yaml")
+    echo "bench: after changing content/g1.txt: $ran (expected the $expected steps from f1 down)" >&2
+    [ "$ran" = "ok: $expected ran" ] || { cat "$work/last-$n_last.txt" >&2; exit 1; }
 fi
 
 # Cold hashing: the runner rehashes a file whose stamp no longer matches (touch), reading only its data extents.
