@@ -40,13 +40,6 @@ public sealed record OutputFile(string Name, FileStamp Stamp);
 public sealed class BuildState
 {
     public const int FormatVersion = 1;
-    private static readonly JsonSerializerOptions Json = new()
-    {
-        WriteIndented = true,
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-    };
-
     private readonly object _gate = new();
     private readonly object _saving = new();
 
@@ -88,7 +81,7 @@ public sealed class BuildState
         {
             if (!File.Exists(path)) return new BuildState();
             string text = File.ReadAllText(path);
-            var state = JsonSerializer.Deserialize<BuildState>(text, Json);
+            var state = JsonSerializer.Deserialize(text, BuildStateJson.Default.BuildState);
             if (state is null || state.Version != FormatVersion) return new BuildState();
             state._onDisk = text;
             state.Steps = new Dictionary<string, StepRecord>(state.Steps, StringComparer.Ordinal);
@@ -198,7 +191,7 @@ public sealed class BuildState
         lock (_saving) // serializing and writing together: two saves never write in the other order
         {
             string text;
-            lock (_gate) text = JsonSerializer.Serialize(this, Json);
+            lock (_gate) text = JsonSerializer.Serialize(this, BuildStateJson.Default.BuildState);
             if (text == _onDisk && File.Exists(path)) return;
             AtomicFile.WriteAllText(path, text);
             _onDisk = text;

@@ -8,11 +8,9 @@ namespace ImageBuild.Recipes.Events;
 /// <summary>JSON lines, one event per line, for machines.</summary>
 public sealed class JsonLinesEventWriter(TextWriter writer) : IRecipeEventSink
 {
-    private static readonly JsonSerializerOptions Options = new() { DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull };
-
     public void OnEvent(RecipeEvent e)
     {
-        writer.WriteLine(JsonSerializer.Serialize(e, Options));
+        writer.WriteLine(JsonSerializer.Serialize(e, RecipeEventJson.Default.RecipeEvent));
         writer.Flush();
     }
 }

@@ -50,7 +50,7 @@ public static class RunSummary
                 };
             }
             if (s.Note is not null) o["note"] = s.Note;
-            list.Add(o);
+            list.Add((JsonNode)o);
         }
         var root = new JsonObject
         {

@@ -3,7 +3,7 @@ using ImageBuild.Recipes.Execution;
 using ImageBuild.Recipes.Loading;
 using ImageBuild.Recipes.Model;
 using ImageBuild.Recipes.Schema;
-using YamlDotNet.Serialization;
+using YamlDotNet.RepresentationModel;
 
 namespace ImageBuild.Recipes.Hosting;
 
@@ -105,8 +105,19 @@ public static class ImageOperations
         steps.Add(op);
         var recipe = new Dictionary<string, object> { ["steps"] = steps };
         if (request.UntrustedImages) recipe["untrusted-images"] = "true";
-        return new SerializerBuilder().Build().Serialize(recipe);
+        var text = new StringWriter();
+        new YamlStream(new YamlDocument(Node(recipe))).Save(text, assignAnchors: false);
+        return text.ToString();
     }
+
+    /// <summary>The YAML node of a made-up recipe's value: a mapping, a list of mappings or a string.</summary>
+    private static YamlNode Node(object value) => value switch
+    {
+        string s => new YamlScalarNode(s),
+        IEnumerable<KeyValuePair<string, object>> map => new YamlMappingNode(map.Select(p => new KeyValuePair<YamlNode, YamlNode>(new YamlScalarNode(p.Key), Node(p.Value)))),
+        IEnumerable<object> list => new YamlSequenceNode(list.Select(Node)),
+        _ => throw new ArgumentException($"no YAML for {value.GetType().Name}", nameof(value)),
+    };
 
     private static Dictionary<string, object> ImageStep(string id, string file, string? format)
     {

@@ -44,7 +44,7 @@ public static class RecipeSchema
                 node["description"] = p.Description;
                 if (p.Default is not null) node["default"] = p.Default;
                 props[p.Name] = node;
-                if (p.Required) required.Add(p.Name);
+                if (p.Required) required.Add((JsonNode)JsonValue.Create(p.Name));
             }
             defs[kind.Name] = new JsonObject
             {
@@ -54,7 +54,7 @@ public static class RecipeSchema
                 ["required"] = required,
                 ["additionalProperties"] = false,
             };
-            allOf.Add(new JsonObject
+            allOf.Add((JsonNode)new JsonObject
             {
                 ["if"] = new JsonObject { ["properties"] = new JsonObject { ["kind"] = new JsonObject { ["const"] = kind.Name } }, ["required"] = new JsonArray("kind") },
                 ["then"] = new JsonObject { ["$ref"] = $"#/$defs/{kind.Name}" },

@@ -15,13 +15,6 @@ public sealed record StepRecordConfig
     /// <summary>A config larger than this is not a step record: it is refused before it is read.</summary>
     public const long MaxSize = 1 << 20;
 
-    private static readonly JsonSerializerOptions Json = new()
-    {
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        MaxDepth = 8,
-    };
-
     /// <summary>ImageBuild.Engine's informational version where the step was built (for people; keys cover kind versions).</summary>
     public required string EngineVersion { get; init; }
 
@@ -34,7 +27,7 @@ public sealed record StepRecordConfig
     public byte[] ToJson()
     {
         var sorted = Record with { Inputs = new Dictionary<string, string>(Record.Inputs.OrderBy(p => p.Key, StringComparer.Ordinal), StringComparer.Ordinal) };
-        return JsonSerializer.SerializeToUtf8Bytes(this with { Record = sorted }, Json);
+        return JsonSerializer.SerializeToUtf8Bytes(this with { Record = sorted }, StepRecordConfigJson.Default.StepRecordConfig);
     }
 
     /// <summary>Reads a config blob; <see cref="StepCacheException"/> (naming <paramref name="source"/>) when it is not a step record.</summary>
@@ -43,7 +36,7 @@ public sealed record StepRecordConfig
         StepRecordConfig? config;
         try
         {
-            config = JsonSerializer.Deserialize<StepRecordConfig>(json, Json);
+            config = JsonSerializer.Deserialize(json, StepRecordConfigJson.Default.StepRecordConfig);
         }
         catch (JsonException)
         {
