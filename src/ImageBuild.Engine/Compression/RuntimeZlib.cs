@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace ImageBuild.Engine.Compression;
@@ -15,8 +16,12 @@ namespace ImageBuild.Engine.Compression;
 /// </summary>
 internal static unsafe partial class RuntimeZlib
 {
-    private const string LibraryName = "imagebuild-runtime-zlib";
-    private const string FileName = "libSystem.IO.Compression.Native";
+    /// <summary>
+    /// The runtime's own name for the library. A natively compiled (NativeAOT) imagebuild links it statically and
+    /// binds imports of this name at link time (the SDK lists it as a DirectPInvoke); elsewhere the import resolver
+    /// gives the handle <see cref="Load"/> opened beside the framework.
+    /// </summary>
+    private const string LibraryName = "libSystem.IO.Compression.Native";
 
     [StructLayout(LayoutKind.Sequential)]
     private struct PalZStream
@@ -48,18 +53,16 @@ internal static unsafe partial class RuntimeZlib
 
     private static string? Load()
     {
-        string besideFramework = Path.Combine(FrameworkDirectory(), FileName + (OperatingSystem.IsMacOS() ? ".dylib" : ".so"));
-        if (!NativeLibrary.TryLoad(besideFramework, out nint handle) && !NativeLibrary.TryLoad(FileName, typeof(RuntimeZlib).Assembly, null, out handle))
-            return $"{FileName} could not be loaded";
+        if (!RuntimeFeature.IsDynamicCodeSupported) return null; // natively compiled: linked in, bound at link time
+        string besideFramework = Path.Combine(RuntimeEnvironment.GetRuntimeDirectory(), LibraryName + (OperatingSystem.IsMacOS() ? ".dylib" : ".so"));
+        if (!NativeLibrary.TryLoad(besideFramework, out nint handle) && !NativeLibrary.TryLoad(LibraryName, typeof(RuntimeZlib).Assembly, null, out handle))
+            return $"{LibraryName} could not be loaded";
         foreach (string name in (string[])["CompressionNative_DeflateInit2_", "CompressionNative_Deflate", "CompressionNative_DeflateEnd"])
             if (!NativeLibrary.TryGetExport(handle, name, out _))
-                return $"{FileName} lacks {name}";
+                return $"{LibraryName} lacks {name}";
         NativeLibraryResolver.Register(LibraryName, handle);
         return null;
     }
-
-    /// <summary>The shared framework's directory, where the runtime's native libraries are.</summary>
-    private static string FrameworkDirectory() => Path.GetDirectoryName(typeof(object).Assembly.Location) ?? "";
 
     /// <summary>zlib-ng's level 6 (Z_DEFAULT_COMPRESSION), its fast "medium" matcher.</summary>
     public const int DefaultLevel = 6;
