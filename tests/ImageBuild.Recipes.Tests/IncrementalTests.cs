@@ -89,6 +89,41 @@ public sealed class IncrementalTests
     }
 
     [TestMethod]
+    public void AnImageThroughASymbolicLinkRebuildsWhenItsFileChangesOrTheLinkMoves()
+    {
+        // CI caches often hand images over as links (base.qcow2 -> cache/...). The stamp of a link must follow the
+        // file: .NET describes the link itself, whose size and time do not change when the file does.
+        using var f = new RecipeFixture(
+            "steps:\n  - id: disk\n    kind: image\n    file: disk.raw\n    format: raw\n" +
+            "  - id: flat\n    kind: convert\n    from: disk\n    format: qcow2\n",
+            ("a.raw", Filled(0x11)), ("b.raw", Filled(0x22)));
+        File.CreateSymbolicLink(f["disk.raw"], "a.raw");
+        // Times well in the past, so no stamp is racy (a racy stamp is rehashed every run, which would hide the bug).
+        SetTime(f, "a.raw", hoursAgo: 3);
+        SetTime(f, "b.raw", hoursAgo: 3);
+        SetTime(f, "disk.raw", hoursAgo: 3);
+        CollectionAssert.AreEquivalent(new[] { "disk", "flat" }, f.Run().Ran());
+        Assert.AreEqual(0, f.Run().Ran().Length, "nothing changed: the stamps are trusted");
+
+        using (var file = new FileStream(f["a.raw"], FileMode.Open, FileAccess.Write))
+            file.Write(Filled(0x33), 0, 4096); // same size
+        SetTime(f, "a.raw", hoursAgo: 2);
+        CollectionAssert.Contains(f.Run().Ran(), "flat", "the file behind the link changed");
+
+        File.Delete(f["disk.raw"]);
+        File.CreateSymbolicLink(f["disk.raw"], "b.raw");
+        SetTime(f, "disk.raw", hoursAgo: 1); // newer than either file: a link pointed elsewhere
+        CollectionAssert.Contains(f.Run().Ran(), "flat", "the link now leads to another file of the same size");
+        Assert.AreEqual(0, f.Run().Ran().Length);
+
+        static byte[] Filled(byte value) => Enumerable.Repeat(value, 1 << 20).ToArray();
+    }
+
+    /// <summary>Sets a file's (or a link's own, not its target's) modification time to some hours ago.</summary>
+    private static void SetTime(RecipeFixture f, string name, int hoursAgo) =>
+        ImageBuild.Tests.Shared.ExternalTools.RunOk("touch", f.Dir, "-h", "-d", $"@{DateTimeOffset.UtcNow.AddHours(-hoursAgo).ToUnixTimeSeconds()}", name);
+
+    [TestMethod]
     public void TouchingAnInputWithoutChangingItSkips()
     {
         using var f = NewPipeline();

@@ -9,11 +9,28 @@ public sealed record FileStamp(long Size, long MtimeTicks, string Hash)
     /// <summary>How recent a modification time must be for the stamp to count as racy.</summary>
     public static readonly TimeSpan RacyWindow = TimeSpan.FromSeconds(2);
 
+    /// <summary>Symbolic links followed at most (Linux's MAXSYMLINKS).</summary>
+    private const int MaxLinks = 40;
+
+    /// <summary>
+    /// The size and modification time that stand for the file's content; null when there is no file. A symbolic link
+    /// stands for the file it leads to: that file's size, and the newest modification time of the links on the way and
+    /// of the file, so that both a change to the file and a link pointed elsewhere (a new link is newer) are seen.
+    /// (.NET's FileInfo describes a link itself, so the link's own size and time would hide every change to the file.)
+    /// </summary>
     public static (long Size, long MtimeTicks)? Observe(string path)
     {
-        var info = new FileInfo(path);
-        if (!info.Exists) return null;
-        return (info.Length, info.LastWriteTimeUtc.Ticks);
+        FileSystemInfo info = new FileInfo(path);
+        long newest = info.LastWriteTimeUtc.Ticks;
+        for (int hops = 0; info.LinkTarget is not null; hops++)
+        {
+            if (hops == MaxLinks) throw new IOException($"'{path}': too many levels of symbolic links");
+            info = info.ResolveLinkTarget(returnFinalTarget: false)!;
+            if (!info.Exists && info.LinkTarget is null) return null; // a dangling link
+            newest = Math.Max(newest, info.LastWriteTimeUtc.Ticks);
+        }
+        if (info is not FileInfo { Exists: true } file) return null;
+        return (file.Length, newest);
     }
 
     public bool Matches((long Size, long MtimeTicks) seen) => seen.Size == Size && seen.MtimeTicks == MtimeTicks;
