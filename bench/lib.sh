@@ -19,11 +19,11 @@ imagebuild_under_test() { # imagebuild_under_test REPO WORK: sets the array ib t
             *) ib=("$IMAGEBUILD_EXE") ;;
         esac
     else
-        # published for this machine, as the tool package installs it: precompiled (ReadyToRun) on linux-x64
+        # published for this machine, as the tool package installs it: native code (NativeAOT) on linux-x64
         local rid
         rid=$(dotnet --info | awk '$1 == "RID:" { print $2; exit }')
         echo "bench: publishing imagebuild (Release, $rid)" >&2
-        dotnet publish "$1/src/ImageBuild.Cli" -c Release -r "$rid" --self-contained false -o "$2/bin" -v quiet -nologo >&2
+        dotnet publish "$1/src/ImageBuild.Cli" -c Release -r "$rid" -o "$2/bin" -v quiet -nologo >&2
         ib=("$2/bin/imagebuild")
     fi
 }

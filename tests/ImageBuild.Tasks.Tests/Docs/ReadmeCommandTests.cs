@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.IO.Compression;
+using System.Runtime.InteropServices;
 using ImageBuild.Tests.Shared;
 
 namespace ImageBuild.Tasks.Tests.Docs;
@@ -39,6 +41,7 @@ public sealed class ReadmeCommandTests
         AssertOk(global, "install-global");
         Assert.IsTrue(File.Exists(Path.Combine(tmp.Path, "tmp-imagebuild-feed", $"ImageBuild.Cli.{version}.nupkg")), "the tool package carries the build's version " + version);
         StringAssert.Contains(global.StdOut, $"imagebuild version 7.2.0 (ImageBuild {version})\n");
+        if (RuntimeInformation.RuntimeIdentifier == "linux-x64") AssertNativePackage(Path.Combine(tmp.Path, "tmp-imagebuild-feed", $"ImageBuild.Cli.linux-x64.{version}.nupkg"));
 
         // Local: a manifest in an empty folder; its package folder is the test's own (local tools run from there).
         string project = Path.Combine(tmp.Path, "project");
@@ -63,6 +66,18 @@ public sealed class ReadmeCommandTests
         File.WriteAllText(Path.Combine(work, "recipes", "format-example.yaml"), DocBlocks.Single(recipes, "recipe").Text);
         var validate = Bash(work, "imagebuild validate recipes/format-example.yaml\n", home, ("PATH", path));
         AssertOk(validate, "validate of the Format section's recipe");
+    }
+
+    /// <summary>The linux-x64 tool package is native code (NativeAOT): one ELF program, no assemblies or symbols beside it.</summary>
+    private static void AssertNativePackage(string nupkg)
+    {
+        using var zip = ZipFile.OpenRead(nupkg);
+        var tools = zip.Entries.Where(e => e.FullName.StartsWith("tools/", StringComparison.Ordinal) && e.Name.Length > 0).ToList();
+        var program = tools.Single(e => e.Name == "imagebuild");
+        byte[] magic = new byte[4];
+        using (var s = program.Open()) s.ReadExactly(magic);
+        CollectionAssert.AreEqual("\u007fELF"u8.ToArray(), magic, "the linux-x64 package's imagebuild is an ELF program");
+        CollectionAssert.AreEqual(new[] { "DotnetToolSettings.xml", "imagebuild" }, tools.Select(e => e.Name).Order(StringComparer.Ordinal).ToArray());
     }
 
     /// <summary>The version a build of this checkout gets (build/version.props): VERSIONPREFIX-dev.HEIGHT.gHASH, from
