@@ -163,6 +163,26 @@ public sealed class HostingTests
     }
 
     [TestMethod]
+    public void OperationsTakeFileNamesAndValuesAsTheyAre()
+    {
+        // An operation runs as a made-up recipe: names that mean something in YAML or to recipe variables must reach
+        // the step as they are.
+        using var dir = new TempDir();
+        const string input = "in: *x #1 'q' \"d\" ${v} ~.raw", output = "out: [a], {b} & null.qcow2";
+        File.WriteAllBytes(dir[input], Enumerable.Repeat((byte)7, 1 << 20).ToArray());
+        var convert = ImageOperations.Run(new OperationRequest
+        {
+            Kind = "convert", Input = input, Output = output, BaseDirectory = dir.Path,
+            Parameters = new Dictionary<string, string> { ["format"] = "qcow2" },
+            Options = [new("cluster_size", "4k")],
+        });
+        Assert.IsTrue(convert.Succeeded, string.Join("\n", convert.Diagnostics));
+        Assert.IsTrue(File.Exists(dir[output]));
+        var same = ImageOperations.Run(new OperationRequest { Kind = "compare", Input = dir[output], Other = dir[input] });
+        Assert.IsTrue(same.Succeeded, string.Join("\n", same.Diagnostics));
+    }
+
+    [TestMethod]
     public void BadOperationRequestsAreImgb1004()
     {
         using var dir = new TempDir();

@@ -3,6 +3,7 @@ using ImageBuild.Recipes.Execution;
 using ImageBuild.Recipes.Loading;
 using ImageBuild.Recipes.Model;
 using ImageBuild.Recipes.Schema;
+using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
 namespace ImageBuild.Recipes.Hosting;
@@ -110,10 +111,13 @@ public static class ImageOperations
         return text.ToString();
     }
 
-    /// <summary>The YAML node of a made-up recipe's value: a mapping, a list of mappings or a string.</summary>
+    /// <summary>
+    /// The YAML node of a made-up recipe's value: a mapping, a list of mappings or a string. Strings are double-quoted,
+    /// so any file name or value (a colon, a leading '*', "null", a line break) reads back as itself.
+    /// </summary>
     private static YamlNode Node(object value) => value switch
     {
-        string s => new YamlScalarNode(s),
+        string s => new YamlScalarNode(s) { Style = ScalarStyle.DoubleQuoted },
         IEnumerable<KeyValuePair<string, object>> map => new YamlMappingNode(map.Select(p => new KeyValuePair<YamlNode, YamlNode>(new YamlScalarNode(p.Key), Node(p.Value)))),
         IEnumerable<object> list => new YamlSequenceNode(list.Select(Node)),
         _ => throw new ArgumentException($"no YAML for {value.GetType().Name}", nameof(value)),
